@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "model.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *proto_name(enum proto p)
+{
+	static const char *const names[PROTO_COUNT] = {
+		[PROTO_TCP] = "tcp",
+		[PROTO_UDP] = "udp",
+		[PROTO_ICMP] = "icmp",
+		[PROTO_ICMPV6] = "icmpv6",
+	};
+
+	return (unsigned int)p < PROTO_COUNT ? names[p] : "?";
+}
+
+bool proto_has_ports(enum proto p)
+{
+	return p == PROTO_TCP || p == PROTO_UDP;
+}
+
+const char *backend_name(enum backend b)
+{
+	switch (b) {
+	case BACKEND_UID:
+		return "uid";
+	case BACKEND_NETNS:
+		return "netns";
+	case BACKEND_NONE:
+		break;
+	}
+	return "none";
+}
+
+void policy_init(struct policy *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+static void rules_free(struct rule *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].ports);
+		free(r[i].dests);
+	}
+	free(r);
+}
+
+void policy_free(struct policy *p)
+{
+	size_t i, k;
+
+	for (i = 0; i < p->njails; i++) {
+		struct jail *j = &p->jails[i];
+
+		free(j->name);
+		free(j->user);
+		free(j->ifname);
+		free(j->dns);
+		rules_free(j->rules, j->nrules);
+		free(j->pubs);
+		for (k = 0; k < j->nuses; k++)
+			free(j->uses[k].name);
+		free(j->uses);
+	}
+	free(p->jails);
+	for (i = 0; i < p->ntmpls; i++) {
+		free(p->tmpls[i].name);
+		rules_free(p->tmpls[i].rules, p->tmpls[i].nrules);
+	}
+	free(p->tmpls);
+	for (i = 0; i < p->settings.nwan; i++)
+		free(p->settings.wan[i]);
+	free(p->settings.wan);
+	free(p->settings.table);
+	for (i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *policy_add_file(struct policy *p, const char *name)
+{
+	char **slot = VEC_PUSH(p->files, p->nfiles);
+
+	*slot = xstrdup(name);
+	return *slot;
+}
+
+const char *policy_table(const struct policy *p)
+{
+	return p->settings.table ? p->settings.table : DEFAULT_TABLE;
+}
+
+uint32_t policy_fwmark(const struct policy *p)
+{
+	return p->settings.fwmark ? p->settings.fwmark : DEFAULT_FWMARK;
+}
+
+bool jail_log_drops(const struct policy *p, const struct jail *j)
+{
+	if (j->log_drops != TRI_UNSET)
+		return j->log_drops == TRI_YES;
+	return p->settings.log_drops == TRI_YES;
+}
+
+static void jail_ifname(const struct jail *j, const char *suffix, char buf[16])
+{
+	snprintf(buf, 16, "%.11s-%s", j->ifname ? j->ifname : j->name, suffix);
+}
+
+void jail_ifname_host(const struct jail *j, char buf[16])
+{
+	jail_ifname(j, "out", buf);
+}
+
+void jail_ifname_jail(const struct jail *j, char buf[16])
+{
+	jail_ifname(j, "in", buf);
+}
+
+static void addr_nth(const struct prefix *net, uint8_t n, struct prefix *out)
+{
+	size_t last = net->family == AF_INET ? 3 : 15;
+
+	*out = *net;
+	out->len = net->family == AF_INET ? 32 : 128;
+	/* Prefixes are canonical (host bits clear) and have room for .2. */
+	out->addr.b[last] |= n;
+}
+
+void jail_addr_host(const struct prefix *net, struct prefix *out)
+{
+	addr_nth(net, 1, out);
+}
+
+void jail_addr_jail(const struct prefix *net, struct prefix *out)
+{
+	addr_nth(net, 2, out);
+}
+
+const char *addr_str(const struct prefix *pfx, char buf[PREFIX_STRLEN])
+{
+	if (!inet_ntop(pfx->family, pfx->addr.b, buf, PREFIX_STRLEN))
+		snprintf(buf, PREFIX_STRLEN, "?");
+	return buf;
+}
+
+const char *prefix_str(const struct prefix *pfx, char buf[PREFIX_STRLEN])
+{
+	unsigned int full = pfx->family == AF_INET ? 32 : 128;
+	size_t n;
+
+	addr_str(pfx, buf);
+	n = strlen(buf);
+	if (pfx->len != full)
+		snprintf(buf + n, PREFIX_STRLEN - n, "/%u", pfx->len);
+	return buf;
+}
+
+static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned int bits)
+{
+	unsigned int bytes = bits / 8, rem = bits % 8;
+
+	if (memcmp(a, b, bytes))
+		return false;
+	if (!rem)
+		return true;
+	return ((a[bytes] ^ b[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
+bool prefix_contains(const struct prefix *net, const struct prefix *p)
+{
+	return net->family == p->family && net->len <= p->len &&
+	       bits_equal(net->addr.b, p->addr.b, net->len);
+}
+
+bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
+{
+	return prefix_contains(a, b) || prefix_contains(b, a);
+}
+
+const char *loc_str(const struct loc *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:%u", l->file ? l->file : "?", l->line);
+	return buf;
+}

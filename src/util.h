@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Small helpers shared by every module: allocators that abort on failure
+ * (a one-shot CLI gains nothing from limping on without memory), a growable
+ * array macro and a string buffer.
+ */
+#ifndef JAILFW_UTIL_H
+#define JAILFW_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/*
+ * Append one zeroed element to a dynamic array of structs and return a
+ * pointer to it.  Pointers to earlier elements are invalidated, so model
+ * code refers to siblings by index, never by pointer, until parsing ends.
+ */
+#define VEC_PUSH(arr, n) \
+	((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
+void *vec_grow(void *arr, size_t n, size_t elem);
+
+/* A growable NUL-terminated string. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+void sb_init(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+void sb_putc(struct strbuf *sb, char c);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Hand the buffer to the caller (never NULL) and reset sb. */
+char *sb_steal(struct strbuf *sb);
+
+/* Levenshtein distance, capped: returns limit + 1 when it exceeds limit. */
+unsigned int edit_distance(const char *a, const char *b, unsigned int limit);
+
+#endif
