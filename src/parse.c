@@ -1,0 +1,1692 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Recursive descent over the tokens of lex.c into struct policy.
+ *
+ * Every statement parser either consumes its statement up to the end
+ * (newline or ";", leaving a "}" for the block) or reports a located error
+ * and skips to that end, so one run reports every syntax error.  Only
+ * syntax and the validity of each token are checked here; everything that
+ * needs the whole policy (users, overlaps, missing statements) is check.c's.
+ */
+#include "parse.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lex.h"
+
+const char *const policy_keywords[] = {
+    "settings", "jail", "template", "wan", "log-drops", "table",   "fwmark", "backend", "user",
+    "ipv4",	"ipv6", "ifname",   "dns", "allow",	"publish", "use",    "to",	"host",
+};
+const size_t policy_nkeywords = ARRAY_SIZE(policy_keywords);
+
+static const char *const top_kw[] = {"settings", "jail", "template"};
+static const char *const settings_kw[] = {"wan", "log-drops", "table", "fwmark"};
+static const char *const jail_kw[] = {"backend", "user",  "ipv4",    "ipv6", "ifname",
+				      "dns",	 "allow", "publish", "use",  "log-drops"};
+static const char *const tmpl_kw[] = {"allow"};
+
+#define NAME_MAX_LEN 64	 /* jail, template and interface prefix names */
+#define TABLE_MAX_LEN 32 /* settings { table NAME } */
+#define WAN_MAX_LEN 15	 /* IFNAMSIZ - 1 */
+#define DNS_MAX 3	 /* MAXNS: resolv.conf ignores further nameservers */
+#define LOC_STR_MAX 4200 /* "file:line" */
+
+enum block_kind { BLK_TOP, BLK_SETTINGS, BLK_JAIL, BLK_TMPL };
+
+struct parser {
+	struct lexer lx;
+	struct token tok; /* the lookahead */
+	struct policy *p;
+	struct diag *d;
+	const char *file;
+	bool template_only;
+};
+
+static void advance(struct parser *ps)
+{
+	lex_next(&ps->lx, &ps->tok);
+}
+
+static struct loc tok_loc(const struct parser *ps, const struct token *t)
+{
+	struct loc l = {ps->file, t->line, t->col};
+
+	return l;
+}
+
+/* The location of byte off within word t. */
+static struct loc sub_loc(const struct parser *ps, const struct token *t, size_t off)
+{
+	struct loc l = {ps->file, t->line, t->col + (unsigned int)off};
+
+	return l;
+}
+
+static unsigned int span_of(size_t n)
+{
+	return n ? (unsigned int)n : 1;
+}
+
+static void perr(struct parser *ps, struct loc l, size_t span, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void perr(struct parser *ps, struct loc l, size_t span, const char *fmt, ...)
+{
+	struct strbuf sb;
+	va_list ap;
+
+	sb_init(&sb);
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	diag_error(ps->d, &l, span_of(span), "%s", sb.s);
+	sb_free(&sb);
+}
+
+/* An error on a whole token. */
+#define terr(ps, t, ...)                                                                           \
+	perr((ps), tok_loc((ps), (t)), (t)->kind == TOK_WORD ? (t)->len : 1, __VA_ARGS__)
+
+/* How a token reads in a message: "word", "{", end of line. */
+static const char *tok_desc(const struct token *t, char *buf, size_t n)
+{
+	if (t->kind == TOK_WORD || t->kind == TOK_ERROR) {
+		snprintf(buf, n, "\"%.*s\"", (int)t->len, t->text);
+		return buf;
+	}
+	return lex_kind_name(t->kind);
+}
+
+static bool in_list(const struct token *t, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tok_is(t, list[i]))
+			return true;
+	return false;
+}
+
+/* ---- skipping (error recovery) ---- */
+
+/* At "{": skip to just past the matching "}" (or to the end of the file). */
+static void skip_block(struct parser *ps)
+{
+	unsigned int depth = 0;
+
+	do {
+		if (ps->tok.kind == TOK_EOF)
+			return;
+		if (ps->tok.kind == TOK_LBRACE)
+			depth++;
+		else if (ps->tok.kind == TOK_RBRACE)
+			depth--;
+		advance(ps);
+	} while (depth);
+}
+
+/*
+ * Skip the rest of a statement: past its newline or ";", or up to (not
+ * past) the "}" that closes the enclosing block.  A block opened inside
+ * the statement is skipped whole.
+ */
+static void skip_stmt(struct parser *ps)
+{
+	for (;;) {
+		switch (ps->tok.kind) {
+		case TOK_EOF:
+		case TOK_RBRACE:
+			return;
+		case TOK_NEWLINE:
+		case TOK_SEMI:
+			advance(ps);
+			return;
+		case TOK_LBRACE:
+			skip_block(ps);
+			continue;
+		default:
+			advance(ps);
+		}
+	}
+}
+
+static bool at_stmt_end(const struct parser *ps)
+{
+	switch (ps->tok.kind) {
+	case TOK_EOF:
+	case TOK_RBRACE:
+	case TOK_NEWLINE:
+	case TOK_SEMI:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The statement is complete: consume its end or report what follows. */
+static bool expect_end(struct parser *ps, const struct token *kw, const char *hint)
+{
+	char buf[LEX_MAX_TOKEN + 8];
+
+	if (at_stmt_end(ps)) {
+		if (ps->tok.kind == TOK_NEWLINE || ps->tok.kind == TOK_SEMI)
+			advance(ps);
+		return true;
+	}
+	if (ps->tok.kind != TOK_ERROR)
+		terr(ps, &ps->tok, "unexpected %s at end of \"%.*s\" statement%s",
+		     tok_desc(&ps->tok, buf, sizeof(buf)), (int)kw->len, kw->text,
+		     hint ? hint : "");
+	skip_stmt(ps);
+	return false;
+}
+
+/*
+ * The lookahead must be a word (a value of statement kw).  Otherwise report
+ * what is missing and skip the statement.
+ */
+static bool need_word(struct parser *ps, const struct token *kw, const char *expected)
+{
+	if (ps->tok.kind == TOK_WORD)
+		return true;
+	if (ps->tok.kind != TOK_ERROR)
+		terr(ps, &ps->tok, "missing value after \"%.*s\" (expected %s)", (int)kw->len,
+		     kw->text, expected);
+	skip_stmt(ps);
+	return false;
+}
+
+/* After a ",": the next list item must follow. */
+static bool need_item(struct parser *ps, const struct token *comma)
+{
+	char buf[LEX_MAX_TOKEN + 8];
+
+	if (ps->tok.kind == TOK_WORD && !tok_is(&ps->tok, "to"))
+		return true;
+	if (ps->tok.kind != TOK_ERROR) {
+		if (ps->tok.kind == TOK_WORD || ps->tok.kind == TOK_COMMA)
+			terr(ps, &ps->tok, "unexpected %s after \",\"",
+			     tok_desc(&ps->tok, buf, sizeof(buf)));
+		else
+			terr(ps, comma, "missing value after \",\"");
+	}
+	skip_stmt(ps);
+	return false;
+}
+
+/* ---- token validation ---- */
+
+enum num_res { NUM_OK, NUM_SYNTAX, NUM_NONCANON, NUM_RANGE };
+
+/*
+ * A canonical decimal number: digits only, no sign, no leading zero.
+ * Values above max saturate to NUM_RANGE without overflowing.
+ */
+static enum num_res parse_dec(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool big = false;
+	size_t i;
+
+	if (!n)
+		return NUM_SYNTAX;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return NUM_SYNTAX;
+		if (!big) {
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			big = v > max;
+		}
+	}
+	if (n > 1 && s[0] == '0')
+		return NUM_NONCANON;
+	if (big)
+		return NUM_RANGE;
+	*out = v;
+	return NUM_OK;
+}
+
+static bool name_chars_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (i > 0)
+			ok = ok || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Jail, template and interface prefix names: [a-z0-9][a-z0-9_-]*, <= 64. */
+static bool check_name(struct parser *ps, const struct token *t, const char *what)
+{
+	if (!name_chars_ok(t->text, t->len)) {
+		terr(ps, t,
+		     "invalid %s \"%.*s\" (expected [a-z0-9][a-z0-9_-]*, at most %d characters)",
+		     what, (int)t->len, t->text, NAME_MAX_LEN);
+		return false;
+	}
+	if (t->len > NAME_MAX_LEN) {
+		terr(ps, t, "%s \"%.*s\" is too long (%zu characters, at most %d)", what,
+		     (int)t->len, t->text, t->len, NAME_MAX_LEN);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_yesno(struct parser *ps, const struct token *kw, enum tristate *out)
+{
+	if (tok_is(&ps->tok, "yes"))
+		*out = TRI_YES;
+	else if (tok_is(&ps->tok, "no"))
+		*out = TRI_NO;
+	else {
+		terr(ps, &ps->tok, "invalid value \"%.*s\" for \"%.*s\" (expected yes or no)",
+		     (int)ps->tok.len, ps->tok.text, (int)kw->len, kw->text);
+		return false;
+	}
+	return true;
+}
+
+/* One port: 1..65535, canonical.  s/n is a part of word t at offset off. */
+static bool parse_port(struct parser *ps, const struct token *t, size_t off, size_t n,
+		       uint16_t *out)
+{
+	const char *s = t->text + off;
+	struct loc l = sub_loc(ps, t, off);
+	uint64_t v;
+
+	switch (parse_dec(s, n, 65535, &v)) {
+	case NUM_SYNTAX:
+		if (!n)
+			perr(ps, l, 1, "missing port number");
+		else
+			perr(ps, l, n, "invalid port \"%.*s\" (expected a number 1-65535)", (int)n,
+			     s);
+		return false;
+	case NUM_NONCANON:
+		perr(ps, l, n, "non-canonical number \"%.*s\"", (int)n, s);
+		return false;
+	case NUM_RANGE:
+		perr(ps, l, n, "port %.*s is out of range (1-65535)", (int)n, s);
+		return false;
+	case NUM_OK:
+		break;
+	}
+	if (v == 0) {
+		perr(ps, l, n, "port 0 is not allowed");
+		return false;
+	}
+	*out = (uint16_t)v;
+	return true;
+}
+
+/* N or N-M within word t at offset off, length n. */
+static bool parse_range(struct parser *ps, const struct token *t, size_t off, size_t n,
+			struct port_range *pr)
+{
+	const char *s = t->text + off;
+	const char *dash = memchr(s, '-', n);
+	size_t nlo = dash ? (size_t)(dash - s) : n;
+	bool ok;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->loc = sub_loc(ps, t, off);
+	if (!dash) {
+		if (!parse_port(ps, t, off, n, &pr->lo))
+			return false;
+		pr->hi = pr->lo;
+		return true;
+	}
+	if (nlo == 0 || nlo + 1 == n) {
+		perr(ps, pr->loc, n, "invalid port range \"%.*s\" (expected N-M)", (int)n, s);
+		return false;
+	}
+	ok = parse_port(ps, t, off, nlo, &pr->lo);
+	ok = parse_port(ps, t, off + nlo + 1, n - nlo - 1, &pr->hi) && ok;
+	if (!ok)
+		return false;
+	if (pr->lo > pr->hi) {
+		perr(ps, pr->loc, n, "reversed port range %u-%u", pr->lo, pr->hi);
+		return false;
+	}
+	return true;
+}
+
+static bool lookup_proto(const char *s, size_t n, enum proto *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROTO_COUNT; i++) {
+		const char *name = proto_name((enum proto)i);
+
+		if (strlen(name) == n && !memcmp(name, s, n)) {
+			*out = (enum proto)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_proto(struct parser *ps, const struct token *t, size_t n, enum proto *out)
+{
+	if (lookup_proto(t->text, n, out))
+		return true;
+	if (!n)
+		perr(ps, tok_loc(ps, t), 1, "missing protocol before \"/\"");
+	else
+		perr(ps, tok_loc(ps, t), n,
+		     "unknown protocol \"%.*s\" (expected tcp, udp, icmp, icmpv6)", (int)n,
+		     t->text);
+	return false;
+}
+
+static const char *family_name(int af)
+{
+	return af == AF_INET ? "IPv4" : "IPv6";
+}
+
+enum pfx_len { PFX_LEN_OPTIONAL, PFX_LEN_REQUIRED, PFX_LEN_FORBIDDEN };
+
+/*
+ * ADDRESS or ADDRESS/LEN, exactly as inet_pton accepts the address (no
+ * "10.1", no zone index, no names): AF_INET6 if it has a ':'.  LEN is a
+ * canonical decimal within the family's width.  Host bits are left as
+ * written; the caller decides whether they are a warning or an error.
+ */
+static bool parse_prefix(struct parser *ps, const struct token *t, enum pfx_len lenmode,
+			 const char *what, struct prefix *out)
+{
+	char addr[LEX_MAX_TOKEN + 1];
+	const char *slash = memchr(t->text, '/', t->len);
+	size_t na = slash ? (size_t)(slash - t->text) : t->len;
+	unsigned int max;
+	uint64_t v;
+
+	memset(out, 0, sizeof(*out));
+	if (slash && lenmode == PFX_LEN_FORBIDDEN) {
+		terr(ps, t, "%s takes plain addresses, not prefixes (\"%.*s\")", what, (int)t->len,
+		     t->text);
+		return false;
+	}
+	if (na > LEX_MAX_TOKEN)
+		na = LEX_MAX_TOKEN;
+	memcpy(addr, t->text, na);
+	addr[na] = '\0';
+	out->family = memchr(addr, ':', na) ? AF_INET6 : AF_INET;
+	max = out->family == AF_INET ? 32 : 128;
+	if (inet_pton(out->family, addr, out->addr.b) != 1) {
+		perr(ps, tok_loc(ps, t), na, "invalid %s address \"%s\"", family_name(out->family),
+		     addr);
+		return false;
+	}
+	out->len = (uint8_t)max;
+	if (!slash) {
+		if (lenmode != PFX_LEN_REQUIRED)
+			return true;
+		terr(ps, t, "missing prefix length in \"%s\" (expected ADDRESS/LEN)", addr);
+		return false;
+	}
+	switch (parse_dec(slash + 1, t->len - na - 1, max, &v)) {
+	case NUM_SYNTAX:
+		perr(ps, sub_loc(ps, t, na), t->len - na,
+		     "invalid prefix length \"%.*s\" (expected 0-%u)", (int)(t->len - na - 1),
+		     slash + 1, max);
+		return false;
+	case NUM_NONCANON:
+		perr(ps, sub_loc(ps, t, na + 1), t->len - na - 1, "non-canonical number \"%.*s\"",
+		     (int)(t->len - na - 1), slash + 1);
+		return false;
+	case NUM_RANGE:
+		perr(ps, sub_loc(ps, t, na + 1), t->len - na - 1,
+		     "prefix length %.*s is out of range for %s (0-%u)", (int)(t->len - na - 1),
+		     slash + 1, family_name(out->family), max);
+		return false;
+	case NUM_OK:
+		break;
+	}
+	out->len = (uint8_t)v;
+	return true;
+}
+
+/* Clear the host bits of pfx; true if any were set. */
+static bool prefix_mask(struct prefix *pfx)
+{
+	unsigned int bytes = pfx->family == AF_INET ? 4 : 16, i;
+	bool changed = false;
+
+	for (i = 0; i < bytes; i++) {
+		unsigned int keep = pfx->len >= (i + 1) * 8 ? 8
+				    : pfx->len > i * 8	    ? pfx->len - i * 8
+							    : 0;
+		uint8_t mask = (uint8_t)(0xff00u >> keep);
+
+		if (pfx->addr.b[i] & ~mask)
+			changed = true;
+		pfx->addr.b[i] &= mask;
+	}
+	return changed;
+}
+
+/* ---- statements ---- */
+
+/*
+ * First locations of the single-valued statements of one block, for
+ * "duplicate" messages.  Kept apart from the model so that a statement
+ * with a bad value still counts as the first one.
+ */
+struct seen {
+	const char *kw;
+	struct loc loc;
+};
+
+static bool dup_check(struct parser *ps, struct seen *seen, size_t n, const struct token *kw)
+{
+	char where[LOC_STR_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!tok_is(kw, seen[i].kw))
+			continue;
+		if (seen[i].loc.line) {
+			terr(ps, kw, "duplicate \"%s\" statement (first at %s)", seen[i].kw,
+			     loc_str(&seen[i].loc, where, sizeof(where)));
+			skip_stmt(ps);
+			return false;
+		}
+		seen[i].loc = tok_loc(ps, kw);
+		return true;
+	}
+	return true;
+}
+
+/* Report an unknown or misplaced statement keyword and skip the statement. */
+static void unknown_stmt(struct parser *ps, enum block_kind bk, const char *const *cands,
+			 size_t ncands)
+{
+	static const char *const where[] = {
+	    [BLK_TOP] = "at top level",
+	    [BLK_SETTINGS] = "in settings block",
+	    [BLK_JAIL] = "in jail block",
+	    [BLK_TMPL] = "in template block",
+	};
+	const struct token *t = &ps->tok;
+	char *word = xstrndup(t->text, t->len);
+	const char *hint = NULL, *sug;
+
+	if (in_list(t, settings_kw, ARRAY_SIZE(settings_kw)) ||
+	    in_list(t, jail_kw, ARRAY_SIZE(jail_kw))) {
+		if (bk == BLK_TMPL)
+			hint = "templates hold only allow statements";
+		else if (tok_is(t, "log-drops"))
+			hint = "it belongs in the settings block or a jail block";
+		else if (tok_is(t, "allow"))
+			hint = "it belongs in a jail or template block";
+		else if (in_list(t, settings_kw, ARRAY_SIZE(settings_kw)))
+			hint = "it belongs in the settings block";
+		else
+			hint = "it belongs in a jail block";
+		terr(ps, t, "\"%s\" is not allowed %s (%s)", word, where[bk], hint);
+	} else if ((sug = diag_suggest(word, cands, ncands))) {
+		terr(ps, t, "unknown statement \"%s\" %s (did you mean \"%s\"?)", word, where[bk],
+		     sug);
+	} else if (bk == BLK_TOP && !ps->template_only) {
+		terr(ps, t,
+		     "unknown statement \"%s\" at top level (expected settings, jail or "
+		     "template)",
+		     word);
+	} else {
+		terr(ps, t, "unknown statement \"%s\" %s", word, where[bk]);
+	}
+	free(word);
+	skip_stmt(ps);
+}
+
+/*
+ * Start a single-valued statement: refuse a duplicate, step over the
+ * keyword and make sure a value follows.
+ */
+static bool start_value(struct parser *ps, const struct token *kw, struct seen *seen, size_t nseen,
+			const char *expected)
+{
+	if (!dup_check(ps, seen, nseen, kw))
+		return false;
+	advance(ps);
+	return need_word(ps, kw, expected);
+}
+
+/*
+ * The value is parsed: step over it, then the statement must end.  Returns
+ * whether the value is good: a valid value followed by junk is still
+ * stored, so check does not add "missing backend" to the junk's error.
+ */
+static bool finish_value(struct parser *ps, const struct token *kw, bool ok)
+{
+	advance(ps);
+	expect_end(ps, kw, NULL);
+	return ok;
+}
+
+/*
+ * Step to the next item of a comma list.  Returns 1 if there is one, 0 at
+ * the end of the list, -1 after reporting a dangling comma (the statement
+ * was skipped).
+ */
+static int next_item(struct parser *ps)
+{
+	struct token comma;
+
+	advance(ps);
+	if (ps->tok.kind != TOK_COMMA)
+		return 0;
+	comma = ps->tok;
+	advance(ps);
+	return need_item(ps, &comma) ? 1 : -1;
+}
+
+struct spec_state {
+	struct rule *rules;
+	size_t n;
+	bool have_cur;	/* rules[n - 1] is what a bare port continues */
+	bool cur_ports; /* ... and it was written with a port list */
+	bool cur_bad;	/* the previous spec was bad: do not report its ports again */
+};
+
+/* One SPEC of an allow statement: PROTO, PROTO/PORTS or a bare PORTS. */
+static bool parse_spec(struct parser *ps, const struct token *t, struct loc stmt,
+		       struct spec_state *st)
+{
+	const char *slash = memchr(t->text, '/', t->len);
+	size_t n = slash ? (size_t)(slash - t->text) : t->len;
+	struct port_range pr;
+	struct rule *r;
+	enum proto proto;
+
+	if (!slash && t->text[0] >= '0' && t->text[0] <= '9') {
+		if (!st->have_cur) {
+			if (!st->cur_bad)
+				terr(ps, t,
+				     "port \"%.*s\" has no protocol (write tcp/%.*s or udp/%.*s)",
+				     (int)t->len, t->text, (int)t->len, t->text, (int)t->len,
+				     t->text);
+			return false;
+		}
+		r = &st->rules[st->n - 1];
+		if (!proto_has_ports(r->proto)) {
+			terr(ps, t, "%s takes no port", proto_name(r->proto));
+			return false;
+		}
+		if (!st->cur_ports) {
+			terr(ps, t,
+			     "port \"%.*s\" follows \"%s\", which has no port list (write %s/%.*s)",
+			     (int)t->len, t->text, proto_name(r->proto), proto_name(r->proto),
+			     (int)t->len, t->text);
+			return false;
+		}
+		if (!parse_range(ps, t, 0, t->len, &pr))
+			return false;
+		*VEC_PUSH(r->ports, r->nports) = pr;
+		return true;
+	}
+	st->have_cur = false;
+	st->cur_bad = true;
+	if (!parse_proto(ps, t, n, &proto))
+		return false;
+	if (slash && !proto_has_ports(proto)) {
+		perr(ps, sub_loc(ps, t, n + 1), t->len - n - 1, "%s takes no port",
+		     proto_name(proto));
+		return false;
+	}
+	if (slash && n + 1 == t->len) {
+		perr(ps, sub_loc(ps, t, n), 1, "missing port after \"%.*s\"", (int)t->len, t->text);
+		return false;
+	}
+	r = VEC_PUSH(st->rules, st->n);
+	r->loc = stmt;
+	r->proto_loc = tok_loc(ps, t);
+	r->proto = proto;
+	st->have_cur = true;
+	st->cur_bad = false;
+	st->cur_ports = slash != NULL;
+	if (!slash)
+		return true;
+	/* Keep the rule even if the port is bad, so "tcp/0,70000" reports both. */
+	if (!parse_range(ps, t, n + 1, t->len - n - 1, &pr))
+		return false;
+	*VEC_PUSH(r->ports, r->nports) = pr;
+	return true;
+}
+
+/* One DEST of "to": host, an address or a prefix. */
+static bool parse_dest(struct parser *ps, const struct token *t, struct dest **dests, size_t *n)
+{
+	struct dest dst;
+
+	memset(&dst, 0, sizeof(dst));
+	dst.loc = tok_loc(ps, t);
+	if (tok_is(t, "host")) {
+		dst.kind = DEST_HOST;
+	} else {
+		struct prefix masked;
+		char buf[PREFIX_STRLEN];
+
+		if (!parse_prefix(ps, t, PFX_LEN_OPTIONAL, "to", &dst.pfx))
+			return false;
+		masked = dst.pfx;
+		/* Harmless and common (an address pasted with its length): warn. */
+		if (prefix_mask(&masked)) {
+			diag_warning(ps->d, &dst.loc, span_of(t->len),
+				     "%.*s has host bits set; using %s", (int)t->len, t->text,
+				     prefix_str(&masked, buf));
+			dst.pfx = masked;
+		}
+		dst.kind = DEST_PREFIX;
+	}
+	*VEC_PUSH(*dests, *n) = dst;
+	return true;
+}
+
+/* Does a stray word look like a destination that lacks its "to"? */
+static bool looks_like_dest(const struct token *t)
+{
+	return t->kind == TOK_WORD &&
+	       (tok_is(t, "host") || memchr(t->text, '.', t->len) || memchr(t->text, ':', t->len));
+}
+
+/* allow SPEC[, SPEC...] [to DEST[, DEST...]] */
+static void parse_allow(struct parser *ps, struct rule **rules, size_t *nrules)
+{
+	struct token kw = ps->tok, t;
+	struct loc stmt = tok_loc(ps, &kw);
+	struct spec_state st;
+	struct dest *dests = NULL;
+	size_t ndests = 0, i;
+	bool ok = true, saw_to = false;
+	int more;
+
+	memset(&st, 0, sizeof(st));
+	advance(ps);
+	if (tok_is(&ps->tok, "to")) {
+		terr(ps, &ps->tok, "missing protocol before \"to\"");
+		skip_stmt(ps);
+		return;
+	}
+	if (!need_word(ps, &kw, "tcp, udp, icmp or icmpv6"))
+		return;
+	do {
+		t = ps->tok;
+		ok = parse_spec(ps, &t, stmt, &st) && ok;
+	} while ((more = next_item(ps)) > 0);
+	if (more < 0) {
+		ok = false;
+		goto out;
+	}
+	if (tok_is(&ps->tok, "to")) {
+		struct token to = ps->tok;
+
+		saw_to = true;
+		advance(ps);
+		if (!need_word(ps, &to, "host, an address or a prefix")) {
+			ok = false;
+			goto out;
+		}
+		do {
+			t = ps->tok;
+			ok = parse_dest(ps, &t, &dests, &ndests) && ok;
+		} while ((more = next_item(ps)) > 0);
+		if (more < 0) {
+			ok = false;
+			goto out;
+		}
+	}
+	if (!expect_end(ps, &kw,
+			!saw_to && looks_like_dest(&ps->tok) ? " (missing \"to\"?)" : NULL))
+		ok = false;
+out:
+	for (i = 0; i < st.n; i++) {
+		struct rule *r = &st.rules[i];
+
+		if (!ok) {
+			free(r->ports);
+			continue;
+		}
+		if (ndests) {
+			r->dests = xmalloc(ndests * sizeof(*dests));
+			memcpy(r->dests, dests, ndests * sizeof(*dests));
+			r->ndests = ndests;
+		}
+		*VEC_PUSH(*rules, *nrules) = *r;
+	}
+	free(st.rules);
+	free(dests);
+}
+
+/* publish PROTO/EXT[:INT] */
+static void parse_publish(struct parser *ps, struct jail *j)
+{
+	struct token kw = ps->tok, t;
+	struct port_range ext;
+	struct publish *pub;
+	const char *slash, *colon;
+	size_t n, off, ne;
+	uint16_t int_lo = 0;
+	enum proto proto;
+	bool ok = false;
+
+	advance(ps);
+	if (!need_word(ps, &kw, "tcp/PORT[:PORT] or udp/PORT[:PORT]"))
+		return;
+	t = ps->tok;
+	slash = memchr(t.text, '/', t.len);
+	n = slash ? (size_t)(slash - t.text) : t.len;
+	if (!parse_proto(ps, &t, n, &proto))
+		goto end;
+	if (!proto_has_ports(proto)) {
+		perr(ps, tok_loc(ps, &t), n, "publish takes tcp or udp, not %s", proto_name(proto));
+		goto end;
+	}
+	if (!slash || n + 1 == t.len) {
+		terr(ps, &t, "missing port in \"%.*s\" (expected %s/PORT[:PORT])", (int)t.len,
+		     t.text, proto_name(proto));
+		goto end;
+	}
+	off = n + 1;
+	colon = memchr(t.text + off, ':', t.len - off);
+	ne = colon ? (size_t)(colon - (t.text + off)) : t.len - off;
+	ok = parse_range(ps, &t, off, ne, &ext);
+	if (!colon) {
+		int_lo = ext.lo;
+	} else {
+		size_t ioff = off + ne + 1, ni = t.len - ioff;
+
+		if (!ni) {
+			perr(ps, sub_loc(ps, &t, ioff - 1), 1, "missing port after \":\"");
+			ok = false;
+		} else if (memchr(t.text + ioff, '-', ni)) {
+			perr(ps, sub_loc(ps, &t, ioff), ni,
+			     "the jail's port must be a single port (a range maps 1:1 from its "
+			     "first port)");
+			ok = false;
+		} else {
+			ok = parse_port(ps, &t, ioff, ni, &int_lo) && ok;
+		}
+	}
+	if (ok && (unsigned int)int_lo + (ext.hi - ext.lo) > 65535) {
+		terr(ps, &t, "port range %u-%u mapped to %u runs past port 65535", ext.lo, ext.hi,
+		     int_lo);
+		ok = false;
+	}
+end:
+	if (!finish_value(ps, &kw, ok))
+		return;
+	pub = VEC_PUSH(j->pubs, j->npubs);
+	pub->loc = tok_loc(ps, &kw);
+	pub->proto = proto;
+	pub->ext_lo = ext.lo;
+	pub->ext_hi = ext.hi;
+	pub->int_lo = int_lo;
+}
+
+/* use NAME[, NAME...] */
+static void parse_use(struct parser *ps, struct jail *j)
+{
+	struct token kw = ps->tok;
+	int more;
+
+	advance(ps);
+	if (!need_word(ps, &kw, "a template name"))
+		return;
+	do {
+		if (check_name(ps, &ps->tok, "template name")) {
+			struct use *u = VEC_PUSH(j->uses, j->nuses);
+
+			u->name = xstrndup(ps->tok.text, ps->tok.len);
+			u->loc = tok_loc(ps, &ps->tok);
+		}
+	} while ((more = next_item(ps)) > 0);
+	if (!more)
+		expect_end(ps, &kw, NULL);
+}
+
+/* dns ADDR[, ADDR...] */
+static void parse_dns(struct parser *ps, struct jail *j, struct seen *seen, size_t nseen)
+{
+	struct token kw = ps->tok;
+	struct prefix *addrs = NULL;
+	size_t n = 0;
+	bool ok = true;
+	int more;
+
+	if (!start_value(ps, &kw, seen, nseen, "an address"))
+		return;
+	j->dns_loc = tok_loc(ps, &ps->tok);
+	do {
+		struct prefix a;
+
+		if (!parse_prefix(ps, &ps->tok, PFX_LEN_FORBIDDEN, "dns", &a)) {
+			ok = false;
+		} else if (n == DNS_MAX) {
+			terr(ps, &ps->tok, "too many dns servers (at most %d, as resolv.conf uses)",
+			     DNS_MAX);
+			ok = false;
+		} else {
+			*VEC_PUSH(addrs, n) = a;
+		}
+	} while ((more = next_item(ps)) > 0);
+	if (!more)
+		expect_end(ps, &kw, NULL);
+	if (more < 0 || !ok) {
+		free(addrs);
+		memset(&j->dns_loc, 0, sizeof(j->dns_loc));
+		return;
+	}
+	j->dns = addrs;
+	j->ndns = n;
+}
+
+/* A user name as useradd accepts it, or a decimal uid. */
+static bool parse_user(struct parser *ps, const struct token *t)
+{
+	uint64_t v;
+	size_t i;
+
+	if (t->text[0] >= '0' && t->text[0] <= '9') {
+		/* (uid_t)-1 means "no change" to setresuid: not a user. */
+		switch (parse_dec(t->text, t->len, 4294967294u, &v)) {
+		case NUM_OK:
+			return true;
+		case NUM_NONCANON:
+			terr(ps, t, "non-canonical number \"%.*s\"", (int)t->len, t->text);
+			return false;
+		case NUM_RANGE:
+			terr(ps, t, "uid %.*s is out of range (0-4294967294)", (int)t->len,
+			     t->text);
+			return false;
+		case NUM_SYNTAX:
+			break;
+		}
+	} else {
+		bool ok = (t->text[0] >= 'a' && t->text[0] <= 'z') ||
+			  (t->text[0] >= 'A' && t->text[0] <= 'Z') || t->text[0] == '_';
+
+		for (i = 1; ok && i < t->len; i++) {
+			char c = t->text[i];
+
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+		}
+		if (ok)
+			return true;
+	}
+	terr(ps, t,
+	     "invalid user \"%.*s\" (expected a name of letters, digits, _ . - starting with a "
+	     "letter or _, or a number)",
+	     (int)t->len, t->text);
+	return false;
+}
+
+/* ipv4 PREFIX / ipv6 PREFIX: the jail's network, host bits clear. */
+static bool parse_jail_net(struct parser *ps, const struct token *kw, const struct token *t,
+			   struct prefix *out)
+{
+	int af = tok_is(kw, "ipv4") ? AF_INET : AF_INET6;
+	struct prefix masked;
+	char buf[PREFIX_STRLEN];
+
+	if (!parse_prefix(ps, t, PFX_LEN_REQUIRED, NULL, out))
+		return false;
+	if (out->family != af) {
+		terr(ps, t, "%s needs an %s prefix; \"%.*s\" is %s",
+		     af == AF_INET ? "ipv4" : "ipv6", family_name(af), (int)t->len, t->text,
+		     family_name(out->family));
+		return false;
+	}
+	/*
+	 * An error, not a warning as in "to": the jail's addresses (.1, .2)
+	 * are derived from the network, so a typo here would move them.
+	 */
+	masked = *out;
+	if (prefix_mask(&masked)) {
+		terr(ps, t, "%.*s has host bits set (did you mean %s?)", (int)t->len, t->text,
+		     prefix_str(&masked, buf));
+		return false;
+	}
+	return true;
+}
+
+static void parse_jail_stmt(struct parser *ps, struct jail *j, struct seen *seen, size_t nseen)
+{
+	struct token kw = ps->tok, t;
+	struct prefix pfx;
+	bool ok;
+
+	if (tok_is(&kw, "allow")) {
+		parse_allow(ps, &j->rules, &j->nrules);
+	} else if (tok_is(&kw, "publish")) {
+		parse_publish(ps, j);
+	} else if (tok_is(&kw, "use")) {
+		parse_use(ps, j);
+	} else if (tok_is(&kw, "dns")) {
+		parse_dns(ps, j, seen, nseen);
+	} else if (tok_is(&kw, "backend")) {
+		enum backend b = BACKEND_NONE;
+
+		if (!start_value(ps, &kw, seen, nseen, "uid or netns"))
+			return;
+		t = ps->tok;
+		if (tok_is(&t, "uid"))
+			b = BACKEND_UID;
+		else if (tok_is(&t, "netns"))
+			b = BACKEND_NETNS;
+		else
+			terr(ps, &t, "unknown backend \"%.*s\" (expected uid or netns)", (int)t.len,
+			     t.text);
+		if (finish_value(ps, &kw, b != BACKEND_NONE)) {
+			j->backend = b;
+			j->backend_loc = tok_loc(ps, &t);
+		}
+	} else if (tok_is(&kw, "user")) {
+		if (!start_value(ps, &kw, seen, nseen, "a user name or number"))
+			return;
+		t = ps->tok;
+		ok = parse_user(ps, &t);
+		if (finish_value(ps, &kw, ok)) {
+			j->user = xstrndup(t.text, t.len);
+			j->user_loc = tok_loc(ps, &t);
+		}
+	} else if (tok_is(&kw, "ipv4") || tok_is(&kw, "ipv6")) {
+		bool v4 = tok_is(&kw, "ipv4");
+
+		if (!start_value(ps, &kw, seen, nseen, v4 ? "an IPv4 prefix" : "an IPv6 prefix"))
+			return;
+		t = ps->tok;
+		ok = parse_jail_net(ps, &kw, &t, &pfx);
+		if (finish_value(ps, &kw, ok)) {
+			if (v4) {
+				j->has_v4 = true;
+				j->v4 = pfx;
+				j->v4_loc = tok_loc(ps, &t);
+			} else {
+				j->has_v6 = true;
+				j->v6 = pfx;
+				j->v6_loc = tok_loc(ps, &t);
+			}
+		}
+	} else if (tok_is(&kw, "ifname")) {
+		if (!start_value(ps, &kw, seen, nseen, "an interface prefix"))
+			return;
+		t = ps->tok;
+		ok = check_name(ps, &t, "interface prefix");
+		if (finish_value(ps, &kw, ok)) {
+			j->ifname = xstrndup(t.text, t.len);
+			j->ifname_loc = tok_loc(ps, &t);
+		}
+	} else if (tok_is(&kw, "log-drops")) {
+		enum tristate v = TRI_UNSET;
+
+		if (!start_value(ps, &kw, seen, nseen, "yes or no"))
+			return;
+		t = ps->tok;
+		ok = parse_yesno(ps, &kw, &v);
+		if (finish_value(ps, &kw, ok)) {
+			j->log_drops = v;
+			j->log_drops_loc = tok_loc(ps, &t);
+		}
+	} else {
+		unknown_stmt(ps, BLK_JAIL, jail_kw, ARRAY_SIZE(jail_kw));
+	}
+}
+
+/* Interface names as the kernel's dev_valid_name() takes them, minus '/' and ':'. */
+static bool wan_name_ok(const struct token *t)
+{
+	size_t i;
+
+	if (!t->len || t->len > WAN_MAX_LEN || tok_is(t, ".") || tok_is(t, ".."))
+		return false;
+	for (i = 0; i < t->len; i++) {
+		char c = t->text[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_fwmark(struct parser *ps, const struct token *t, uint32_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (t->len > 2 && t->text[0] == '0' && (t->text[1] == 'x' || t->text[1] == 'X')) {
+		for (i = 2; i < t->len; i++) {
+			char c = t->text[i];
+			unsigned int dig;
+
+			if (c >= '0' && c <= '9')
+				dig = (unsigned int)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				dig = (unsigned int)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				dig = (unsigned int)(c - 'A' + 10);
+			else
+				goto syntax;
+			if (v <= 0xffffffffu)
+				v = v * 16 + dig;
+		}
+	} else {
+		switch (parse_dec(t->text, t->len, 0xffffffffu, &v)) {
+		case NUM_OK:
+			break;
+		case NUM_NONCANON:
+			terr(ps, t, "non-canonical number \"%.*s\"", (int)t->len, t->text);
+			return false;
+		case NUM_RANGE:
+			v = UINT64_MAX;
+			break;
+		case NUM_SYNTAX:
+			goto syntax;
+		}
+	}
+	if (v > 0xffffffffu) {
+		terr(ps, t, "fwmark %.*s is out of range (32 bits)", (int)t->len, t->text);
+		return false;
+	}
+	if (!v) {
+		terr(ps, t, "fwmark 0 is not allowed (it would mark nothing)");
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+syntax:
+	terr(ps, t, "invalid fwmark \"%.*s\" (expected a decimal or 0x hexadecimal number)",
+	     (int)t->len, t->text);
+	return false;
+}
+
+static bool table_name_ok(const struct token *t)
+{
+	size_t i;
+
+	if (!t->len || t->len > TABLE_MAX_LEN || t->text[0] < 'a' || t->text[0] > 'z')
+		return false;
+	for (i = 1; i < t->len; i++) {
+		char c = t->text[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static void parse_settings_stmt(struct parser *ps, struct settings *s, struct seen *seen,
+				size_t nseen)
+{
+	struct token kw = ps->tok, t;
+	bool ok;
+
+	if (tok_is(&kw, "wan")) {
+		char **names = NULL;
+		size_t n = 0, i;
+		int more;
+
+		if (!start_value(ps, &kw, seen, nseen, "an interface name"))
+			return;
+		ok = true;
+		s->wan_loc = tok_loc(ps, &ps->tok);
+		do {
+			if (wan_name_ok(&ps->tok)) {
+				*VEC_PUSH(names, n) = xstrndup(ps->tok.text, ps->tok.len);
+			} else {
+				terr(ps, &ps->tok,
+				     "invalid interface name \"%.*s\" (1-%d characters: letters, "
+				     "digits, _ . -)",
+				     (int)ps->tok.len, ps->tok.text, WAN_MAX_LEN);
+				ok = false;
+			}
+		} while ((more = next_item(ps)) > 0);
+		if (!more)
+			expect_end(ps, &kw, NULL);
+		if (more < 0 || !ok) {
+			for (i = 0; i < n; i++)
+				free(names[i]);
+			free(names);
+			memset(&s->wan_loc, 0, sizeof(s->wan_loc));
+			return;
+		}
+		s->wan = names;
+		s->nwan = n;
+	} else if (tok_is(&kw, "log-drops")) {
+		enum tristate v = TRI_UNSET;
+
+		if (!start_value(ps, &kw, seen, nseen, "yes or no"))
+			return;
+		t = ps->tok;
+		ok = parse_yesno(ps, &kw, &v);
+		if (finish_value(ps, &kw, ok)) {
+			s->log_drops = v;
+			s->log_drops_loc = tok_loc(ps, &t);
+		}
+	} else if (tok_is(&kw, "table")) {
+		if (!start_value(ps, &kw, seen, nseen, "a table name"))
+			return;
+		t = ps->tok;
+		ok = table_name_ok(&t);
+		if (!ok)
+			terr(ps, &t,
+			     "invalid table name \"%.*s\" (expected [a-z][a-z0-9_]*, at most %d "
+			     "characters)",
+			     (int)t.len, t.text, TABLE_MAX_LEN);
+		if (finish_value(ps, &kw, ok)) {
+			s->table = xstrndup(t.text, t.len);
+			s->table_loc = tok_loc(ps, &t);
+		}
+	} else if (tok_is(&kw, "fwmark")) {
+		uint32_t mark = 0;
+
+		if (!start_value(ps, &kw, seen, nseen, "a number"))
+			return;
+		t = ps->tok;
+		ok = parse_fwmark(ps, &t, &mark);
+		if (finish_value(ps, &kw, ok)) {
+			s->fwmark = mark;
+			s->fwmark_loc = tok_loc(ps, &t);
+		}
+	} else {
+		unknown_stmt(ps, BLK_SETTINGS, settings_kw, ARRAY_SIZE(settings_kw));
+	}
+}
+
+/* ---- blocks ---- */
+
+/*
+ * After a block's header the "{" must follow on the same line.  Returns
+ * true with the "{" consumed; on false nothing is left to skip.
+ */
+static bool parse_lbrace(struct parser *ps, const char *desc, struct token *lb)
+{
+	char buf[LEX_MAX_TOKEN + 8];
+
+	if (ps->tok.kind == TOK_LBRACE)
+		goto open;
+	if (ps->tok.kind == TOK_NEWLINE) {
+		struct token nl = ps->tok;
+
+		while (ps->tok.kind == TOK_NEWLINE)
+			advance(ps);
+		if (ps->tok.kind == TOK_LBRACE) {
+			/* Say so once and read the block anyway: the intent is clear. */
+			terr(ps, &ps->tok, "\"{\" must be on the same line as %s", desc);
+			goto open;
+		}
+		terr(ps, &nl, "expected \"{\" after %s", desc);
+		return false;
+	}
+	if (ps->tok.kind == TOK_EOF) {
+		terr(ps, &ps->tok, "expected \"{\" after %s", desc);
+		return false;
+	}
+	if (ps->tok.kind != TOK_ERROR)
+		terr(ps, &ps->tok, "unexpected %s after %s (expected \"{\")",
+		     tok_desc(&ps->tok, buf, sizeof(buf)), desc);
+	/* A "{" later on the line still opens the block: read it. */
+	while (!at_stmt_end(ps) && ps->tok.kind != TOK_LBRACE)
+		advance(ps);
+	if (ps->tok.kind == TOK_LBRACE)
+		goto open;
+	if (ps->tok.kind == TOK_NEWLINE || ps->tok.kind == TOK_SEMI)
+		advance(ps);
+	return false;
+open:
+	*lb = ps->tok;
+	advance(ps);
+	return true;
+}
+
+/* "jail NAME" / "template NAME": the name, or NULL if missing or invalid. */
+static char *parse_block_name(struct parser *ps, const struct token *kw, const char *what,
+			      struct loc *loc)
+{
+	char *name = NULL;
+
+	if (ps->tok.kind == TOK_WORD) {
+		if (check_name(ps, &ps->tok, what))
+			name = xstrndup(ps->tok.text, ps->tok.len);
+		*loc = tok_loc(ps, &ps->tok);
+		advance(ps);
+	} else if (ps->tok.kind == TOK_ERROR) {
+		advance(ps);
+	} else {
+		terr(ps, &ps->tok, "missing name after \"%.*s\"", (int)kw->len, kw->text);
+	}
+	return name;
+}
+
+static void parse_body(struct parser *ps, enum block_kind bk, void *obj, struct seen *seen,
+		       size_t nseen, const struct token *lb, const char *desc)
+{
+	for (;;) {
+		switch (ps->tok.kind) {
+		case TOK_NEWLINE:
+		case TOK_SEMI:
+			advance(ps);
+			continue;
+		case TOK_RBRACE:
+			advance(ps);
+			return;
+		case TOK_EOF:
+			terr(ps, lb, "%s is not closed (missing \"}\" at end of file)", desc);
+			return;
+		case TOK_LBRACE:
+			terr(ps, &ps->tok, "unexpected \"{\"");
+			skip_block(ps);
+			continue;
+		case TOK_COMMA:
+			terr(ps, &ps->tok, "unexpected \",\"");
+			skip_stmt(ps);
+			continue;
+		case TOK_ERROR:
+			skip_stmt(ps);
+			continue;
+		case TOK_WORD:
+			break;
+		}
+		if (in_list(&ps->tok, top_kw, ARRAY_SIZE(top_kw))) {
+			/*
+			 * Most likely the "}" of this block was forgotten:
+			 * close it here so the next block parses normally.
+			 */
+			terr(ps, &ps->tok, "\"%.*s\" inside %s (missing \"}\"?)", (int)ps->tok.len,
+			     ps->tok.text, desc);
+			return;
+		}
+		switch (bk) {
+		case BLK_SETTINGS:
+			parse_settings_stmt(ps, obj, seen, nseen);
+			break;
+		case BLK_JAIL:
+			parse_jail_stmt(ps, obj, seen, nseen);
+			break;
+		case BLK_TMPL:
+			if (tok_is(&ps->tok, "allow")) {
+				struct tmpl *tm = obj;
+
+				parse_allow(ps, &tm->rules, &tm->nrules);
+			} else {
+				unknown_stmt(ps, BLK_TMPL, tmpl_kw, ARRAY_SIZE(tmpl_kw));
+			}
+			break;
+		case BLK_TOP:
+			break;
+		}
+	}
+}
+
+static void rules_discard(struct rule *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(r[i].ports);
+		free(r[i].dests);
+	}
+	free(r);
+}
+
+static void jail_discard(struct jail *j)
+{
+	size_t i;
+
+	free(j->name);
+	free(j->user);
+	free(j->ifname);
+	free(j->dns);
+	rules_discard(j->rules, j->nrules);
+	free(j->pubs);
+	for (i = 0; i < j->nuses; i++)
+		free(j->uses[i].name);
+	free(j->uses);
+}
+
+static void parse_jail(struct parser *ps)
+{
+	struct seen seen[] = {{"backend", {0}}, {"user", {0}}, {"ipv4", {0}},	  {"ipv6", {0}},
+			      {"ifname", {0}},	{"dns", {0}},  {"log-drops", {0}}};
+	struct token kw = ps->tok, lb;
+	char desc[NAME_MAX_LEN + 16];
+	struct jail j;
+
+	memset(&j, 0, sizeof(j));
+	advance(ps);
+	j.name = parse_block_name(ps, &kw, "jail name", &j.loc);
+	if (j.name)
+		snprintf(desc, sizeof(desc), "jail \"%s\"", j.name);
+	else
+		snprintf(desc, sizeof(desc), "\"jail\"");
+	/* Without its "{" the block was not read: keeping the jail would only add errors. */
+	if (!parse_lbrace(ps, desc, &lb)) {
+		free(j.name);
+		return;
+	}
+	parse_body(ps, BLK_JAIL, &j, seen, ARRAY_SIZE(seen), &lb, desc);
+	if (!j.name) {
+		jail_discard(&j);
+		return;
+	}
+	*VEC_PUSH(ps->p->jails, ps->p->njails) = j;
+}
+
+static void parse_template(struct parser *ps)
+{
+	struct token kw = ps->tok, lb;
+	char desc[NAME_MAX_LEN + 16];
+	struct tmpl tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.from_file = ps->template_only;
+	advance(ps);
+	tm.name = parse_block_name(ps, &kw, "template name", &tm.loc);
+	if (tm.name)
+		snprintf(desc, sizeof(desc), "template \"%s\"", tm.name);
+	else
+		snprintf(desc, sizeof(desc), "\"template\"");
+	if (!parse_lbrace(ps, desc, &lb)) {
+		free(tm.name);
+		return;
+	}
+	parse_body(ps, BLK_TMPL, &tm, NULL, 0, &lb, desc);
+	if (!tm.name) {
+		rules_discard(tm.rules, tm.nrules);
+		return;
+	}
+	*VEC_PUSH(ps->p->tmpls, ps->p->ntmpls) = tm;
+}
+
+static void parse_settings(struct parser *ps, struct loc *first)
+{
+	struct seen seen[] = {{"wan", {0}}, {"log-drops", {0}}, {"table", {0}}, {"fwmark", {0}}};
+	struct settings scratch, *s = &ps->p->settings;
+	struct token kw = ps->tok, lb;
+	char where[LOC_STR_MAX];
+	size_t i;
+
+	memset(&scratch, 0, sizeof(scratch));
+	if (ps->p->has_settings) {
+		/* Read the second block too, for its errors, but keep nothing. */
+		if (first->line)
+			terr(ps, &kw, "duplicate \"settings\" block (first at %s)",
+			     loc_str(first, where, sizeof(where)));
+		else
+			terr(ps, &kw, "duplicate \"settings\" block");
+		s = &scratch;
+	} else {
+		ps->p->has_settings = true;
+		*first = tok_loc(ps, &kw);
+	}
+	advance(ps);
+	if (parse_lbrace(ps, "\"settings\"", &lb))
+		parse_body(ps, BLK_SETTINGS, s, seen, ARRAY_SIZE(seen), &lb, "\"settings\"");
+	for (i = 0; i < scratch.nwan; i++)
+		free(scratch.wan[i]);
+	free(scratch.wan);
+	free(scratch.table);
+}
+
+static void parse_top(struct parser *ps)
+{
+	struct loc settings_loc = {NULL, 0, 0};
+
+	for (;;) {
+		switch (ps->tok.kind) {
+		case TOK_NEWLINE:
+		case TOK_SEMI:
+			advance(ps);
+			continue;
+		case TOK_EOF:
+			return;
+		case TOK_RBRACE:
+			terr(ps, &ps->tok, "unexpected \"}\" (no block is open)");
+			advance(ps);
+			continue;
+		case TOK_LBRACE:
+			terr(ps, &ps->tok, "unexpected \"{\"");
+			skip_block(ps);
+			continue;
+		case TOK_COMMA:
+			terr(ps, &ps->tok, "unexpected \",\"");
+			skip_stmt(ps);
+			continue;
+		case TOK_ERROR:
+			skip_stmt(ps);
+			continue;
+		case TOK_WORD:
+			break;
+		}
+		if (ps->template_only &&
+		    (tok_is(&ps->tok, "settings") || tok_is(&ps->tok, "jail"))) {
+			terr(ps, &ps->tok,
+			     "\"%.*s\" is not allowed in a template file (only template "
+			     "blocks)",
+			     (int)ps->tok.len, ps->tok.text);
+			skip_stmt(ps);
+		} else if (tok_is(&ps->tok, "settings")) {
+			parse_settings(ps, &settings_loc);
+		} else if (tok_is(&ps->tok, "jail")) {
+			parse_jail(ps);
+		} else if (tok_is(&ps->tok, "template")) {
+			parse_template(ps);
+		} else if (ps->template_only) {
+			unknown_stmt(ps, BLK_TOP, top_kw + 2, 1);
+		} else {
+			unknown_stmt(ps, BLK_TOP, top_kw, ARRAY_SIZE(top_kw));
+		}
+	}
+}
+
+/* ---- entry points ---- */
+
+/* file is already registered with p (stable) and its text with d. */
+static bool parse_text(struct policy *p, struct diag *d, const char *file, const char *buf,
+		       size_t len, bool template_only)
+{
+	unsigned int errors = d->errors;
+	struct parser ps;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.p = p;
+	ps.d = d;
+	ps.file = file;
+	ps.template_only = template_only;
+	lex_init(&ps.lx, d, file, buf, len);
+	advance(&ps);
+	parse_top(&ps);
+	return d->errors == errors;
+}
+
+bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file, const char *buf,
+			 size_t len, bool template_only)
+{
+	const char *f = policy_add_file(p, file);
+
+	diag_add_source(d, f, buf, len);
+	return parse_text(p, d, f, buf, len, template_only);
+}
+
+/*
+ * Open and read a policy or template file.  Returns 1 with the text in
+ * *text (registered in p and d), 0 after reporting an error, -1 when the
+ * file does not exist and missing_ok.
+ *
+ * O_NONBLOCK so that opening a FIFO cannot hang us before fstat() refuses
+ * it; O_NOCTTY so a terminal device cannot become our controlling tty.
+ */
+static int read_file(struct policy *p, struct diag *d, const char *path, bool missing_ok,
+		     const char **fname, char **text, size_t *len)
+{
+	struct loc l = {NULL, 0, 0};
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	struct stat st;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && missing_ok && (errno == ENOENT || errno == ENOTDIR))
+		return -1;
+	l.file = *fname = policy_add_file(p, path);
+	if (fd < 0) {
+		diag_error(d, &l, 0, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		diag_error(d, &l, 0, "cannot stat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_error(d, &l, 0, "is not a regular file");
+		goto out;
+	}
+	/*
+	 * Whoever can write the policy decides what the jails may reach;
+	 * a world-writable file hands that to every local user.
+	 */
+	if (st.st_mode & S_IWOTH) {
+		diag_error(d, &l, 0, "is writable by other users (chmod o-w)");
+		goto out;
+	}
+	if (st.st_size > (off_t)POLICY_MAX_SIZE) {
+		diag_error(d, &l, 0, "is too large (%lld bytes, at most %u)", (long long)st.st_size,
+			   POLICY_MAX_SIZE);
+		goto out;
+	}
+	/* st_size is only a hint: files in /proc report 0, others grow. */
+	cap = (size_t)st.st_size + 1;
+	if (cap < 4096)
+		cap = 4096;
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			diag_error(d, &l, 0, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > POLICY_MAX_SIZE) {
+			diag_error(d, &l, 0, "is too large (more than %u bytes)", POLICY_MAX_SIZE);
+			goto out;
+		}
+	}
+	diag_add_source(d, *fname, buf, n);
+	*text = buf;
+	*len = n;
+	buf = NULL;
+	ret = 1;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+bool policy_parse_file(struct policy *p, struct diag *d, const char *path)
+{
+	const char *fname;
+	char *text = NULL;
+	size_t len = 0;
+	bool ok;
+
+	if (read_file(p, d, path, false, &fname, &text, &len) != 1)
+		return false;
+	ok = parse_text(p, d, fname, text, len, false);
+	free(text);
+	return ok;
+}
+
+static bool has_template(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntmpls; i++)
+		if (!strcmp(p->tmpls[i].name, name))
+			return true;
+	return false;
+}
+
+bool policy_load_templates(struct policy *p, struct diag *d, const char *const *dirs, size_t ndirs)
+{
+	unsigned int errors = d->errors;
+	char **tried = NULL;
+	size_t ntried = 0, i, k, t, dir;
+
+	for (i = 0; i < p->njails; i++) {
+		for (k = 0; k < p->jails[i].nuses; k++) {
+			const char *name = p->jails[i].uses[k].name;
+			bool seen = false;
+
+			/*
+			 * The parser let only [a-z0-9][a-z0-9_-]* through, so
+			 * the name cannot climb out of the directory; check
+			 * again, a hand-built model may not have been parsed.
+			 */
+			if (has_template(p, name) || !name_chars_ok(name, strlen(name)))
+				continue;
+			for (t = 0; t < ntried; t++)
+				seen = seen || !strcmp(tried[t], name);
+			if (seen)
+				continue;
+			*VEC_PUSH(tried, ntried) = xstrdup(name);
+			for (dir = 0; dir < ndirs; dir++) {
+				char *path = xasprintf("%s/%s.conf", dirs[dir], name);
+				const char *fname;
+				char *text = NULL;
+				size_t len = 0;
+				int r = read_file(p, d, path, true, &fname, &text, &len);
+
+				free(path);
+				if (r < 0)
+					continue;
+				if (r > 0) {
+					parse_text(p, d, fname, text, len, true);
+					free(text);
+					if (!has_template(p, name)) {
+						struct loc l = {fname, 0, 0};
+
+						diag_error(d, &l, 0,
+							   "does not define template \"%s\"", name);
+					}
+				}
+				/* The first file found wins, even a bad one. */
+				break;
+			}
+		}
+	}
+	for (t = 0; t < ntried; t++)
+		free(tried[t]);
+	free(tried);
+	return d->errors == errors;
+}
