@@ -1,0 +1,1001 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Semantic validation of a parsed policy (DESIGN section 2).
+ *
+ * The parser has already refused what is wrong on its own (bad ports,
+ * malformed addresses, unknown keywords, duplicate statements in a block);
+ * check looks at what is wrong only in context: a statement that does not
+ * fit the jail's backend, two jails claiming the same uid, subnet, interface
+ * or published port, a template that does not exist.  Every problem is
+ * reported, located at the token concerned and naming the other place for
+ * a conflict, before the caller refuses; nothing stops at the first error.
+ *
+ * check also completes the model for the later stages: users become uid and
+ * gid, and "use" statements become rules copied from their templates.
+ *
+ * Output order is deterministic (the golden diagnostics depend on it):
+ * the policy as a whole, then templates in order, then jails in order, each
+ * jail compared only with the jails before it.
+ */
+#include "check.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LOC_BUF 512  /* "file:line" */
+#define NAME_BUF 128 /* "jail \"NAME\"" */
+
+struct checker {
+	struct policy *p;
+	struct diag *d;
+	const struct check_env *env;
+};
+
+/* ---- located messages ----------------------------------------------- */
+
+/*
+ * The model keeps where a token starts, not how long it is; the text diag
+ * keeps for quoting has the rest.  Returns the line loc is on (NULL if the
+ * text is not known), its length in *len.
+ */
+static const char *src_line(const struct diag *d, const struct loc *loc, size_t *len)
+{
+	const struct diag_src *src = NULL;
+	const char *p, *end, *nl;
+	unsigned int line;
+	size_t i;
+
+	if (!loc || !loc->file || !loc->line)
+		return NULL;
+	for (i = d->nsrcs; i-- > 0 && !src;)
+		if (d->srcs[i].file == loc->file || !strcmp(d->srcs[i].file, loc->file))
+			src = &d->srcs[i];
+	if (!src)
+		return NULL;
+	p = src->text;
+	end = src->text + src->len;
+	for (line = 1; line < loc->line; line++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return NULL;
+		p = nl + 1;
+	}
+	nl = memchr(p, '\n', (size_t)(end - p));
+	*len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	return p;
+}
+
+/* The lexer's word boundaries (lex.h): whitespace and "{ } ; # ,". */
+static bool word_char(char ch)
+{
+	return ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n' && !strchr("{};#,", ch);
+}
+
+/* Columns to underline: the word that starts at loc. */
+static unsigned int src_span(const struct diag *d, const struct loc *loc)
+{
+	size_t len, i;
+	const char *s = src_line(d, loc, &len);
+
+	if (!s || !loc->col || loc->col > len)
+		return 0;
+	for (i = loc->col - 1; i < len && word_char(s[i]); i++)
+		;
+	return (unsigned int)(i - (loc->col - 1));
+}
+
+/*
+ * The loc of word on loc's line at or after loc: "wan eth0, foo-out" keeps
+ * one loc for the list, but the message should point at "foo-out".  Falls
+ * back to loc itself.
+ */
+static struct loc word_loc(const struct diag *d, const struct loc *loc, const char *word)
+{
+	size_t len, wl = strlen(word), i;
+	const char *s = src_line(d, loc, &len);
+	struct loc out = *loc;
+
+	if (!s || !loc->col)
+		return out;
+	for (i = loc->col - 1; i + wl <= len; i++) {
+		if ((i && word_char(s[i - 1])) || memcmp(s + i, word, wl) ||
+		    (i + wl < len && word_char(s[i + wl])))
+			continue;
+		out.col = (unsigned int)i + 1;
+		break;
+	}
+	return out;
+}
+
+/* The loc of the word after the one at loc ("publish tcp/80": "tcp/80"). */
+static struct loc next_word_loc(const struct diag *d, const struct loc *loc)
+{
+	size_t len, i;
+	const char *s = src_line(d, loc, &len);
+	struct loc out = *loc;
+
+	if (!s || !loc->col || loc->col > len)
+		return out;
+	for (i = loc->col - 1; i < len && word_char(s[i]); i++)
+		;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (i < len && word_char(s[i]))
+		out.col = (unsigned int)i + 1;
+	return out;
+}
+
+static void cerr(struct checker *c, const struct loc *loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void cwarn(struct checker *c, const struct loc *loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void cnote(struct checker *c, const struct loc *loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+enum ckind { CK_ERROR, CK_WARNING, CK_NOTE };
+
+static void vreport(struct checker *c, enum ckind k, const struct loc *loc, const char *fmt,
+		    va_list ap)
+{
+	unsigned int span = src_span(c->d, loc);
+	struct strbuf sb;
+
+	sb_init(&sb);
+	sb_vprintf(&sb, fmt, ap);
+	if (k == CK_ERROR)
+		diag_error(c->d, loc, span, "%s", sb.s);
+	else if (k == CK_WARNING)
+		diag_warning(c->d, loc, span, "%s", sb.s);
+	else
+		diag_note(c->d, loc, span, "%s", sb.s);
+	sb_free(&sb);
+}
+
+/* diag_error and friends, underlining the whole token at loc. */
+static void cerr(struct checker *c, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, CK_ERROR, loc, fmt, ap);
+	va_end(ap);
+}
+
+static void cwarn(struct checker *c, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, CK_WARNING, loc, fmt, ap);
+	va_end(ap);
+}
+
+static void cnote(struct checker *c, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, CK_NOTE, loc, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- users ---------------------------------------------------------- */
+
+/*
+ * getpwnam_r/getpwuid_r, growing the buffer on ERANGE: sysconf() only
+ * gives a hint, and NSS modules (LDAP, sssd) can return larger entries.
+ */
+static bool sys_getpw(const char *name, uid_t uid, struct passwd *pw, char **buf)
+{
+	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t len = hint > 0 ? (size_t)hint : 1024;
+	struct passwd *res = NULL;
+	int err;
+
+	for (;;) {
+		*buf = xrealloc(*buf, len);
+		if (name)
+			err = getpwnam_r(name, pw, *buf, len, &res);
+		else
+			err = getpwuid_r(uid, pw, *buf, len, &res);
+		if (err != ERANGE || len >= (1u << 20))
+			break;
+		len *= 2;
+	}
+	return !err && res;
+}
+
+static bool sys_user_by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	bool found;
+
+	(void)ctx;
+	found = sys_getpw(name, 0, &pw, &buf);
+	if (found) {
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+	}
+	free(buf);
+	return found;
+}
+
+static bool sys_user_by_uid(uid_t uid, gid_t *gid, void *ctx)
+{
+	struct passwd pw;
+	char *buf = NULL;
+	bool found;
+
+	(void)ctx;
+	found = sys_getpw(NULL, uid, &pw, &buf);
+	if (found)
+		*gid = pw.pw_gid;
+	free(buf);
+	return found;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Resolve j->user into j->uid and j->gid.  A number is a uid as is: it
+ * need not exist (a service may run under an unnamed uid), and its gid is
+ * its passwd entry's if it has one, else the same number.  A name must
+ * exist.  The parser already refused non-canonical and out-of-range
+ * numbers; a hand-built model gets the same answer here.
+ */
+static bool resolve_user(struct checker *c, struct jail *j)
+{
+	const struct check_env *e = c->env;
+	const char *u = j->user;
+
+	if (all_digits(u)) {
+		unsigned long long v;
+		bool known;
+
+		errno = 0;
+		v = strtoull(u, NULL, 10);
+		/* (uid_t)-1 is not a uid: setresuid() reads it as "unchanged". */
+		if ((u[0] == '0' && u[1]) || errno || v > 4294967294ull) {
+			cerr(c, &j->user_loc, "invalid uid \"%s\" (0-4294967294, no leading zeros)",
+			     u);
+			return false;
+		}
+		j->uid = (uid_t)v;
+		if (e && e->user_by_uid)
+			known = e->user_by_uid(j->uid, &j->gid, e->ctx);
+		else
+			known = sys_user_by_uid(j->uid, &j->gid, NULL);
+		if (!known)
+			j->gid = (gid_t)j->uid;
+		j->uid_resolved = true;
+		return true;
+	}
+	if (e && e->user_by_name)
+		j->uid_resolved = e->user_by_name(u, &j->uid, &j->gid, e->ctx);
+	else
+		j->uid_resolved = sys_user_by_name(u, &j->uid, &j->gid, NULL);
+	if (!j->uid_resolved)
+		cerr(c, &j->user_loc,
+		     "unknown user \"%s\" (no such user on this system; a numeric uid need not exist)",
+		     u);
+	return j->uid_resolved;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+/* "udp/123", "tcp/80,1024-2048", "icmp" */
+static void rule_str(const struct rule *r, struct strbuf *sb)
+{
+	size_t i;
+
+	sb_puts(sb, proto_name(r->proto));
+	for (i = 0; i < r->nports; i++) {
+		sb_putc(sb, i ? ',' : '/');
+		if (r->ports[i].lo == r->ports[i].hi)
+			sb_printf(sb, "%u", r->ports[i].lo);
+		else
+			sb_printf(sb, "%u-%u", r->ports[i].lo, r->ports[i].hi);
+	}
+}
+
+/*
+ * Where a rule of a jail is reported: its own protocol token, or for a
+ * rule copied from a template, the "use" that pulled it in (the jail is
+ * what the user is looking at; a note points into the template).
+ */
+static const struct loc *rule_site(const struct rule *r)
+{
+	return r->from_template ? &r->use_loc : &r->proto_loc;
+}
+
+static const char *jail_ifprefix(const struct jail *j)
+{
+	return j->ifname ? j->ifname : j->name;
+}
+
+/* Where a netns jail's interface prefix was written. */
+static const struct loc *ifprefix_loc(const struct jail *j)
+{
+	return j->ifname ? &j->ifname_loc : &j->loc;
+}
+
+static const char *family_word(int af)
+{
+	return af == AF_INET ? "ipv4" : "ipv6";
+}
+
+static bool jail_has(const struct jail *j, int af)
+{
+	return af == AF_INET ? j->has_v4 : j->has_v6;
+}
+
+/* ---- rules: checks that need no jail -------------------------------- */
+
+/* Every port range of a is one of b's. */
+static bool ports_within(const struct rule *a, const struct rule *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->nports; i++) {
+		for (k = 0; k < b->nports; k++)
+			if (a->ports[i].lo == b->ports[k].lo && a->ports[i].hi == b->ports[k].hi)
+				break;
+		if (k == b->nports)
+			return false;
+	}
+	return true;
+}
+
+static bool dest_equal(const struct dest *a, const struct dest *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == DEST_HOST)
+		return true;
+	return a->pfx.family == b->pfx.family && a->pfx.len == b->pfx.len &&
+	       !memcmp(a->pfx.addr.b, b->pfx.addr.b, a->pfx.family == AF_INET ? 4 : 16);
+}
+
+static bool dests_within(const struct rule *a, const struct rule *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->ndests; i++) {
+		for (k = 0; k < b->ndests; k++)
+			if (dest_equal(&a->dests[i], &b->dests[k]))
+				break;
+		if (k == b->ndests)
+			return false;
+	}
+	return true;
+}
+
+/* Same protocol, same set of ports, same set of destinations (any order). */
+static bool rules_equal(const struct rule *a, const struct rule *b)
+{
+	return a->proto == b->proto && ports_within(a, b) && ports_within(b, a) &&
+	       dests_within(a, b) && dests_within(b, a);
+}
+
+static bool loc_equal(const struct loc *a, const struct loc *b)
+{
+	return a->line == b->line && a->col == b->col &&
+	       (a->file == b->file || (a->file && b->file && !strcmp(a->file, b->file)));
+}
+
+/*
+ * "allow udp/53,tcp/53 to X" is one statement and several rules sharing
+ * loc and destinations; so are the copies one "use" made of it.
+ */
+static bool same_stmt(const struct rule *a, const struct rule *b)
+{
+	return loc_equal(&a->loc, &b->loc) && a->from_template == b->from_template &&
+	       (!a->from_template || loc_equal(&a->use_loc, &b->use_loc));
+}
+
+/*
+ * icmp is IPv4's and icmpv6 is IPv6's: "allow icmp to 2001:db8::1" can
+ * never match anything, which is always a mistake (usually the wrong
+ * protocol name).  In a rule with destinations of both families the
+ * matching ones work; the others are pointed out.
+ */
+static void check_rule_family(struct checker *c, const struct rule *rules, size_t n, size_t k)
+{
+	const struct rule *r = &rules[k];
+	char buf[PREFIX_STRLEN];
+	enum proto pair;
+	const char *fix;
+	size_t i, nmatch = 0;
+	int want;
+
+	if (r->proto == PROTO_ICMP) {
+		want = AF_INET;
+		pair = PROTO_ICMPV6;
+		fix = "icmpv6";
+	} else if (r->proto == PROTO_ICMPV6) {
+		want = AF_INET6;
+		pair = PROTO_ICMP;
+		fix = "icmp";
+	} else {
+		return;
+	}
+	if (!r->ndests)
+		return;
+	/* "allow icmp,icmpv6 to A, B": each destination has its protocol. */
+	for (i = 0; i < n; i++)
+		if (rules[i].proto == pair && same_stmt(&rules[i], r))
+			return;
+	for (i = 0; i < r->ndests; i++)
+		if (r->dests[i].kind == DEST_HOST || r->dests[i].pfx.family == want)
+			nmatch++;
+	if (!nmatch) {
+		cerr(c, &r->proto_loc,
+		     "\"%s\" is %s only, but every destination of this rule is %s (use \"%s\")",
+		     proto_name(r->proto), want == AF_INET ? "IPv4" : "IPv6",
+		     want == AF_INET ? "IPv6" : "IPv4", fix);
+		return;
+	}
+	for (i = 0; i < r->ndests; i++) {
+		const struct dest *t = &r->dests[i];
+
+		if (t->kind == DEST_HOST || t->pfx.family == want)
+			continue;
+		cwarn(c, &t->loc,
+		      "\"%s\" does not apply to %s destination %s (add a separate \"%s\" rule for it)",
+		      proto_name(r->proto), want == AF_INET ? "IPv6" : "IPv4",
+		      prefix_str(&t->pfx, buf), fix);
+	}
+}
+
+/* Warn when rules[k] repeats an earlier rule of the same list. */
+static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k,
+			   const char *owner)
+{
+	const struct rule *r = &rules[k];
+	char lbuf[LOC_BUF];
+	struct strbuf sb;
+	size_t m;
+
+	for (m = 0; m < k; m++) {
+		const struct rule *o = &rules[m];
+
+		/* Within one template it was reported once, with the template. */
+		if (r->from_template && o->from_template && o->template == r->template)
+			continue;
+		if (!rules_equal(o, r))
+			continue;
+		sb_init(&sb);
+		rule_str(r, &sb);
+		cwarn(c, rule_site(r), "duplicate rule in %s: %s%s is already allowed at %s", owner,
+		      sb.s, r->ndests ? " to the same destinations" : "",
+		      loc_str(o->from_template ? &o->use_loc : &o->loc, lbuf, sizeof(lbuf)));
+		if (r->from_template)
+			cnote(c, &r->loc, "the rule comes from template \"%s\" here", r->template);
+		sb_free(&sb);
+		return;
+	}
+}
+
+/* ---- templates ------------------------------------------------------ */
+
+static const struct tmpl *find_tmpl(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->ntmpls; i++)
+		if (!strcmp(p->tmpls[i].name, name))
+			return &p->tmpls[i];
+	return NULL;
+}
+
+/* A template is checked once for what is wrong in any jail. */
+static void check_templates(struct checker *c)
+{
+	const struct policy *p = c->p;
+	char lbuf[LOC_BUF], owner[NAME_BUF];
+	size_t i, k, m;
+
+	for (i = 0; i < p->ntmpls; i++) {
+		const struct tmpl *t = &p->tmpls[i];
+
+		for (m = 0; m < i; m++) {
+			if (strcmp(p->tmpls[m].name, t->name))
+				continue;
+			cerr(c, &t->loc, "duplicate template \"%s\" (first defined at %s)", t->name,
+			     loc_str(&p->tmpls[m].loc, lbuf, sizeof(lbuf)));
+			break;
+		}
+		snprintf(owner, sizeof(owner), "template \"%s\"", t->name);
+		for (k = 0; k < t->nrules; k++) {
+			check_rule_family(c, t->rules, t->nrules, k);
+			check_rule_dup(c, t->rules, k, owner);
+		}
+	}
+}
+
+static void copy_rule(struct rule *dst, const struct rule *src)
+{
+	*dst = *src;
+	dst->ports = NULL;
+	dst->dests = NULL;
+	if (src->nports) {
+		dst->ports = xmalloc(src->nports * sizeof(*dst->ports));
+		memcpy(dst->ports, src->ports, src->nports * sizeof(*dst->ports));
+	}
+	if (src->ndests) {
+		dst->dests = xmalloc(src->ndests * sizeof(*dst->dests));
+		memcpy(dst->dests, src->dests, src->ndests * sizeof(*dst->dests));
+	}
+}
+
+/*
+ * Expand every "use" of j into copies of the template's rules, appended
+ * after the jail's own.  A template used twice is expanded once.
+ */
+static void expand_uses(struct checker *c, struct jail *j)
+{
+	const struct policy *p = c->p;
+	const char **names;
+	char lbuf[LOC_BUF];
+	size_t i, k, m;
+
+	/* Checked before (check, then render, in one run): expanded already. */
+	for (i = 0; i < j->nrules; i++)
+		if (j->rules[i].from_template)
+			return;
+
+	names = xcalloc(p->ntmpls + 1, sizeof(*names));
+	for (i = 0; i < p->ntmpls; i++)
+		names[i] = p->tmpls[i].name;
+
+	for (i = 0; i < j->nuses; i++) {
+		const struct use *u = &j->uses[i];
+		const struct tmpl *t;
+		const char *hint;
+
+		for (m = 0; m < i; m++)
+			if (!strcmp(j->uses[m].name, u->name))
+				break;
+		if (m < i) {
+			cwarn(c, &u->loc, "template \"%s\" is already used by jail \"%s\" (%s)",
+			      u->name, j->name, loc_str(&j->uses[m].loc, lbuf, sizeof(lbuf)));
+			continue;
+		}
+		t = find_tmpl(p, u->name);
+		if (!t) {
+			hint = diag_suggest(u->name, names, p->ntmpls);
+			if (hint)
+				cerr(c, &u->loc, "unknown template \"%s\"; did you mean \"%s\"?",
+				     u->name, hint);
+			else
+				cerr(c, &u->loc,
+				     "unknown template \"%s\" (no template block \"%s\" in the policy and no %s.conf in the template path)",
+				     u->name, u->name, u->name);
+			continue;
+		}
+		for (k = 0; k < t->nrules; k++) {
+			struct rule *r = VEC_PUSH(j->rules, j->nrules);
+
+			copy_rule(r, &t->rules[k]);
+			r->from_template = true;
+			r->use_loc = u->loc;
+			r->template = t->name;
+		}
+	}
+	free(names);
+}
+
+/* ---- jails ---------------------------------------------------------- */
+
+static void check_jail_name(struct checker *c, size_t idx)
+{
+	const struct jail *j = &c->p->jails[idx];
+	char lbuf[LOC_BUF];
+	size_t m;
+
+	for (m = 0; m < idx; m++) {
+		if (strcmp(c->p->jails[m].name, j->name))
+			continue;
+		cerr(c, &j->loc, "duplicate jail \"%s\" (first defined at %s)", j->name,
+		     loc_str(&c->p->jails[m].loc, lbuf, sizeof(lbuf)));
+		return;
+	}
+}
+
+/*
+ * Jail m, earlier than jail idx, to compare idx with; NULL when it is a
+ * jail of the same name: a duplicate is reported as such, not as a second
+ * conflict for each of its uid, prefixes, interfaces and ports.
+ */
+static const struct jail *rival(const struct checker *c, size_t idx, size_t m)
+{
+	const struct jail *o = &c->p->jails[m];
+
+	return strcmp(o->name, c->p->jails[idx].name) ? o : NULL;
+}
+
+static void check_uid_jail(struct checker *c, size_t idx)
+{
+	struct jail *j = &c->p->jails[idx];
+	char lbuf[LOC_BUF];
+	size_t m, i;
+
+	if (!j->user) {
+		cerr(c, &j->backend_loc,
+		     "jail \"%s\" has backend uid but no user (add \"user NAME\" or \"user UID\")",
+		     j->name);
+	} else if (resolve_user(c, j) && j->uid == 0) {
+		/*
+		 * The uid chain ends in a drop: every root process, sshd's
+		 * replies included, would lose the network.
+		 */
+		if (all_digits(j->user))
+			cerr(c, &j->user_loc,
+			     "uid 0 cannot be confined: it would confine sshd's replies and every root service");
+		else
+			cerr(c, &j->user_loc,
+			     "user \"%s\" is uid 0, and uid 0 cannot be confined: it would confine sshd's replies and every root service",
+			     j->user);
+	} else if (j->uid_resolved) {
+		/* meta skuid dispatches to one chain: a uid has one jail. */
+		for (m = 0; m < idx; m++) {
+			const struct jail *o = rival(c, idx, m);
+
+			if (!o || o->backend != BACKEND_UID || !o->uid_resolved || o->uid != j->uid)
+				continue;
+			cerr(c, &j->user_loc, "uid %u already belongs to jail \"%s\" (%s)",
+			     (unsigned int)j->uid, o->name,
+			     loc_str(&o->user_loc, lbuf, sizeof(lbuf)));
+			break;
+		}
+	}
+
+	/* Left behind when a jail switches from netns to uid, typically. */
+	if (j->has_v4)
+		cerr(c, &j->v4_loc,
+		     "\"ipv4\" needs backend netns: a uid jail uses the host's own addresses");
+	if (j->has_v6)
+		cerr(c, &j->v6_loc,
+		     "\"ipv6\" needs backend netns: a uid jail uses the host's own addresses");
+	if (j->ndns)
+		cerr(c, &j->dns_loc,
+		     "\"dns\" needs backend netns: a uid jail uses the host's resolver configuration");
+	if (j->ifname)
+		cerr(c, &j->ifname_loc,
+		     "\"ifname\" needs backend netns: a uid jail has no interfaces of its own");
+	for (i = 0; i < j->npubs; i++)
+		cerr(c, &j->pubs[i].loc,
+		     "\"publish\" needs backend netns: a uid jail has no address to forward to");
+}
+
+/* The host side gets the network's .1 (::1), the jail side .2 (::2). */
+static void check_prefix_size(struct checker *c, const struct jail *j, int af)
+{
+	const struct prefix *pfx = af == AF_INET ? &j->v4 : &j->v6;
+	const struct loc *loc = af == AF_INET ? &j->v4_loc : &j->v6_loc;
+	char buf[PREFIX_STRLEN];
+
+	if (af == AF_INET && pfx->len > 30)
+		cerr(c, loc,
+		     "ipv4 prefix %s of jail \"%s\" is too small: the host side gets .1 and the jail side .2 (use /30 or shorter)",
+		     prefix_str(pfx, buf), j->name);
+	else if (af == AF_INET6 && pfx->len > 126)
+		cerr(c, loc,
+		     "ipv6 prefix %s of jail \"%s\" is too small: the host side gets ::1 and the jail side ::2 (use /126 or shorter)",
+		     prefix_str(pfx, buf), j->name);
+}
+
+/*
+ * Overlapping jail networks would route one jail's replies into the other
+ * and defeat anti-spoofing, which trusts a source inside the jail's prefix.
+ */
+static void check_overlap(struct checker *c, size_t idx, int af)
+{
+	const struct jail *j = &c->p->jails[idx];
+	const struct prefix *pfx = af == AF_INET ? &j->v4 : &j->v6;
+	const struct loc *loc = af == AF_INET ? &j->v4_loc : &j->v6_loc;
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], lbuf[LOC_BUF];
+	size_t m;
+
+	for (m = 0; m < idx; m++) {
+		const struct jail *o = rival(c, idx, m);
+		const struct prefix *op;
+
+		if (!o)
+			continue;
+		op = af == AF_INET ? &o->v4 : &o->v6;
+		if (o->backend != BACKEND_NETNS || !jail_has(o, af) || !prefix_overlaps(pfx, op))
+			continue;
+		cerr(c, loc, "%s prefix %s of jail \"%s\" overlaps %s of jail \"%s\" (%s)",
+		     family_word(af), prefix_str(pfx, a), j->name, prefix_str(op, b), o->name,
+		     loc_str(af == AF_INET ? &o->v4_loc : &o->v6_loc, lbuf, sizeof(lbuf)));
+	}
+}
+
+static void check_ifnames(struct checker *c, size_t idx)
+{
+	const struct jail *j = &c->p->jails[idx];
+	const char *pre = jail_ifprefix(j);
+	char host[16], peer[16], lbuf[LOC_BUF];
+	struct loc at;
+	size_t m, i;
+
+	/*
+	 * Spelled out here rather than with jail_ifname_host(), which
+	 * truncates: the user must see the names that do not fit.
+	 */
+	if (strlen(pre) > JAIL_IFPREFIX_MAX) {
+		if (j->ifname)
+			cerr(c, &j->ifname_loc,
+			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ allows 15 characters); \"ifname\" may have at most %u characters",
+			     pre, pre, JAIL_IFPREFIX_MAX);
+		else
+			cerr(c, &j->loc,
+			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ allows 15 characters); the jail name or its \"ifname\" may have at most %u characters",
+			     pre, pre, JAIL_IFPREFIX_MAX);
+		return;
+	}
+
+	/* "A-out" never equals "B-in", so equal names mean equal prefixes. */
+	for (m = 0; m < idx; m++) {
+		const struct jail *o = rival(c, idx, m);
+
+		if (!o || o->backend != BACKEND_NETNS || strcmp(jail_ifprefix(o), pre))
+			continue;
+		cerr(c, ifprefix_loc(j),
+		     "interface names \"%s-out\" and \"%s-in\" of jail \"%s\" are already used by jail \"%s\" (%s)",
+		     pre, pre, j->name, o->name, loc_str(ifprefix_loc(o), lbuf, sizeof(lbuf)));
+		break;
+	}
+
+	/* The wan gets masquerade and DNAT: a jail's veth must not be one. */
+	jail_ifname_host(j, host);
+	jail_ifname_jail(j, peer);
+	for (i = 0; i < c->p->settings.nwan; i++) {
+		const char *w = c->p->settings.wan[i];
+
+		if (strcmp(w, host) && strcmp(w, peer))
+			continue;
+		at = word_loc(c->d, &c->p->settings.wan_loc, w);
+		cerr(c, &at, "wan interface \"%s\" is the %s side of netns jail \"%s\" (%s)", w,
+		     strcmp(w, host) ? "jail" : "host", j->name,
+		     loc_str(ifprefix_loc(j), lbuf, sizeof(lbuf)));
+	}
+}
+
+static void check_netns_jail(struct checker *c, size_t idx)
+{
+	struct jail *j = &c->p->jails[idx];
+	char buf[PREFIX_STRLEN];
+	struct loc at;
+	size_t i;
+
+	/*
+	 * A netns jail's user is only who "jailfw exec" becomes: the
+	 * namespace confines every uid in it, so a user may repeat across
+	 * jails, but a name must still exist.
+	 */
+	if (j->user)
+		resolve_user(c, j);
+
+	if (!j->has_v4 && !j->has_v6)
+		cerr(c, &j->backend_loc,
+		     "jail \"%s\" has backend netns but no address (add \"ipv4 PREFIX\" and/or \"ipv6 PREFIX\")",
+		     j->name);
+	if (j->has_v4) {
+		check_prefix_size(c, j, AF_INET);
+		check_overlap(c, idx, AF_INET);
+	}
+	if (j->has_v6) {
+		check_prefix_size(c, j, AF_INET6);
+		check_overlap(c, idx, AF_INET6);
+	}
+	check_ifnames(c, idx);
+
+	for (i = 0; i < j->ndns; i++) {
+		const struct prefix *s = &j->dns[i];
+
+		if (jail_has(j, s->family))
+			continue;
+		addr_str(s, buf);
+		at = word_loc(c->d, &j->dns_loc, buf);
+		cerr(c, &at, "dns server %s is %s, but jail \"%s\" has no %s prefix to reach it from",
+		     buf, s->family == AF_INET ? "IPv4" : "IPv6", j->name,
+		     family_word(s->family));
+	}
+}
+
+static enum proto icmp_pair(enum proto p)
+{
+	return p == PROTO_ICMP ? PROTO_ICMPV6 : p == PROTO_ICMPV6 ? PROTO_ICMP : p;
+}
+
+static bool icmp_never_matches(const struct jail *j, const struct rule *r)
+{
+	return (r->proto == PROTO_ICMP && !j->has_v4) || (r->proto == PROTO_ICMPV6 && !j->has_v6);
+}
+
+/*
+ * A netns jail reaches only the families it has addresses for.  Its own
+ * rules must not name a destination it cannot reach.  A template is
+ * written for many jails, so a dual-family rule in one is fine as long as
+ * some destination is reachable; the rest are pointed out.
+ */
+static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
+{
+	const struct rule *r = &j->rules[k];
+	char buf[PREFIX_STRLEN], lbuf[LOC_BUF];
+	size_t i, nreach = 0;
+
+	if (!r->from_template && !r->ndests && icmp_never_matches(j, r)) {
+		for (i = 0; i < j->nrules; i++)
+			if (j->rules[i].proto == icmp_pair(r->proto) && same_stmt(&j->rules[i], r))
+				break;
+		/* Unless it is half of "allow icmp, icmpv6": ping, whatever the family. */
+		if (i == j->nrules)
+			cwarn(c, &r->proto_loc,
+			      "jail \"%s\" has no %s prefix, so this \"%s\" rule never matches",
+			      j->name, r->proto == PROTO_ICMP ? "ipv4" : "ipv6", proto_name(r->proto));
+	}
+
+	/* One statement's destinations are reported once, not per protocol. */
+	for (i = 0; i < k; i++)
+		if (same_stmt(&j->rules[i], r))
+			return;
+
+	for (i = 0; i < r->ndests; i++)
+		if (r->dests[i].kind == DEST_HOST || jail_has(j, r->dests[i].pfx.family))
+			nreach++;
+	if (r->from_template && r->ndests && !nreach) {
+		struct strbuf sb;
+
+		sb_init(&sb);
+		for (i = k; i < j->nrules; i++) {
+			if (!same_stmt(&j->rules[i], r))
+				continue;
+			if (i > k)
+				sb_putc(&sb, ',');
+			rule_str(&j->rules[i], &sb);
+		}
+		cerr(c, &r->use_loc,
+		     "template \"%s\" allows %s only to %s destinations, but jail \"%s\" has no %s prefix (%s)",
+		     r->template, sb.s, j->has_v4 ? "IPv6" : "IPv4", j->name,
+		     j->has_v4 ? "ipv6" : "ipv4", loc_str(&r->loc, lbuf, sizeof(lbuf)));
+		sb_free(&sb);
+		return;
+	}
+	for (i = 0; i < r->ndests; i++) {
+		const struct dest *t = &r->dests[i];
+
+		if (t->kind == DEST_HOST || jail_has(j, t->pfx.family))
+			continue;
+		if (r->from_template)
+			cwarn(c, &r->use_loc,
+			      "jail \"%s\" has no %s prefix, so it cannot reach %s allowed by template \"%s\" (%s)",
+			      j->name, family_word(t->pfx.family), prefix_str(&t->pfx, buf),
+			      r->template, loc_str(&t->loc, lbuf, sizeof(lbuf)));
+		else
+			cerr(c, &t->loc, "jail \"%s\" has no %s prefix, so it cannot reach %s",
+			     j->name, family_word(t->pfx.family), prefix_str(&t->pfx, buf));
+	}
+}
+
+static void check_jail_rules(struct checker *c, const struct jail *j)
+{
+	char owner[NAME_BUF];
+	size_t k;
+
+	snprintf(owner, sizeof(owner), "jail \"%s\"", j->name);
+	for (k = 0; k < j->nrules; k++) {
+		const struct rule *r = &j->rules[k];
+
+		/* Template rules were checked once, with their template. */
+		if (!r->from_template)
+			check_rule_family(c, j->rules, j->nrules, k);
+		if (j->backend == BACKEND_NETNS && (j->has_v4 || j->has_v6))
+			check_rule_reach(c, j, k);
+		check_rule_dup(c, j->rules, k, owner);
+	}
+}
+
+/*
+ * Published ports are the host's: of two DNAT rules for one external port
+ * the second would be silently dead, whichever jails they belong to.
+ */
+static void check_publishes(struct checker *c, size_t idx)
+{
+	const struct jail *j = &c->p->jails[idx];
+	char lbuf[LOC_BUF];
+	size_t i, m, k;
+
+	for (i = 0; i < j->npubs; i++) {
+		const struct publish *pb = &j->pubs[i];
+		const struct publish *q = NULL;
+		const struct jail *o = NULL;
+		unsigned int lo, hi;
+		struct loc at;
+
+		for (m = 0; m <= idx && !q; m++) {
+			o = m == idx ? j : rival(c, idx, m);
+			if (!o || o->backend != BACKEND_NETNS)
+				continue;
+			for (k = 0; k < (m == idx ? i : o->npubs) && !q; k++)
+				if (o->pubs[k].proto == pb->proto && o->pubs[k].ext_lo <= pb->ext_hi &&
+				    pb->ext_lo <= o->pubs[k].ext_hi)
+					q = &o->pubs[k];
+		}
+		if (!q)
+			continue;
+		lo = pb->ext_lo > q->ext_lo ? pb->ext_lo : q->ext_lo;
+		hi = pb->ext_hi < q->ext_hi ? pb->ext_hi : q->ext_hi;
+		at = next_word_loc(c->d, &pb->loc);
+		loc_str(&q->loc, lbuf, sizeof(lbuf));
+		if (lo == hi)
+			cerr(c, &at, "%s port %u is already published by jail \"%s\" (%s)",
+			     proto_name(pb->proto), lo, o->name, lbuf);
+		else
+			cerr(c, &at, "%s ports %u-%u are already published by jail \"%s\" (%s)",
+			     proto_name(pb->proto), lo, hi, o->name, lbuf);
+	}
+}
+
+static void check_jail(struct checker *c, size_t idx)
+{
+	struct jail *j = &c->p->jails[idx];
+
+	check_jail_name(c, idx);
+	switch (j->backend) {
+	case BACKEND_NONE:
+		cerr(c, &j->loc, "jail \"%s\" has no backend (add \"backend uid\" or \"backend netns\")",
+		     j->name);
+		/* An unknown user is worth knowing in the same run. */
+		if (j->user)
+			resolve_user(c, j);
+		break;
+	case BACKEND_UID:
+		check_uid_jail(c, idx);
+		break;
+	case BACKEND_NETNS:
+		check_netns_jail(c, idx);
+		break;
+	}
+	expand_uses(c, j);
+	check_jail_rules(c, j);
+	if (j->backend == BACKEND_NETNS)
+		check_publishes(c, idx);
+}
+
+bool check_policy(struct policy *p, struct diag *d, const struct check_env *env)
+{
+	struct checker c = { .p = p, .d = d, .env = env };
+	unsigned int errors = d->errors;
+	size_t i;
+
+	/*
+	 * An empty policy would load a table that confines nobody: a file
+	 * emptied by accident (a botched edit, a full disk) must not quietly
+	 * unconfine every service.  Removing jailfw is its own verb.
+	 */
+	if (!p->njails) {
+		struct loc at = { .file = p->nfiles ? p->files[0] : NULL };
+
+		diag_error(d, &at, 0,
+			   "the policy defines no jail: applying it would leave every service unconfined");
+		diag_note(d, &at, 0, "to remove jailfw's rules on purpose, run \"jailfw down\"");
+	}
+	check_templates(&c);
+	for (i = 0; i < p->njails; i++)
+		check_jail(&c, i);
+	return d->errors == errors;
+}
