@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * netns backend: each jail is a network namespace behind a veth pair, so
+ * its traffic is routed through the host and filtered there.  Everything is
+ * keyed by the host side interface (NAME-out):
+ *
+ *   forward   iifname vmap @fwd_from -> fwd_NAME    (jail to the world)
+ *             oifname vmap @fwd_to   -> fwdto_NAME  (the world to the jail)
+ *   input     iifname vmap @in_from  -> in_NAME     (jail to the host)
+ *   nat       masquerade the jails' prefixes; DNAT for publish
+ *
+ * The chain "towards the jail" is fwdto_NAME rather than fwd_to_NAME: a jail
+ * called "to_x" would make fwd_NAME collide with fwd_to_NAME of jail "x".
+ */
+#include <string.h>
+
+#include "render_int.h"
+
+static void netns_collect(struct rctx *c, const struct jail *j)
+{
+	size_t i, k;
+
+	for (i = 0; i < j->nrules; i++) {
+		const struct rule *r = &j->rules[i];
+		unsigned int net = r->ndests ? 0 : DSTF_NET_ANY;
+		bool pfx = false, host = false;
+
+		for (k = 0; k < r->ndests; k++) {
+			if (r->dests[k].kind == DEST_HOST)
+				host = true;
+			else
+				pfx = true;
+		}
+		/*
+		 * "to host" is the input hook, everything else is forwarded:
+		 * a rule naming both is split between the two allowlists.
+		 */
+		if (net || pfx)
+			render_add_rule(c, r, i, RMAP_NET_PORTS, RMAP_NET_PROTOS, net, pfx);
+		if (host)
+			render_add_rule(c, r, i, RMAP_HOST_PORTS, RMAP_HOST_PROTOS, DSTF_HOSTIN,
+					false);
+	}
+	render_flush_jail(c, j);
+}
+
+struct netns_facts {
+	bool any, v4, v6, publish;
+};
+
+static struct netns_facts facts(const struct policy *p)
+{
+	struct netns_facts f = {false, false, false, false};
+	size_t i;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		f.any = true;
+		f.v4 |= j->has_v4;
+		f.v6 |= j->has_v6;
+		f.publish |= j->npubs > 0;
+	}
+	return f;
+}
+
+static void key_ports(struct rctx *c, const struct relem *e)
+{
+	struct strbuf *sb = c->sb;
+
+	render_put_ifname(c, e->jail);
+	RSB_LIT(sb, " . ");
+	sb_puts(sb, proto_name(e->proto));
+	RSB_LIT(sb, " . ");
+	render_put_ports(sb, e->lo, e->hi);
+}
+
+static void key_protos(struct rctx *c, const struct relem *e)
+{
+	struct strbuf *sb = c->sb;
+
+	render_put_ifname(c, e->jail);
+	RSB_LIT(sb, " . ");
+	sb_puts(sb, proto_name(e->proto));
+}
+
+static const char *const sep = ",\n\t\t\t     ";
+
+/* A jail-keyed verdict map: "NAME-out" comment "p.conf:L" : jump PFX_NAME. */
+static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
+{
+	const struct policy *p = c->p;
+	struct strbuf *sb = c->sb;
+	bool first = true;
+	size_t i;
+
+	sb_printf(sb,
+		  "\tmap %s {\n\t\ttype ifname : verdict\n"
+		  "\t\telements = { ",
+		  map);
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		if (!first)
+			sb_puts(sb, sep);
+		first = false;
+		render_put_ifname(c, j);
+		render_put_jail_comment(c, j);
+		RSB_LIT(sb, " : jump ");
+		render_put_jail_ident(c, chain, j);
+	}
+	RSB_LIT(sb, " }\n\t}\n");
+}
+
+static void put_nets(struct rctx *c, int family)
+{
+	const struct policy *p = c->p;
+	struct strbuf *sb = c->sb;
+	bool first = true;
+	size_t i;
+
+	sb_printf(sb,
+		  "\tset jail_nets%c {\n\t\ttype %s\n\t\tflags interval\n"
+		  "\t\telements = { ",
+		  family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+		bool has = family == AF_INET ? j->has_v4 : j->has_v6;
+
+		if (j->backend != BACKEND_NETNS || !has)
+			continue;
+		if (!first)
+			sb_puts(sb, sep);
+		first = false;
+		render_put_prefix(sb, family == AF_INET ? &j->v4 : &j->v6);
+		render_put_loc_comment(c, family == AF_INET ? &j->v4_loc : &j->v6_loc, NULL);
+	}
+	RSB_LIT(sb, " }\n\t}\n");
+}
+
+static void netns_objects(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct netns_facts f = facts(p);
+	struct strbuf *sb = c->sb;
+	bool first = true;
+	size_t i;
+
+	if (!f.any)
+		return;
+	RSB_LIT(sb, "\tset jail_ifs {\n\t\ttype ifname\n\t\telements = { ");
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		if (!first)
+			sb_puts(sb, sep);
+		first = false;
+		render_put_ifname(c, j);
+		render_put_jail_comment(c, j);
+	}
+	RSB_LIT(sb, " }\n\t}\n");
+	if (p->settings.nwan) {
+		RSB_LIT(sb, "\tset wan_ifs {\n\t\ttype ifname\n\t\telements = { ");
+		for (i = 0; i < p->settings.nwan; i++) {
+			if (i)
+				sb_puts(sb, sep);
+			render_put_quoted(sb, p->settings.wan[i]);
+			render_put_loc_comment(c, &p->settings.wan_loc, NULL);
+		}
+		RSB_LIT(sb, " }\n\t}\n");
+	}
+	if (f.v4)
+		put_nets(c, AF_INET);
+	if (f.v6) {
+		put_nets(c, AF_INET6);
+		RSB_LIT(sb, "\tset nd_types {\n\t\ttype icmpv6_type\n"
+			    "\t\telements = { nd-neighbor-solicit, nd-neighbor-advert }\n"
+			    "\t}\n");
+	}
+	put_jail_vmap(c, "fwd_from", "fwd_");
+	put_jail_vmap(c, "fwd_to", "fwdto_");
+	put_jail_vmap(c, "in_from", "in_");
+	render_put_map(c, RMAP_NET_PORTS, "net_ports", "ifname . inet_proto . inet_service",
+		       key_ports);
+	render_put_map(c, RMAP_NET_PROTOS, "net_protos", "ifname . inet_proto", key_protos);
+	render_put_map(c, RMAP_HOST_PORTS, "host_ports", "ifname . inet_proto . inet_service",
+		       key_ports);
+	render_put_map(c, RMAP_HOST_PROTOS, "host_protos", "ifname . inet_proto", key_protos);
+}
+
+static void put_line(struct rctx *c, const char *rule, const char *comment)
+{
+	RSB_LIT(c->sb, "\t\t");
+	sb_puts(c->sb, rule);
+	render_put_comment(c->sb, comment);
+	rsb_putc(c->sb, '\n');
+}
+
+static void put_accept(struct rctx *c)
+{
+	rsb_putn(c->sb, c->mark, c->marklen);
+	RSB_LIT(c->sb, " accept");
+}
+
+/*
+ * Anti-spoofing: a jail may only send from its own prefix, and not at all
+ * in a family it has no prefix in.  Towards the host IPv6 link-local
+ * sources are fine too (neighbour discovery, router solicitation).
+ */
+static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
+{
+	struct strbuf *sb = c->sb;
+
+	if (j->has_v4) {
+		RSB_LIT(sb, "\t\tmeta nfproto ipv4 ip saddr != ");
+		render_put_prefix(sb, &j->v4);
+		RSB_LIT(sb, " counter drop");
+		render_put_loc_comment(c, &j->v4_loc, ": anti-spoofing");
+	} else {
+		RSB_LIT(sb, "\t\tmeta nfproto ipv4 counter drop");
+		render_put_loc_comment(c, &j->loc, ": no ipv4 in this jail");
+	}
+	rsb_putc(sb, '\n');
+	if (j->has_v6) {
+		RSB_LIT(sb, "\t\tmeta nfproto ipv6 ");
+		if (input)
+			RSB_LIT(sb, "ip6 saddr != fe80::/10 ");
+		RSB_LIT(sb, "ip6 saddr != ");
+		render_put_prefix(sb, &j->v6);
+		RSB_LIT(sb, " counter drop");
+		render_put_loc_comment(c, &j->v6_loc, ": anti-spoofing");
+	} else {
+		RSB_LIT(sb, "\t\tmeta nfproto ipv6 counter drop");
+		render_put_loc_comment(c, &j->loc, ": no ipv6 in this jail");
+	}
+	rsb_putc(sb, '\n');
+}
+
+static void put_tail(struct rctx *c, const struct jail *j, const char *common)
+{
+	struct strbuf *sb = c->sb;
+
+	RSB_LIT(sb, "\t\tcounter jump ");
+	sb_puts(sb, common);
+	render_put_jail_comment(c, j);
+	rsb_putc(sb, '\n');
+	render_put_log(c, j);
+	RSB_LIT(sb, "\t\tcounter drop");
+	render_put_jail_comment(c, j);
+	RSB_LIT(sb, "\n\t}\n");
+}
+
+static void put_established(struct rctx *c, const struct jail *j)
+{
+	struct strbuf *sb = c->sb;
+
+	RSB_LIT(sb, "\t\tct state established,related ");
+	put_accept(c);
+	render_put_jail_comment(c, j);
+	rsb_putc(sb, '\n');
+}
+
+static void put_jail_chains(struct rctx *c, const struct jail *j)
+{
+	struct strbuf *sb = c->sb;
+	size_t i;
+
+	/* From the jail, being forwarded. */
+	RSB_LIT(sb, "\tchain ");
+	render_put_jail_ident(c, "fwd_", j);
+	RSB_LIT(sb, " {\n");
+	put_antispoof(c, j, false);
+	RSB_LIT(sb, "\t\toifname @jail_ifs counter drop");
+	render_put_loc_comment(c, &j->loc, ": jail to jail");
+	rsb_putc(sb, '\n');
+	put_tail(c, j, "net_common");
+
+	/*
+	 * Towards the jail: replies, and published ports after DNAT (the
+	 * forward hook sees the translated jail port).
+	 */
+	RSB_LIT(sb, "\tchain ");
+	render_put_jail_ident(c, "fwdto_", j);
+	RSB_LIT(sb, " {\n");
+	put_established(c, j);
+	for (i = 0; i < j->npubs; i++) {
+		const struct publish *pb = &j->pubs[i];
+
+		sb_printf(sb, "\t\tct status dnat meta l4proto %s th dport ",
+			  proto_name(pb->proto));
+		render_put_ports(sb, pb->int_lo,
+				 (uint16_t)(pb->int_lo + (pb->ext_hi - pb->ext_lo)));
+		RSB_LIT(sb, " counter ");
+		put_accept(c);
+		render_put_loc_comment(c, &pb->loc, NULL);
+		rsb_putc(sb, '\n');
+	}
+	RSB_LIT(sb, "\t\tcounter drop");
+	render_put_jail_comment(c, j);
+	RSB_LIT(sb, "\n\t}\n");
+
+	/* From the jail to the host itself. */
+	RSB_LIT(sb, "\tchain ");
+	render_put_jail_ident(c, "in_", j);
+	RSB_LIT(sb, " {\n");
+	put_established(c, j);
+	RSB_LIT(sb, "\t\tct state invalid drop");
+	render_put_jail_comment(c, j);
+	rsb_putc(sb, '\n');
+	if (j->has_v6) {
+		/* Without neighbour discovery IPv6 does not work at all. */
+		RSB_LIT(sb, "\t\ticmpv6 type @nd_types ");
+		put_accept(c);
+		render_put_loc_comment(c, &j->v6_loc, ": neighbour discovery");
+		rsb_putc(sb, '\n');
+	}
+	put_antispoof(c, j, true);
+	put_tail(c, j, "host_common");
+}
+
+/*
+ * DNAT for one publish statement and one family.  A port range mapped to
+ * the same ports needs no port in the target (the port is kept); a range
+ * shifted elsewhere must map port by port: nft 1.0.6 has no syntax for the
+ * kernel's NF_NAT_RANGE_PROTO_OFFSET, and a plain target range would hand
+ * out its first free port, not the corresponding one.
+ */
+static void put_dnat(struct rctx *c, const struct jail *j, const struct publish *pb, int family)
+{
+	struct strbuf *sb = c->sb;
+	struct prefix to;
+	uint32_t port, lo = pb->ext_lo, hi = pb->ext_hi;
+	bool shifted = lo != hi && pb->int_lo != lo;
+	bool v4 = family == AF_INET;
+
+	jail_addr_jail(v4 ? &j->v4 : &j->v6, &to);
+	for (port = lo; port <= hi; port++) {
+		sb_puts(sb,
+			c->p->settings.nwan ? "\t\tiifname @wan_ifs" : "\t\tiifname != @jail_ifs");
+		sb_printf(sb, " fib daddr type local %s dport ", proto_name(pb->proto));
+		if (shifted)
+			render_put_u(sb, port);
+		else
+			render_put_ports(sb, pb->ext_lo, pb->ext_hi);
+		sb_puts(sb, v4 ? " dnat ip to " : " dnat ip6 to ");
+		if (lo == hi || shifted) {
+			if (!v4)
+				rsb_putc(sb, '[');
+			render_put_prefix(sb, &to);
+			sb_puts(sb, v4 ? ":" : "]:");
+			render_put_u(sb, pb->int_lo + (port - lo));
+		} else {
+			render_put_prefix(sb, &to);
+		}
+		render_put_loc_comment(c, &pb->loc, NULL);
+		rsb_putc(sb, '\n');
+		if (!shifted)
+			break;
+	}
+}
+
+static void netns_chains(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct netns_facts f = facts(p);
+	struct strbuf *sb = c->sb;
+	const char *out;
+	size_t i, k;
+
+	if (!f.any)
+		return;
+	RSB_LIT(sb, "\tchain forward {\n"
+		    "\t\ttype filter hook forward priority filter; policy accept;\n");
+	put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
+	put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
+	RSB_LIT(sb, "\t}\n\tchain input {\n"
+		    "\t\ttype filter hook input priority filter; policy accept;\n");
+	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
+	RSB_LIT(sb, "\t}\n");
+
+	RSB_LIT(sb, "\tchain net_common {\n\t\tct state established,related ");
+	put_accept(c);
+	render_put_comment(sb, "netns jails: replies and related");
+	rsb_putc(sb, '\n');
+	put_line(c, "ct state invalid drop", "netns jails: invalid");
+	if (c->map_used[RMAP_NET_PORTS])
+		put_line(c, "iifname . meta l4proto . th dport vmap @net_ports",
+			 "netns jails: allow by port");
+	if (c->map_used[RMAP_NET_PROTOS])
+		put_line(c, "iifname . meta l4proto vmap @net_protos",
+			 "netns jails: allow by protocol");
+	RSB_LIT(sb, "\t}\n");
+
+	/* in_NAME has already handled replies and invalid packets. */
+	RSB_LIT(sb, "\tchain host_common {\n");
+	if (c->map_used[RMAP_HOST_PORTS])
+		put_line(c, "iifname . meta l4proto . th dport vmap @host_ports",
+			 "netns jails: allow to the host by port");
+	if (c->map_used[RMAP_HOST_PROTOS])
+		put_line(c, "iifname . meta l4proto vmap @host_protos",
+			 "netns jails: allow to the host by protocol");
+	RSB_LIT(sb, "\t}\n");
+
+	for (i = 0; i < p->njails; i++)
+		if (p->jails[i].backend == BACKEND_NETNS)
+			put_jail_chains(c, &p->jails[i]);
+
+	if (f.publish) {
+		RSB_LIT(sb, "\tchain nat_prerouting {\n"
+			    "\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+		for (i = 0; i < p->njails; i++) {
+			const struct jail *j = &p->jails[i];
+
+			if (j->backend != BACKEND_NETNS)
+				continue;
+			for (k = 0; k < j->npubs; k++) {
+				if (j->has_v4)
+					put_dnat(c, j, &j->pubs[k], AF_INET);
+				if (j->has_v6)
+					put_dnat(c, j, &j->pubs[k], AF_INET6);
+			}
+		}
+		RSB_LIT(sb, "\t}\n");
+	}
+
+	/* Masquerade out of the wan only: never towards another jail. */
+	out = p->settings.nwan ? "oifname @wan_ifs" : "oifname != @jail_ifs";
+	RSB_LIT(sb, "\tchain nat_postrouting {\n"
+		    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	if (f.v4) {
+		sb_printf(sb, "\t\t%s ip saddr @jail_nets4 masquerade", out);
+		render_put_comment(sb, "netns jails: masquerade");
+		rsb_putc(sb, '\n');
+	}
+	if (f.v6) {
+		sb_printf(sb, "\t\t%s ip6 saddr @jail_nets6 masquerade", out);
+		render_put_comment(sb, "netns jails: masquerade");
+		rsb_putc(sb, '\n');
+	}
+	RSB_LIT(sb, "\t}\n");
+}
+
+const struct render_backend render_netns_backend = {
+    .backend = BACKEND_NETNS,
+    .collect = netns_collect,
+    .objects = netns_objects,
+    .chains = netns_chains,
+};

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * uid backend: confine by socket owner in the output hook.
+ *
+ *   skuid_output   output hook; meta skuid vmap @uid_jails
+ *   uid_NAME       per jail: counted jump to skuid_common, counted drop
+ *   skuid_common   shared: replies, then the uid_ports / uid_protos lookups
+ *
+ * The allowlist of every jail lives in two maps keyed by uid, so loading
+ * stays linear in the number of jails.  The fixed chains are named
+ * "skuid_*", not "uid_*": a jail called "output" or "common" would
+ * otherwise collide with them.
+ *
+ * Limits worth knowing: meta skuid only sees packets that have a local
+ * socket, so it confines what a uid sends, not what other processes send
+ * on its behalf; and loopback is filtered like any other interface, so a
+ * uid jail reaches local services only through "to host" rules.
+ */
+#include <string.h>
+
+#include "render_int.h"
+
+static void uid_collect(struct rctx *c, const struct jail *j)
+{
+	size_t i, k;
+
+	for (i = 0; i < j->nrules; i++) {
+		const struct rule *r = &j->rules[i];
+		unsigned int flags = 0;
+		bool pfx = false;
+
+		if (!r->ndests)
+			flags = DSTF_UID_ANY;
+		for (k = 0; k < r->ndests; k++) {
+			if (r->dests[k].kind == DEST_HOST)
+				flags |= DSTF_UID_HOST;
+			else
+				pfx = true;
+		}
+		render_add_rule(c, r, i, RMAP_UID_PORTS, RMAP_UID_PROTOS, flags, pfx);
+	}
+	render_flush_jail(c, j);
+}
+
+static bool has_uid_jails(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njails; i++)
+		if (p->jails[i].backend == BACKEND_UID)
+			return true;
+	return false;
+}
+
+static void key_ports(struct rctx *c, const struct relem *e)
+{
+	struct strbuf *sb = c->sb;
+
+	render_put_u(sb, e->jail->uid);
+	RSB_LIT(sb, " . ");
+	sb_puts(sb, proto_name(e->proto));
+	RSB_LIT(sb, " . ");
+	render_put_ports(sb, e->lo, e->hi);
+}
+
+static void key_protos(struct rctx *c, const struct relem *e)
+{
+	struct strbuf *sb = c->sb;
+
+	render_put_u(sb, e->jail->uid);
+	RSB_LIT(sb, " . ");
+	sb_puts(sb, proto_name(e->proto));
+}
+
+static void uid_objects(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct strbuf *sb = c->sb;
+	bool first = true;
+	size_t i;
+
+	if (!has_uid_jails(p))
+		return;
+	RSB_LIT(sb, "\tmap uid_jails {\n\t\ttype uid : verdict\n"
+		    "\t\telements = { ");
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_UID)
+			continue;
+		if (!first)
+			RSB_LIT(sb, ",\n\t\t\t     ");
+		first = false;
+		render_put_u(sb, j->uid);
+		render_put_jail_comment(c, j);
+		RSB_LIT(sb, " : jump ");
+		render_put_jail_ident(c, "uid_", j);
+	}
+	RSB_LIT(sb, " }\n\t}\n");
+	render_put_map(c, RMAP_UID_PORTS, "uid_ports", "uid . inet_proto . inet_service",
+		       key_ports);
+	render_put_map(c, RMAP_UID_PROTOS, "uid_protos", "uid . inet_proto", key_protos);
+}
+
+static void uid_chains(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct strbuf *sb = c->sb;
+	size_t i;
+
+	if (!has_uid_jails(p))
+		return;
+	RSB_LIT(sb, "\tchain skuid_output {\n"
+		    "\t\ttype filter hook output priority filter; policy accept;\n"
+		    "\t\tmeta skuid vmap @uid_jails");
+	render_put_comment(sb, "uid jails: dispatch by socket owner");
+	RSB_LIT(sb, "\n\t}\n");
+
+	RSB_LIT(sb, "\tchain skuid_common {\n\t\tct state established,related ");
+	rsb_putn(sb, c->mark, c->marklen);
+	RSB_LIT(sb, " accept");
+	render_put_comment(sb, "uid jails: replies and related");
+	RSB_LIT(sb, "\n\t\tct state invalid drop");
+	render_put_comment(sb, "uid jails: invalid");
+	rsb_putc(sb, '\n');
+	if (c->map_used[RMAP_UID_PORTS]) {
+		RSB_LIT(sb, "\t\tmeta skuid . meta l4proto . th dport vmap @uid_ports");
+		render_put_comment(sb, "uid jails: allow by port");
+		rsb_putc(sb, '\n');
+	}
+	if (c->map_used[RMAP_UID_PROTOS]) {
+		RSB_LIT(sb, "\t\tmeta skuid . meta l4proto vmap @uid_protos");
+		render_put_comment(sb, "uid jails: allow by protocol");
+		rsb_putc(sb, '\n');
+	}
+	RSB_LIT(sb, "\t}\n");
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_UID)
+			continue;
+		RSB_LIT(sb, "\tchain ");
+		render_put_jail_ident(c, "uid_", j);
+		RSB_LIT(sb, " {\n\t\tcounter jump skuid_common");
+		render_put_jail_comment(c, j);
+		rsb_putc(sb, '\n');
+		render_put_log(c, j);
+		RSB_LIT(sb, "\t\tcounter drop");
+		render_put_jail_comment(c, j);
+		RSB_LIT(sb, "\n\t}\n");
+	}
+}
+
+const struct render_backend render_uid_backend = {
+    .backend = BACKEND_UID,
+    .collect = uid_collect,
+    .objects = uid_objects,
+    .chains = uid_chains,
+};
