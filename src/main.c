@@ -1,8 +1,646 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jailfw: the command line.  The only file that exits: every other module
+ * reports through struct diag and returns, and here each outcome becomes
+ * one exit status (DESIGN.md section 1).
+ *
+ * The command table below is also the usage text, so the two cannot drift.
+ */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-int main(void)
+#include "caps.h"
+#include "check.h"
+#include "diag.h"
+#include "model.h"
+#include "nftload.h"
+#include "parse.h"
+#include "render.h"
+#include "util.h"
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1,  /* the policy is invalid; nothing changed */
+	EXIT_USAGE = 2,	   /* bad command line */
+	EXIT_KERNEL = 3,   /* the kernel or netlink refused; rolled back */
+	EXIT_PRIV = 4,	   /* missing privilege or unsupported environment */
+	EXIT_CONFLICT = 5, /* an object jailfw does not own is in the way */
+	EXIT_VERIFY = 6,   /* verify: a probe contradicts the policy */
+	EXIT_LOCKED = 75,  /* another apply holds the lock (--no-wait) */
+};
+
+/* Which command options a command takes. */
+enum {
+	OPT_TEMPLATES = 1u << 0, /* -I DIR */
+	OPT_TABLE = 1u << 1,	 /* --table NAME */
+	OPT_JSON = 1u << 2,	 /* --json */
+};
+
+struct cli {
+	bool verbose, quiet, json;
+	const char **dirs; /* template path: -I dirs, then the environment's, ... */
+	size_t ndirs;
+	char *env_path;	   /* JAILFW_TEMPLATE_PATH, split in place into dirs */
+	const char *table; /* --table */
+	char **args;	   /* positional arguments of the command */
+	size_t nargs;
+	struct diag d;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct cli *c);
+	unsigned int needs; /* enum caps_need, checked before fn runs */
+	unsigned int opts;
+	size_t min_args, max_args;
+	const char *synopsis;
+	const char *help;
+};
+
+static int cmd_check(struct cli *c);
+static int cmd_render(struct cli *c);
+static int cmd_apply(struct cli *c);
+static int cmd_down(struct cli *c);
+static int cmd_help(struct cli *c);
+
+static const struct cmd commands[] = {
+	{ "check", cmd_check, 0, OPT_TEMPLATES, 1, 1, "POLICY",
+	  "parse, validate and dry-run the ruleset; changes nothing" },
+	{ "render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
+	  "print the ruleset apply would load (--json: as JSON)" },
+	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 1, 1, "POLICY",
+	  "load the ruleset in one atomic transaction" },
+	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE, 0, 1, "[POLICY]",
+	  "remove jailfw's table and nothing else" },
+	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
+};
+
+static void usage(FILE *f)
 {
-	puts("jailfw: under construction");
-	return 0;
+	size_t i;
+
+	fputs("usage: jailfw [-v] [-q] [--json] COMMAND [ARGS]\n\ncommands:\n", f);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct cmd *k = &commands[i];
+
+		int w = (int)strlen(k->name) + 1;
+
+		fprintf(f, "  %s %-*s %s%s\n", k->name, 18 - w, k->synopsis, k->help,
+			k->needs & CAPS_NEED_NET_ADMIN ? " (CAP_NET_ADMIN)" : "");
+	}
+	fputs("\noptions:\n"
+	      "  -v, --verbose     say what is being done, on stderr\n"
+	      "  -q, --quiet       print nothing on success\n"
+	      "  --json            machine-readable output (render)\n"
+	      "  -I DIR            (check, render, apply, down) look for templates in DIR\n"
+	      "                    first; repeatable\n"
+	      "  --table NAME      (down, without POLICY) the table to remove;\n"
+	      "                    default " DEFAULT_TABLE "\n"
+	      "  -h, --help        show this text\n"
+	      "  --version         print the version\n"
+	      "\ntemplates (use NAME) are found as NAME.conf in: the -I directories, then\n"
+	      "$JAILFW_TEMPLATE_PATH (colon-separated), " JAILFW_SYSCONF_TEMPLATE_DIR ",\n"
+	      JAILFW_TEMPLATE_DIR ".\n"
+	      "\nexit status: 0 ok, 1 invalid policy (nothing changed), 2 usage error,\n"
+	      "3 the kernel refused (rolled back), 4 missing privilege or unsupported,\n"
+	      "5 conflict with an object jailfw does not own, 6 verify contradiction,\n"
+	      "75 lock busy.\n",
+	      f);
+}
+
+static int usage_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jailfw: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'jailfw --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static void verbose(const struct cli *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void verbose(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->verbose)
+		return;
+	fputs("jailfw: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_cmd(const char *name)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	const char *hint;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	hint = diag_suggest(name, names, ARRAY_SIZE(names));
+	if (hint)
+		return usage_error("unknown command \"%s\" (did you mean %s?)", name, hint);
+	return usage_error("unknown command \"%s\"", name);
+}
+
+/*
+ * The template path, in order: -I directories, JAILFW_TEMPLATE_PATH's
+ * entries, the administrator's directory, the installed templates.
+ */
+static void build_template_path(struct cli *c)
+{
+	const char *env = getenv("JAILFW_TEMPLATE_PATH");
+	char *s, *tok, *save = NULL;
+
+	if (env && *env) {
+		c->env_path = xstrdup(env);
+		for (s = c->env_path; (tok = strtok_r(s, ":", &save)); s = NULL)
+			*VEC_PUSH(c->dirs, c->ndirs) = tok;
+	}
+	*VEC_PUSH(c->dirs, c->ndirs) = JAILFW_SYSCONF_TEMPLATE_DIR;
+	*VEC_PUSH(c->dirs, c->ndirs) = JAILFW_TEMPLATE_DIR;
+	if (c->verbose) {
+		size_t i;
+
+		fputs("jailfw: template path:", stderr);
+		for (i = 0; i < c->ndirs; i++)
+			fprintf(stderr, " %s", c->dirs[i]);
+		fputc('\n', stderr);
+	}
+}
+
+/*
+ * Parse, pull in templates, check.  The semantic checks run only on a
+ * policy that parsed cleanly: on a broken parse they would mostly repeat
+ * the syntax errors in other words (a jail whose backend line was a typo
+ * is not "missing a backend").
+ */
+static bool load_policy(struct cli *c, const char *path, struct policy *p)
+{
+	policy_init(p);
+	policy_parse_file(p, &c->d, path);
+	policy_load_templates(p, &c->d, c->dirs, c->ndirs);
+	if (c->d.errors)
+		return false;
+	return check_policy(p, &c->d, NULL) && !c->d.errors;
+}
+
+/* "jailfw: 3 errors, policy is invalid" */
+static int invalid(const struct cli *c, const char *what)
+{
+	fprintf(stderr, "jailfw: %u %s, %s\n", c->d.errors, plural(c->d.errors, "error", "errors"),
+		what);
+	return EXIT_INVALID;
+}
+
+/* Exit status for a -errno from the kernel-facing modules. */
+static int kernel_status(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+	case EOPNOTSUPP:
+	case ENOSYS:
+		return EXIT_PRIV;
+	}
+	return EXIT_KERNEL;
+}
+
+static void count_jails(const struct policy *p, size_t *uid, size_t *netns)
+{
+	size_t i;
+
+	*uid = *netns = 0;
+	for (i = 0; i < p->njails; i++) {
+		if (p->jails[i].backend == BACKEND_UID)
+			(*uid)++;
+		else if (p->jails[i].backend == BACKEND_NETNS)
+			(*netns)++;
+	}
+}
+
+/*
+ * check is apply's own path up to the commit, with the dry-run flag: the
+ * kernel validates a dry run completely and then aborts it.  nfnetlink
+ * refuses even a dry run without CAP_NET_ADMIN, so an unprivileged check
+ * runs it in a throwaway user+net namespace where it holds that capability.
+ */
+static int cmd_check(struct cli *c)
+{
+	const char *path = c->args[0];
+	struct policy p;
+	char *text = NULL;
+	size_t nuid, nnetns;
+	int status = EXIT_OK, ret, exists;
+
+	if (!load_policy(c, path, &p)) {
+		status = invalid(c, "policy is invalid");
+		goto out;
+	}
+	text = render_policy_str(&p, RENDER_REPLACE);
+	/*
+	 * CAP_NET_ADMIN in our own user namespace is not enough if another
+	 * one owns this netns (unshare -U without -n): a quiet look at the
+	 * table tells whether nfnetlink will listen to us here.
+	 */
+	exists = caps_have_net_admin() ? nftload_table_exists(policy_table(&p)) : -EPERM;
+	if (exists >= 0) {
+		verbose(c, "dry run in this network namespace");
+		ret = nftload_run(&p, text, true, &c->d);
+		/* The policy is fine, but apply would stop there: say so now. */
+		if (!ret && exists &&
+		    nftload_table_state(policy_table(&p), &c->d) == NFTLOAD_TABLE_FOREIGN)
+			diag_warning(&c->d, NULL, 0,
+				     "table inet %s exists but was not made by jailfw; apply will "
+				     "refuse to replace it",
+				     policy_table(&p));
+	} else {
+		verbose(c, "no CAP_NET_ADMIN here: dry run in a throwaway user and network "
+			   "namespace");
+		ret = nftload_run_isolated(&p, text, NULL, &c->d);
+	}
+	if (ret) {
+		status = kernel_status(ret);
+		if (status == EXIT_KERNEL)
+			invalid(c, "policy is invalid");
+		goto out;
+	}
+	if (!c->quiet) {
+		count_jails(&p, &nuid, &nnetns);
+		printf("%s: ok (%zu %s: %zu uid, %zu netns)\n", path, p.njails,
+		       plural(p.njails, "jail", "jails"), nuid, nnetns);
+	}
+out:
+	free(text);
+	policy_free(&p);
+	return status;
+}
+
+static int cmd_render(struct cli *c)
+{
+	struct policy p;
+	char *text = NULL, *json = NULL;
+	int status = EXIT_OK, ret;
+
+	if (!load_policy(c, c->args[0], &p)) {
+		status = invalid(c, "policy is invalid");
+		goto out;
+	}
+	if (!c->json) {
+		render_policy(stdout, &p, RENDER_REPLACE);
+	} else {
+		/*
+		 * libnftables' JSON describes what the kernel holds, so the
+		 * table is really loaded, in a namespace nobody else sees.
+		 */
+		text = render_policy_str(&p, RENDER_REPLACE);
+		ret = nftload_run_isolated(&p, text, &json, &c->d);
+		if (ret) {
+			status = kernel_status(ret);
+			if (status == EXIT_KERNEL)
+				invalid(c, "policy is invalid");
+			goto out;
+		}
+		fputs(json, stdout);
+		if (!*json || json[strlen(json) - 1] != '\n')
+			fputc('\n', stdout);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "jailfw: cannot write the ruleset: %s\n", strerror(errno));
+		status = EXIT_INVALID;
+	}
+out:
+	free(json);
+	free(text);
+	policy_free(&p);
+	return status;
+}
+
+static int foreign_table(struct cli *c, const char *table, const char *action, const char *hint)
+{
+	diag_error(&c->d, NULL, 0,
+		   "table inet %s exists but was not made by jailfw (its comment does not say "
+		   "\"managed by jailfw\"); %s",
+		   table, action);
+	diag_note(&c->d, NULL, 0, "%s", hint);
+	return EXIT_CONFLICT;
+}
+
+/*
+ * Rules for a namespace that does not exist would confine nothing, and a
+ * half-applied policy is worse than none: refuse before loading anything.
+ */
+static void refuse_netns(struct cli *c, const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend == BACKEND_NETNS)
+			diag_error(&c->d, &j->loc, (unsigned int)strlen(j->name),
+				   "jail \"%s\" uses backend netns, which this build cannot "
+				   "provision yet; nothing was applied",
+				   j->name);
+	}
+}
+
+/*
+ * apply: CAP_NET_ADMIN was checked before anything was read.  Then the
+ * policy is validated in full before anything touches the kernel, and the
+ * ruleset goes in as one transaction that replaces table inet T and
+ * nothing else; if the kernel refuses any of it, the old table stays.
+ */
+static int cmd_apply(struct cli *c)
+{
+	const char *path = c->args[0];
+	struct policy p;
+	char *text = NULL;
+	size_t nuid, nnetns;
+	int status = EXIT_OK, ret;
+
+	if (!load_policy(c, path, &p)) {
+		status = invalid(c, "policy not applied");
+		goto out;
+	}
+	count_jails(&p, &nuid, &nnetns);
+	if (nnetns) {
+		if (caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, &c->d))
+			refuse_netns(c, &p);
+		status = EXIT_PRIV;
+		goto out;
+	}
+	ret = nftload_table_state(policy_table(&p), &c->d);
+	if (ret < 0) {
+		status = kernel_status(ret);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_FOREIGN) {
+		status = foreign_table(c, policy_table(&p), "nothing was applied",
+				       "give jailfw its own table: settings { table NAME }");
+		goto out;
+	}
+	text = render_policy_str(&p, RENDER_REPLACE);
+	verbose(c, "loading table inet %s (%zu bytes) in one transaction", policy_table(&p),
+		strlen(text));
+	ret = nftload_run(&p, text, false, &c->d);
+	if (ret) {
+		status = kernel_status(ret);
+		if (status == EXIT_KERNEL)
+			fprintf(stderr,
+				"jailfw: %u %s, policy not applied; table inet %s is unchanged\n",
+				c->d.errors, plural(c->d.errors, "error", "errors"),
+				policy_table(&p));
+		goto out;
+	}
+	if (!c->quiet)
+		printf("applied %s: %zu uid %s, table inet %s\n", path, nuid,
+		       plural(nuid, "jail", "jails"), policy_table(&p));
+out:
+	free(text);
+	policy_free(&p);
+	return status;
+}
+
+/* The same character set nftload accepts: a letter, then [A-Za-z0-9_-]. */
+static bool table_name_ok(const char *t)
+{
+	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')) && !t[n] && n <= 64;
+}
+
+static int cmd_down(struct cli *c)
+{
+	const char *table = c->table ? c->table : DEFAULT_TABLE;
+	struct policy p;
+	int status = EXIT_OK, ret;
+
+	policy_init(&p);
+	if (c->nargs && c->table) {
+		status = usage_error("down takes --table or a POLICY, not both");
+		goto out;
+	}
+	if (c->nargs) {
+		if (!load_policy(c, c->args[0], &p)) {
+			status = invalid(c, "nothing was removed");
+			goto out;
+		}
+		table = policy_table(&p);
+	} else if (!table_name_ok(table)) {
+		status = usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
+				     "'_' or '-')",
+				     table);
+		goto out;
+	}
+	ret = nftload_table_state(table, &c->d);
+	if (ret < 0) {
+		status = kernel_status(ret);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_ABSENT) {
+		if (!c->quiet)
+			printf("table inet %s is not there; nothing to remove\n", table);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_FOREIGN) {
+		status = foreign_table(c, table, "not removing it",
+				       "down removes only the table jailfw made");
+		goto out;
+	}
+	ret = nftload_delete_table(table, &c->d);
+	if (ret) {
+		status = kernel_status(ret);
+		goto out;
+	}
+	if (!c->quiet)
+		printf("removed table inet %s\n", table);
+out:
+	policy_free(&p);
+	return status;
+}
+
+static int cmd_help(struct cli *c)
+{
+	const struct cmd *k;
+
+	if (!c->nargs) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	k = find_cmd(c->args[0]);
+	if (!k)
+		return unknown_cmd(c->args[0]);
+	printf("usage: jailfw %s%s%s%s %s\n  %s\n", k->name,
+	       k->opts & OPT_JSON ? " [--json]" : "", k->opts & OPT_TEMPLATES ? " [-I DIR]" : "",
+	       k->opts & OPT_TABLE ? " [--table NAME]" : "", k->synopsis, k->help);
+	if (k->needs)
+		printf("  needs CAP_NET_ADMIN%s\n",
+		       !strcmp(k->name, "apply") ? " (and CAP_SYS_ADMIN for netns jails)" : "");
+	return EXIT_OK;
+}
+
+/* -v, -q, --json: accepted before the command and among its arguments. */
+static bool global_flag(struct cli *c, const char *a)
+{
+	if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+		c->verbose = true;
+	else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+		c->quiet = true;
+	else if (!strcmp(a, "--json"))
+		c->json = true;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * An option with a value: "-I DIR" or "-IDIR" (short), "--table NAME" or
+ * "--table=NAME" (long).  Returns 1 and the value (advancing *i past a
+ * separate one), 0 if argv[*i] is not this option, -1 if its value is
+ * missing.
+ */
+static int opt_value(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+	const char *a = argv[*i];
+	size_t n = strlen(opt);
+	bool is_long = opt[1] == '-';
+
+	if (strncmp(a, opt, n))
+		return 0;
+	if (a[n] == '\0') {
+		if (*i + 1 >= argc)
+			return -1;
+		*val = argv[++*i];
+		return 1;
+	}
+	if (is_long && a[n] != '=')
+		return 0;
+	*val = a + n + is_long;
+	return 1;
+}
+
+static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **argv)
+{
+	bool dashdash = false;
+	const char *v = NULL;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (dashdash || a[0] != '-' || !a[1]) {
+			*VEC_PUSH(c->args, c->nargs) = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			dashdash = true;
+			continue;
+		}
+		if (global_flag(c, a))
+			continue;
+		r = k->opts & OPT_TEMPLATES ? opt_value(argc, argv, &i, "-I", &v) : 0;
+		if (r < 0)
+			return usage_error("-I needs a directory");
+		if (r > 0) {
+			*VEC_PUSH(c->dirs, c->ndirs) = v;
+			continue;
+		}
+		r = k->opts & OPT_TABLE ? opt_value(argc, argv, &i, "--table", &v) : 0;
+		if (r < 0)
+			return usage_error("--table needs a name");
+		if (r > 0) {
+			c->table = v;
+			continue;
+		}
+		return usage_error("%s: unknown option \"%s\"", k->name, a);
+	}
+	if (c->json && !(k->opts & OPT_JSON))
+		return usage_error("%s has no --json output", k->name);
+	if (c->nargs < k->min_args)
+		return usage_error("%s needs %s (usage: jailfw %s %s)", k->name,
+				   strstr(k->synopsis, "POLICY") ? "a POLICY" : "an argument",
+				   k->name, k->synopsis);
+	if (c->nargs > k->max_args)
+		return usage_error("too many arguments for %s (usage: jailfw %s %s)", k->name,
+				   k->name, k->synopsis);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *k;
+	struct cli c;
+	int i, status;
+
+	memset(&c, 0, sizeof(c));
+	diag_init(&c.d, stderr);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (global_flag(&c, argv[i]))
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			status = EXIT_OK;
+			goto out;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("jailfw %s\n", JAILFW_VERSION);
+			status = EXIT_OK;
+			goto out;
+		}
+		status = usage_error("unknown option \"%s\"", argv[i]);
+		goto out;
+	}
+	if (i == argc) {
+		usage(stderr);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	k = find_cmd(argv[i]);
+	if (!k) {
+		status = unknown_cmd(argv[i]);
+		goto out;
+	}
+	status = parse_cmd_args(&c, k, argc - i - 1, argv + i + 1);
+	if (status)
+		goto out;
+	build_template_path(&c);
+	/* Privilege first, before reading anything: say what is missing. */
+	if (k->needs && !caps_require(k->name, k->needs, &c.d)) {
+		status = EXIT_PRIV;
+		goto out;
+	}
+	status = k->fn(&c);
+out:
+	diag_free(&c.d);
+	free(c.dirs);
+	free(c.args);
+	free(c.env_path);
+	return status;
 }

@@ -26,4 +26,49 @@ int nftload_delete_table(const char *table, struct diag *d);
 /* 1 if table inet NAME exists, 0 if not, -errno on error. */
 int nftload_table_exists(const char *table);
 
+/*
+ * Report libnftables' error text errbuf, from loading text (rendered from
+ * p), through d.  Each located error is mapped back through the comment on
+ * the rendered line it points at ("policy.conf:12", "ntp.conf:2 via
+ * policy.conf:9") to the policy or template line, and reported there:
+ * "the kernel refused the rule made from this line: MESSAGE".  When no
+ * error maps, the first one is reported as "the kernel refused the
+ * ruleset: MESSAGE".  Pure (no kernel): unit-tested on canned text.
+ * Returns the number of errors reported.
+ */
+unsigned int nftload_report_errors(const struct policy *p, const char *text,
+				   const char *errbuf, struct diag *d);
+
+/*
+ * nftload_run in a forked child inside a throwaway user+network namespace,
+ * for callers without CAP_NET_ADMIN (check): there even an unprivileged
+ * user holds it, over an empty netns that dies with the child.  json NULL:
+ * dry run.  json non-NULL: load for real there, then return the table as
+ * libnftables JSON in *json (malloc'd).  The child's diagnostics are
+ * copied to d.  Returns 0 or -errno (-EPERM: no namespace could be made).
+ */
+int nftload_run_isolated(const struct policy *p, const char *text, char **json,
+			 struct diag *d);
+
+/*
+ * "list table inet NAME" as terse text or libnftables JSON into *out
+ * (malloc'd).  Returns 0 or -errno (-ENOENT: no such table), reporting
+ * failures through d.
+ */
+int nftload_list_table(const char *table, bool json, char **out, struct diag *d);
+
+/* What holds the name table inet NAME (nftload_table_state). */
+enum nftload_table_state {
+	NFTLOAD_TABLE_ABSENT = 0,
+	NFTLOAD_TABLE_OURS = 1,	   /* its comment says "managed by jailfw" */
+	NFTLOAD_TABLE_FOREIGN = 2, /* someone else's table of that name */
+};
+
+/*
+ * Whether table inet NAME exists and is jailfw's: apply and down refuse to
+ * replace or delete a table of that name that jailfw did not make.
+ * Returns an enum nftload_table_state or -errno (reported through d).
+ */
+int nftload_table_state(const char *table, struct diag *d);
+
 #endif
