@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "util.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+/* The calling thread's namespace: unshare() and setns() act per thread. */
+#define SELF_NETNS "/proc/thread-self/ns/net"
+
+static bool run_dir_ready;
+
+static int run_path(const char *name, char path[PATH_MAX])
+{
+	/* Names are checked by the policy checker; refuse anything odd. */
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	snprintf(path, PATH_MAX, "%s/%s", NETNS_RUN_DIR, name);
+	return 0;
+}
+
+/*
+ * Make /run/netns a shared mount point, as iproute2's netns_add() does.
+ *
+ * Why: a namespace file is a bind mount, and mounts only show up in other
+ * mount namespaces (systemd services with PrivateTmp=, ProtectSystem=, a
+ * running `ip netns exec`, containers...) through mount propagation.  With
+ * /run/netns shared, the bind mount of a new namespace propagates to every
+ * peer, so `ip netns exec` works from anywhere; and, just as important,
+ * the unmount in `delete` propagates too, so no stale copy in some other
+ * mount namespace keeps the dead namespace (and its veth) alive.
+ *
+ * "mount --make-shared" fails with EINVAL when /run/netns is a plain
+ * directory rather than a mount point, so first bind-mount it onto itself
+ * (making it a mount point), then retry once.
+ */
+static int prepare_run_dir(void)
+{
+	bool made_mount = false;
+
+	if (run_dir_ready)
+		return 0;
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL || made_mount)
+			return -errno;
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		made_mount = true;
+	}
+	run_dir_ready = true;
+	return 0;
+}
+
+static int fd_id(int fd, struct netns_id *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * Back to the namespace we came from.  If that fails, this thread would
+ * carry on configuring the wrong namespace, possibly a jail's as if it
+ * were the host's: there is no safe way on, so stop here.
+ */
+static void return_to(int self)
+{
+	if (setns(self, CLONE_NEWNET) < 0) {
+		fprintf(stderr,
+			"jailfw: fatal: cannot return to the original network namespace: %s\n",
+			strerror(errno));
+		abort();
+	}
+}
+
+int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp,
+		 struct netns_id *id)
+{
+	char path[PATH_MAX];
+	int self = -1, fd = -1, nsfd = -1, err;
+	bool made_file = false, mounted = false, unshared = false;
+
+	*fdp = -1;
+	err = run_path(name, path);
+	if (err)
+		goto out;
+	err = prepare_run_dir();
+	if (err)
+		goto out;
+	self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* O_EXCL: never take over a name someone else holds. */
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	close(fd);
+	made_file = true;
+	if (unshare(CLONE_NEWNET) < 0) {
+		err = -errno;
+		goto out;
+	}
+	unshared = true;
+	/* The bind mount is what keeps the namespace alive after we leave. */
+	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0) {
+		err = -errno;
+		goto out;
+	}
+	mounted = true;
+	nsfd = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fd_id(nsfd, id);
+	if (!err && inside)
+		err = inside(ctx);
+out:
+	if (unshared)
+		return_to(self);
+	if (self >= 0)
+		close(self);
+	if (err) {
+		if (nsfd >= 0)
+			close(nsfd);
+		if (mounted)
+			umount2(path, MNT_DETACH);
+		if (made_file)
+			unlink(path);
+		return err;
+	}
+	*fdp = nsfd;
+	return 0;
+}
+
+int netns_open(const char *name, int *fdp, struct netns_id *id)
+{
+	char path[PATH_MAX];
+	struct statfs sfs;
+	int fd = -1, err;
+
+	if (fdp)
+		*fdp = -1;
+	err = run_path(name, path);
+	if (err)
+		goto out;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (fstatfs(fd, &sfs) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (sfs.f_type != NSFS_MAGIC) {
+		err = -ENODATA;
+		goto out;
+	}
+	err = fd_id(fd, id);
+out:
+	if (!err && fdp) {
+		*fdp = fd;
+		fd = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int netns_delete(const char *name)
+{
+	char path[PATH_MAX];
+	int err = run_path(name, path);
+
+	if (err)
+		return err;
+	/*
+	 * MNT_DETACH: a process that has the file open (ip netns exec in
+	 * progress) must not make the delete fail; the namespace lives on
+	 * until its last user leaves.
+	 */
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx)
+{
+	int self, err;
+
+	self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		close(self);
+		return err;
+	}
+	err = fn(ctx);
+	return_to(self);
+	close(self);
+	return err;
+}
+
+static int etc_path(const char *name, const char *file, char path[PATH_MAX])
+{
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    (file && (!file[0] || strchr(file, '/'))))
+		return -EINVAL;
+	if (file)
+		snprintf(path, PATH_MAX, "%s/%s/%s", NETNS_ETC_DIR, name, file);
+	else
+		snprintf(path, PATH_MAX, "%s/%s", NETNS_ETC_DIR, name);
+	return 0;
+}
+
+int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	*made_dir = false;
+	err = etc_path(name, NULL, dir);
+	if (!err)
+		err = etc_path(name, file, path);
+	if (err)
+		return err;
+	if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0755) == 0)
+		*made_dir = true;
+	else if (errno != EEXIST)
+		return -errno;
+	return state_write_atomic(path, text, strlen(text), 0644);
+}
+
+int netns_etc_read(const char *name, const char *file, char **text)
+{
+	char path[PATH_MAX];
+	int err;
+
+	*text = NULL;
+	err = etc_path(name, file, path);
+	if (err)
+		return err;
+	return state_read_file(path, text);
+}
+
+int netns_etc_remove(const char *name, const char *file, bool rmdir_too)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = etc_path(name, NULL, dir);
+	if (!err && file)
+		err = etc_path(name, file, path);
+	if (err)
+		return err;
+	if (file && unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	/* Only if empty: the admin may keep other files there. */
+	if (rmdir_too && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return -errno;
+	return 0;
+}

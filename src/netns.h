@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Named network namespaces, made exactly as `ip netns add` makes them: a
+ * file /run/netns/NAME with the namespace bind-mounted on it, /run/netns
+ * being a shared mount.  So `ip netns exec NAME`, `ip -n NAME` and
+ * `ip netns list` work on what jailfw built, and jailfw can reopen a
+ * namespace it made in an earlier run.
+ *
+ * Per-namespace files live in /etc/netns/NAME/ (ip netns exec bind-mounts
+ * each of them over its /etc counterpart in a private mount namespace).
+ *
+ * Functions return 0 or -errno.
+ */
+#ifndef JAILFW_NETNS_H
+#define JAILFW_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_ETC_DIR "/etc/netns"
+
+/* What identifies a namespace: its nsfs inode. */
+struct netns_id {
+	uint64_t dev, ino;
+};
+
+static inline bool netns_id_eq(const struct netns_id *a, const struct netns_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * Create namespace NAME: -EEXIST if /run/netns/NAME exists.  On success
+ * *fdp is an O_CLOEXEC descriptor of the new namespace and *id its
+ * identity.  When inside is not NULL it runs while the calling thread is
+ * in the new namespace (to open a netlink socket there without entering
+ * it again); its error undoes the creation.  The caller is always back in
+ * its own namespace on return.
+ */
+int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp,
+		 struct netns_id *id);
+
+/*
+ * Open namespace NAME.  -ENOENT: no such name.  -ENODATA: the file exists
+ * but no namespace is mounted on it (a creation killed half-way leaves
+ * that).  fdp may be NULL when only the identity is wanted.
+ */
+int netns_open(const char *name, int *fdp, struct netns_id *id);
+
+/*
+ * Remove /run/netns/NAME (unmount, unlink), as `ip netns delete` does.
+ * The namespace itself, with the jail end of its veth (and so the whole
+ * pair), is freed by the kernel later, once nothing uses it.  0 if it was
+ * not there.
+ */
+int netns_delete(const char *name);
+
+/* Run fn inside the namespace nsfd, then return to the caller's. */
+int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx);
+
+/*
+ * /etc/netns/NAME/FILE.  write replaces the file atomically (temporary
+ * file, fsync, rename), creating /etc/netns/NAME if needed (*made_dir then
+ * true).  read returns a malloc'd, NUL-terminated copy (-ENOENT if none).
+ * remove unlinks it (file NULL: nothing) and, when rmdir_too, the
+ * directory if it is then empty.
+ */
+int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir);
+int netns_etc_read(const char *name, const char *file, char **text);
+int netns_etc_remove(const char *name, const char *file, bool rmdir_too);
+
+#endif

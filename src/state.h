@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What jailfw has made, remembered between runs under /run/jailfw/ (gone
+ * at reboot, like everything it describes):
+ *
+ *   /run/jailfw/state   the jails provisioned (namespace identity,
+ *                       interfaces, prefixes, the jail user for `exec`),
+ *                       the sysctls changed with their previous values,
+ *                       and the phase: an apply or down that was killed
+ *                       half-way leaves "applying" or "down" behind, so
+ *                       the next run knows to finish or undo it.
+ *   /run/jailfw/lock    flock()ed for the whole of apply and down.
+ *
+ * The state file is the proof of ownership: jailfw never touches a
+ * namespace it has no entry for.  It is replaced atomically (temporary
+ * file, fsync, rename), one line per record:
+ *
+ *   jailfw-state 1
+ *   phase idle
+ *   table jailfw
+ *   jail foobar host=foobar-out peer=foobar-in netns=4:4026532290
+ *        v4=10.97.10.0/24 v6=fd00:97::3:0/112 uid=65534 gid=65534 resolv=1
+ *   sysctl net/ipv4/conf/all/forwarding old=0 set=1
+ *
+ * (the jail record is one line).
+ */
+#ifndef JAILFW_STATE_H
+#define JAILFW_STATE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "diag.h"
+#include "model.h"
+#include "netns.h"
+
+#define STATE_DIR "/run/jailfw"
+#define STATE_FILE STATE_DIR "/state"
+#define STATE_LOCK STATE_DIR "/lock"
+
+enum state_phase {
+	STATE_IDLE,	/* the last apply or down finished */
+	STATE_APPLYING, /* an apply is (or was killed) between stage and commit */
+	STATE_DOWN,	/* a down is (or was killed) under way */
+};
+
+struct state_jail {
+	char *name;		   /* also the namespace's name */
+	char host_if[IF_NAMESIZE]; /* NAME-out */
+	char jail_if[IF_NAMESIZE]; /* NAME-in, in the namespace */
+	struct netns_id ns;	   /* 0:0 while its creation is under way */
+	bool has_v4, has_v6;
+	struct prefix v4, v6; /* the jail's prefixes */
+	bool has_user;
+	uid_t uid;
+	gid_t gid;
+	bool resolv;  /* /etc/netns/NAME/resolv.conf is jailfw's */
+	bool etc_dir; /* jailfw created /etc/netns/NAME */
+	bool pending; /* created by an apply that has not committed yet */
+};
+
+struct state_sysctl {
+	char *key; /* below /proc/sys, '/'-separated: net/ipv4/conf/all/forwarding */
+	char *old; /* the value before jailfw changed it */
+	char *set; /* the value jailfw wrote */
+};
+
+struct state {
+	enum state_phase phase;
+	char *table; /* the nftables table of the last apply, NULL if none */
+	struct state_jail *jails;
+	size_t njails;
+	struct state_sysctl *sysctls;
+	size_t nsysctls;
+};
+
+void state_init(struct state *s);
+void state_free(struct state *s);
+void state_copy(struct state *dst, const struct state *src);
+
+/*
+ * Read STATE_FILE into s (initialised here).  No file is an empty, idle
+ * state.  A malformed file is reported through d (file:line) and refused
+ * with -EINVAL: without it jailfw cannot tell its objects from others'.
+ */
+int state_load(struct state *s, struct diag *d);
+/* Replace STATE_FILE atomically, creating STATE_DIR if needed. */
+int state_save(const struct state *s);
+/* Remove STATE_FILE (after down). */
+int state_remove(void);
+
+struct state_jail *state_find_jail(struct state *s, const char *name);
+/* A new zeroed entry named name (the name is copied). */
+struct state_jail *state_add_jail(struct state *s, const char *name);
+void state_del_jail(struct state *s, const char *name);
+struct state_sysctl *state_find_sysctl(struct state *s, const char *key);
+void state_add_sysctl(struct state *s, const char *key, const char *old, const char *set);
+void state_del_sysctl(struct state *s, const char *key);
+
+/*
+ * Take the lock (STATE_LOCK, flock) for a whole apply or down.  wait:
+ * block until the holder is done; otherwise -EBUSY at once.  *fdp is the
+ * descriptor to hand to state_unlock (closing it also unlocks).
+ */
+int state_lock(bool wait, int *fdp);
+void state_unlock(int fd);
+
+/*
+ * Replace path atomically: write a temporary file next to it, fsync,
+ * rename over path, fsync the directory.  Readers see the old or the new
+ * file, never a part.
+ */
+int state_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/* Read a whole (small) file into a malloc'd NUL-terminated string. */
+int state_read_file(const char *path, char **text);
+
+#endif
