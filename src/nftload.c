@@ -16,6 +16,7 @@
  * replace that leaves the previous table in force when anything is refused.
  */
 #include "nftload.h"
+#include "nftinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -565,14 +566,13 @@ int nftload_list_table(const char *table, bool json, char **out, struct diag *d)
 
 int nftload_table_exists(const char *table)
 {
-	char *out = NULL, *err = NULL;
+	char *comment = NULL;
 	int ret;
 
 	if (!table_name_ok(table))
 		return -EINVAL;
-	ret = list_table(table, false, &out, &err);
-	free(out);
-	free(err);
+	ret = nftinfo_table_comment(table, &comment);
+	free(comment);
 	if (ret == -ENOENT)
 		return 0;
 	return ret ? ret : 1;
@@ -781,39 +781,25 @@ out:
 	return ret;
 }
 
-/*
- * The renderer starts every table with comment "managed by jailfw ...";
- * "nft list" prints the table's comment on the line after its header.
- */
-static bool listing_is_ours(const char *out)
-{
-	static const char mark[] = "comment \"managed by jailfw";
-	const char *l = strchr(out, '\n');
-
-	if (!l)
-		return false;
-	for (l++; *l == ' ' || *l == '\t'; l++)
-		;
-	return !strncmp(l, mark, sizeof(mark) - 1);
-}
-
 int nftload_table_state(const char *table, struct diag *d)
 {
-	char *out = NULL, *err = NULL;
+	static const char mark[] = "managed by jailfw";
+	char *comment = NULL;
 	int ret;
 
 	if (!table_name_ok(table)) {
 		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
 		return -EINVAL;
 	}
-	ret = list_table(table, false, &out, &err);
+	/* The renderer starts every table's comment with the mark. */
+	ret = nftinfo_table_comment(table, &comment);
 	if (ret == -ENOENT)
 		ret = NFTLOAD_TABLE_ABSENT;
 	else if (ret)
-		diag_error(d, NULL, 0, "cannot list table inet %s: %s", table, err);
+		diag_error(d, NULL, 0, "cannot read table inet %s: %s", table, strerror(-ret));
 	else
-		ret = listing_is_ours(out) ? NFTLOAD_TABLE_OURS : NFTLOAD_TABLE_FOREIGN;
-	free(out);
-	free(err);
+		ret = strncmp(comment, mark, sizeof(mark) - 1) ? NFTLOAD_TABLE_FOREIGN
+							       : NFTLOAD_TABLE_OURS;
+	free(comment);
 	return ret;
 }
