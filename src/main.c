@@ -18,7 +18,10 @@
 #include "model.h"
 #include "nftload.h"
 #include "parse.h"
+#include "provision.h"
+#include "record.h"
 #include "render.h"
+#include "state.h"
 #include "util.h"
 
 enum exit_status {
@@ -37,6 +40,7 @@ enum {
 	OPT_TEMPLATES = 1u << 0, /* -I DIR */
 	OPT_TABLE = 1u << 1,	 /* --table NAME */
 	OPT_JSON = 1u << 2,	 /* --json */
+	OPT_NOWAIT = 1u << 3,	 /* --no-wait */
 };
 
 struct cli {
@@ -45,6 +49,7 @@ struct cli {
 	size_t ndirs;
 	char *env_path;	   /* JAILFW_TEMPLATE_PATH, split in place into dirs */
 	const char *table; /* --table */
+	bool no_wait;	   /* --no-wait: exit 75 rather than wait for the lock */
 	char **args;	   /* positional arguments of the command */
 	size_t nargs;
 	struct diag d;
@@ -71,10 +76,10 @@ static const struct cmd commands[] = {
 	  "parse, validate and dry-run the ruleset; changes nothing" },
 	{ "render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
 	  "print the ruleset apply would load (--json: as JSON)" },
-	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 1, 1, "POLICY",
-	  "load the ruleset in one atomic transaction" },
-	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE, 0, 1, "[POLICY]",
-	  "remove jailfw's table and nothing else" },
+	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 1, "POLICY",
+	  "provision netns jails, load the ruleset in one atomic transaction" },
+	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
+	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 };
 
@@ -98,7 +103,8 @@ static void usage(FILE *f)
 	      "  -I DIR            (check, render, apply, down) look for templates in DIR\n"
 	      "                    first; repeatable\n"
 	      "  --table NAME      (down, without POLICY) the table to remove;\n"
-	      "                    default " DEFAULT_TABLE "\n"
+	      "                    default: the last applied, else " DEFAULT_TABLE "\n"
+	      "  --no-wait         (apply, down) exit 75 if another apply holds the lock\n"
 	      "  -h, --help        show this text\n"
 	      "  --version         print the version\n"
 	      "\ntemplates (use NAME) are found as NAME.conf in: the -I directories, then\n"
@@ -283,7 +289,7 @@ static int cmd_check(struct cli *c)
 	} else {
 		verbose(c, "no CAP_NET_ADMIN here: dry run in a throwaway user and network "
 			   "namespace");
-		ret = nftload_run_isolated(&p, text, NULL, &c->d);
+		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_TERSE, NULL, &c->d);
 	}
 	if (ret) {
 		status = kernel_status(ret);
@@ -320,7 +326,7 @@ static int cmd_render(struct cli *c)
 		 * table is really loaded, in a namespace nobody else sees.
 		 */
 		text = render_policy_str(&p, RENDER_REPLACE);
-		ret = nftload_run_isolated(&p, text, &json, &c->d);
+		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_JSON, &json, &c->d);
 		if (ret) {
 			status = kernel_status(ret);
 			if (status == EXIT_KERNEL)
@@ -356,46 +362,74 @@ static int foreign_table(struct cli *c, const char *table, const char *action, c
  * Rules for a namespace that does not exist would confine nothing, and a
  * half-applied policy is worse than none: refuse before loading anything.
  */
-static void refuse_netns(struct cli *c, const struct policy *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-
-		if (j->backend == BACKEND_NETNS)
-			diag_error(&c->d, &j->loc, (unsigned int)strlen(j->name),
-				   "jail \"%s\" uses backend netns, which this build cannot "
-				   "provision yet; nothing was applied",
-				   j->name);
-	}
-}
-
 /*
  * apply: CAP_NET_ADMIN was checked before anything was read.  Then the
  * policy is validated in full before anything touches the kernel, and the
  * ruleset goes in as one transaction that replaces table inet T and
  * nothing else; if the kernel refuses any of it, the old table stays.
  */
+/* Take /run/jailfw/lock: applies and downs never interleave. */
+static int take_lock(struct cli *c, int *fd)
+{
+	int ret = state_lock(!c->no_wait, fd);
+
+	if (ret == -EBUSY) {
+		diag_error(&c->d, NULL, 0, "another jailfw apply or down holds %s", STATE_LOCK);
+		return EXIT_LOCKED;
+	}
+	if (ret) {
+		diag_error(&c->d, NULL, 0, "cannot lock %s: %s", STATE_LOCK, strerror(-ret));
+		return kernel_status(ret);
+	}
+	return EXIT_OK;
+}
+
+/* Exit status for a failure of the provisioner. */
+static int prov_status(int err)
+{
+	return err == -EEXIST ? EXIT_CONFLICT : kernel_status(err);
+}
+
+/* -v: every change the provisioner made (sysctl changes are always noted). */
+static void print_changes(const struct cli *c, const struct prov_plan *plan)
+{
+	const char *const *lines;
+	size_t i, n = plan ? prov_plan_changes(plan, &lines) : 0;
+
+	for (i = 0; i < n; i++)
+		verbose(c, "%s", lines[i]);
+}
+
+/*
+ * apply, in the order that keeps every jail confined at every moment
+ * (DESIGN section 3, "fail closed"): the provisioner creates what is new
+ * with its links down, the ruleset that confines it is committed in one
+ * transaction, and only then do the new links come up.  Any failure rolls
+ * the provisioning back and leaves the previous ruleset in force.
+ */
 static int cmd_apply(struct cli *c)
 {
 	const char *path = c->args[0];
+	struct prov_plan *plan = NULL;
+	const char *old_table;
 	struct policy p;
 	char *text = NULL;
 	size_t nuid, nnetns;
-	int status = EXIT_OK, ret;
+	int status = EXIT_OK, ret, lockfd = -1;
+	bool loaded = false, current;
 
 	if (!load_policy(c, path, &p)) {
 		status = invalid(c, "policy not applied");
 		goto out;
 	}
 	count_jails(&p, &nuid, &nnetns);
-	if (nnetns) {
-		if (caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, &c->d))
-			refuse_netns(c, &p);
+	if (nnetns && !caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, &c->d)) {
 		status = EXIT_PRIV;
 		goto out;
 	}
+	status = take_lock(c, &lockfd);
+	if (status)
+		goto out;
 	ret = nftload_table_state(policy_table(&p), &c->d);
 	if (ret < 0) {
 		status = kernel_status(ret);
@@ -407,22 +441,55 @@ static int cmd_apply(struct cli *c)
 		goto out;
 	}
 	text = render_policy_str(&p, RENDER_REPLACE);
-	verbose(c, "loading table inet %s (%zu bytes) in one transaction", policy_table(&p),
-		strlen(text));
-	ret = nftload_run(&p, text, false, &c->d);
+	current = ret == NFTLOAD_TABLE_OURS && record_is_current(&p, text, &c->d);
+
+	ret = prov_stage(&p, &plan, &c->d);
 	if (ret) {
-		status = kernel_status(ret);
-		if (status == EXIT_KERNEL)
-			fprintf(stderr,
-				"jailfw: %u %s, policy not applied; table inet %s is unchanged\n",
-				c->d.errors, plural(c->d.errors, "error", "errors"),
-				policy_table(&p));
-		goto out;
+		status = prov_status(ret);
+		goto rollback;
 	}
+	if (current) {
+		verbose(c, "table inet %s is already what the policy renders; not reloading it "
+			   "(its counters keep counting)", policy_table(&p));
+	} else {
+		verbose(c, "loading table inet %s (%zu bytes) in one transaction",
+			policy_table(&p), strlen(text));
+		ret = nftload_run(&p, text, false, &c->d);
+		if (ret) {
+			status = kernel_status(ret);
+			goto rollback;
+		}
+		loaded = true;
+	}
+	ret = prov_commit(plan, &c->d);
+	if (ret) {
+		status = prov_status(ret);
+		goto rollback;
+	}
+	/* The policy moved to another table: the old one confines nothing now. */
+	old_table = prov_plan_table(plan);
+	if (old_table && strcmp(old_table, policy_table(&p)) &&
+	    nftload_table_state(old_table, &c->d) == NFTLOAD_TABLE_OURS &&
+	    nftload_delete_table(old_table, &c->d) == 0)
+		record_forget(old_table);
+	record_save(&p, text);
 	if (!c->quiet)
-		printf("applied %s: %zu uid %s, table inet %s\n", path, nuid,
-		       plural(nuid, "jail", "jails"), policy_table(&p));
+		printf("applied %s: %zu uid %s, %zu netns %s, table inet %s%s\n", path, nuid,
+		       plural(nuid, "jail", "jails"), nnetns, plural(nnetns, "jail", "jails"),
+		       policy_table(&p), loaded ? "" : " (ruleset unchanged)");
+	print_changes(c, plan);
+	goto out;
+
+rollback:
+	prov_rollback(plan, &c->d);
+	fprintf(stderr, "jailfw: %u %s, policy not applied; %s\n", c->d.errors,
+		plural(c->d.errors, "error", "errors"),
+		loaded ? "the ruleset was committed but provisioning failed: run apply again"
+		       : "the previous ruleset is still in force");
 out:
+	prov_plan_free(plan);
+	if (lockfd >= 0)
+		state_unlock(lockfd);
 	free(text);
 	policy_free(&p);
 	return status;
@@ -436,11 +503,17 @@ static bool table_name_ok(const char *t)
 	return ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')) && !t[n] && n <= 64;
 }
 
+/*
+ * down, in the reverse order of apply: every jail's link goes down first,
+ * so no jail is ever unconfined and connected at once; then the table
+ * goes; then the namespaces, files and sysctls jailfw made.
+ */
 static int cmd_down(struct cli *c)
 {
-	const char *table = c->table ? c->table : DEFAULT_TABLE;
+	struct prov_plan *plan = NULL;
+	const char *table = c->table;
 	struct policy p;
-	int status = EXIT_OK, ret;
+	int status = EXIT_OK, ret, lockfd = -1;
 
 	policy_init(&p);
 	if (c->nargs && c->table) {
@@ -453,20 +526,25 @@ static int cmd_down(struct cli *c)
 			goto out;
 		}
 		table = policy_table(&p);
-	} else if (!table_name_ok(table)) {
+	} else if (table && !table_name_ok(table)) {
 		status = usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
 				     "'_' or '-')",
 				     table);
 		goto out;
 	}
+	status = take_lock(c, &lockfd);
+	if (status)
+		goto out;
+	ret = prov_down_cut(&plan, &c->d);
+	if (ret) {
+		status = prov_status(ret);
+		goto out;
+	}
+	if (!table)
+		table = prov_plan_table(plan) ? prov_plan_table(plan) : DEFAULT_TABLE;
 	ret = nftload_table_state(table, &c->d);
 	if (ret < 0) {
 		status = kernel_status(ret);
-		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_ABSENT) {
-		if (!c->quiet)
-			printf("table inet %s is not there; nothing to remove\n", table);
 		goto out;
 	}
 	if (ret == NFTLOAD_TABLE_FOREIGN) {
@@ -474,14 +552,26 @@ static int cmd_down(struct cli *c)
 				       "down removes only the table jailfw made");
 		goto out;
 	}
-	ret = nftload_delete_table(table, &c->d);
-	if (ret) {
-		status = kernel_status(ret);
-		goto out;
+	if (ret == NFTLOAD_TABLE_OURS) {
+		ret = nftload_delete_table(table, &c->d);
+		if (ret) {
+			status = kernel_status(ret);
+			goto out;
+		}
+		record_forget(table);
+		if (!c->quiet)
+			printf("removed table inet %s\n", table);
+	} else if (!c->quiet) {
+		printf("table inet %s is not there; nothing to remove\n", table);
 	}
-	if (!c->quiet)
-		printf("removed table inet %s\n", table);
+	ret = prov_down_finish(plan, &c->d);
+	if (ret)
+		status = prov_status(ret);
+	print_changes(c, plan);
 out:
+	prov_plan_free(plan);
+	if (lockfd >= 0)
+		state_unlock(lockfd);
 	policy_free(&p);
 	return status;
 }
@@ -497,9 +587,10 @@ static int cmd_help(struct cli *c)
 	k = find_cmd(c->args[0]);
 	if (!k)
 		return unknown_cmd(c->args[0]);
-	printf("usage: jailfw %s%s%s%s %s\n  %s\n", k->name,
+	printf("usage: jailfw %s%s%s%s%s %s\n  %s\n", k->name,
 	       k->opts & OPT_JSON ? " [--json]" : "", k->opts & OPT_TEMPLATES ? " [-I DIR]" : "",
-	       k->opts & OPT_TABLE ? " [--table NAME]" : "", k->synopsis, k->help);
+	       k->opts & OPT_TABLE ? " [--table NAME]" : "",
+	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", k->synopsis, k->help);
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
 		       !strcmp(k->name, "apply") ? " (and CAP_SYS_ADMIN for netns jails)" : "");
@@ -570,6 +661,10 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 			return usage_error("-I needs a directory");
 		if (r > 0) {
 			*VEC_PUSH(c->dirs, c->ndirs) = v;
+			continue;
+		}
+		if ((k->opts & OPT_NOWAIT) && !strcmp(a, "--no-wait")) {
+			c->no_wait = true;
 			continue;
 		}
 		r = k->opts & OPT_TABLE ? opt_value(argc, argv, &i, "--table", &v) : 0;

@@ -3,16 +3,57 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+/*
+ * Send one nf_tables GET and feed every reply to cb until the ack.
+ * Returns 0 or -errno (the kernel's, e.g. -ENOENT for a missing table).
+ */
+static int nft_get(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[16384]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
+	struct mnl_socket *nl;
+	uint32_t portid;
+	ssize_t n;
+	int ret;
+
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
 
 struct table_reply {
 	char *comment;
@@ -59,56 +100,53 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 
 int nftinfo_table_comment(const char *table, char **comment)
 {
-	char buf[16384]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
+	char buf[1024];
 	struct table_reply reply = { 0 };
-	struct mnl_socket *nl = NULL;
-	struct nftnl_table *t = NULL;
+	struct nftnl_table *t;
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	ssize_t n;
-	int ret = 0;
+	int ret;
 
 	*comment = NULL;
+	if (strlen(table) >= 256)
+		return -EINVAL;
 	t = nftnl_table_alloc();
 	if (!t)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
+					  (uint32_t)time(NULL));
 	nftnl_table_nlmsg_build_payload(nlh, t);
-
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	/* A single GET answers with the table, then the ack (or an error). */
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, table_cb, &reply);
-		if (ret <= 0) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
+	nftnl_table_free(t);
+	ret = nft_get(nlh, table_cb, &reply);
 	if (!ret && !reply.found)
 		ret = -ENOENT;
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	nftnl_table_free(t);
 	if (ret) {
 		free(reply.comment);
 		return ret;
 	}
 	*comment = reply.comment;
 	return 0;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *gen = nftnl_gen_alloc();
+	int ret = MNL_CB_ERROR;
+
+	if (gen && nftnl_gen_nlmsg_parse(nlh, gen) == 0 && nftnl_gen_is_set(gen, NFTNL_GEN_ID)) {
+		*(uint32_t *)data = nftnl_gen_get_u32(gen, NFTNL_GEN_ID);
+		ret = MNL_CB_OK;
+	}
+	nftnl_gen_free(gen);
+	return ret;
+}
+
+int nftinfo_genid(uint32_t *genid)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	return nft_get(nlh, gen_cb, genid);
 }

@@ -10,10 +10,19 @@
 #ifndef JAILFW_NFTINFO_H
 #define JAILFW_NFTINFO_H
 
+#include <stdint.h>
+
 /*
  * Fetch table inet NAME.  Returns 0 and sets *comment (malloc'd, "" when
  * the table has none), -ENOENT when there is no such table, or -errno.
  */
 int nftinfo_table_comment(const char *table, char **comment);
+
+/*
+ * The ruleset generation of this network namespace: the kernel bumps it
+ * on every committed transaction, of any table.  Unchanged since jailfw's
+ * last commit means nobody has touched any ruleset since.
+ */
+int nftinfo_genid(uint32_t *genid);
 
 #endif

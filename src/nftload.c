@@ -516,7 +516,7 @@ out:
  * failure *err gets libnftables' first error message and -errno is
  * returned (-ENOENT: no such table).
  */
-static int list_table(const char *table, bool json, char **out, char **err)
+static int list_table(const char *table, unsigned int flags, char **out, char **err)
 {
 	struct nft_ctx *nft;
 	char *cmd = NULL;
@@ -526,7 +526,7 @@ static int list_table(const char *table, bool json, char **out, char **err)
 
 	*out = NULL;
 	*err = NULL;
-	nft = ctx_new(false, json ? NFT_CTX_OUTPUT_JSON : NFT_CTX_OUTPUT_TERSE);
+	nft = ctx_new(false, flags);
 	if (!nft) {
 		*err = xstrdup(strerror(ENOMEM));
 		return -ENOMEM;
@@ -547,7 +547,21 @@ out:
 	return ret;
 }
 
-int nftload_list_table(const char *table, bool json, char **out, struct diag *d)
+static unsigned int listing_flags(enum nftload_listing how)
+{
+	switch (how) {
+	case NFTLOAD_LIST_JSON:
+		return NFT_CTX_OUTPUT_JSON;
+	case NFTLOAD_LIST_STATELESS:
+		return NFT_CTX_OUTPUT_STATELESS;
+	case NFTLOAD_LIST_TERSE:
+		break;
+	}
+	return NFT_CTX_OUTPUT_TERSE;
+}
+
+int nftload_list_table(const char *table, enum nftload_listing how, char **out,
+		       struct diag *d)
 {
 	char *err = NULL;
 	int ret;
@@ -557,7 +571,7 @@ int nftload_list_table(const char *table, bool json, char **out, struct diag *d)
 		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
 		return -EINVAL;
 	}
-	ret = list_table(table, json, out, &err);
+	ret = list_table(table, listing_flags(how), out, &err);
 	if (ret)
 		diag_error(d, NULL, 0, "cannot list table inet %s: %s", table, err);
 	free(err);
@@ -680,8 +694,8 @@ static int enter_sandbox(void)
  * The child's diag is a copy of the parent's (fork copied the registered
  * sources, so quoting works) writing into memory.
  */
-static void sandbox_child(const struct policy *p, const char *text, bool want_json,
-			  const struct diag *pd, int fd)
+static void sandbox_child(const struct policy *p, const char *text, bool want_listing,
+			  enum nftload_listing how, const struct diag *pd, int fd)
 {
 	struct diag d = *pd;
 	char *dtext = NULL, *out = NULL, *hdr;
@@ -703,9 +717,9 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_js
 			  "(user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1)");
 		ret = -EPERM;
 	} else {
-		ret = nftload_run(p, text, !want_json, &d);
-		if (!ret && want_json)
-			ret = nftload_list_table(policy_table(p), true, &out, &d);
+		ret = nftload_run(p, text, !want_listing, &d);
+		if (!ret && want_listing)
+			ret = nftload_list_table(policy_table(p), how, &out, &d);
 	}
 	fclose(mem);
 	hdr = xasprintf("%d %u %zu %zu\n", ret, d.errors, dlen, out ? strlen(out) : 0);
@@ -716,7 +730,8 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_js
 	_exit(0);
 }
 
-int nftload_run_isolated(const struct policy *p, const char *text, char **json, struct diag *d)
+int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
+			 char **listing, struct diag *d)
 {
 	struct strbuf buf;
 	int pfd[2] = { -1, -1 }, status, ret, cret;
@@ -726,8 +741,8 @@ int nftload_run_isolated(const struct policy *p, const char *text, char **json, 
 	pid_t pid;
 	int hdr_len = 0;
 
-	if (json)
-		*json = NULL;
+	if (listing)
+		*listing = NULL;
 	sb_init(&buf);
 	/* Whatever stdio holds would be written twice, once per process. */
 	fflush(NULL);
@@ -744,7 +759,7 @@ int nftload_run_isolated(const struct policy *p, const char *text, char **json, 
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		sandbox_child(p, text, json != NULL, d, pfd[1]);
+		sandbox_child(p, text, listing != NULL, how, d, pfd[1]);
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
@@ -770,8 +785,8 @@ int nftload_run_isolated(const struct policy *p, const char *text, char **json, 
 	fwrite(buf.s + hdr_len, 1, dlen, d->out);
 	d->errors += cerrors;
 	ret = cret;
-	if (!ret && json)
-		*json = xstrndup(buf.s + hdr_len + dlen, olen);
+	if (!ret && listing)
+		*listing = xstrndup(buf.s + hdr_len + dlen, olen);
 out:
 	if (pfd[0] >= 0)
 		close(pfd[0]);

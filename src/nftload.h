@@ -39,23 +39,30 @@ int nftload_table_exists(const char *table);
 unsigned int nftload_report_errors(const struct policy *p, const char *text,
 				   const char *errbuf, struct diag *d);
 
+/* How nftload_list_table and nftload_run_isolated print a table. */
+enum nftload_listing {
+	NFTLOAD_LIST_TERSE,	/* nft list, without set elements' noise */
+	NFTLOAD_LIST_JSON,	/* libnftables JSON */
+	NFTLOAD_LIST_STATELESS, /* nft list -s: no counter values */
+};
+
 /*
  * nftload_run in a forked child inside a throwaway user+network namespace,
  * for callers without CAP_NET_ADMIN (check): there even an unprivileged
- * user holds it, over an empty netns that dies with the child.  json NULL:
- * dry run.  json non-NULL: load for real there, then return the table as
- * libnftables JSON in *json (malloc'd).  The child's diagnostics are
+ * user holds it, over an empty netns that dies with the child.  listing
+ * NULL: dry run.  listing non-NULL: load for real there, then return the
+ * table as how says in *listing (malloc'd).  The child's diagnostics are
  * copied to d.  Returns 0 or -errno (-EPERM: no namespace could be made).
  */
-int nftload_run_isolated(const struct policy *p, const char *text, char **json,
-			 struct diag *d);
+int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
+			 char **listing, struct diag *d);
 
 /*
- * "list table inet NAME" as terse text or libnftables JSON into *out
- * (malloc'd).  Returns 0 or -errno (-ENOENT: no such table), reporting
- * failures through d.
+ * "list table inet NAME" into *out (malloc'd).  Returns 0 or -errno
+ * (-ENOENT: no such table), reporting failures through d.
  */
-int nftload_list_table(const char *table, bool json, char **out, struct diag *d);
+int nftload_list_table(const char *table, enum nftload_listing how, char **out,
+		       struct diag *d);
 
 /* What holds the name table inet NAME (nftload_table_state). */
 enum nftload_table_state {

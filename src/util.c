@@ -192,3 +192,15 @@ unsigned int edit_distance(const char *a, const char *b, unsigned int limit)
 	free(row);
 	return res > limit ? limit + 1 : res;
 }
+
+uint64_t hash64(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -17,6 +18,9 @@
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)
+/* FNV-1a, 64 bits: change detection, not security. */
+uint64_t hash64(const void *data, size_t len);
+
 #endif
 
 void *xmalloc(size_t n);
@@ -51,5 +55,8 @@ char *sb_steal(struct strbuf *sb);
 
 /* Levenshtein distance, capped: returns limit + 1 when it exceeds limit. */
 unsigned int edit_distance(const char *a, const char *b, unsigned int limit);
+
+/* FNV-1a, 64 bits: change detection, not security. */
+uint64_t hash64(const void *data, size_t len);
 
 #endif

@@ -274,7 +274,7 @@ static char *kernel_table(const char *table)
 	FILE *null = fopen("/dev/null", "w");
 
 	diag_init(&d, null);
-	if (nftload_list_table(table, false, &out, &d))
+	if (nftload_list_table(table, NFTLOAD_LIST_TERSE, &out, &d))
 		out = strdup("");
 	fclose(null);
 	return out;
@@ -352,7 +352,7 @@ static void test_kernel(void)
 
 	/* The throwaway namespace: loads there are invisible here. */
 	fixture_reset(&f);
-	ret = nftload_run_isolated(&f.p, good_text, &json, &f.d);
+	ret = nftload_run_isolated(&f.p, good_text, NFTLOAD_LIST_JSON, &json, &f.d);
 	T_CHECK(ret == 0 && json && strstr(json, "\"name\": \"jt\""),
 		"isolated: JSON of the table loaded in a throwaway netns");
 	T_CHECK(json && strstr(json, "\"comment\": \"policy.conf:4\""),
@@ -361,14 +361,14 @@ static void test_kernel(void)
 	free(json);
 
 	fixture_reset(&f);
-	ret = nftload_run_isolated(&f.p, bad_text, NULL, &f.d);
+	ret = nftload_run_isolated(&f.p, bad_text, NFTLOAD_LIST_TERSE, NULL, &f.d);
 	T_CHECK(ret == -EINVAL, "isolated dry run of a bad ruleset: -EINVAL");
 	T_STREQ(fixture_text(&f), want_template_error,
 		"isolated: the child's mapped diagnostics come back");
 	T_CHECK(f.d.errors == 1, "isolated: the child's error is counted");
 
 	fixture_reset(&f);
-	ret = nftload_run_isolated(&f.p, good_text, NULL, &f.d);
+	ret = nftload_run_isolated(&f.p, good_text, NFTLOAD_LIST_TERSE, NULL, &f.d);
 	T_CHECK(ret == 0 && f.d.errors == 0, "isolated dry run of a good ruleset: ok");
 
 	/* Without CAP_NET_ADMIN nfnetlink refuses everything: -EPERM. */
