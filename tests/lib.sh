@@ -1,0 +1,832 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tests/lib.sh: the namespace test library, sourced by every tests/e2e/*.sh.
+#
+# An e2e script builds its own world and never touches the machine's:
+#
+#	. "$(dirname "$0")/../lib.sh"
+#	lib_enter_sandbox "$@"		# re-executes the script in a new net+mount ns
+#	lib_netns_add net		# "the internet"
+#	lib_veth "" wan0 net eth0	# "" is the sandbox namespace itself
+#	lib_addr "" wan0 192.0.2.1/24
+#	...
+#	check "jail reaches tcp/80" lib_reach 1099 tcp 192.0.2.2 80
+#	lib_done
+#
+# Output, one line per check, read by tests/run:
+#	PASS name
+#	FAIL name		followed by indented detail lines
+#	SKIP name: why
+# A script exits non-zero when any check failed.
+#
+# Why the sandbox is built the way it is:
+#  - unshare --net gives the script a network namespace of its own: every
+#    link, address, route and nftables table it creates dies with it, and the
+#    machine's ruleset is never read or written.
+#  - unshare --mount --propagation private is needed as well, because named
+#    namespaces live as bind mounts under /run/netns.  `ip netns add` makes
+#    /run/netns a *shared* mount; without a private mount namespace and a
+#    tmpfs of our own over it, those bind mounts would propagate to the host
+#    and outlive the test.  /run/jailfw (jailfw's state and lock) and
+#    /etc/netns (per-jail resolv.conf) get a private tmpfs for the same
+#    reason: the test must not see or leave anything the host's jailfw owns.
+#  - The sandbox namespace plays "the host": jailfw runs there, and the uid
+#    jails' processes run there (as uid 1099 etc. via setpriv).
+#  - Inside the sandbox $JAILFW is a copy of the binary under $LIB_TMP, and
+#    $JAILFW_TEMPLATE_PATH a copy of templates/, so that uids other than
+#    root can run them wherever the checkout is.
+
+LIB_NAME=$(basename "$0" .sh)
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+: "${JAILFW:=$LIB_ROOT/build/jailfw}"
+export JAILFW
+export JAILFW_TEMPLATE_PATH="${JAILFW_TEMPLATE_PATH:-$LIB_ROOT/templates}"
+
+# The distribution's python3, not a per-user shim (pyenv and the like live
+# under root's home, which the jailed uids cannot read).
+if [ -x /usr/bin/python3 ]; then
+	LIB_PY=/usr/bin/python3
+else
+	LIB_PY=$(command -v python3 || echo python3)
+fi
+
+LIB_PASSED=0
+LIB_FAILED=0
+LIB_SKIPPED=0
+LIB_DONE=0
+LIB_CLEANUP=()
+LIB_TMP=
+
+# ---------------------------------------------------------------- results
+
+pass()
+{
+	LIB_PASSED=$((LIB_PASSED + 1))
+	echo "PASS $1"
+}
+
+# fail NAME [DETAIL...]: each detail is printed indented under the FAIL line.
+fail()
+{
+	local name=$1 line
+
+	shift
+	LIB_FAILED=$((LIB_FAILED + 1))
+	echo "FAIL $name"
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/    | /'
+	done
+}
+
+skip()
+{
+	LIB_SKIPPED=$((LIB_SKIPPED + 1))
+	echo "SKIP $1: $2"
+}
+
+# check NAME CMD...: passes when CMD exits 0; on failure shows CMD's output.
+check()
+{
+	local name=$1 out rc
+
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "command failed (exit $rc): $*" "$out"
+	return 1
+}
+
+# check_fails NAME CMD...: passes when CMD exits non-zero.
+check_fails()
+{
+	local name=$1 out rc
+
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "command unexpectedly succeeded: $*" "$out"
+	return 1
+}
+
+# check_eq NAME GOT WANT
+check_eq()
+{
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "got:  $2" "want: $3"
+	return 1
+}
+
+# check_match NAME TEXT ERE: TEXT has a line matching the extended regex.
+check_match()
+{
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "no line matches /$3/ in:" "$2"
+	return 1
+}
+
+# check_same NAME FILE1 FILE2: the files are byte-identical (diff on failure).
+check_same()
+{
+	local out
+
+	if out=$(diff -u "$2" "$3" 2>&1); then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "$out"
+	return 1
+}
+
+# lib_bail WHAT: the world could not be built; no point in going on.
+lib_bail()
+{
+	fail "$LIB_NAME: setup: $1" "${@:2}"
+	exit 1
+}
+
+# Call at the end of every script: exits 1 if any check failed.
+lib_done()
+{
+	LIB_DONE=1
+	if [ "$LIB_FAILED" -gt 0 ]; then
+		exit 1
+	fi
+	if [ "$((LIB_PASSED + LIB_SKIPPED))" -eq 0 ]; then
+		fail "$LIB_NAME: no checks ran"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---------------------------------------------------------------- cleanup
+
+# lib_defer CMD [ARGS...]: run CMD at exit, in reverse order of deferral.
+lib_defer()
+{
+	local cmd
+
+	printf -v cmd '%q ' "$@"
+	LIB_CLEANUP+=("$cmd")
+}
+
+lib_cleanup()
+{
+	local i
+
+	for ((i = ${#LIB_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${LIB_CLEANUP[i]}" >/dev/null 2>&1
+	done
+	LIB_CLEANUP=()
+}
+
+# Every process still in a network namespace this script created was started
+# by it (the sandbox and its netns are private to the script): end them by
+# id, so that no listener or stuck probe outlives the test.
+lib__kill_leftovers()
+{
+	local me p ns nslist=()
+
+	me=$(readlink /proc/$$/ns/net) || return 0
+	nslist+=("$me")
+	for ns in /run/netns/*; do
+		[ -e "$ns" ] && nslist+=("$(stat -L -c 'net:[%i]' "$ns" 2>/dev/null)")
+	done
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" != $$ ] || continue
+		ns=$(readlink "/proc/$p/ns/net" 2>/dev/null) || continue
+		case " ${nslist[*]} " in
+		*" $ns "*) kill -KILL "$p" 2>/dev/null ;;
+		esac
+	done
+}
+
+lib__on_exit()
+{
+	local rc=$?
+
+	trap - EXIT INT TERM
+	lib__kill_leftovers
+	lib_cleanup
+	if [ "$LIB_DONE" -ne 1 ] && [ "$rc" -eq 0 ]; then
+		# A script that stops without lib_done lost some of its checks.
+		fail "$LIB_NAME: script ended before lib_done"
+		rc=1
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------- sandbox
+
+lib__need_tools()
+{
+	local t missing=
+
+	for t in unshare nft ip setpriv mount timeout "$LIB_PY"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	if [ -n "$missing" ]; then
+		# install-deps provides all of these: their absence is a failure.
+		echo "FAIL $LIB_NAME: missing tools:$missing (run tests/install-deps)"
+		exit 1
+	fi
+}
+
+# lib_enter_sandbox "$@": re-execute this script under
+# unshare --net --mount --propagation private, then set up the private
+# mounts, lo, traps and a work directory ($LIB_TMP).
+lib_enter_sandbox()
+{
+	local d created=() rc
+
+	if [ "${JAILFW_E2E_SANDBOX:-}" != "$LIB_NAME" ]; then
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "SKIP $LIB_NAME: needs root (unshare --net --mount)"
+			exit 0
+		fi
+		lib__need_tools
+		if [ ! -x "$JAILFW" ]; then
+			echo "FAIL $LIB_NAME: no jailfw binary at $JAILFW (build first)"
+			exit 1
+		fi
+		# Mount points must exist before the private tmpfs can cover
+		# them; remove the ones we created once the sandbox is gone.
+		for d in /run/netns /run/jailfw /etc/netns; do
+			if [ ! -d "$d" ]; then
+				mkdir -p "$d" && created+=("$d")
+			fi
+		done
+		# A handler, not "ignore": an ignored signal would stay ignored
+		# in the sandboxed script, whose own traps clean up.  This one
+		# only lets us outlive it long enough to remove the mount points.
+		trap 'rc=143' TERM
+		trap 'rc=130' INT
+		JAILFW_E2E_SANDBOX=$LIB_NAME unshare --net --mount --propagation private \
+			-- "$BASH" "$0" "$@"
+		rc=$?
+		trap - TERM INT
+		for d in "${created[@]}"; do
+			rmdir "$d" 2>/dev/null
+		done
+		exit "$rc"
+	fi
+
+	trap lib__on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	for d in /run/netns /run/jailfw /etc/netns; do
+		if ! mount -t tmpfs -o mode=0755 jailfw-test "$d"; then
+			echo "FAIL $LIB_NAME: cannot mount a private tmpfs on $d"
+			exit 1
+		fi
+	done
+	ip link set lo up || exit 1
+	# Unprivileged ICMP echo sockets, so the probes can ping as any uid
+	# without raw sockets or a setuid ping (per netns: this one only).
+	echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
+
+	LIB_TMP=$(mktemp -d /tmp/jailfw-e2e.XXXXXX) || exit 1
+	lib_defer rm -rf "$LIB_TMP"
+	LIB_LAST_ERR_FILE=$LIB_TMP/last-probe.err
+	umask 022
+	# The jailed uids read the probe helper and the policies from here.
+	chmod 0755 "$LIB_TMP"
+	lib__write_probe
+	# Tests run jailfw as other uids too, and a CI checkout may sit below a
+	# directory they cannot enter (/root): give them a copy of the binary
+	# and of the templates in a place every uid can read.
+	mkdir -p "$LIB_TMP/bin" || exit 1
+	cp "$JAILFW" "$LIB_TMP/bin/jailfw" || lib_bail "copy $JAILFW"
+	JAILFW=$LIB_TMP/bin/jailfw
+	if [ -d "$JAILFW_TEMPLATE_PATH" ]; then
+		cp -r "$JAILFW_TEMPLATE_PATH" "$LIB_TMP/templates" &&
+			JAILFW_TEMPLATE_PATH=$LIB_TMP/templates
+	fi
+}
+
+# ---------------------------------------------------------------- topology
+
+# lib_ns NS CMD...: run CMD in netns NS ("" = the sandbox namespace itself).
+lib_ns()
+{
+	local ns=$1
+
+	shift
+	if [ -z "$ns" ]; then
+		"$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
+
+# lib_netns_add NAME: a named namespace (as `ip netns add` makes it), lo up.
+lib_netns_add()
+{
+	ip netns add "$1" || return 1
+	lib_defer ip netns del "$1"
+	ip -n "$1" link set lo up
+}
+
+# lib_veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both up.
+lib_veth()
+{
+	local ns_a=$1 if_a=$2 ns_b=$3 if_b=$4
+
+	ip link add "$if_a" type veth peer name "$if_b" || return 1
+	if [ -n "$ns_a" ]; then
+		ip link set "$if_a" netns "$ns_a" || return 1
+	fi
+	if [ -n "$ns_b" ]; then
+		ip link set "$if_b" netns "$ns_b" || return 1
+	fi
+	lib_ns "$ns_a" ip link set "$if_a" up || return 1
+	lib_ns "$ns_b" ip link set "$if_b" up || return 1
+	lib_defer lib_ns "$ns_a" ip link del "$if_a"
+}
+
+# lib_addr NS IF ADDR/LEN: IPv6 addresses are added without duplicate
+# address detection, or they stay "tentative" for a second or more and
+# neither bind() nor routing will use them.
+lib_addr()
+{
+	case $3 in
+	*:*) lib_ns "$1" ip -6 addr add "$3" dev "$2" nodad ;;
+	*) lib_ns "$1" ip addr add "$3" dev "$2" ;;
+	esac
+}
+
+# lib_route NS DEST VIA
+lib_route()
+{
+	lib_ns "$1" ip route add "$2" via "$3"
+}
+
+# lib_internet: the usual "internet" next to the sandbox (which plays the
+# host), on one veth, reachable by root once this returns:
+#
+#   [ sandbox = "host" ] wan0 ---veth--- eth0 [ netns "net" = the internet ]
+#     192.0.2.1/24     2001:db8:1::1/64        192.0.2.2/24     2001:db8:1::2/64
+#     198.51.100.1/24  2001:db8:2::1/64        198.51.100.2/24  2001:db8:2::2/64
+lib_internet()
+{
+	local a
+
+	lib_netns_add net || lib_bail "netns net"
+	lib_veth "" wan0 net eth0 || lib_bail "veth wan0/eth0"
+	for a in 192.0.2.1/24 198.51.100.1/24 2001:db8:1::1/64 2001:db8:2::1/64; do
+		lib_addr "" wan0 "$a" || lib_bail "address $a on wan0"
+	done
+	for a in 192.0.2.2/24 198.51.100.2/24 2001:db8:1::2/64 2001:db8:2::2/64; do
+		lib_addr net eth0 "$a" || lib_bail "address $a on eth0"
+	done
+	for a in 192.0.2.2 198.51.100.2 2001:db8:1::2 2001:db8:2::2; do
+		lib_wait_for 10 lib_ping root "$a" ||
+			lib_bail "root pings $a" "$(cat "$LIB_LAST_ERR_FILE")"
+	done
+}
+
+# lib_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+lib_wait_for()
+{
+	local deadline=$((SECONDS + $1))
+
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ---------------------------------------------------------------- probes
+
+# lib_as WHO CMD...: WHO is "root" or a numeric uid (the gid is the same
+# number; no supplementary groups).
+lib_as()
+{
+	local who=$1
+
+	shift
+	if [ "$who" = root ]; then
+		"$@"
+	else
+		setpriv --reuid="$who" --regid="$who" --clear-groups -- "$@"
+	fi
+}
+
+# lib_serve NS NAME SPEC...: start a listener in NS that records every
+# connection or datagram (protocol, port, the source address it saw and
+# the token the probe sent) in $LIB_TMP/NAME.log and answers "ok".
+# SPEC is tcp:ADDR:PORT or udp:ADDR:PORT, IPv6 in brackets; ADDR [::] is
+# dual-stack.
+lib_serve()
+{
+	local ns=$1 name=$2 log pid
+
+	shift 2
+	log=$LIB_TMP/$name.log
+	: >"$log"
+	# Bounded lifetime: a listener can never outlive a wedged script by much.
+	# Started directly, not through a shell function, so that $! is the
+	# listener itself and the deferred kill reaches it.
+	if [ -z "$ns" ]; then
+		"$LIB_PY" -I "$LIB_TMP/probe.py" serve "$log" 600 "$@" \
+			2>>"$LIB_TMP/$name.err" &
+	else
+		ip netns exec "$ns" "$LIB_PY" -I "$LIB_TMP/probe.py" serve "$log" 600 "$@" \
+			2>>"$LIB_TMP/$name.err" &
+	fi
+	pid=$!
+	# No "Killed" job notice from bash when cleanup ends it.
+	disown "$pid"
+	lib_defer kill "$pid"
+	if ! lib_wait_for 5 grep -qx ready "$log"; then
+		echo "listener $name did not start: $(cat "$LIB_TMP/$name.err")" >&2
+		return 1
+	fi
+}
+
+# lib_reach WHO PROTO ADDR PORT [NS]: as WHO (root or a uid), from NS (default
+# the sandbox), send a unique token over PROTO (tcp or udp) to ADDR:PORT.
+# Succeeds when a listener recorded the token, i.e. the kernel delivered it;
+# prints the source address that listener saw.  The probe's own error (e.g.
+# "Operation not permitted") is kept in $LIB_LAST_ERR_FILE.
+LIB_LAST_ERR_FILE=/dev/null
+lib_reach()
+{
+	local who=$1 proto=$2 addr=$3 port=$4 ns=${5:-} token line src
+
+	# Unique even when called in a subshell (check runs it in one).
+	token="t$BASHPID-$(date +%s%N)"
+	lib_ns "$ns" timeout 10 setpriv --reuid="$(lib__uid "$who")" \
+		--regid="$(lib__uid "$who")" --clear-groups -- \
+		"$LIB_PY" -I "$LIB_TMP/probe.py" "$proto" "$addr" "$port" "$token" 2 \
+		>/dev/null 2>"$LIB_LAST_ERR_FILE"
+	line=$(cat "$LIB_TMP"/*.log 2>/dev/null | grep -F " $token" | head -n 1)
+	if [ -z "$line" ]; then
+		return 1
+	fi
+	# "proto port source token"
+	read -r _ _ src _ <<<"$line"
+	echo "$src"
+}
+
+lib__uid()
+{
+	if [ "$1" = root ]; then
+		echo 0
+	else
+		echo "$1"
+	fi
+}
+
+# lib_ping WHO ADDR [NS]: one ICMP / ICMPv6 echo; succeeds on a reply.
+lib_ping()
+{
+	local who=$1 addr=$2 ns=${3:-}
+
+	lib_ns "$ns" timeout 10 setpriv --reuid="$(lib__uid "$who")" \
+		--regid="$(lib__uid "$who")" --clear-groups -- \
+		"$LIB_PY" -I "$LIB_TMP/probe.py" icmp "$addr" 2 \
+		>/dev/null 2>"$LIB_LAST_ERR_FILE"
+}
+
+# lib_probe WHO PROTO ADDR [PORT]: lib_reach for tcp/udp, lib_ping for icmp.
+lib_probe()
+{
+	case $2 in
+	icmp | icmpv6) lib_ping "$1" "$3" ;;
+	*) lib_reach "$@" >/dev/null ;;
+	esac
+}
+
+# ---------------------------------------------------------------- traffic checks
+#
+# WHO is root or a numeric uid; PROTO tcp, udp or icmp (ICMPv6 for an IPv6
+# ADDR); SOURCE, when given, is the source address the far end must see.
+# TABLE CHAIN name the jail's chain (inet family): its last counted drop is
+# the jail's drop counter, its counted jump the count of packets it saw.
+
+lib__probe_detail()
+{
+	echo "$2 to $3${4:+ port $4} as uid $(lib__uid "$1"): $(cat "$LIB_LAST_ERR_FILE" 2>/dev/null)"
+}
+
+# lib_arrives WHO PROTO ADDR [PORT [SOURCE]]: succeeds when the far end got
+# it (from SOURCE); otherwise prints why.
+lib_arrives()
+{
+	local who=$1 proto=$2 addr=$3 port=${4:-} want=${5:-} src
+
+	if [ "$proto" = icmp ] || [ "$proto" = icmpv6 ]; then
+		lib_ping "$who" "$addr" && return 0
+		echo "no echo reply: $(lib__probe_detail "$who" icmp "$addr")"
+		return 1
+	fi
+	if ! src=$(lib_reach "$who" "$proto" "$addr" "$port"); then
+		echo "did not arrive: $(lib__probe_detail "$who" "$proto" "$addr" "$port")"
+		return 1
+	fi
+	if [ -n "$want" ] && [ "$src" != "$want" ]; then
+		echo "the far end saw source $src, want $want"
+		return 1
+	fi
+}
+
+# check_reach NAME WHO PROTO ADDR [PORT [SOURCE]]
+check_reach()
+{
+	local name=$1 why
+
+	shift
+	if why=$(lib_arrives "$@"); then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "$why"
+	return 1
+}
+
+# check_allowed NAME TABLE CHAIN WHO PROTO ADDR [PORT [SOURCE]]: arrives, and
+# the jail's drop counter does not move.
+check_allowed()
+{
+	local name=$1 table=$2 chain=$3 before after why
+
+	shift 3
+	before=$(lib_nft_counter "$table" "$chain" drop)
+	if ! why=$(lib_arrives "$@"); then
+		fail "$name" "$why"
+		return 1
+	fi
+	after=$(lib_nft_counter "$table" "$chain" drop)
+	if [ -z "$before" ] || [ "$before" != "$after" ]; then
+		fail "$name" "arrived, but $chain's drop counter is '$before' -> '$after' (want a number, unchanged)"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check_dropped NAME TABLE CHAIN WHO PROTO ADDR [PORT]: never arrives, and the
+# jail's drop counter moves.
+check_dropped()
+{
+	local name=$1 table=$2 chain=$3 who=$4 proto=$5 addr=$6 port=${7:-} before after
+
+	before=$(lib_nft_counter "$table" "$chain" drop)
+	if lib_probe "$who" "$proto" "$addr" "$port"; then
+		fail "$name" "arrived, but must be dropped: $proto to $addr${port:+ port $port} as uid $(lib__uid "$who")"
+		return 1
+	fi
+	after=$(lib_nft_counter "$table" "$chain" drop)
+	if [ -z "$before" ] || [ -z "$after" ] || [ "$after" -le "$before" ]; then
+		fail "$name" "not delivered, but $chain's drop counter did not move ('$before' -> '$after')" \
+			"$(lib__probe_detail "$who" "$proto" "$addr" "$port")"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check_free NAME TABLE CHAIN WHO PROTO ADDR [PORT [SOURCE]]: arrives, and
+# the jail's chain never saw the packet (none of its counters moved).
+check_free()
+{
+	local name=$1 table=$2 chain=$3 b1 b2 a1 a2 why
+
+	shift 3
+	b1=$(lib_nft_counter "$table" "$chain" drop)
+	b2=$(lib_nft_counter "$table" "$chain" jump)
+	if ! why=$(lib_arrives "$@"); then
+		fail "$name" "$why"
+		return 1
+	fi
+	a1=$(lib_nft_counter "$table" "$chain" drop)
+	a2=$(lib_nft_counter "$table" "$chain" jump)
+	if [ -z "$b1" ] || [ -z "$b2" ] || [ "$b1" != "$a1" ] || [ "$b2" != "$a2" ]; then
+		fail "$name" "arrived, but $chain's counters are not unchanged numbers: drop '$b1' -> '$a1', jump '$b2' -> '$a2'"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check_exit NAME WANT CMD...: CMD exits with status WANT; its stdout is left
+# in $LIB_OUT, its stderr in $LIB_ERR.
+# shellcheck disable=SC2034
+LIB_OUT=
+LIB_ERR=
+check_exit()
+{
+	local name=$1 want=$2 rc
+
+	shift 2
+	LIB_OUT=$("$@" 2>"$LIB_TMP/check_exit.err")
+	rc=$?
+	LIB_ERR=$(cat "$LIB_TMP/check_exit.err")
+	if [ "$rc" -eq "$want" ]; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "exit $rc, want $want: $*" "$LIB_ERR"
+	return 1
+}
+
+# ---------------------------------------------------------------- counters
+
+# lib_nft_counter TABLE CHAIN [VERDICT]: packets of the last counted rule in
+# inet TABLE CHAIN whose verdict is VERDICT (drop, accept, jump or goto (any
+# target), or a target chain's name; default drop).  Prints nothing if there
+# is none.
+lib_nft_counter()
+{
+	nft -j list chain inet "$1" "$2" 2>/dev/null |
+		"$LIB_PY" -I -c '
+import json, sys
+want = sys.argv[1]
+found = ""
+try:
+    doc = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+for obj in doc.get("nftables", []):
+    rule = obj.get("rule")
+    if not rule:
+        continue
+    exprs = rule.get("expr", [])
+    pk = None
+    verdict = None
+    for e in exprs:
+        if "counter" in e and isinstance(e["counter"], dict):
+            pk = e["counter"].get("packets")
+        for v in ("drop", "accept"):
+            if v in e:
+                verdict = v
+        for v in ("jump", "goto"):
+            if v in e:
+                verdict = e[v].get("target")
+                if want == v:
+                    verdict = v
+    if pk is not None and verdict == want:
+        found = str(pk)
+print(found)
+' "${3:-drop}"
+}
+
+# lib_nft_anon_counter TABLE CHAIN: sum of the packets of every counter in
+# the chain (for foreign test tables built by the scripts).
+lib_nft_anon_counter()
+{
+	nft -j list chain inet "$1" "$2" 2>/dev/null |
+		"$LIB_PY" -I -c '
+import json, sys
+total = 0
+for obj in json.load(sys.stdin).get("nftables", []):
+    for e in obj.get("rule", {}).get("expr", []):
+        if "counter" in e and isinstance(e["counter"], dict):
+            total += e["counter"].get("packets", 0)
+print(total)
+'
+}
+
+# ---------------------------------------------------------------- the probe
+
+lib__write_probe()
+{
+	cat >"$LIB_TMP/probe.py" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Traffic probes for the jailfw e2e tests (written by tests/lib.sh).
+#   serve LOG LIFETIME SPEC...     SPEC = tcp:ADDR:PORT | udp:[ADDR6]:PORT
+#   tcp ADDR PORT TOKEN TIMEOUT    connect, send TOKEN, expect "ok"
+#   udp ADDR PORT TOKEN TIMEOUT    send TOKEN, expect "ok"
+#   icmp ADDR TIMEOUT              one echo request over a ping socket
+import os, select, socket, struct, sys, time
+
+
+def fam(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def norm(addr):
+    # A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+    return addr[7:] if addr.startswith("::ffff:") else addr
+
+
+def serve(log, lifetime, specs):
+    socks = {}
+    for spec in specs:
+        # tcp:ADDR:PORT, IPv6 addresses in brackets: udp:[::1]:123
+        proto, rest = spec.split(":", 1)
+        addr, port = rest.rsplit(":", 1)
+        addr = addr.strip("[]")
+        s = socket.socket(fam(addr), socket.SOCK_STREAM if proto == "tcp"
+                          else socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam(addr) == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
+                         0 if addr == "::" else 1)
+        s.bind((addr, int(port)))
+        if proto == "tcp":
+            s.listen(64)
+        socks[s] = (proto, port)
+    out = open(log, "a", buffering=1)
+    out.write("ready\n")
+    end = time.monotonic() + lifetime
+    while time.monotonic() < end:
+        ready, _, _ = select.select(list(socks), [], [], 1)
+        for s in ready:
+            proto, port = socks[s]
+            try:
+                if proto == "tcp":
+                    c, peer = s.accept()
+                    c.settimeout(2)
+                    data = b""
+                    while not data.endswith(b"\n") and len(data) < 256:
+                        d = c.recv(256)
+                        if not d:
+                            break
+                        data += d
+                    out.write("tcp %s %s %s\n" % (port, norm(peer[0]),
+                              data.decode(errors="replace").strip()))
+                    c.sendall(b"ok\n")
+                    c.close()
+                else:
+                    data, peer = s.recvfrom(512)
+                    out.write("udp %s %s %s\n" % (port, norm(peer[0]),
+                              data.decode(errors="replace").strip()))
+                    s.sendto(b"ok\n", peer)
+            except OSError as e:
+                out.write("error %s %s %s\n" % (proto, port, e))
+
+
+def tcp(addr, port, token, timeout):
+    s = socket.socket(fam(addr), socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect((addr, int(port)))
+    s.sendall(token.encode() + b"\n")
+    return s.recv(16) == b"ok\n"
+
+
+def udp(addr, port, token, timeout):
+    s = socket.socket(fam(addr), socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    s.sendto(token.encode() + b"\n", (addr, int(port)))
+    data, _ = s.recvfrom(16)
+    return data == b"ok\n"
+
+
+def icmp(addr, timeout):
+    v6 = ":" in addr
+    s = socket.socket(fam(addr), socket.SOCK_DGRAM,
+                      socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    s.settimeout(timeout)
+    # The kernel fills in the identifier and the checksum.
+    s.sendto(struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 0, 1) + b"jailfw",
+             (addr, 0))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data, _ = s.recvfrom(1024)
+        if data and data[0] == (129 if v6 else 0):
+            return True
+    return False
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    try:
+        if cmd == "serve":
+            serve(args[0], float(args[1]), args[2:])
+            return 0
+        if cmd == "tcp":
+            ok = tcp(args[0], args[1], args[2], float(args[3]))
+        elif cmd == "udp":
+            ok = udp(args[0], args[1], args[2], float(args[3]))
+        elif cmd == "icmp":
+            ok = icmp(args[0], float(args[1]))
+        else:
+            print("probe: unknown command %s" % cmd, file=sys.stderr)
+            return 2
+    except OSError as e:
+        print("%s %s: %s" % (cmd, " ".join(args[:2]), e), file=sys.stderr)
+        return 1
+    return 0 if ok else 1
+
+
+sys.exit(main())
+EOF
+	chmod 0644 "$LIB_TMP/probe.py"
+}
