@@ -12,28 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "caps.h"
 #include "check.h"
 #include "diag.h"
 #include "model.h"
 #include "nftload.h"
 #include "parse.h"
-#include "provision.h"
-#include "record.h"
 #include "render.h"
-#include "state.h"
 #include "util.h"
-
-enum exit_status {
-	EXIT_OK = 0,
-	EXIT_INVALID = 1,  /* the policy is invalid; nothing changed */
-	EXIT_USAGE = 2,	   /* bad command line */
-	EXIT_KERNEL = 3,   /* the kernel or netlink refused; rolled back */
-	EXIT_PRIV = 4,	   /* missing privilege or unsupported environment */
-	EXIT_CONFLICT = 5, /* an object jailfw does not own is in the way */
-	EXIT_VERIFY = 6,   /* verify: a probe contradicts the policy */
-	EXIT_LOCKED = 75,  /* another apply holds the lock (--no-wait) */
-};
 
 /* Which command options a command takes. */
 enum {
@@ -223,34 +210,6 @@ static int invalid(const struct cli *c, const char *what)
 	return EXIT_INVALID;
 }
 
-/* Exit status for a -errno from the kernel-facing modules. */
-static int kernel_status(int err)
-{
-	switch (-err) {
-	case EPERM:
-	case EACCES:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-	case EOPNOTSUPP:
-	case ENOSYS:
-		return EXIT_PRIV;
-	}
-	return EXIT_KERNEL;
-}
-
-static void count_jails(const struct policy *p, size_t *uid, size_t *netns)
-{
-	size_t i;
-
-	*uid = *netns = 0;
-	for (i = 0; i < p->njails; i++) {
-		if (p->jails[i].backend == BACKEND_UID)
-			(*uid)++;
-		else if (p->jails[i].backend == BACKEND_NETNS)
-			(*netns)++;
-	}
-}
-
 /*
  * check is apply's own path up to the commit, with the dry-run flag: the
  * kernel validates a dry run completely and then aborts it.  nfnetlink
@@ -292,13 +251,13 @@ static int cmd_check(struct cli *c)
 		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_TERSE, NULL, &c->d);
 	}
 	if (ret) {
-		status = kernel_status(ret);
+		status = apply_kernel_status(ret);
 		if (status == EXIT_KERNEL)
 			invalid(c, "policy is invalid");
 		goto out;
 	}
 	if (!c->quiet) {
-		count_jails(&p, &nuid, &nnetns);
+		apply_count_jails(&p, &nuid, &nnetns);
 		printf("%s: ok (%zu %s: %zu uid, %zu netns)\n", path, p.njails,
 		       plural(p.njails, "jail", "jails"), nuid, nnetns);
 	}
@@ -328,7 +287,7 @@ static int cmd_render(struct cli *c)
 		text = render_policy_str(&p, RENDER_REPLACE);
 		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_JSON, &json, &c->d);
 		if (ret) {
-			status = kernel_status(ret);
+			status = apply_kernel_status(ret);
 			if (status == EXIT_KERNEL)
 				invalid(c, "policy is invalid");
 			goto out;
@@ -348,16 +307,6 @@ out:
 	return status;
 }
 
-static int foreign_table(struct cli *c, const char *table, const char *action, const char *hint)
-{
-	diag_error(&c->d, NULL, 0,
-		   "table inet %s exists but was not made by jailfw (its comment does not say "
-		   "\"managed by jailfw\"); %s",
-		   table, action);
-	diag_note(&c->d, NULL, 0, "%s", hint);
-	return EXIT_CONFLICT;
-}
-
 /*
  * Rules for a namespace that does not exist would confine nothing, and a
  * half-applied policy is worse than none: refuse before loading anything.
@@ -368,129 +317,30 @@ static int foreign_table(struct cli *c, const char *table, const char *action, c
  * ruleset goes in as one transaction that replaces table inet T and
  * nothing else; if the kernel refuses any of it, the old table stays.
  */
-/* Take /run/jailfw/lock: applies and downs never interleave. */
-static int take_lock(struct cli *c, int *fd)
-{
-	int ret = state_lock(!c->no_wait, fd);
-
-	if (ret == -EBUSY) {
-		diag_error(&c->d, NULL, 0, "another jailfw apply or down holds %s", STATE_LOCK);
-		return EXIT_LOCKED;
-	}
-	if (ret) {
-		diag_error(&c->d, NULL, 0, "cannot lock %s: %s", STATE_LOCK, strerror(-ret));
-		return kernel_status(ret);
-	}
-	return EXIT_OK;
-}
-
-/* Exit status for a failure of the provisioner. */
-static int prov_status(int err)
-{
-	return err == -EEXIST ? EXIT_CONFLICT : kernel_status(err);
-}
-
-/* -v: every change the provisioner made (sysctl changes are always noted). */
-static void print_changes(const struct cli *c, const struct prov_plan *plan)
-{
-	const char *const *lines;
-	size_t i, n = plan ? prov_plan_changes(plan, &lines) : 0;
-
-	for (i = 0; i < n; i++)
-		verbose(c, "%s", lines[i]);
-}
-
-/*
- * apply, in the order that keeps every jail confined at every moment
- * (DESIGN section 3, "fail closed"): the provisioner creates what is new
- * with its links down, the ruleset that confines it is committed in one
- * transaction, and only then do the new links come up.  Any failure rolls
- * the provisioning back and leaves the previous ruleset in force.
- */
 static int cmd_apply(struct cli *c)
 {
+	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
 	const char *path = c->args[0];
-	struct prov_plan *plan = NULL;
-	const char *old_table;
+	struct apply_result res;
 	struct policy p;
-	char *text = NULL;
-	size_t nuid, nnetns;
-	int status = EXIT_OK, ret, lockfd = -1;
-	bool loaded = false, current;
+	int status;
 
 	if (!load_policy(c, path, &p)) {
 		status = invalid(c, "policy not applied");
 		goto out;
 	}
-	count_jails(&p, &nuid, &nnetns);
-	if (nnetns && !caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, &c->d)) {
-		status = EXIT_PRIV;
+	status = apply_policy(&p, &o, &res, &c->d);
+	if (status) {
+		if (c->d.errors)
+			invalid(c, "policy not applied");
 		goto out;
 	}
-	status = take_lock(c, &lockfd);
-	if (status)
-		goto out;
-	ret = nftload_table_state(policy_table(&p), &c->d);
-	if (ret < 0) {
-		status = kernel_status(ret);
-		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_FOREIGN) {
-		status = foreign_table(c, policy_table(&p), "nothing was applied",
-				       "give jailfw its own table: settings { table NAME }");
-		goto out;
-	}
-	text = render_policy_str(&p, RENDER_REPLACE);
-	current = ret == NFTLOAD_TABLE_OURS && record_is_current(&p, text, &c->d);
-
-	ret = prov_stage(&p, &plan, &c->d);
-	if (ret) {
-		status = prov_status(ret);
-		goto rollback;
-	}
-	if (current) {
-		verbose(c, "table inet %s is already what the policy renders; not reloading it "
-			   "(its counters keep counting)", policy_table(&p));
-	} else {
-		verbose(c, "loading table inet %s (%zu bytes) in one transaction",
-			policy_table(&p), strlen(text));
-		ret = nftload_run(&p, text, false, &c->d);
-		if (ret) {
-			status = kernel_status(ret);
-			goto rollback;
-		}
-		loaded = true;
-	}
-	ret = prov_commit(plan, &c->d);
-	if (ret) {
-		status = prov_status(ret);
-		goto rollback;
-	}
-	/* The policy moved to another table: the old one confines nothing now. */
-	old_table = prov_plan_table(plan);
-	if (old_table && strcmp(old_table, policy_table(&p)) &&
-	    nftload_table_state(old_table, &c->d) == NFTLOAD_TABLE_OURS &&
-	    nftload_delete_table(old_table, &c->d) == 0)
-		record_forget(old_table);
-	record_save(&p, text);
 	if (!c->quiet)
-		printf("applied %s: %zu uid %s, %zu netns %s, table inet %s%s\n", path, nuid,
-		       plural(nuid, "jail", "jails"), nnetns, plural(nnetns, "jail", "jails"),
-		       policy_table(&p), loaded ? "" : " (ruleset unchanged)");
-	print_changes(c, plan);
-	goto out;
-
-rollback:
-	prov_rollback(plan, &c->d);
-	fprintf(stderr, "jailfw: %u %s, policy not applied; %s\n", c->d.errors,
-		plural(c->d.errors, "error", "errors"),
-		loaded ? "the ruleset was committed but provisioning failed: run apply again"
-		       : "the previous ruleset is still in force");
+		printf("applied %s: %zu uid %s, %zu netns %s, table inet %s%s\n", path, res.nuid,
+		       plural(res.nuid, "jail", "jails"), res.nnetns,
+		       plural(res.nnetns, "jail", "jails"), policy_table(&p),
+		       res.loaded ? "" : " (ruleset unchanged)");
 out:
-	prov_plan_free(plan);
-	if (lockfd >= 0)
-		state_unlock(lockfd);
-	free(text);
 	policy_free(&p);
 	return status;
 }
@@ -503,17 +353,14 @@ static bool table_name_ok(const char *t)
 	return ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')) && !t[n] && n <= 64;
 }
 
-/*
- * down, in the reverse order of apply: every jail's link goes down first,
- * so no jail is ever unconfined and connected at once; then the table
- * goes; then the namespaces, files and sysctls jailfw made.
- */
 static int cmd_down(struct cli *c)
 {
-	struct prov_plan *plan = NULL;
+	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
 	const char *table = c->table;
+	char *used = NULL;
 	struct policy p;
-	int status = EXIT_OK, ret, lockfd = -1;
+	bool removed;
+	int status = EXIT_OK;
 
 	policy_init(&p);
 	if (c->nargs && c->table) {
@@ -532,46 +379,13 @@ static int cmd_down(struct cli *c)
 				     table);
 		goto out;
 	}
-	status = take_lock(c, &lockfd);
-	if (status)
-		goto out;
-	ret = prov_down_cut(&plan, &c->d);
-	if (ret) {
-		status = prov_status(ret);
-		goto out;
-	}
-	if (!table)
-		table = prov_plan_table(plan) ? prov_plan_table(plan) : DEFAULT_TABLE;
-	ret = nftload_table_state(table, &c->d);
-	if (ret < 0) {
-		status = kernel_status(ret);
-		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_FOREIGN) {
-		status = foreign_table(c, table, "not removing it",
-				       "down removes only the table jailfw made");
-		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_OURS) {
-		ret = nftload_delete_table(table, &c->d);
-		if (ret) {
-			status = kernel_status(ret);
-			goto out;
-		}
-		record_forget(table);
-		if (!c->quiet)
-			printf("removed table inet %s\n", table);
-	} else if (!c->quiet) {
-		printf("table inet %s is not there; nothing to remove\n", table);
-	}
-	ret = prov_down_finish(plan, &c->d);
-	if (ret)
-		status = prov_status(ret);
-	print_changes(c, plan);
+	status = apply_down(table, &o, &used, &removed, &c->d);
+	if (!status && !c->quiet)
+		printf(removed ? "removed table inet %s\n"
+			       : "table inet %s is not there; nothing to remove\n",
+		       used);
 out:
-	prov_plan_free(plan);
-	if (lockfd >= 0)
-		state_unlock(lockfd);
+	free(used);
 	policy_free(&p);
 	return status;
 }

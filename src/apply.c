@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "apply.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "nftload.h"
+#include "provision.h"
+#include "record.h"
+#include "render.h"
+#include "state.h"
+#include "util.h"
+
+int apply_kernel_status(int err)
+{
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+	case EOPNOTSUPP:
+	case ENOSYS:
+		return EXIT_PRIV;
+	}
+	return EXIT_KERNEL;
+}
+
+/* Exit status for a failure of the provisioner. */
+static int prov_status(int err)
+{
+	return err == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(err);
+}
+
+static void say(const struct apply_opts *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void say(const struct apply_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!o->verbose)
+		return;
+	fputs("jailfw: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Every change the provisioner made (sysctl changes are always noted). */
+static void say_changes(const struct apply_opts *o, const struct prov_plan *plan)
+{
+	const char *const *lines;
+	size_t i, n = plan ? prov_plan_changes(plan, &lines) : 0;
+
+	for (i = 0; i < n; i++)
+		say(o, "%s", lines[i]);
+}
+
+void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns)
+{
+	size_t i;
+
+	*nuid = *nnetns = 0;
+	for (i = 0; i < p->njails; i++) {
+		if (p->jails[i].backend == BACKEND_UID)
+			(*nuid)++;
+		else if (p->jails[i].backend == BACKEND_NETNS)
+			(*nnetns)++;
+	}
+}
+
+/* Take /run/jailfw/lock: applies and downs never interleave. */
+static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
+{
+	int ret = state_lock(!o->no_wait, fd);
+
+	if (ret == -EBUSY) {
+		diag_error(d, NULL, 0, "another jailfw apply or down holds %s", STATE_LOCK);
+		return EXIT_LOCKED;
+	}
+	if (ret) {
+		diag_error(d, NULL, 0, "cannot lock %s: %s", STATE_LOCK, strerror(-ret));
+		return apply_kernel_status(ret);
+	}
+	return EXIT_OK;
+}
+
+static int foreign_table(const char *table, const char *action, const char *hint,
+			 struct diag *d)
+{
+	diag_error(d, NULL, 0,
+		   "table inet %s exists but was not made by jailfw (its comment does not say "
+		   "\"managed by jailfw\"); %s",
+		   table, action);
+	diag_note(d, NULL, 0, "%s", hint);
+	return EXIT_CONFLICT;
+}
+
+/*
+ * The order keeps every jail confined at every moment (DESIGN section 3,
+ * "fail closed"): the provisioner creates what is new with its links down,
+ * the ruleset that confines it is committed in one transaction, and only
+ * then do the new links come up.  Any failure rolls the provisioning back
+ * and leaves the previous ruleset in force.
+ */
+int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,
+		 struct diag *d)
+{
+	const char *table = policy_table(p), *old_table;
+	struct prov_plan *plan = NULL;
+	int status = EXIT_OK, ret, lockfd = -1;
+	char *text = NULL;
+	bool current;
+
+	memset(res, 0, sizeof(*res));
+	apply_count_jails(p, &res->nuid, &res->nnetns);
+	if (res->nnetns && !caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, d))
+		return EXIT_PRIV;
+	status = take_lock(o, &lockfd, d);
+	if (status)
+		return status;
+	ret = nftload_table_state(table, d);
+	if (ret < 0) {
+		status = apply_kernel_status(ret);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_FOREIGN) {
+		status = foreign_table(table, "nothing was applied",
+				       "give jailfw its own table: settings { table NAME }", d);
+		goto out;
+	}
+	text = render_policy_str(p, RENDER_REPLACE);
+	current = ret == NFTLOAD_TABLE_OURS && record_is_current(p, text, d);
+
+	ret = prov_stage(p, &plan, d);
+	if (ret) {
+		status = prov_status(ret);
+		goto rollback;
+	}
+	if (current) {
+		say(o, "table inet %s is already what the policy renders; not reloading it "
+		       "(its counters keep counting)",
+		    table);
+	} else {
+		say(o, "loading table inet %s (%zu bytes) in one transaction", table, strlen(text));
+		ret = nftload_run(p, text, false, d);
+		if (ret) {
+			status = apply_kernel_status(ret);
+			goto rollback;
+		}
+		res->loaded = true;
+	}
+	ret = prov_commit(plan, d);
+	if (ret) {
+		status = prov_status(ret);
+		goto rollback;
+	}
+	/* The policy moved to another table: the old one confines nothing now. */
+	old_table = prov_plan_table(plan);
+	if (old_table && strcmp(old_table, table) &&
+	    nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS &&
+	    nftload_delete_table(old_table, d) == 0)
+		record_forget(old_table);
+	record_save(p, text);
+	say_changes(o, plan);
+	goto out;
+
+rollback:
+	prov_rollback(plan, d);
+	diag_note(d, NULL, 0, "%s",
+		  res->loaded ? "the ruleset was committed but provisioning failed: run apply again"
+			      : "the previous ruleset is still in force");
+out:
+	prov_plan_free(plan);
+	if (lockfd >= 0)
+		state_unlock(lockfd);
+	free(text);
+	return status;
+}
+
+/*
+ * In the reverse order of apply: every jail's link goes down first, so no
+ * jail is ever unconfined and connected at once; then the table goes; then
+ * the namespaces, files and sysctls jailfw made.
+ */
+int apply_down(const char *table, const struct apply_opts *o, char **used, bool *removed,
+	       struct diag *d)
+{
+	struct prov_plan *plan = NULL;
+	int status, ret, lockfd = -1;
+
+	*removed = false;
+	*used = xstrdup(table ? table : DEFAULT_TABLE);
+	status = take_lock(o, &lockfd, d);
+	if (status)
+		return status;
+	ret = prov_down_cut(&plan, d);
+	if (ret) {
+		status = prov_status(ret);
+		goto out;
+	}
+	if (!table && prov_plan_table(plan)) {
+		free(*used);
+		*used = xstrdup(prov_plan_table(plan));
+	}
+	table = *used;
+	ret = nftload_table_state(table, d);
+	if (ret < 0) {
+		status = apply_kernel_status(ret);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_FOREIGN) {
+		status = foreign_table(table, "not removing it",
+				       "down removes only the table jailfw made", d);
+		goto out;
+	}
+	if (ret == NFTLOAD_TABLE_OURS) {
+		ret = nftload_delete_table(table, d);
+		if (ret) {
+			status = apply_kernel_status(ret);
+			goto out;
+		}
+		record_forget(table);
+		*removed = true;
+	}
+	ret = prov_down_finish(plan, d);
+	if (ret)
+		status = prov_status(ret);
+	say_changes(o, plan);
+out:
+	prov_plan_free(plan);
+	if (lockfd >= 0)
+		state_unlock(lockfd);
+	return status;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * apply and down as library calls, so that the CLI, verify's sandbox and
+ * the tests all run exactly the same sequence.  Both return an exit status
+ * of DESIGN section 1 (enum jailfw_exit) and report through d.
+ */
+#ifndef JAILFW_APPLY_H
+#define JAILFW_APPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "model.h"
+
+enum jailfw_exit {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1,  /* the policy is invalid; nothing changed */
+	EXIT_USAGE = 2,	   /* bad command line */
+	EXIT_KERNEL = 3,   /* the kernel or netlink refused; rolled back */
+	EXIT_PRIV = 4,	   /* missing privilege or unsupported environment */
+	EXIT_CONFLICT = 5, /* an object jailfw does not own is in the way */
+	EXIT_VERIFY = 6,   /* verify: a probe contradicts the policy */
+	EXIT_LOCKED = 75,  /* another apply holds the lock (--no-wait) */
+};
+
+struct apply_opts {
+	bool no_wait; /* lock held elsewhere: EXIT_LOCKED instead of waiting */
+	bool verbose; /* say each step and change on stderr */
+};
+
+struct apply_result {
+	bool loaded;	     /* the ruleset was (re)loaded; false: already in force */
+	size_t nuid, nnetns; /* jails by backend */
+};
+
+/* Exit status for a -errno from the kernel-facing modules. */
+int apply_kernel_status(int err);
+
+/* Apply a checked policy (DESIGN section 3: fail closed, atomic). */
+int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,
+		 struct diag *d);
+
+/*
+ * Remove everything jailfw made in this network namespace.  table NULL:
+ * the table of the last apply (else the default).  *used is set to the
+ * table's name (malloc'd, also on failure), *removed to whether it was
+ * there to remove.
+ */
+int apply_down(const char *table, const struct apply_opts *o, char **used, bool *removed,
+	       struct diag *d);
+
+void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns);
+
+#endif
