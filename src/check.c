@@ -15,12 +15,16 @@
  *
  * Output order is deterministic (the golden diagnostics depend on it):
  * the policy as a whole, then templates in order, then jails in order, each
- * jail compared only with the jails before it.
+ * jail compared only with the jails before it.  The comparisons themselves
+ * are made up front, by sorting (find_conflicts()), and each result waits
+ * for its jail's turn: a policy may have thousands of jails.
  */
 #include "check.h"
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,44 +34,94 @@
 #define LOC_BUF 512  /* "file:line" */
 #define NAME_BUF 128 /* "jail \"NAME\"" */
 
+/* No such jail: an index into policy.jails that none has. */
+#define NO_JAIL SIZE_MAX
+
+/* What resolve_user() made of a jail's user. */
+enum user_res { USER_NONE, USER_OK, USER_BAD_UID, USER_UNKNOWN };
+
 struct checker {
 	struct policy *p;
 	struct diag *d;
 	const struct check_env *env;
+
+	/* Per jail, found before the jails are checked. */
+	enum user_res *users; /* resolve_users() */
+	/* find_conflicts(): an earlier jail's index, or NO_JAIL. */
+	size_t *dup_of;	   /* the first jail of the same name */
+	size_t *uid_of;	   /* the first rival uid jail with the same uid */
+	size_t *ifname_of; /* the first rival netns jail with the same interface prefix */
+	/* Overlapping jail prefixes, ipv4 and ipv6, in policy order. */
+	struct overlap *overlaps[2];
+	size_t noverlaps[2], next_overlap[2];
+
+	/* Found as the jails are checked: the ports published so far. */
+	struct port_owner *ports[PROTO_COUNT];
+	struct pub_ref *pubs;
+	size_t npubs;
+
+	struct line_index *lines; /* for src_line() */
+	size_t nlines;
 };
 
 /* ---- located messages ----------------------------------------------- */
+
+/*
+ * Where each line of one of diag's sources starts, built on first use: a
+ * policy of thousands of jails can have thousands of errors, and finding
+ * each one's line from the top of the file made reporting them quadratic.
+ */
+struct line_index {
+	size_t src;	/* index into diag.srcs, which check does not grow */
+	size_t *starts; /* offset of line i + 1 */
+	size_t n;
+};
+
+static const struct line_index *line_index(struct checker *c, size_t src)
+{
+	const struct diag_src *s = &c->d->srcs[src];
+	struct line_index *li;
+	const char *p, *nl;
+	size_t i;
+
+	for (i = 0; i < c->nlines; i++)
+		if (c->lines[i].src == src)
+			return &c->lines[i];
+	li = VEC_PUSH(c->lines, c->nlines);
+	li->src = src;
+	*VEC_PUSH(li->starts, li->n) = 0;
+	for (p = s->text; (nl = memchr(p, '\n', (size_t)(s->text + s->len - p))); p = nl + 1)
+		*VEC_PUSH(li->starts, li->n) = (size_t)(nl + 1 - s->text);
+	return li;
+}
 
 /*
  * The model keeps where a token starts, not how long it is; the text diag
  * keeps for quoting has the rest.  Returns the line loc is on (NULL if the
  * text is not known), its length in *len.
  */
-static const char *src_line(const struct diag *d, const struct loc *loc, size_t *len)
+static const char *src_line(struct checker *c, const struct loc *loc, size_t *len)
 {
-	const struct diag_src *src = NULL;
-	const char *p, *end, *nl;
-	unsigned int line;
-	size_t i;
+	const struct diag *d = c->d;
+	const struct line_index *li;
+	const struct diag_src *src;
+	size_t i, start, end;
 
 	if (!loc || !loc->file || !loc->line)
 		return NULL;
-	for (i = d->nsrcs; i-- > 0 && !src;)
+	for (i = d->nsrcs; i-- > 0;)
 		if (d->srcs[i].file == loc->file || !strcmp(d->srcs[i].file, loc->file))
-			src = &d->srcs[i];
-	if (!src)
+			break;
+	if (i == SIZE_MAX)
 		return NULL;
-	p = src->text;
-	end = src->text + src->len;
-	for (line = 1; line < loc->line; line++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return NULL;
-		p = nl + 1;
-	}
-	nl = memchr(p, '\n', (size_t)(end - p));
-	*len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-	return p;
+	src = &d->srcs[i];
+	li = line_index(c, i);
+	if (loc->line > li->n)
+		return NULL;
+	start = li->starts[loc->line - 1];
+	end = loc->line < li->n ? li->starts[loc->line] - 1 : src->len;
+	*len = end - start;
+	return src->text + start;
 }
 
 /* The lexer's word boundaries (lex.h): whitespace and "{ } ; # ,". */
@@ -77,10 +131,10 @@ static bool word_char(char ch)
 }
 
 /* Columns to underline: the word that starts at loc. */
-static unsigned int src_span(const struct diag *d, const struct loc *loc)
+static unsigned int src_span(struct checker *c, const struct loc *loc)
 {
 	size_t len, i;
-	const char *s = src_line(d, loc, &len);
+	const char *s = src_line(c, loc, &len);
 
 	if (!s || !loc->col || loc->col > len)
 		return 0;
@@ -94,10 +148,10 @@ static unsigned int src_span(const struct diag *d, const struct loc *loc)
  * one loc for the list, but the message should point at "foo-out".  Falls
  * back to loc itself.
  */
-static struct loc word_loc(const struct diag *d, const struct loc *loc, const char *word)
+static struct loc word_loc(struct checker *c, const struct loc *loc, const char *word)
 {
 	size_t len, wl = strlen(word), i;
-	const char *s = src_line(d, loc, &len);
+	const char *s = src_line(c, loc, &len);
 	struct loc out = *loc;
 
 	if (!s || !loc->col)
@@ -113,10 +167,10 @@ static struct loc word_loc(const struct diag *d, const struct loc *loc, const ch
 }
 
 /* The loc of the word after the one at loc ("publish tcp/80": "tcp/80"). */
-static struct loc next_word_loc(const struct diag *d, const struct loc *loc)
+static struct loc next_word_loc(struct checker *c, const struct loc *loc)
 {
 	size_t len, i;
-	const char *s = src_line(d, loc, &len);
+	const char *s = src_line(c, loc, &len);
 	struct loc out = *loc;
 
 	if (!s || !loc->col || loc->col > len)
@@ -139,7 +193,7 @@ enum ckind { CK_ERROR, CK_WARNING, CK_NOTE };
 static void vreport(struct checker *c, enum ckind k, const struct loc *loc, const char *fmt,
 		    va_list ap)
 {
-	unsigned int span = src_span(c->d, loc);
+	unsigned int span = src_span(c, loc);
 	struct strbuf sb;
 
 	sb_init(&sb);
@@ -207,13 +261,12 @@ static bool sys_getpw(const char *name, uid_t uid, struct passwd *pw, char **buf
 	return !err && res;
 }
 
-static bool sys_user_by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx)
+static bool sys_user_by_name(const char *name, uid_t *uid, gid_t *gid)
 {
 	struct passwd pw;
 	char *buf = NULL;
 	bool found;
 
-	(void)ctx;
 	found = sys_getpw(name, 0, &pw, &buf);
 	if (found) {
 		*uid = pw.pw_uid;
@@ -223,18 +276,232 @@ static bool sys_user_by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx
 	return found;
 }
 
-static bool sys_user_by_uid(uid_t uid, gid_t *gid, void *ctx)
+static bool sys_user_by_uid(uid_t uid, gid_t *gid)
 {
 	struct passwd pw;
 	char *buf = NULL;
 	bool found;
 
-	(void)ctx;
 	found = sys_getpw(NULL, uid, &pw, &buf);
 	if (found)
 		*gid = pw.pw_gid;
 	free(buf);
 	return found;
+}
+
+/*
+ * Each getpw*_r call reopens and rereads /etc/passwd and, with "systemd"
+ * in nsswitch.conf, probes half a dozen userdb directories: some thirty
+ * system calls per user, most of the time spent checking a policy of
+ * thousands of jails.  Past a handful of users the database is therefore
+ * read once with getpwent() and searched in memory.  Below that, asking
+ * per user stays cheaper than enumerating a large directory.
+ */
+#define USER_CACHE_MIN 8
+
+struct pw_ent {
+	char *name;
+	uid_t uid;
+	gid_t gid;
+	size_t seq; /* enumeration order */
+};
+
+struct user_cache {
+	struct pw_ent *by_name; /* owns the names */
+	struct pw_ent *by_uid;	/* the same entries, names borrowed */
+	size_t n;
+	bool uid_miss_final; /* a uid not listed has no entry at all */
+};
+
+/*
+ * Equal keys sort in enumeration order, which is NSS source order and file
+ * order: getpw*_r returns the first match, and so does the cache.
+ */
+static int seq_cmp(const struct pw_ent *a, const struct pw_ent *b)
+{
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int pw_name_cmp(const void *va, const void *vb)
+{
+	const struct pw_ent *a = va, *b = vb;
+	int r = strcmp(a->name, b->name);
+
+	return r ? r : seq_cmp(a, b);
+}
+
+static int pw_uid_cmp(const void *va, const void *vb)
+{
+	const struct pw_ent *a = va, *b = vb;
+
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	return seq_cmp(a, b);
+}
+
+/*
+ * Whether getpwent() lists every entry getpwuid_r() could find, so that a
+ * uid it did not list has no entry.  Not every NSS source enumerates: sssd
+ * does not by default, LDAP and winbind can be told not to.  A numeric
+ * user of such a source would quietly get gid = uid, so unless every
+ * passwd source is known to enumerate, a missing uid is still asked for.
+ * "files" lists all it resolves; "systemd" lists its userdb records and
+ * dynamic users, and synthesises only root and nobody, whose gid is their
+ * uid anyway.  A file we cannot read or parse keeps the lookups.
+ */
+static bool passwd_enumerates_all(void)
+{
+	FILE *f = fopen("/etc/nsswitch.conf", "re");
+	bool seen = false, all = true;
+	char *line = NULL, *s;
+	size_t cap = 0, n;
+
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) != -1) {
+		s = line + strspn(line, " \t");
+		if (strncmp(s, "passwd:", 7))
+			continue;
+		seen = true;
+		s += 7;
+		s[strcspn(s, "#")] = '\0';
+		for (;;) {
+			s += strspn(s, " \t\n");
+			if (!*s)
+				break;
+			if (*s == '[') {
+				/* An action, "[NOTFOUND=return]": not a source. */
+				s += strcspn(s, "]");
+				s += *s == ']';
+				continue;
+			}
+			n = strcspn(s, " \t\n[");
+			if (!(n == 5 && !strncmp(s, "files", n)) &&
+			    !(n == 7 && !strncmp(s, "systemd", n)))
+				all = false;
+			s += n;
+		}
+	}
+	free(line);
+	fclose(f);
+	return seen && all;
+}
+
+static void user_cache_fill(struct user_cache *uc)
+{
+	struct passwd *pw;
+	struct pw_ent *e;
+	int err;
+
+	setpwent();
+	for (;;) {
+		errno = 0;
+		pw = getpwent();
+		if (!pw)
+			break;
+		if (!pw->pw_name)
+			continue;
+		e = VEC_PUSH(uc->by_name, uc->n);
+		e->name = xstrdup(pw->pw_name);
+		e->uid = pw->pw_uid;
+		e->gid = pw->pw_gid;
+		e->seq = uc->n;
+	}
+	/* The end of the list leaves errno alone; some modules say ENOENT. */
+	err = errno;
+	endpwent();
+
+	uc->by_uid = xcalloc(uc->n + 1, sizeof(*uc->by_uid));
+	if (uc->n) {
+		memcpy(uc->by_uid, uc->by_name, uc->n * sizeof(*uc->by_uid));
+		qsort(uc->by_name, uc->n, sizeof(*uc->by_name), pw_name_cmp);
+		qsort(uc->by_uid, uc->n, sizeof(*uc->by_uid), pw_uid_cmp);
+	}
+	uc->uid_miss_final = (!err || err == ENOENT) && passwd_enumerates_all();
+}
+
+static void user_cache_free(struct user_cache *uc)
+{
+	size_t i;
+
+	for (i = 0; i < uc->n; i++)
+		free(uc->by_name[i].name);
+	free(uc->by_name);
+	free(uc->by_uid);
+	free(uc);
+}
+
+/* The first entry named name, NULL if none. */
+static const struct pw_ent *cache_by_name(const struct user_cache *uc, const char *name)
+{
+	size_t lo = 0, hi = uc->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(uc->by_name[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < uc->n && !strcmp(uc->by_name[lo].name, name) ? &uc->by_name[lo] : NULL;
+}
+
+/* The first entry with uid, NULL if none. */
+static const struct pw_ent *cache_by_uid(const struct user_cache *uc, uid_t uid)
+{
+	size_t lo = 0, hi = uc->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (uc->by_uid[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < uc->n && uc->by_uid[lo].uid == uid ? &uc->by_uid[lo] : NULL;
+}
+
+/* The env's callback if it has one, else the cache, else NSS. */
+static bool user_by_name(const struct checker *c, const struct user_cache *uc, const char *name,
+			 uid_t *uid, gid_t *gid)
+{
+	const struct check_env *e = c->env;
+	const struct pw_ent *pe;
+
+	if (e && e->user_by_name)
+		return e->user_by_name(name, uid, gid, e->ctx);
+	pe = uc ? cache_by_name(uc, name) : NULL;
+	if (pe) {
+		*uid = pe->uid;
+		*gid = pe->gid;
+		return true;
+	}
+	/*
+	 * Not listed, or not enumerable (passwd_enumerates_all()).  An
+	 * unknown name is an error, so this costs a lookup per mistake.
+	 */
+	return sys_user_by_name(name, uid, gid);
+}
+
+static bool user_by_uid(const struct checker *c, const struct user_cache *uc, uid_t uid,
+			gid_t *gid)
+{
+	const struct check_env *e = c->env;
+	const struct pw_ent *pe;
+
+	if (e && e->user_by_uid)
+		return e->user_by_uid(uid, gid, e->ctx);
+	if (uc) {
+		pe = cache_by_uid(uc, uid);
+		if (pe) {
+			*gid = pe->gid;
+			return true;
+		}
+		/* Unnamed uids are common (DESIGN: numeric ids need not exist). */
+		if (uc->uid_miss_final)
+			return false;
+	}
+	return sys_user_by_uid(uid, gid);
 }
 
 static bool all_digits(const char *s)
@@ -248,48 +515,97 @@ static bool all_digits(const char *s)
 }
 
 /*
- * Resolve j->user into j->uid and j->gid.  A number is a uid as is: it
- * need not exist (a service may run under an unnamed uid), and its gid is
- * its passwd entry's if it has one, else the same number.  A name must
+ * Resolve j->user into j->uid and j->gid, quietly: every uid must be known
+ * before the uid conflicts are sorted out, and the errors are reported in
+ * policy order by report_user().  A number is a uid as is: it need not
+ * exist (a service may run under an unnamed uid), and its gid is its
+ * passwd entry's if it has one, else the same number.  A name must
  * exist.  The parser already refused non-canonical and out-of-range
  * numbers; a hand-built model gets the same answer here.
  */
-static bool resolve_user(struct checker *c, struct jail *j)
+static enum user_res resolve_user(const struct checker *c, const struct user_cache *uc,
+				  struct jail *j)
 {
-	const struct check_env *e = c->env;
 	const char *u = j->user;
 
 	if (all_digits(u)) {
 		unsigned long long v;
-		bool known;
 
 		errno = 0;
 		v = strtoull(u, NULL, 10);
 		/* (uid_t)-1 is not a uid: setresuid() reads it as "unchanged". */
 		if ((u[0] == '0' && u[1]) || errno || v > 4294967294ull) {
-			cerr(c, &j->user_loc, "invalid uid \"%s\" (0-4294967294, no leading zeros)",
-			     u);
-			return false;
+			j->uid_resolved = false;
+			return USER_BAD_UID;
 		}
 		j->uid = (uid_t)v;
-		if (e && e->user_by_uid)
-			known = e->user_by_uid(j->uid, &j->gid, e->ctx);
-		else
-			known = sys_user_by_uid(j->uid, &j->gid, NULL);
-		if (!known)
+		if (!user_by_uid(c, uc, j->uid, &j->gid))
 			j->gid = (gid_t)j->uid;
 		j->uid_resolved = true;
-		return true;
+		return USER_OK;
 	}
-	if (e && e->user_by_name)
-		j->uid_resolved = e->user_by_name(u, &j->uid, &j->gid, e->ctx);
-	else
-		j->uid_resolved = sys_user_by_name(u, &j->uid, &j->gid, NULL);
-	if (!j->uid_resolved)
+	j->uid_resolved = user_by_name(c, uc, u, &j->uid, &j->gid);
+	return j->uid_resolved ? USER_OK : USER_UNKNOWN;
+}
+
+/* How many lookups would go to NSS rather than to the env's callbacks. */
+static size_t count_sys_lookups(const struct checker *c)
+{
+	const struct check_env *e = c->env;
+	size_t i, n = 0;
+
+	for (i = 0; i < c->p->njails; i++) {
+		const char *u = c->p->jails[i].user;
+
+		if (!u)
+			continue;
+		if (all_digits(u) ? !(e && e->user_by_uid) : !(e && e->user_by_name))
+			n++;
+	}
+	return n;
+}
+
+static void resolve_users(struct checker *c)
+{
+	struct user_cache *uc = NULL;
+	size_t i;
+
+	c->users = xcalloc(c->p->njails + 1, sizeof(*c->users));
+	if (count_sys_lookups(c) >= USER_CACHE_MIN) {
+		uc = xcalloc(1, sizeof(*uc));
+		user_cache_fill(uc);
+	}
+	for (i = 0; i < c->p->njails; i++)
+		if (c->p->jails[i].user)
+			c->users[i] = resolve_user(c, uc, &c->p->jails[i]);
+	if (uc)
+		user_cache_free(uc);
+}
+
+/*
+ * Report what resolve_user() found wrong with jail idx's user, where the
+ * jail is checked; true when it resolved.
+ */
+static bool report_user(struct checker *c, size_t idx)
+{
+	const struct jail *j = &c->p->jails[idx];
+
+	switch (c->users[idx]) {
+	case USER_BAD_UID:
+		cerr(c, &j->user_loc, "invalid uid \"%s\" (0-4294967294, no leading zeros)",
+		     j->user);
+		return false;
+	case USER_UNKNOWN:
 		cerr(c, &j->user_loc,
 		     "unknown user \"%s\" (no such user on this system; a numeric uid need not exist)",
-		     u);
-	return j->uid_resolved;
+		     j->user);
+		return false;
+	case USER_OK:
+		return true;
+	case USER_NONE:
+		break;
+	}
+	return false;
 }
 
 /* ---- helpers -------------------------------------------------------- */
@@ -596,46 +912,383 @@ static void expand_uses(struct checker *c, struct jail *j)
 	free(names);
 }
 
+/* ---- conflicts between jails ---------------------------------------- */
+
+/*
+ * Each jail is compared only with the jails before it and a conflict is
+ * reported at the later jail, naming the earlier one.  Comparing every
+ * pair is quadratic (12.5 million comparisons per kind at 5000 jails), so
+ * the keys are sorted once, before the jails are checked in order: equal
+ * keys become neighbours, and each jail's result waits in the checker
+ * until check_jail() gets to it, which keeps the messages in policy order.
+ */
+
+/*
+ * Jail m, earlier than jail idx, is compared with idx unless it has the
+ * same name: a duplicate is reported as such, not as a second conflict for
+ * each of its uid, prefixes, interfaces and ports.  Jails of one name share
+ * the first one's index (find_dup_names() runs first), so this is no strcmp.
+ */
+static bool rivals(const struct checker *c, size_t idx, size_t m)
+{
+	size_t a = c->dup_of[idx], b = c->dup_of[m];
+
+	return (a == NO_JAIL ? idx : a) != (b == NO_JAIL ? m : b);
+}
+
+/* A jail's name, interface prefix (s) or uid, to sort by. */
+struct jail_key {
+	const char *s; /* NULL: the key is uid */
+	uid_t uid;
+	size_t jail;
+};
+
+static bool key_equal(const struct jail_key *a, const struct jail_key *b)
+{
+	return a->s ? !strcmp(a->s, b->s) : a->uid == b->uid;
+}
+
+/* By key, then in policy order. */
+static int key_cmp(const void *va, const void *vb)
+{
+	const struct jail_key *a = va, *b = vb;
+	int r;
+
+	if (a->s) {
+		r = strcmp(a->s, b->s);
+		if (r)
+			return r;
+	} else if (a->uid != b->uid) {
+		return a->uid < b->uid ? -1 : 1;
+	}
+	return (a->jail > b->jail) - (a->jail < b->jail);
+}
+
+/*
+ * In each run of equal keys (sorted by key_cmp), give every jail the
+ * earliest jail before it that rivals it.  That is the run's first jail,
+ * unless the two share a name; then it is the run's first jail of any
+ * other name, if that one comes earlier.
+ */
+static void find_rivals(const struct checker *c, const struct jail_key *keys, size_t n,
+			size_t *out)
+{
+	size_t start, end, k, first, other;
+
+	for (start = 0; start < n; start = end) {
+		first = keys[start].jail;
+		other = NO_JAIL;
+		for (end = start + 1; end < n && key_equal(&keys[start], &keys[end]); end++)
+			if (other == NO_JAIL && rivals(c, keys[end].jail, first))
+				other = keys[end].jail;
+		for (k = start + 1; k < end; k++) {
+			size_t j = keys[k].jail;
+
+			if (rivals(c, j, first))
+				out[j] = first;
+			else if (other < j)
+				out[j] = other;
+		}
+	}
+}
+
+static size_t *no_jails(size_t n)
+{
+	size_t *out = xmalloc((n + 1) * sizeof(*out));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = NO_JAIL;
+	return out;
+}
+
+static void sort_keys(struct jail_key *keys, size_t n)
+{
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), key_cmp);
+}
+
+/* Every jail but the first of a name: the first one. */
+static void find_dup_names(struct checker *c, struct jail_key *keys)
+{
+	const struct policy *p = c->p;
+	size_t i, start, end;
+
+	for (i = 0; i < p->njails; i++)
+		keys[i] = (struct jail_key){ .s = p->jails[i].name, .jail = i };
+	sort_keys(keys, p->njails);
+	c->dup_of = no_jails(p->njails);
+	for (start = 0; start < p->njails; start = end)
+		for (end = start + 1; end < p->njails && key_equal(&keys[start], &keys[end]); end++)
+			c->dup_of[keys[end].jail] = keys[start].jail;
+}
+
+/* meta skuid dispatches to one chain: a uid has one uid jail. */
+static void find_uid_conflicts(struct checker *c, struct jail_key *keys)
+{
+	const struct policy *p = c->p;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend == BACKEND_UID && j->uid_resolved)
+			keys[n++] = (struct jail_key){ .uid = j->uid, .jail = i };
+	}
+	sort_keys(keys, n);
+	c->uid_of = no_jails(p->njails);
+	find_rivals(c, keys, n, c->uid_of);
+}
+
+/* "A-out" never equals "B-in", so equal names mean equal prefixes. */
+static void find_ifname_conflicts(struct checker *c, struct jail_key *keys)
+{
+	const struct policy *p = c->p;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+		const char *pre = jail_ifprefix(j);
+
+		/* One too long is reported as such, and can equal no valid one. */
+		if (j->backend == BACKEND_NETNS && strlen(pre) <= JAIL_IFPREFIX_MAX)
+			keys[n++] = (struct jail_key){ .s = pre, .jail = i };
+	}
+	sort_keys(keys, n);
+	c->ifname_of = no_jails(p->njails);
+	find_rivals(c, keys, n, c->ifname_of);
+}
+
+/* Two jails whose prefixes (of one family) overlap: later names earlier. */
+struct overlap {
+	size_t later, earlier;
+};
+
+struct pfx_key {
+	const struct prefix *pfx;
+	uint8_t net[16]; /* pfx's address without its host bits */
+	size_t jail;
+};
+
+/*
+ * By network address, then length (shorter first), then policy order: a
+ * prefix comes after every prefix that contains it, and the prefixes it
+ * contains come right after it.
+ */
+static int pfx_cmp(const void *va, const void *vb)
+{
+	const struct pfx_key *a = va, *b = vb;
+	int r;
+
+	if (a->pfx->family != b->pfx->family)
+		return a->pfx->family < b->pfx->family ? -1 : 1;
+	r = memcmp(a->net, b->net, sizeof(a->net));
+	if (r)
+		return r;
+	if (a->pfx->len != b->pfx->len)
+		return a->pfx->len < b->pfx->len ? -1 : 1;
+	return (a->jail > b->jail) - (a->jail < b->jail);
+}
+
+static int overlap_cmp(const void *va, const void *vb)
+{
+	const struct overlap *a = va, *b = vb;
+
+	if (a->later != b->later)
+		return a->later < b->later ? -1 : 1;
+	return (a->earlier > b->earlier) - (a->earlier < b->earlier);
+}
+
+static void mask_net(const struct prefix *pfx, uint8_t net[16])
+{
+	unsigned int i, bits, len = pfx->len;
+
+	memcpy(net, pfx->addr.b, 16);
+	for (i = 0; i < 16; i++) {
+		bits = len > 8 ? 8 : len;
+		net[i] &= (uint8_t)(0xff00u >> bits);
+		len -= bits;
+	}
+}
+
+/*
+ * Overlapping jail networks would route one jail's replies into the other
+ * and defeat anti-spoofing, which trusts a source inside the jail's prefix.
+ * Two CIDR prefixes overlap only when one contains the other.  In pfx_cmp
+ * order a stack holds the prefixes containing the current one: pop those
+ * that do not contain it (they contain nothing later either), and what is
+ * left overlaps it.  After the sort, every overlapping pair is found
+ * once, in time proportional to their number.
+ */
+static void find_overlaps(struct checker *c, int af, struct pfx_key *keys, size_t *stack)
+{
+	const struct policy *p = c->p;
+	struct overlap **ov = &c->overlaps[af == AF_INET6];
+	size_t *nov = &c->noverlaps[af == AF_INET6];
+	size_t i, n = 0, depth = 0;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS || !jail_has(j, af))
+			continue;
+		keys[n].pfx = af == AF_INET ? &j->v4 : &j->v6;
+		mask_net(keys[n].pfx, keys[n].net);
+		keys[n++].jail = i;
+	}
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), pfx_cmp);
+	for (i = 0; i < n; i++) {
+		size_t k;
+
+		while (depth && !prefix_contains(keys[stack[depth - 1]].pfx, keys[i].pfx))
+			depth--;
+		for (k = 0; k < depth; k++) {
+			size_t a = keys[stack[k]].jail, b = keys[i].jail;
+			struct overlap *o;
+
+			if (!rivals(c, a, b))
+				continue;
+			o = VEC_PUSH(*ov, *nov);
+			o->later = a > b ? a : b;
+			o->earlier = a > b ? b : a;
+		}
+		stack[depth++] = i;
+	}
+	if (*nov > 1)
+		qsort(*ov, *nov, sizeof(**ov), overlap_cmp);
+}
+
+static void find_conflicts(struct checker *c)
+{
+	size_t n = c->p->njails + 1;
+	struct jail_key *keys = xcalloc(n, sizeof(*keys));
+	struct pfx_key *pkeys = xcalloc(n, sizeof(*pkeys));
+	size_t *stack = xcalloc(n, sizeof(*stack));
+
+	find_dup_names(c, keys);
+	find_uid_conflicts(c, keys);
+	find_ifname_conflicts(c, keys);
+	find_overlaps(c, AF_INET, pkeys, stack);
+	find_overlaps(c, AF_INET6, pkeys, stack);
+	free(stack);
+	free(pkeys);
+	free(keys);
+}
+
+/*
+ * Published ports are found as the jails are checked: only earlier jails'
+ * are in the table, so nothing needs sorting.  For each protocol and port,
+ * the first publish covering it and the first of a jail named otherwise
+ * than that one's (rivals()): whichever jail asks, one of the two is the
+ * earliest publish it conflicts with.  Values are 1 + an index into
+ * checker.pubs, which is in policy order; 0 is none.  Filling and reading
+ * the table costs the length of the ranges: in a valid policy, where no
+ * port is published twice, at most 65536 per protocol in all.
+ */
+struct port_owner {
+	uint32_t first[65536];
+	uint32_t other[65536];
+};
+
+struct pub_ref {
+	size_t jail, pub;
+};
+
+static size_t pub_jail(const struct checker *c, uint32_t ref)
+{
+	return c->pubs[ref - 1].jail;
+}
+
+/* The earliest publish of an earlier rival jail that overlaps pb; 0: none. */
+static uint32_t earlier_publish(const struct checker *c, size_t idx, const struct publish *pb)
+{
+	const struct port_owner *t = c->ports[pb->proto];
+	uint32_t best = 0, ref;
+	unsigned int port;
+
+	if (!t)
+		return 0;
+	for (port = pb->ext_lo; port <= pb->ext_hi; port++) {
+		ref = t->first[port];
+		if (ref && !rivals(c, idx, pub_jail(c, ref)))
+			ref = t->other[port];
+		if (ref && (!best || ref < best))
+			best = ref;
+	}
+	return best;
+}
+
+static void add_publishes(struct checker *c, size_t idx)
+{
+	const struct jail *j = &c->p->jails[idx];
+	struct port_owner *t;
+	struct pub_ref *r;
+	unsigned int port;
+	uint32_t ref;
+	size_t i;
+
+	for (i = 0; i < j->npubs; i++) {
+		const struct publish *pb = &j->pubs[i];
+
+		r = VEC_PUSH(c->pubs, c->npubs);
+		r->jail = idx;
+		r->pub = i;
+		ref = (uint32_t)c->npubs;
+		if (!c->ports[pb->proto])
+			c->ports[pb->proto] = xcalloc(1, sizeof(*t));
+		t = c->ports[pb->proto];
+		for (port = pb->ext_lo; port <= pb->ext_hi; port++) {
+			if (!t->first[port])
+				t->first[port] = ref;
+			else if (!t->other[port] && rivals(c, idx, pub_jail(c, t->first[port])))
+				t->other[port] = ref;
+		}
+	}
+}
+
+static void checker_free(struct checker *c)
+{
+	size_t i;
+
+	free(c->users);
+	free(c->dup_of);
+	free(c->uid_of);
+	free(c->ifname_of);
+	free(c->overlaps[0]);
+	free(c->overlaps[1]);
+	for (i = 0; i < PROTO_COUNT; i++)
+		free(c->ports[i]);
+	free(c->pubs);
+	for (i = 0; i < c->nlines; i++)
+		free(c->lines[i].starts);
+	free(c->lines);
+}
+
 /* ---- jails ---------------------------------------------------------- */
 
 static void check_jail_name(struct checker *c, size_t idx)
 {
 	const struct jail *j = &c->p->jails[idx];
 	char lbuf[LOC_BUF];
-	size_t m;
+	size_t m = c->dup_of[idx];
 
-	for (m = 0; m < idx; m++) {
-		if (strcmp(c->p->jails[m].name, j->name))
-			continue;
+	if (m != NO_JAIL)
 		cerr(c, &j->loc, "duplicate jail \"%s\" (first defined at %s)", j->name,
 		     loc_str(&c->p->jails[m].loc, lbuf, sizeof(lbuf)));
-		return;
-	}
-}
-
-/*
- * Jail m, earlier than jail idx, to compare idx with; NULL when it is a
- * jail of the same name: a duplicate is reported as such, not as a second
- * conflict for each of its uid, prefixes, interfaces and ports.
- */
-static const struct jail *rival(const struct checker *c, size_t idx, size_t m)
-{
-	const struct jail *o = &c->p->jails[m];
-
-	return strcmp(o->name, c->p->jails[idx].name) ? o : NULL;
 }
 
 static void check_uid_jail(struct checker *c, size_t idx)
 {
 	struct jail *j = &c->p->jails[idx];
 	char lbuf[LOC_BUF];
-	size_t m, i;
+	size_t m = c->uid_of[idx], i;
 
 	if (!j->user) {
 		cerr(c, &j->backend_loc,
 		     "jail \"%s\" has backend uid but no user (add \"user NAME\" or \"user UID\")",
 		     j->name);
-	} else if (resolve_user(c, j) && j->uid == 0) {
+	} else if (report_user(c, idx) && j->uid == 0) {
 		/*
 		 * The uid chain ends in a drop: every root process, sshd's
 		 * replies included, would lose the network.
@@ -647,18 +1300,11 @@ static void check_uid_jail(struct checker *c, size_t idx)
 			cerr(c, &j->user_loc,
 			     "user \"%s\" is uid 0, and uid 0 cannot be confined: it would confine sshd's replies and every root service",
 			     j->user);
-	} else if (j->uid_resolved) {
-		/* meta skuid dispatches to one chain: a uid has one jail. */
-		for (m = 0; m < idx; m++) {
-			const struct jail *o = rival(c, idx, m);
+	} else if (j->uid_resolved && m != NO_JAIL) {
+		const struct jail *o = &c->p->jails[m];
 
-			if (!o || o->backend != BACKEND_UID || !o->uid_resolved || o->uid != j->uid)
-				continue;
-			cerr(c, &j->user_loc, "uid %u already belongs to jail \"%s\" (%s)",
-			     (unsigned int)j->uid, o->name,
-			     loc_str(&o->user_loc, lbuf, sizeof(lbuf)));
-			break;
-		}
+		cerr(c, &j->user_loc, "uid %u already belongs to jail \"%s\" (%s)",
+		     (unsigned int)j->uid, o->name, loc_str(&o->user_loc, lbuf, sizeof(lbuf)));
 	}
 
 	/* Left behind when a jail switches from netns to uid, typically. */
@@ -696,27 +1342,23 @@ static void check_prefix_size(struct checker *c, const struct jail *j, int af)
 		     prefix_str(pfx, buf), j->name);
 }
 
-/*
- * Overlapping jail networks would route one jail's replies into the other
- * and defeat anti-spoofing, which trusts a source inside the jail's prefix.
- */
+/* Every earlier rival jail whose prefix overlaps (find_overlaps()). */
 static void check_overlap(struct checker *c, size_t idx, int af)
 {
 	const struct jail *j = &c->p->jails[idx];
 	const struct prefix *pfx = af == AF_INET ? &j->v4 : &j->v6;
 	const struct loc *loc = af == AF_INET ? &j->v4_loc : &j->v6_loc;
+	const struct overlap *ov = c->overlaps[af == AF_INET6];
+	size_t n = c->noverlaps[af == AF_INET6];
+	size_t *next = &c->next_overlap[af == AF_INET6];
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], lbuf[LOC_BUF];
-	size_t m;
 
-	for (m = 0; m < idx; m++) {
-		const struct jail *o = rival(c, idx, m);
-		const struct prefix *op;
+	while (*next < n && ov[*next].later < idx)
+		(*next)++;
+	for (; *next < n && ov[*next].later == idx; (*next)++) {
+		const struct jail *o = &c->p->jails[ov[*next].earlier];
+		const struct prefix *op = af == AF_INET ? &o->v4 : &o->v6;
 
-		if (!o)
-			continue;
-		op = af == AF_INET ? &o->v4 : &o->v6;
-		if (o->backend != BACKEND_NETNS || !jail_has(o, af) || !prefix_overlaps(pfx, op))
-			continue;
 		cerr(c, loc, "%s prefix %s of jail \"%s\" overlaps %s of jail \"%s\" (%s)",
 		     family_word(af), prefix_str(pfx, a), j->name, prefix_str(op, b), o->name,
 		     loc_str(af == AF_INET ? &o->v4_loc : &o->v6_loc, lbuf, sizeof(lbuf)));
@@ -728,8 +1370,8 @@ static void check_ifnames(struct checker *c, size_t idx)
 	const struct jail *j = &c->p->jails[idx];
 	const char *pre = jail_ifprefix(j);
 	char host[16], peer[16], lbuf[LOC_BUF];
+	size_t m = c->ifname_of[idx], i;
 	struct loc at;
-	size_t m, i;
 
 	/*
 	 * Spelled out here rather than with jail_ifname_host(), which
@@ -747,16 +1389,12 @@ static void check_ifnames(struct checker *c, size_t idx)
 		return;
 	}
 
-	/* "A-out" never equals "B-in", so equal names mean equal prefixes. */
-	for (m = 0; m < idx; m++) {
-		const struct jail *o = rival(c, idx, m);
+	if (m != NO_JAIL) {
+		const struct jail *o = &c->p->jails[m];
 
-		if (!o || o->backend != BACKEND_NETNS || strcmp(jail_ifprefix(o), pre))
-			continue;
 		cerr(c, ifprefix_loc(j),
 		     "interface names \"%s-out\" and \"%s-in\" of jail \"%s\" are already used by jail \"%s\" (%s)",
 		     pre, pre, j->name, o->name, loc_str(ifprefix_loc(o), lbuf, sizeof(lbuf)));
-		break;
 	}
 
 	/* The wan gets masquerade and DNAT: a jail's veth must not be one. */
@@ -767,7 +1405,7 @@ static void check_ifnames(struct checker *c, size_t idx)
 
 		if (strcmp(w, host) && strcmp(w, peer))
 			continue;
-		at = word_loc(c->d, &c->p->settings.wan_loc, w);
+		at = word_loc(c, &c->p->settings.wan_loc, w);
 		cerr(c, &at, "wan interface \"%s\" is the %s side of netns jail \"%s\" (%s)", w,
 		     strcmp(w, host) ? "jail" : "host", j->name,
 		     loc_str(ifprefix_loc(j), lbuf, sizeof(lbuf)));
@@ -787,7 +1425,7 @@ static void check_netns_jail(struct checker *c, size_t idx)
 	 * jails, but a name must still exist.
 	 */
 	if (j->user)
-		resolve_user(c, j);
+		report_user(c, idx);
 
 	if (!j->has_v4 && !j->has_v6)
 		cerr(c, &j->backend_loc,
@@ -809,7 +1447,7 @@ static void check_netns_jail(struct checker *c, size_t idx)
 		if (jail_has(j, s->family))
 			continue;
 		addr_str(s, buf);
-		at = word_loc(c->d, &j->dns_loc, buf);
+		at = word_loc(c, &j->dns_loc, buf);
 		cerr(c, &at, "dns server %s is %s, but jail \"%s\" has no %s prefix to reach it from",
 		     buf, s->family == AF_INET ? "IPv4" : "IPv6", j->name,
 		     family_word(s->family));
@@ -917,29 +1555,30 @@ static void check_publishes(struct checker *c, size_t idx)
 {
 	const struct jail *j = &c->p->jails[idx];
 	char lbuf[LOC_BUF];
-	size_t i, m, k;
+	size_t i, k;
 
 	for (i = 0; i < j->npubs; i++) {
 		const struct publish *pb = &j->pubs[i];
 		const struct publish *q = NULL;
-		const struct jail *o = NULL;
+		const struct jail *o = j;
+		uint32_t ref = earlier_publish(c, idx, pb);
 		unsigned int lo, hi;
 		struct loc at;
 
-		for (m = 0; m <= idx && !q; m++) {
-			o = m == idx ? j : rival(c, idx, m);
-			if (!o || o->backend != BACKEND_NETNS)
-				continue;
-			for (k = 0; k < (m == idx ? i : o->npubs) && !q; k++)
-				if (o->pubs[k].proto == pb->proto && o->pubs[k].ext_lo <= pb->ext_hi &&
-				    pb->ext_lo <= o->pubs[k].ext_hi)
-					q = &o->pubs[k];
+		if (ref) {
+			o = &c->p->jails[pub_jail(c, ref)];
+			q = &o->pubs[c->pubs[ref - 1].pub];
 		}
+		/* Else the jail's own: "publish tcp/80" twice in one jail. */
+		for (k = 0; k < i && !q; k++)
+			if (j->pubs[k].proto == pb->proto && j->pubs[k].ext_lo <= pb->ext_hi &&
+			    pb->ext_lo <= j->pubs[k].ext_hi)
+				q = &j->pubs[k];
 		if (!q)
 			continue;
 		lo = pb->ext_lo > q->ext_lo ? pb->ext_lo : q->ext_lo;
 		hi = pb->ext_hi < q->ext_hi ? pb->ext_hi : q->ext_hi;
-		at = next_word_loc(c->d, &pb->loc);
+		at = next_word_loc(c, &pb->loc);
 		loc_str(&q->loc, lbuf, sizeof(lbuf));
 		if (lo == hi)
 			cerr(c, &at, "%s port %u is already published by jail \"%s\" (%s)",
@@ -948,6 +1587,7 @@ static void check_publishes(struct checker *c, size_t idx)
 			cerr(c, &at, "%s ports %u-%u are already published by jail \"%s\" (%s)",
 			     proto_name(pb->proto), lo, hi, o->name, lbuf);
 	}
+	add_publishes(c, idx);
 }
 
 static void check_jail(struct checker *c, size_t idx)
@@ -961,7 +1601,7 @@ static void check_jail(struct checker *c, size_t idx)
 		     j->name);
 		/* An unknown user is worth knowing in the same run. */
 		if (j->user)
-			resolve_user(c, j);
+			report_user(c, idx);
 		break;
 	case BACKEND_UID:
 		check_uid_jail(c, idx);
@@ -994,8 +1634,11 @@ bool check_policy(struct policy *p, struct diag *d, const struct check_env *env)
 			   "the policy defines no jail: applying it would leave every service unconfined");
 		diag_note(d, &at, 0, "to remove jailfw's rules on purpose, run \"jailfw down\"");
 	}
+	resolve_users(&c);
+	find_conflicts(&c);
 	check_templates(&c);
 	for (i = 0; i < p->njails; i++)
 		check_jail(&c, i);
+	checker_free(&c);
 	return d->errors == errors;
 }
