@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Load time of uid jails at scale: 1, 100, 1000 and 5000 jails with two
+# allow rules each (the DESIGN example: udp/123 to anywhere, tcp/80,443 to
+# 192.0.2.0/24 and 2001:db8::/32), measured three ways in the same run:
+#
+#   jailfw    `jailfw apply` end to end (parse, check, render, libnftables)
+#   nft -f    loading jailfw's rendered text with nft -f (the floor jailfw
+#             builds on; jailfw's own overhead is the difference)
+#   naive     the hand-written shape: one chain per jail with anonymous
+#             sets (`udp dport { 53, 123 }`), dispatched by a skuid vmap
+#
+# Everything runs in a throwaway network namespace; the machine's own
+# ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
+set -euo pipefail
+
+if [ -z "${JAILFW_BENCH_INNER:-}" ]; then
+	export JAILFW_BENCH_INNER=1
+	exec unshare --net --mount --propagation private "$0" "$@"
+fi
+
+build=${1:-build}
+runs=${2:-5}
+jailfw=$(realpath "$build/jailfw")
+work=$(mktemp -d)
+trap 'nft delete table inet jailfw 2>/dev/null || true; rm -rf "$work"' EXIT
+mount -t tmpfs tmpfs /run/jailfw 2>/dev/null || { mkdir -p /run/jailfw && mount -t tmpfs tmpfs /run/jailfw; }
+
+gen_policy() { # N FILE
+	python3 - "$1" "$2" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+with open(path, "w") as f:
+    for i in range(n):
+        f.write(f"jail j{i} {{\n\tbackend uid\n\tuser {20000 + i}\n"
+                "\tallow udp/123\n"
+                "\tallow tcp/80,443 to 192.0.2.0/24, 2001:db8::/32\n}\n")
+PY
+	chmod 0644 "$2"
+}
+
+gen_naive() { # N FILE
+	python3 - "$1" "$2" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+o = ["table inet naive {}", "delete table inet naive", "table inet naive {"]
+o.append("\tmap jails {\n\t\ttype uid : verdict\n\t\telements = { %s }\n\t}" %
+         ", ".join(f"{20000 + i} : jump j{i}" for i in range(n)))
+o.append("\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n"
+         "\t\tmeta skuid vmap @jails\n\t}")
+for i in range(n):
+    o.append(f"\tchain j{i} {{\n"
+             "\t\tct state established,related accept\n"
+             "\t\tct state invalid drop\n"
+             "\t\tudp dport 123 counter accept\n"
+             "\t\tip daddr 192.0.2.0/24 tcp dport { 80, 443 } counter accept\n"
+             "\t\tip6 daddr 2001:db8::/32 tcp dport { 80, 443 } counter accept\n"
+             "\t\tcounter drop\n\t}")
+o.append("}")
+open(path, "w").write("\n".join(o) + "\n")
+PY
+}
+
+# Median wall time in ms of RUNS runs of a command; the table is removed
+# before each run so every run loads from scratch.
+time_ms() { # CLEANUP CMD...
+	local cleanup=$1; shift
+	local t=()
+	for ((r = 0; r < runs; r++)); do
+		eval "$cleanup" >/dev/null 2>&1 || true
+		local s e
+		s=$(date +%s%N)
+		"$@" >/dev/null
+		e=$(date +%s%N)
+		t+=($(( (e - s) / 1000 )))
+	done
+	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.1f", m/1000}'
+}
+
+printf '%-6s %12s %12s %12s %10s %10s\n' jails "jailfw ms" "nft -f ms" "naive ms" overhead "render ms"
+for n in 1 100 1000 5000; do
+	gen_policy "$n" "$work/p$n.conf"
+	"$jailfw" render "$work/p$n.conf" >"$work/p$n.nft"
+	gen_naive "$n" "$work/naive$n.nft"
+	tj=$(time_ms "nft delete table inet jailfw" "$jailfw" -q apply "$work/p$n.conf")
+	tn=$(time_ms "nft delete table inet jailfw" nft -f "$work/p$n.nft")
+	if [ "$n" -le 1000 ] || [ "${BENCH_NAIVE_5000:-1}" = 1 ]; then
+		tv=$(time_ms "nft delete table inet naive" nft -f "$work/naive$n.nft")
+	else
+		tv=skipped
+	fi
+	tr=$(time_ms true "$jailfw" render "$work/p$n.conf")
+	ov=$(awk -v a="$tj" -v b="$tn" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')
+	printf '%-6s %12s %12s %12s %10s %10s\n' "$n" "$tj" "$tn" "$tv" "$ov" "$tr"
+	nft delete table inet naive 2>/dev/null || true
+done
