@@ -63,3 +63,29 @@ bool caps_have_net_admin(void)
 {
 	return have_cap(CAP_NET_ADMIN);
 }
+
+bool caps_require_list(const char *verb, const unsigned int *caps, size_t ncaps, struct diag *d)
+{
+	const char *missing[64], *c;
+	struct strbuf sb;
+	size_t i, k, n = 0;
+
+	for (i = 0; i < ncaps && n < ARRAY_SIZE(missing); i++)
+		if (!have_cap(caps[i]))
+			missing[n++] = capng_capability_to_name(caps[i]);
+	if (!n)
+		return true;
+	sb_init(&sb);
+	for (k = 0; k < n; k++) {
+		if (k)
+			sb_puts(&sb, k == n - 1 ? " and " : ", ");
+		sb_puts(&sb, "CAP_");
+		/* libcap-ng names them in lower case without the prefix. */
+		for (c = missing[k] ? missing[k] : "unknown"; *c; c++)
+			sb_putc(&sb, (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c));
+	}
+	diag_error(d, NULL, 0, "%s needs %s (run as root or grant %s)", verb, sb.s,
+		   n > 1 ? "them" : "it");
+	sb_free(&sb);
+	return false;
+}

@@ -25,4 +25,12 @@ bool caps_require(const char *verb, unsigned int need, struct diag *d);
 /* True if CAP_NET_ADMIN is effective (used to choose where to dry-run). */
 bool caps_have_net_admin(void);
 
+/*
+ * Like caps_require, for any list of capabilities (CAP_* numbers from
+ * <linux/capability.h>, checked in the effective set and named in that
+ * order): "exec needs CAP_SYS_ADMIN and CAP_SETPCAP (run as root or grant
+ * them)".  For verbs whose needs go beyond enum caps_need.
+ */
+bool caps_require_list(const char *verb, const unsigned int *caps, size_t ncaps, struct diag *d);
+
 #endif

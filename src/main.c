@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "check.h"
 #include "diag.h"
+#include "exec.h"
 #include "model.h"
 #include "nftload.h"
 #include "parse.h"
@@ -28,6 +29,7 @@ enum {
 	OPT_TABLE = 1u << 1,	 /* --table NAME */
 	OPT_JSON = 1u << 2,	 /* --json */
 	OPT_NOWAIT = 1u << 3,	 /* --no-wait */
+	OPT_KEEPIDS = 1u << 4,	 /* --keep-ids */
 };
 
 struct cli {
@@ -37,6 +39,8 @@ struct cli {
 	char *env_path;	   /* JAILFW_TEMPLATE_PATH, split in place into dirs */
 	const char *table; /* --table */
 	bool no_wait;	   /* --no-wait: exit 75 rather than wait for the lock */
+	bool keep_ids;	   /* exec --keep-ids */
+	size_t dashdash;   /* args before "--" (all of them if there was none) */
 	char **args;	   /* positional arguments of the command */
 	size_t nargs;
 	struct diag d;
@@ -56,6 +60,7 @@ static int cmd_check(struct cli *c);
 static int cmd_render(struct cli *c);
 static int cmd_apply(struct cli *c);
 static int cmd_down(struct cli *c);
+static int cmd_exec(struct cli *c);
 static int cmd_help(struct cli *c);
 
 static const struct cmd commands[] = {
@@ -67,6 +72,9 @@ static const struct cmd commands[] = {
 	  "provision netns jails, load the ruleset in one atomic transaction" },
 	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
 	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
+	/* exec checks its own capabilities: they depend on the jail's backend. */
+	{ "exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
+	  "run CMD confined: in the jail's netns and/or as its user, no capabilities" },
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 };
 
@@ -390,6 +398,28 @@ out:
 	return status;
 }
 
+/*
+ * exec JAIL -- CMD...: everything after "--" is CMD, never an option of
+ * ours.  exec_jail only returns on failure; the process may then already
+ * be half-way into the jail, so nothing else runs before exiting.
+ */
+static int cmd_exec(struct cli *c)
+{
+	struct exec_opts o = { .keep_ids = c->keep_ids };
+	char **argv;
+	int ret;
+
+	if (c->dashdash != 1 || c->nargs < 2)
+		return usage_error("exec needs JAIL -- CMD... (usage: jailfw exec JAIL "
+				   "[--keep-ids] -- CMD...)");
+	/* CMD's argv, NULL-terminated. */
+	argv = xcalloc(c->nargs, sizeof(*argv));
+	memcpy(argv, c->args + 1, (c->nargs - 1) * sizeof(*argv));
+	ret = exec_jail(c->args[0], &o, argv, &c->d);
+	free(argv);
+	return exec_exit_status(ret);
+}
+
 static int cmd_help(struct cli *c)
 {
 	const struct cmd *k;
@@ -457,6 +487,7 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 	const char *v = NULL;
 	int i, r;
 
+	c->dashdash = (size_t)-1;
 	for (i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -466,6 +497,11 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 		}
 		if (!strcmp(a, "--")) {
 			dashdash = true;
+			c->dashdash = c->nargs;
+			continue;
+		}
+		if ((k->opts & OPT_KEEPIDS) && !strcmp(a, "--keep-ids")) {
+			c->keep_ids = true;
 			continue;
 		}
 		if (global_flag(c, a))
@@ -490,6 +526,8 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 		}
 		return usage_error("%s: unknown option \"%s\"", k->name, a);
 	}
+	if (c->dashdash == (size_t)-1)
+		c->dashdash = c->nargs;
 	if (c->json && !(k->opts & OPT_JSON))
 		return usage_error("%s has no --json output", k->name);
 	if (c->nargs < k->min_args)

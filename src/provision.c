@@ -112,6 +112,12 @@ struct prov_plan {
 	struct rtnl_batch b;
 	struct rtnl_link *hlinks; /* the host's links, sorted by name */
 	size_t nhlinks;
+	/*
+	 * The policy's uid jails, as state records: provisioning has nothing
+	 * to do for them, but commit records them, so that the state lists
+	 * every jail in force with its user (for `jailfw exec`).
+	 */
+	struct state uid_jails;
 };
 
 /* ---- small helpers ---- */
@@ -190,6 +196,7 @@ static struct prov_plan *plan_new(void)
 
 	state_init(&pl->old);
 	state_init(&pl->st);
+	state_init(&pl->uid_jails);
 	rtnl_batch_init(&pl->b);
 	return pl;
 }
@@ -220,6 +227,7 @@ void prov_plan_free(struct prov_plan *pl)
 	rtnl_batch_free(&pl->b);
 	state_free(&pl->old);
 	state_free(&pl->st);
+	state_free(&pl->uid_jails);
 	free(pl);
 }
 
@@ -976,6 +984,18 @@ static bool policy_has_netns_jail(const struct policy *p, const char *name)
 	return false;
 }
 
+/*
+ * The record of the netns jail name in the state as loaded.  A uid jail's
+ * record of the same name (a jail that switched backend) proves nothing
+ * about a namespace: jailfw never made one for it.
+ */
+static const struct state_jail *old_netns(struct prov_plan *pl, const char *name)
+{
+	const struct state_jail *st = state_find_jail(&pl->old, name);
+
+	return st && st->backend == BACKEND_NETNS ? st : NULL;
+}
+
 static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 {
 	struct snap_ctx c = {pj, d, false};
@@ -1019,7 +1039,7 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pjail *pj,
 			struct diag *d)
 {
-	const struct state_jail *st = state_find_jail(&pl->old, pj->name);
+	const struct state_jail *st = old_netns(pl, pj->name);
 	const struct rtnl_link *hl;
 	const char *owner;
 	struct netns_id id;
@@ -1268,6 +1288,14 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		const struct jail *j = &p->jails[i];
 		struct pjail *pj;
 
+		if (j->backend == BACKEND_UID && j->uid_resolved) {
+			struct state_jail *u = state_add_jail(&pl->uid_jails, j->name);
+
+			u->backend = BACKEND_UID;
+			u->has_user = true;
+			u->uid = j->uid;
+			u->gid = j->gid;
+		}
 		if (j->backend != BACKEND_NETNS)
 			continue;
 		pj = add_pjail(pl, j->name);
@@ -1283,7 +1311,7 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		const struct state_jail *st = &pl->old.jails[i];
 		struct pjail *pj;
 
-		if (policy_has_netns_jail(p, st->name))
+		if (st->backend != BACKEND_NETNS || policy_has_netns_jail(p, st->name))
 			continue;
 		pj = add_pjail(pl, st->name);
 		pj->action = PJ_REMOVE;
@@ -1337,6 +1365,11 @@ static void state_intent(struct prov_plan *pl)
 		if (pj->action == PJ_REMOVE)
 			continue;
 		sj = state_find_jail(&pl->st, pj->name);
+		if (sj && sj->backend != BACKEND_NETNS) {
+			/* It was a uid jail: a new netns jail from scratch. */
+			state_del_jail(&pl->st, pj->name);
+			sj = NULL;
+		}
 		if (!sj) {
 			sj = state_add_jail(&pl->st, pj->name);
 			sj->pending = true;
@@ -1761,6 +1794,36 @@ int prov_diff(const struct policy *p, struct prov_plan **planp, struct diag *d)
 
 /* ---- commit ---- */
 
+/*
+ * Replace the uid jails of the last apply with the policy's, now that the
+ * ruleset confining them is in force.  By now no netns record shares a
+ * name with one of them: policy names are unique, and the record of a
+ * netns jail that became a uid jail went with its teardown.
+ */
+static void record_uid_jails(struct prov_plan *pl)
+{
+	size_t i, k;
+
+	/* One pass each way: a policy may hold thousands of uid jails. */
+	for (i = k = 0; i < pl->st.njails; i++) {
+		if (pl->st.jails[i].backend == BACKEND_UID)
+			free(pl->st.jails[i].name);
+		else
+			pl->st.jails[k++] = pl->st.jails[i];
+	}
+	pl->st.njails = k;
+	for (i = 0; i < pl->uid_jails.njails; i++) {
+		const struct state_jail *u = &pl->uid_jails.jails[i];
+		struct state_jail *sj;
+
+		sj = state_add_jail(&pl->st, u->name);
+		sj->backend = BACKEND_UID;
+		sj->has_user = true;
+		sj->uid = u->uid;
+		sj->gid = u->gid;
+	}
+}
+
 static bool want_up(const struct pjail *pj)
 {
 	return pj->action != PJ_REMOVE && pj->host_ifindex && !(pj->host_flags & IFF_UP) &&
@@ -1825,6 +1888,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 			state_del_sysctl(&pl->st, pl->ops[i].key);
 	for (i = 0; i < pl->st.njails; i++)
 		pl->st.jails[i].pending = false;
+	record_uid_jails(pl);
 	pl->st.phase = STATE_IDLE;
 	err = save(pl, d);
 	if (!err)
@@ -1946,10 +2010,13 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		state_copy(&pl->st, &pl->old);
 		for (i = 0; i < pl->njails; i++) {
 			struct pjail *pj = &pl->jails[i];
-			struct state_jail *sj;
+			struct state_jail *sj = state_find_jail(&pl->st, pj->name);
 
-			if (!pj->created_ns || state_find_jail(&pl->st, pj->name))
+			if (!pj->created_ns || (sj && sj->backend == BACKEND_NETNS))
 				continue;
+			/* A uid record of that name must not hide our namespace. */
+			if (sj)
+				state_del_jail(&pl->st, pj->name);
 			sj = state_add_jail(&pl->st, pj->name);
 			sj->ns = pj->ns;
 			snprintf(sj->host_if, sizeof(sj->host_if), "%s", pj->host_if);
@@ -2007,10 +2074,16 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		return err;
 	for (i = 0; i < pl->old.njails; i++) {
 		const struct state_jail *sj = &pl->old.jails[i];
-		struct pjail *pj = add_pjail(pl, sj->name);
-		const struct rtnl_link *hl = find_hlink(pl, sj->host_if);
-		const char *owner = hl ? alias_jail(hl) : NULL;
+		const struct rtnl_link *hl;
+		const char *owner;
+		struct pjail *pj;
 
+		/* A uid jail is only its record: it goes with the state. */
+		if (sj->backend != BACKEND_NETNS)
+			continue;
+		pj = add_pjail(pl, sj->name);
+		hl = find_hlink(pl, sj->host_if);
+		owner = hl ? alias_jail(hl) : NULL;
 		pj->action = PJ_REMOVE;
 		snprintf(pj->host_if, sizeof(pj->host_if), "%s", sj->host_if);
 		if (owner && !strcmp(owner, pj->name)) {

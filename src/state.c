@@ -75,6 +75,7 @@ struct state_jail *state_add_jail(struct state *s, const char *name)
 	struct state_jail *j = VEC_PUSH(s->jails, s->njails);
 
 	j->name = xstrdup(name);
+	j->backend = BACKEND_NETNS;
 	return j;
 }
 
@@ -278,6 +279,12 @@ static char *state_text(const struct state *s)
 	for (i = 0; i < s->njails; i++) {
 		const struct state_jail *j = &s->jails[i];
 
+		if (j->backend == BACKEND_UID) {
+			/* has_user always: a uid jail is its user. */
+			sb_printf(&sb, "jail %s backend=uid uid=%u gid=%u\n", j->name,
+				  (unsigned int)j->uid, (unsigned int)j->gid);
+			continue;
+		}
 		sb_printf(&sb, "jail %s host=%s peer=%s netns=%" PRIu64 ":%" PRIu64, j->name,
 			  j->host_if, j->jail_if, j->ns.dev, j->ns.ino);
 		if (j->has_v4)
@@ -406,6 +413,15 @@ static bool jail_field(struct state_jail *j, const char *key, const char *val)
 		return (j->etc_dir = !strcmp(val, "1"));
 	if (!strcmp(key, "pending"))
 		return (j->pending = !strcmp(val, "1"));
+	if (!strcmp(key, "backend")) {
+		if (!strcmp(val, "uid"))
+			j->backend = BACKEND_UID;
+		else if (!strcmp(val, "netns"))
+			j->backend = BACKEND_NETNS;
+		else
+			return false;
+		return true;
+	}
 	return false;
 }
 
@@ -439,8 +455,9 @@ static bool parse_line(struct state *s, char *line)
 		struct state_jail *j;
 
 		word = strtok_r(NULL, " \t", &save);
-		if (!word || state_find_jail(s, word))
+		if (!word)
 			return false;
+		/* Duplicate names are refused after the whole file is read. */
 		j = state_add_jail(s, word);
 		while ((kv = strtok_r(NULL, " \t", &save))) {
 			eq = strchr(kv, '=');
@@ -450,6 +467,13 @@ static bool parse_line(struct state *s, char *line)
 			if (!jail_field(j, kv, eq + 1))
 				return false;
 		}
+		/*
+		 * A uid jail is a user and nothing else: a record that mixes
+		 * in interfaces or a namespace was not written by us.
+		 */
+		if (j->backend == BACKEND_UID)
+			return j->has_user && !j->host_if[0] && !j->jail_if[0] && !j->ns.ino &&
+			       !j->has_v4 && !j->has_v6 && !j->resolv && !j->etc_dir && !j->pending;
 		return j->host_if[0] && j->jail_if[0];
 	}
 	if (!strcmp(word, "sysctl")) {
@@ -474,6 +498,32 @@ static bool parse_line(struct state *s, char *line)
 		return true;
 	}
 	return false;
+}
+
+static int cmp_jail_name(const void *a, const void *b)
+{
+	const struct state_jail *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Sorted, not pairwise: the state may list thousands of uid jails. */
+static bool has_duplicate_jail(const struct state *s)
+{
+	const struct state_jail **v;
+	bool dup = false;
+	size_t i;
+
+	if (s->njails < 2)
+		return false;
+	v = xmalloc(s->njails * sizeof(*v));
+	for (i = 0; i < s->njails; i++)
+		v[i] = &s->jails[i];
+	qsort(v, s->njails, sizeof(*v), cmp_jail_name);
+	for (i = 1; i < s->njails && !dup; i++)
+		dup = !strcmp(v[i - 1]->name, v[i]->name);
+	free(v);
+	return dup;
 }
 
 int state_load(struct state *s, struct diag *d)
@@ -507,6 +557,10 @@ int state_load(struct state *s, struct diag *d)
 	}
 	if (loc.line == 0)
 		goto bad;
+	if (has_duplicate_jail(s)) {
+		loc.line = 0;
+		goto bad;
+	}
 	free(text);
 	return 0;
 bad:

@@ -20,9 +20,13 @@
  *   table jailfw
  *   jail foobar host=foobar-out peer=foobar-in netns=4:4026532290
  *        v4=10.97.10.0/24 v6=fd00:97::3:0/112 uid=65534 gid=65534 resolv=1
+ *   jail psa-www backend=uid uid=1099 gid=1099
  *   sysctl net/ipv4/conf/all/forwarding old=0 set=1
  *
- * (the jail record is one line).
+ * (each jail record is one line).  A record without "backend=" is a netns
+ * jail, as every record was before uid jails were recorded too; uid jails
+ * are written by the commit of an apply (their confinement is the ruleset
+ * alone), so that `jailfw exec` knows every jail in force and its user.
  */
 #ifndef JAILFW_STATE_H
 #define JAILFW_STATE_H
@@ -59,6 +63,12 @@ struct state_jail {
 	bool resolv;  /* /etc/netns/NAME/resolv.conf is jailfw's */
 	bool etc_dir; /* jailfw created /etc/netns/NAME */
 	bool pending; /* created by an apply that has not committed yet */
+	/*
+	 * BACKEND_NETNS (the default of state_add_jail) or BACKEND_UID: a
+	 * uid jail has only a name and a user (has_user, uid, gid); no
+	 * namespace, interfaces, prefixes or files.
+	 */
+	enum backend backend;
 };
 
 struct state_sysctl {
@@ -92,7 +102,7 @@ int state_save(const struct state *s);
 int state_remove(void);
 
 struct state_jail *state_find_jail(struct state *s, const char *name);
-/* A new zeroed entry named name (the name is copied). */
+/* A new zeroed netns entry named name (the name is copied). */
 struct state_jail *state_add_jail(struct state *s, const char *name);
 void state_del_jail(struct state *s, const char *name);
 struct state_sysctl *state_find_sysctl(struct state *s, const char *key);

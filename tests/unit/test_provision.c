@@ -631,8 +631,8 @@ static void test_stage_commit(void)
 		"commit: host ends UP");
 	st = slurp(STATE_FILE);
 	T_CHECK(has(st, "phase idle") && !has(st, "pending") && has(st, "uid=65534 gid=65534") &&
-		    has(st, "table jailfw") && !has(st, "jail psa"),
-		"commit: state idle, records the jail user, no uid jail");
+		    has(st, "table jailfw") && has(st, "jail psa backend=uid uid=1099 gid=1099\n"),
+		"commit: state idle, records the jail user and the uid jail");
 	free(st);
 	T_CHECK(ping_from("foobar", "10.97.10.1"), "connectivity: jail pings host end (IPv4)");
 	T_CHECK(ping_from("foobar", "fd00:97::3:1"), "connectivity: jail pings host end (IPv6)");
