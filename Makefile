@@ -7,6 +7,7 @@
 #   make check-asan      the same suite against an ASan+UBSan build
 #   make install         PREFIX=/usr/local DESTDIR= (staging root)
 #   make deps            install the Debian packages the build and tests need
+#   make regen           rewrite the golden files from the current code
 #
 # BUILD=dir puts every object and binary under dir (default: build).
 
@@ -43,7 +44,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 
-.PHONY: all check check-asan unit install uninstall clean deps fmt bench
+.PHONY: all check check-asan unit install uninstall clean deps fmt bench regen
 all: $(BUILD)/jailfw $(UNIT_BINS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
@@ -84,6 +85,12 @@ uninstall:
 
 deps:
 	tests/install-deps
+
+# Rewrite the golden files (diagnostics and rulesets) from the current
+# code; review the diff before committing it.
+regen: all
+	JAILFW_REGEN=1 $(BUILD)/tests/test_golden_diag >/dev/null
+	JAILFW_REGEN=1 $(BUILD)/tests/test_golden_render >/dev/null
 
 clean:
 	rm -rf build build-asan build-*
