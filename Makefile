@@ -7,6 +7,7 @@
 #   make check-asan      the same suite against an ASan+UBSan build
 #   make install         PREFIX=/usr/local DESTDIR= (staging root)
 #   make deps            install the Debian packages the build and tests need
+#   make demo            verify the example policy in a throwaway sandbox
 #   make regen           rewrite the golden files from the current code
 #
 # BUILD=dir puts every object and binary under dir (default: build).
@@ -44,7 +45,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
 
-.PHONY: all check check-asan unit install uninstall clean deps fmt bench regen
+.PHONY: all check check-asan unit install uninstall clean deps fmt bench regen demo
 all: $(BUILD)/jailfw $(UNIT_BINS)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
@@ -85,6 +86,13 @@ uninstall:
 
 deps:
 	tests/install-deps
+
+# The README's first command: the write-up's policy proven in a throwaway
+# sandbox (verify), then uid and netns isolation side by side, measured.
+# Neither touches this machine's own network.
+demo: all
+	JAILFW_TEMPLATE_PATH=templates $(BUILD)/jailfw verify policies/writeup.conf
+	JAILFW_TEMPLATE_PATH=templates $(BUILD)/jailfw compare --probe policies/writeup.conf
 
 # Rewrite the golden files (diagnostics and rulesets) from the current
 # code; review the diff before committing it.

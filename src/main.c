@@ -15,12 +15,14 @@
 #include "apply.h"
 #include "caps.h"
 #include "check.h"
+#include "compare.h"
 #include "diag.h"
 #include "exec.h"
 #include "model.h"
 #include "nftload.h"
 #include "parse.h"
 #include "render.h"
+#include "verify.h"
 #include "util.h"
 
 /* Which command options a command takes. */
@@ -30,6 +32,7 @@ enum {
 	OPT_JSON = 1u << 2,	 /* --json */
 	OPT_NOWAIT = 1u << 3,	 /* --no-wait */
 	OPT_KEEPIDS = 1u << 4,	 /* --keep-ids */
+	OPT_PROBE = 1u << 5,	 /* compare --probe */
 };
 
 struct cli {
@@ -40,6 +43,7 @@ struct cli {
 	const char *table; /* --table */
 	bool no_wait;	   /* --no-wait: exit 75 rather than wait for the lock */
 	bool keep_ids;	   /* exec --keep-ids */
+	bool probe;	   /* compare --probe */
 	size_t dashdash;   /* args before "--" (all of them if there was none) */
 	char **args;	   /* positional arguments of the command */
 	size_t nargs;
@@ -61,6 +65,8 @@ static int cmd_render(struct cli *c);
 static int cmd_apply(struct cli *c);
 static int cmd_down(struct cli *c);
 static int cmd_exec(struct cli *c);
+static int cmd_compare(struct cli *c);
+static int cmd_verify(struct cli *c);
 static int cmd_help(struct cli *c);
 
 static const struct cmd commands[] = {
@@ -75,6 +81,11 @@ static const struct cmd commands[] = {
 	/* exec checks its own capabilities: they depend on the jail's backend. */
 	{ "exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
 	  "run CMD confined: in the jail's netns and/or as its user, no capabilities" },
+	{ "compare", cmd_compare, 0, OPT_TEMPLATES | OPT_JSON | OPT_PROBE, 1, 1,
+	  "[--probe] POLICY", "uid against netns isolation, side by side, for each jail" },
+	/* verify checks its own capabilities (namespaces, ids, nftables). */
+	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
+	  "prove the policy in a throwaway sandbox: probe every rule and its near misses" },
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 };
 
@@ -398,6 +409,38 @@ out:
 	return status;
 }
 
+static int cmd_verify(struct cli *c)
+{
+	struct verify_opts o = { .json = c->json, .verbose = c->verbose, .quiet = c->quiet };
+	struct policy p;
+	int status;
+
+	if (!load_policy(c, c->args[0], &p)) {
+		status = invalid(c, "nothing was verified");
+		goto out;
+	}
+	status = verify_policy(&p, &o, &c->d);
+out:
+	policy_free(&p);
+	return status;
+}
+
+static int cmd_compare(struct cli *c)
+{
+	struct compare_opts o = { .json = c->json, .probe = c->probe, .verbose = c->verbose };
+	struct policy p;
+	int status;
+
+	if (!load_policy(c, c->args[0], &p)) {
+		status = invalid(c, "nothing was compared");
+		goto out;
+	}
+	status = compare_policy(&p, &o, &c->d);
+out:
+	policy_free(&p);
+	return status;
+}
+
 /*
  * exec JAIL -- CMD...: everything after "--" is CMD, never an option of
  * ours.  exec_jail only returns on failure; the process may then already
@@ -502,6 +545,10 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 		}
 		if ((k->opts & OPT_KEEPIDS) && !strcmp(a, "--keep-ids")) {
 			c->keep_ids = true;
+			continue;
+		}
+		if ((k->opts & OPT_PROBE) && !strcmp(a, "--probe")) {
+			c->probe = true;
 			continue;
 		}
 		if (global_flag(c, a))

@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * verify: probe planning and the policy oracle (pure, no root), then real
+ * runs of verify_policy() as root.
+ *
+ * For the real runs the binary re-executes itself under
+ * `unshare --net --mount --propagation private` (marked by
+ * JAILFW_TEST_VERIFY so it does not loop).  verify builds its own sandbox
+ * anyway; the outer namespace is a second wall, and it is the "machine"
+ * whose network, mounts and files the checks prove verify left alone.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "check.h"
+#include "compare.h"
+#include "nftload.h"
+#include "parse.h"
+#include "probe.h"
+#include "t.h"
+#include "verify.h"
+
+#define SANDBOX_ENV "JAILFW_TEST_VERIFY"
+
+static const char *const tdirs[] = {"templates"};
+
+/* Numeric users need no passwd entry; names resolve as nobody would. */
+static bool by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx)
+{
+	(void)ctx;
+	if (strcmp(name, "nobody"))
+		return false;
+	*uid = *gid = 65534;
+	return true;
+}
+
+static bool by_uid(uid_t uid, gid_t *gid, void *ctx)
+{
+	(void)ctx;
+	*gid = uid;
+	return true;
+}
+
+static const struct check_env env = {by_name, by_uid, NULL};
+
+static bool load_file(struct policy *p, const char *path)
+{
+	struct diag d;
+	bool ok;
+
+	diag_init(&d, stderr);
+	policy_init(p);
+	ok = policy_parse_file(p, &d, path) && policy_load_templates(p, &d, tdirs, 1) &&
+	     check_policy(p, &d, &env) && !d.errors;
+	diag_free(&d);
+	return ok;
+}
+
+static bool load_text(struct policy *p, const char *text)
+{
+	struct diag d;
+	bool ok;
+
+	diag_init(&d, stderr);
+	policy_init(p);
+	ok = policy_parse_buffer(p, &d, "t.conf", text, strlen(text), false) &&
+	     policy_load_templates(p, &d, tdirs, 1) && check_policy(p, &d, &env) && !d.errors;
+	diag_free(&d);
+	return ok;
+}
+
+static size_t jail_index(const struct policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->njails; i++)
+		if (!strcmp(p->jails[i].name, name))
+			return i;
+	return SIZE_MAX;
+}
+
+/* The probe of jail NAME whose probe_str is str, or NULL. */
+static const struct probe *find(const struct policy *p, const struct probe_plan *plan,
+				const char *jail, const char *str)
+{
+	size_t ji = jail_index(p, jail), i;
+	char buf[96];
+
+	for (i = 0; i < plan->nprobes; i++)
+		if (plan->probes[i].jail == ji &&
+		    !strcmp(probe_str(&plan->probes[i], buf, sizeof(buf)), str))
+			return &plan->probes[i];
+	return NULL;
+}
+
+static bool has(const struct policy *p, const struct probe_plan *plan, const char *jail,
+		const char *str, enum probe_kind kind, bool pass)
+{
+	const struct probe *pr = find(p, plan, jail, str);
+
+	if (!pr)
+		printf("# no probe \"%s\" for jail %s\n", str, jail);
+	else if (pr->kind != kind || pr->expect_pass != pass)
+		printf("# probe \"%s\": kind %s expect %s\n", str, probe_kind_name(pr->kind),
+		       pr->expect_pass ? "pass" : "drop");
+	return pr && pr->kind == kind && pr->expect_pass == pass;
+}
+
+static bool inet_has(const struct probe_plan *plan, const char *addr)
+{
+	char buf[PREFIX_STRLEN];
+	size_t i;
+
+	for (i = 0; i < plan->ninet; i++)
+		if (!strcmp(addr_str(&plan->inet_addrs[i], buf), addr))
+			return true;
+	return false;
+}
+
+static struct prefix addr(const char *s)
+{
+	struct prefix a = {.family = strchr(s, ':') ? AF_INET6 : AF_INET};
+
+	a.len = a.family == AF_INET ? 32 : 128;
+	inet_pton(a.family, s, a.addr.b);
+	return a;
+}
+
+/* ---- pure ---- */
+
+static void test_plan_writeup(void)
+{
+	struct probe_plan plan;
+	struct policy p;
+	const struct probe *pr;
+	size_t i;
+	bool controls = true, consistent = true;
+
+	T_CHECK(load_file(&p, "policies/writeup.conf"), "writeup.conf loads");
+	probe_plan_build(&p, &plan);
+	T_CHECK(plan.nprobes > 30, "writeup: a plan of some size");
+
+	/* psa-www: allow udp/123, both families, and its near misses. */
+	T_CHECK(has(&p, &plan, "psa-www", "udp 192.0.2.99:123", PK_ALLOW, true),
+		"psa-www: udp/123 to the internet, IPv4, must pass");
+	T_CHECK(has(&p, &plan, "psa-www", "udp [2001:db8::99]:123", PK_ALLOW, true),
+		"psa-www: udp/123 to the internet, IPv6, must pass");
+	T_CHECK(has(&p, &plan, "psa-www", "udp 192.0.2.99:124", PK_PORT, false),
+		"psa-www: another port is a drop");
+	T_CHECK(has(&p, &plan, "psa-www", "tcp 192.0.2.99:123", PK_PROTO, false),
+		"psa-www: tcp on the same port is a drop");
+	T_CHECK(has(&p, &plan, "psa-www", "udp 127.0.0.1:123", PK_HOST, false),
+		"psa-www: the allowed port on loopback is a drop (no `to host`)");
+	T_CHECK(has(&p, &plan, "psa-www", "udp [::1]:123", PK_HOST, false),
+		"psa-www: ... and on ::1");
+	T_CHECK(has(&p, &plan, "psa-www", "udp 192.0.2.1:123", PK_HOST, false),
+		"psa-www: the host's wan address is the host too");
+	T_CHECK(has(&p, &plan, "psa-www", "icmp 192.0.2.99", PK_PROTO, false),
+		"psa-www: ping is a drop");
+
+	/* foobar: to host, prefixes, template rules, publish. */
+	T_CHECK(has(&p, &plan, "foobar", "udp 10.97.10.1:53", PK_ALLOW, true),
+		"foobar: udp/53 to host goes to the veth's host side");
+	T_CHECK(has(&p, &plan, "foobar", "tcp [fd00:97::3:1]:53", PK_ALLOW, true),
+		"foobar: tcp/53 to host, IPv6");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 192.0.2.99:80", PK_ALLOW, true),
+		"foobar: tcp/80 inside 192.0.2.0/24");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 198.51.100.99:80", PK_ADDR, false),
+		"foobar: tcp/80 outside the prefixes is a drop");
+	T_CHECK(has(&p, &plan, "foobar", "tcp [3fff::99]:80", PK_ADDR, false),
+		"foobar: IPv6 near miss outside 2001:db8::/32 (2001:db8:dead:: is inside)");
+	T_CHECK(has(&p, &plan, "foobar", "udp 192.0.2.99:123", PK_ALLOW, true),
+		"foobar: the ntp template's rule is probed");
+	pr = find(&p, &plan, "foobar", "udp 192.0.2.99:123");
+	T_CHECK(pr && pr->rule && pr->rule->from_template && strstr(pr->what, "ntp.conf:"),
+		"foobar: the template rule's probe names ntp.conf");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 10.97.10.1:443", PK_HOST, false),
+		"foobar: the host on an allowed port is a drop");
+	pr = find(&p, &plan, "foobar", "tcp 192.0.2.1:8080");
+	T_CHECK(pr && pr->kind == PK_PUBLISH && pr->expect_pass &&
+		    pr->from == PROBE_FROM_INTERNET && pr->at == PROBE_AT_JAIL &&
+		    pr->listen_port == 80,
+		"foobar: publish tcp/8080:80 from the internet, the jail listens on 80");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 192.0.2.1:8081", PK_UNPUBLISHED, false),
+		"foobar: the port after the published one is a drop");
+	pr = find(&p, &plan, "foobar", "tcp 192.0.2.1:8081");
+	T_CHECK(pr && !pr->has_control && pr->listen_port == 81,
+		"foobar: ... listened for where a too-wide DNAT would send it, no control");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 10.97.10.2:80", PK_DIRECT, false),
+		"foobar: the jail's own address from the internet is a drop");
+
+	for (i = 0; i < plan.nprobes; i++) {
+		const struct probe *q = &plan.probes[i];
+
+		if (q->has_control != (!q->expect_pass && q->kind != PK_UNPUBLISHED))
+			controls = false;
+		if (q->from == PROBE_FROM_JAIL && q->at != PROBE_AT_JAIL &&
+		    q->expect_pass != probe_allowed(&p.jails[q->jail], q->proto, &q->dst, q->port,
+						    q->at == PROBE_AT_HOST || q->kind == PK_HOST
+							? PROBE_DST_HOST
+							: PROBE_DST_NET))
+			consistent = false;
+	}
+	T_CHECK(controls, "every drop probe but the unpublished port has a control");
+	T_CHECK(consistent, "every jail probe expects what the oracle says");
+
+	T_CHECK(inet_has(&plan, "192.0.2.99") && inet_has(&plan, "2001:db8::99") &&
+		    inet_has(&plan, "198.51.100.99") && inet_has(&plan, "3fff::99"),
+		"the internet owns every internet target");
+	T_CHECK(!inet_has(&plan, "192.0.2.1") && !inet_has(&plan, "10.97.10.1") &&
+		    !inet_has(&plan, "127.0.0.1") && !inet_has(&plan, "10.97.10.2"),
+		"... and none of the host's or the jails' addresses");
+	T_CHECK(plan.nnotes == 0, "writeup: nothing left unprobed");
+	probe_plan_free(&plan);
+	policy_free(&p);
+}
+
+static void test_oracle(void)
+{
+	struct policy p;
+	const struct jail *u, *n;
+	struct prefix a4 = addr("198.51.100.7"), a6 = addr("2001:db8::7"), lo = addr("127.0.0.1"),
+		      in = addr("192.0.2.77");
+
+	T_CHECK(load_text(&p, "jail u {\n backend uid\n user 1099\n allow tcp/80\n"
+			      " allow udp/53 to host\n allow tcp/8000-8010 to 192.0.2.0/24\n"
+			      " allow tcp/631 to 127.0.0.0/8\n allow icmp\n}\n"
+			      "jail n {\n backend netns\n ipv4 10.97.10.0/24\n"
+			      " allow tcp/80 to 192.0.2.0/24\n allow udp/53 to host\n}\n"),
+		"oracle policy loads");
+	u = &p.jails[0];
+	n = &p.jails[1];
+	T_CHECK(probe_allowed(u, PROTO_TCP, &a4, 80, PROBE_DST_NET) &&
+		    probe_allowed(u, PROTO_TCP, &a6, 80, PROBE_DST_NET),
+		"uid: no `to` allows any destination, both families");
+	T_CHECK(!probe_allowed(u, PROTO_TCP, &lo, 80, PROBE_DST_HOST),
+		"uid: no `to` stops short of the host");
+	T_CHECK(probe_allowed(u, PROTO_UDP, &lo, 53, PROBE_DST_HOST) &&
+		    !probe_allowed(u, PROTO_UDP, &a4, 53, PROBE_DST_NET),
+		"uid: `to host` is the host only");
+	T_CHECK(probe_allowed(u, PROTO_TCP, &in, 8000, PROBE_DST_NET) &&
+		    probe_allowed(u, PROTO_TCP, &in, 8010, PROBE_DST_NET) &&
+		    !probe_allowed(u, PROTO_TCP, &in, 8011, PROBE_DST_NET) &&
+		    !probe_allowed(u, PROTO_TCP, &a4, 8000, PROBE_DST_NET),
+		"uid: a range to a prefix: inside both, outside either is a drop");
+	T_CHECK(probe_allowed(u, PROTO_TCP, &lo, 631, PROBE_DST_HOST),
+		"uid: a prefix holding a host address reaches the host (output hook sees "
+		"addresses only)");
+	T_CHECK(probe_allowed(u, PROTO_ICMP, &a4, 0, PROBE_DST_NET) &&
+		    !probe_allowed(u, PROTO_ICMPV6, &a6, 0, PROBE_DST_NET) &&
+		    !probe_allowed(u, PROTO_ICMP, &a6, 0, PROBE_DST_NET),
+		"icmp is IPv4 only");
+	T_CHECK(probe_allowed(n, PROTO_TCP, &in, 80, PROBE_DST_NET) &&
+		    !probe_allowed(n, PROTO_TCP, &a6, 80, PROBE_DST_NET),
+		"netns: a v4-only jail reaches nothing over IPv6");
+	T_CHECK(probe_allowed(n, PROTO_UDP, &(struct prefix){.family = AF_INET, .len = 32}, 53,
+			      PROBE_DST_HOST),
+		"netns: `to host` allows the host");
+	T_CHECK(!probe_allowed(n, PROTO_TCP, &in, 80, PROBE_DST_HOST),
+		"netns: prefixes never reach the host (forwarded traffic only)");
+	T_CHECK(!probe_allowed(n, PROTO_TCP, &in, 80, PROBE_DST_JAIL), "netns: never another jail");
+	policy_free(&p);
+}
+
+static void test_plan_edges(void)
+{
+	struct probe_plan plan;
+	struct policy p;
+	size_t i, naddr4 = 0, njail = 0;
+	bool ok = true;
+
+	T_CHECK(load_text(&p,
+			  "jail w {\n backend uid\n user 1099\n"
+			  " allow tcp/80 to 0.0.0.0/0\n allow tcp/22 to 192.0.2.1\n"
+			  " allow udp/1000-2000,3000\n allow tcp\n}\n"
+			  "jail a {\n backend netns\n ipv4 10.97.10.0/24\n ipv6 fd00:97::3:0/112\n"
+			  " allow tcp/443\n}\n"
+			  "jail b {\n backend netns\n ipv6 fd00:97::4:0/112\n allow icmpv6\n}\n"),
+		"edge policy loads");
+	probe_plan_build(&p, &plan);
+	for (i = 0; i < plan.nprobes; i++) {
+		const struct probe *pr = &plan.probes[i];
+
+		if (pr->kind == PK_ADDR && pr->dst.family == AF_INET && pr->jail == 0)
+			naddr4++;
+		if (pr->kind == PK_JAIL)
+			njail++;
+	}
+	T_CHECK(naddr4 == 0, "to 0.0.0.0/0: no IPv4 address is a near miss");
+	T_CHECK(plan.nnotes == 1 && strstr(plan.notes[0], "192.0.2.1"),
+		"the sandbox's own wan address cannot be probed, and a note says so");
+	T_CHECK(has(&p, &plan, "w", "udp 192.0.2.99:1000", PK_ALLOW, true) &&
+		    has(&p, &plan, "w", "udp 192.0.2.99:2000", PK_ALLOW, true) &&
+		    has(&p, &plan, "w", "udp 192.0.2.99:3000", PK_ALLOW, true) &&
+		    has(&p, &plan, "w", "udp 192.0.2.99:3001", PK_PORT, false),
+		"port ranges: first and last port, then the next free port");
+	T_CHECK(has(&p, &plan, "w", "tcp 192.0.2.99:1", PK_ALLOW, true) &&
+		    has(&p, &plan, "w", "tcp 192.0.2.99:65535", PK_ALLOW, true),
+		"a whole protocol: its first and last port");
+	T_CHECK(!find(&p, &plan, "w", "tcp 192.0.2.99:81"),
+		"no `another port` where the whole protocol is allowed");
+	T_CHECK(has(&p, &plan, "a", "tcp [fd00:97::4:2]:443", PK_JAIL, false) &&
+		    has(&p, &plan, "b", "tcp [fd00:97::3:2]:22", PK_JAIL, false),
+		"jail to jail, in the family both have");
+	T_CHECK(njail == 2, "no jail-to-jail probe in a family one jail lacks");
+	T_CHECK(has(&p, &plan, "b", "icmpv6 2001:db8::99", PK_ALLOW, true) &&
+		    !find(&p, &plan, "b", "icmp 192.0.2.99"),
+		"a v6-only jail: no IPv4 probe at all");
+	for (i = 0; i < plan.nprobes; i++)
+		for (size_t k = i + 1; k < plan.nprobes; k++)
+			if (plan.probes[i].jail == plan.probes[k].jail &&
+			    plan.probes[i].from == plan.probes[k].from &&
+			    plan.probes[i].proto == plan.probes[k].proto &&
+			    plan.probes[i].port == plan.probes[k].port &&
+			    plan.probes[i].at == plan.probes[k].at &&
+			    !memcmp(&plan.probes[i].dst, &plan.probes[k].dst,
+				    sizeof(plan.probes[i].dst)))
+				ok = false;
+	T_CHECK(ok, "no packet is planned twice");
+	probe_plan_free(&plan);
+	policy_free(&p);
+}
+
+/* ---- helpers for runs ---- */
+
+struct run {
+	int status;
+	char *out, *err;
+};
+
+static void verify_capture(const struct policy *p, const char *sabotage, bool json, struct run *r)
+{
+	struct verify_opts o = {.json = json, .sabotage = sabotage};
+	size_t olen = 0, elen = 0;
+	FILE *out = open_memstream(&r->out, &olen), *err = open_memstream(&r->err, &elen);
+	struct diag d;
+
+	diag_init(&d, err);
+	o.out = out;
+	r->status = verify_policy(p, &o, &d);
+	diag_free(&d);
+	fclose(out);
+	fclose(err);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static size_t count_lines(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* The state of "the machine" (this namespace) verify must not change. */
+static char *machine_state(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	struct strbuf sb;
+	struct dirent *e;
+	DIR *dir;
+	FILE *f;
+	char line[512];
+
+	sb_init(&sb);
+	for (i = ifs; i && i->if_index; i++)
+		sb_printf(&sb, "if %s\n", i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
+	dir = opendir("/run/netns");
+	while (dir && (e = readdir(dir)))
+		sb_printf(&sb, "netns %s\n", e->d_name);
+	if (dir)
+		closedir(dir);
+	f = fopen("/proc/self/mountinfo", "r");
+	while (f && fgets(line, sizeof(line), f))
+		sb_puts(&sb, line);
+	if (f)
+		fclose(f);
+	f = fopen("/proc/sys/net/ipv4/conf/all/forwarding", "r");
+	if (f && fgets(line, sizeof(line), f))
+		sb_printf(&sb, "fwd %s", line);
+	if (f)
+		fclose(f);
+	sb_printf(&sb, "table %d\n", nftload_table_exists("jailfw"));
+	return sb_steal(&sb);
+}
+
+static void test_compare_words(void)
+{
+	struct policy p, sw;
+	struct compare_opts o = {0};
+	char *t, *out = NULL, buf[PREFIX_STRLEN];
+	size_t len = 0, i;
+	enum compare_row r;
+	struct diag d;
+	bool filled = true;
+
+	if (!load_text(&p,
+		       "jail short {\n backend uid\n user 1099\n allow tcp/443\n"
+		       " allow udp/53 to host\n}\n"
+		       "jail a-rather-long-one {\n backend uid\n user 64003\n allow udp/123\n}\n"
+		       "jail n {\n backend netns\n ipv4 10.97.10.0/24\n allow tcp/80 to "
+		       "192.0.2.0/24\n publish tcp/8080:80\n dns 10.97.10.1\n}\n")) {
+		T_CHECK(false, "compare policy loads");
+		return;
+	}
+	compare_switched(&p, &sw);
+	T_CHECK(sw.jails[0].backend == BACKEND_NETNS && sw.jails[0].has_v4 && sw.jails[0].has_v6 &&
+		    !strcmp(prefix_str(&sw.jails[0].v4, buf), "10.200.1.0/24"),
+		"switched: a uid jail becomes netns 10.200.1.0/24");
+	T_CHECK(!strcmp(prefix_str(&sw.jails[0].v6, buf), "fd00:200:1::/64"),
+		"switched: ... and fd00:200:1::/64");
+	T_CHECK(!sw.jails[0].ifname && sw.jails[1].ifname && !strcmp(sw.jails[1].ifname, "cmp2"),
+		"switched: a name too long for NAME-out gets the prefix cmpN");
+	T_CHECK(sw.jails[2].backend == BACKEND_UID && sw.jails[2].uid == 64004 &&
+		    sw.jails[2].uid_resolved && !sw.jails[2].npubs && !sw.jails[2].ndns,
+		"switched: a netns jail becomes uid 64000+N, skipping uids in use, without "
+		"publish or dns");
+	T_CHECK(sw.jails[2].rules == p.jails[2].rules, "switched: the rules are the jail's own");
+	compare_switched_free(&sw, &p);
+
+	for (i = 0; i < p.njails; i++)
+		for (r = 0; r < CMP_ROWS; r++)
+			for (int b = 0; b < 2; b++) {
+				t = compare_text(&p, &p.jails[i], b ? BACKEND_NETNS : BACKEND_UID,
+						 r);
+				filled = filled && strlen(t) > 20;
+				free(t);
+			}
+	T_CHECK(filled, "compare: every row has words for both backends, for every jail");
+	t = compare_text(&p, &p.jails[0], BACKEND_UID, CMP_EGRESS);
+	T_CHECK(strstr(t, "uid 1099") && strstr(t, "tcp/443 anywhere") && !strstr(t, "udp/53"),
+		"egress: names the uid and the allowlist, not the `to host` rules");
+	free(t);
+	t = compare_text(&p, &p.jails[0], BACKEND_UID, CMP_HOST_SERVICES);
+	T_CHECK(strstr(t, "(udp/53)") != NULL, "host services: names the `to host` rules");
+	free(t);
+	t = compare_text(&p, &p.jails[2], BACKEND_NETNS, CMP_INBOUND);
+	T_CHECK(strstr(t, "tcp/8080->80") != NULL, "inbound: names the published ports");
+	free(t);
+	t = compare_text(&p, &p.jails[2], BACKEND_NETNS, CMP_HOST_SERVICES);
+	T_CHECK(strstr(t, "10.97.10.1") != NULL, "host services (netns): names the veth address");
+	free(t);
+	t = compare_text(&p, &p.jails[0], BACKEND_UID, CMP_ABSTRACT);
+	T_CHECK(strstr(t, "NOT confined") != NULL, "abstract sockets: uid cannot confine them");
+	free(t);
+
+	o.out = open_memstream(&out, &len);
+	diag_init(&d, stderr);
+	T_CHECK(compare_policy(&p, &o, &d) == EXIT_OK, "compare without --probe: exit 0, no root");
+	fclose(o.out);
+	T_CHECK(out && strstr(out, "jail short: backend uid (uid 1099)") &&
+		    strstr(out, "uid (current)") && strstr(out, "netns (current)"),
+		"compare: the current backend is marked");
+	T_CHECK(out && count_lines(out, "\n  egress allowlist") == 3 &&
+		    count_lines(out, "\n  how a process is") == 3,
+		"compare: every jail gets every row");
+	free(out);
+	out = NULL;
+	o.out = open_memstream(&out, &len);
+	o.json = true;
+	compare_policy(&p, &o, &d);
+	fclose(o.out);
+	T_CHECK(out && count_lines(out, "\"property\": ") == 3 * CMP_ROWS &&
+		    strstr(out, "\"probed\": false"),
+		"compare --json: one object per row and jail");
+	free(out);
+	diag_free(&d);
+	policy_free(&p);
+}
+
+/* ---- in the sandbox (root) ---- */
+
+static void test_run_writeup(void)
+{
+	struct policy p;
+	struct probe_plan plan;
+	struct run r;
+	char *before, *after;
+
+	if (!load_file(&p, "policies/writeup.conf")) {
+		T_CHECK(false, "writeup.conf loads");
+		return;
+	}
+	probe_plan_build(&p, &plan);
+	before = machine_state();
+	verify_capture(&p, NULL, false, &r);
+	after = machine_state();
+	T_CHECK(r.status == EXIT_OK, "verify writeup.conf: exit 0");
+	if (r.status)
+		printf("# %s\n# %s\n", r.out, r.err);
+	T_CHECK(count_lines(r.out, "  ok\n") == plan.nprobes,
+		"verify writeup.conf: every planned probe has an ok row");
+	T_CHECK(strstr(r.out, "verify: the policy holds") != NULL, "verify: the summary line");
+	T_CHECK(!strcmp(before, after),
+		"verify left this namespace alone: links, namespaces, mounts, sysctls, tables");
+	if (strcmp(before, after))
+		printf("# before:\n%s# after:\n%s", before, after);
+	free(before);
+	free(after);
+	run_free(&r);
+
+	/* Opened: a uid jail's near misses get through. */
+	verify_capture(&p, "insert rule inet jailfw skuid_common accept", false, &r);
+	T_CHECK(r.status == EXIT_VERIFY, "sabotage (uid jails unconfined): exit 6");
+	T_CHECK(strstr(r.err, "psa-www: udp 192.0.2.99:124 (another port) got through, but the "
+			      "policy drops it") != NULL,
+		"sabotage: the error names the failing probe");
+	T_CHECK(strstr(r.err, "writeup.conf:35:") != NULL, "sabotage: ... at its policy line");
+	T_CHECK(strstr(r.err, VERIFY_SABOTAGE_ENV) != NULL, "sabotage: the test hook is announced");
+	T_CHECK(strstr(r.out, "udp 192.0.2.99:124 (another port)") &&
+		    count_lines(r.out, "FAIL") >= 5,
+		"sabotage: the table marks the rows FAIL");
+	run_free(&r);
+
+	/* Closed: an allow rule no longer passes. */
+	verify_capture(&p, "flush chain inet jailfw dst_any", false, &r);
+	T_CHECK(r.status == EXIT_VERIFY, "sabotage (dst_any flushed): exit 6");
+	T_CHECK(strstr(r.err, "psa-www: udp 192.0.2.99:123 (allow udp/123, writeup.conf:35) was "
+			      "dropped, but the policy allows it") != NULL,
+		"sabotage: the dropped allow rule is named");
+	run_free(&r);
+
+	/* netns: forwarded near misses. */
+	verify_capture(&p, "insert rule inet jailfw net_common accept", false, &r);
+	T_CHECK(r.status == EXIT_VERIFY &&
+		    strstr(r.err, "foobar: tcp 198.51.100.99:80 (another address) got through"),
+		"sabotage (netns jails unconfined): exit 6, another address named");
+	run_free(&r);
+
+	/* The sandbox broken for root too: drops prove nothing. */
+	verify_capture(&p,
+		       "add chain inet jailfw xx { type filter hook output priority 10; "
+		       "policy drop; }",
+		       false, &r);
+	T_CHECK(r.status == EXIT_VERIFY && strstr(r.out, "untestable") &&
+		    strstr(r.err, "could not be tested"),
+		"a drop whose control fails too is untestable, not ok");
+	run_free(&r);
+
+	verify_capture(&p, NULL, true, &r);
+	T_CHECK(r.status == EXIT_OK && strstr(r.out, "\"holds\": true") &&
+		    count_lines(r.out, "{\"jail\": ") == plan.nprobes,
+		"--json: one object per probe, and the verdict");
+	run_free(&r);
+	probe_plan_free(&plan);
+	policy_free(&p);
+}
+
+static void test_run_templates(void)
+{
+	static const char *const tmpls[] = {"dns", "http-client", "ntp"};
+	struct policy p;
+	struct run r;
+	char text[1024];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tmpls); i++) {
+		snprintf(text, sizeof(text),
+			 "jail u {\n backend uid\n user 1099\n use %s\n}\n"
+			 "jail n {\n backend netns\n ipv4 10.97.10.0/24\n ipv6 fd00:97::3:0/112\n"
+			 " use %s\n}\n",
+			 tmpls[i], tmpls[i]);
+		if (!load_text(&p, text)) {
+			T_CHECK(false, "template policy loads");
+			continue;
+		}
+		verify_capture(&p, NULL, false, &r);
+		T_CHECK(r.status == EXIT_OK, "verify: templates/*.conf in a uid and a netns jail");
+		if (r.status)
+			printf("# %s: %s\n%s\n", tmpls[i], r.out, r.err);
+		run_free(&r);
+		policy_free(&p);
+	}
+}
+
+/* Living (not zombie) processes whose parent is this one. */
+static int live_children(void)
+{
+	char path[300], buf[512], *s, state;
+	struct dirent *e;
+	int n = 0, ppid;
+	DIR *dir = opendir("/proc");
+	FILE *f;
+
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* "pid (comm) S ppid ...": comm may hold spaces; skip past ')'. */
+		if (fgets(buf, sizeof(buf), f) && (s = strrchr(buf, ')')) &&
+		    sscanf(s + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid() && state != 'Z')
+			n++;
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return n;
+}
+
+/*
+ * Ctrl-C: verify ends the sandbox and every helper.  This process is a
+ * child subreaper, so any helper left behind would become our child.
+ */
+static void test_interrupt(void)
+{
+	struct policy p;
+	int st, leftovers = 0, delays[] = {50, 200, 400};
+	pid_t pid;
+	size_t i;
+
+	if (!load_file(&p, "policies/writeup.conf"))
+		return;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (i = 0; i < ARRAY_SIZE(delays); i++) {
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			struct verify_opts o = {.quiet = true, .out = fopen("/dev/null", "w")};
+			struct diag d;
+
+			diag_init(&d, fopen("/dev/null", "w"));
+			_exit(verify_policy(&p, &o, &d));
+		}
+		nanosleep(&(struct timespec){0, delays[i] * 1000000L}, NULL);
+		kill(pid, SIGINT);
+		waitpid(pid, &st, 0);
+		T_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 130,
+			"SIGINT: verify returns 128 + SIGINT after the sandbox is gone");
+		nanosleep(&(struct timespec){0, 200 * 1000000L}, NULL);
+		leftovers += live_children();
+		/* Dead helpers reparented to us: reap them. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	T_CHECK(leftovers == 0, "SIGINT: no helper outlives verify");
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	policy_free(&p);
+}
+
+static void test_run_compare(void)
+{
+	struct compare_opts o = {.probe = true, .json = true};
+	struct policy p;
+	char *out = NULL;
+	size_t len = 0;
+	struct diag d;
+	int st;
+
+	if (!load_file(&p, "policies/writeup.conf"))
+		return;
+	o.out = open_memstream(&out, &len);
+	diag_init(&d, stderr);
+	st = compare_policy(&p, &o, &d);
+	fclose(o.out);
+	T_CHECK(st == EXIT_OK, "compare --probe writeup.conf: exit 0");
+	T_CHECK(out && strstr(out, "\"probed\": true") &&
+		    count_lines(out, "\"measured\": ") == 2 * 5 && !strstr(out, "\"failed\": 1"),
+		"compare --probe: five network rows measured per jail, none failed");
+	free(out);
+	diag_free(&d);
+	policy_free(&p);
+}
+
+static int reexec(void)
+{
+	char self[4096], *args[8];
+	ssize_t len;
+	int n = 0;
+
+	/* Resolved here: under unshare, /proc/self/exe would be unshare. */
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		return -errno;
+	self[len] = '\0';
+	setenv(SANDBOX_ENV, "1", 1);
+	args[n++] = "unshare";
+	args[n++] = "--net";
+	args[n++] = "--mount";
+	args[n++] = "--propagation";
+	args[n++] = "private";
+	args[n++] = "--";
+	args[n++] = self;
+	args[n] = NULL;
+	fflush(NULL);
+	execvp("unshare", args);
+	return -errno;
+}
+
+int main(void)
+{
+	if (geteuid() == 0 && !getenv(SANDBOX_ENV)) {
+		int err = reexec();
+
+		printf("not ok 1 - cannot run unshare: %s\n", strerror(-err));
+		return 1;
+	}
+	test_plan_writeup();
+	test_oracle();
+	test_plan_edges();
+	test_compare_words();
+	if (geteuid() != 0) {
+		printf("# SKIP sandbox runs: verify needs root (setresuid to the jails' uids)\n");
+		return t_done();
+	}
+	test_run_writeup();
+	test_run_templates();
+	test_run_compare();
+	test_interrupt();
+	return t_done();
+}
