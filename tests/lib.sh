@@ -830,3 +830,282 @@ sys.exit(main())
 EOF
 	chmod 0644 "$LIB_TMP/probe.py"
 }
+
+# ---------------------------------------------------------------- netns jails
+#
+# Probes from inside a namespace, run as root there (a netns jail confines
+# everything in its namespace, whoever runs it).  NS is a namespace name, ""
+# the sandbox.  A probe that is dropped waits out its whole timeout, so the
+# "must not arrive" probes use LIB_NS_TIMEOUT (short), the "must arrive"
+# ones LIB_NS_PASS_TIMEOUT (they return as soon as the answer comes).
+LIB_NS_TIMEOUT=${LIB_NS_TIMEOUT:-1}
+LIB_NS_PASS_TIMEOUT=${LIB_NS_PASS_TIMEOUT:-3}
+
+# lib_ns_allow_ping NS: let every uid, root included, open ICMP echo
+# sockets in NS.  ping_group_range is per namespace and a new one allows
+# nobody, so the probe's pings fail with EACCES until this is done.
+lib_ns_allow_ping()
+{
+	lib_ns "$1" sh -c 'echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range'
+}
+
+# The probe's tcp and udp for a link-local ADDR%IF: Python ignores the
+# %scope of an address given as (host, port), and without the interface
+# index the kernel refuses a link-local destination (EINVAL).  Same output
+# and error format as probe.py.
+LIB__LL_PROBE='
+import socket, sys
+proto, dst, port, token, timeout = sys.argv[1:6]
+addr, ifname = dst.split("%", 1)
+try:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if proto == "tcp"
+                      else socket.SOCK_DGRAM)
+    s.settimeout(float(timeout))
+    sa = (addr, int(port), 0, socket.if_nametoindex(ifname))
+    if proto == "tcp":
+        s.connect(sa)
+        s.sendall(token.encode() + b"\n")
+        ok = s.recv(16) == b"ok\n"
+    else:
+        s.sendto(token.encode() + b"\n", sa)
+        ok = s.recvfrom(16)[0] == b"ok\n"
+except OSError as e:
+    print("%s %s %s: %s" % (proto, dst, port, e), file=sys.stderr)
+    sys.exit(1)
+sys.exit(0 if ok else 1)
+'
+
+# lib_reach_ns NS PROTO ADDR PORT [TIMEOUT]: as root in NS, send a unique
+# token over PROTO (tcp or udp) to ADDR:PORT (a link-local ADDR carries its
+# %interface).  Succeeds when a listener recorded the token; prints the
+# source address it saw.  The probe's error is kept in $LIB_LAST_ERR_FILE.
+lib_reach_ns()
+{
+	local ns=$1 proto=$2 addr=$3 port=$4 t=${5:-$LIB_NS_PASS_TIMEOUT} token line src
+
+	token="n$BASHPID-$(date +%s%N)"
+	case $addr in
+	*%*)
+		lib_ns "$ns" timeout $((${t%.*} + 10)) "$LIB_PY" -I -c "$LIB__LL_PROBE" \
+			"$proto" "$addr" "$port" "$token" "$t" >/dev/null 2>"$LIB_LAST_ERR_FILE"
+		;;
+	*)
+		lib_ns "$ns" timeout $((${t%.*} + 10)) "$LIB_PY" -I "$LIB_TMP/probe.py" \
+			"$proto" "$addr" "$port" "$token" "$t" >/dev/null 2>"$LIB_LAST_ERR_FILE"
+		;;
+	esac
+	line=$(cat "$LIB_TMP"/*.log 2>/dev/null | grep -F " $token" | head -n 1)
+	if [ -z "$line" ]; then
+		return 1
+	fi
+	read -r _ _ src _ <<<"$line"
+	echo "$src"
+}
+
+# lib_ping_ns NS ADDR [TIMEOUT]: one ICMP / ICMPv6 echo from NS (see
+# lib_ns_allow_ping); succeeds on a reply.
+lib_ping_ns()
+{
+	local ns=$1 addr=$2 t=${3:-$LIB_NS_PASS_TIMEOUT}
+
+	lib_ns "$ns" timeout $((${t%.*} + 10)) "$LIB_PY" -I "$LIB_TMP/probe.py" \
+		icmp "$addr" "$t" >/dev/null 2>"$LIB_LAST_ERR_FILE"
+}
+
+# lib_probe_ns NS PROTO ADDR [PORT [TIMEOUT]]: lib_reach_ns, or lib_ping_ns
+# for icmp (ICMPv6 for an IPv6 ADDR); the exit status says if it arrived.
+lib_probe_ns()
+{
+	case $2 in
+	icmp | icmpv6) lib_ping_ns "$1" "$3" "${5:-}" ;;
+	*) lib_reach_ns "$1" "$2" "$3" "$4" "${5:-}" >/dev/null ;;
+	esac
+}
+
+# lib_arrives_ns NS PROTO ADDR [PORT [SOURCE]]: succeeds when the far end
+# got it (from SOURCE, when given); otherwise prints why.
+lib_arrives_ns()
+{
+	local ns=$1 proto=$2 addr=$3 port=${4:-} want=${5:-} src
+
+	if [ "$proto" = icmp ] || [ "$proto" = icmpv6 ]; then
+		lib_ping_ns "$ns" "$addr" && return 0
+		echo "no echo reply from $addr in netns '${ns:-sandbox}': $(cat "$LIB_LAST_ERR_FILE")"
+		return 1
+	fi
+	if ! src=$(lib_reach_ns "$ns" "$proto" "$addr" "$port"); then
+		echo "did not arrive: $proto to $addr port $port from netns '${ns:-sandbox}':" \
+			"$(cat "$LIB_LAST_ERR_FILE")"
+		return 1
+	fi
+	if [ -n "$want" ] && [ "$src" != "$want" ]; then
+		echo "the far end saw source $src, want $want"
+		return 1
+	fi
+}
+
+# check_reach_ns NAME NS PROTO ADDR [PORT [SOURCE]]
+check_reach_ns()
+{
+	local name=$1 why
+
+	shift
+	if why=$(lib_arrives_ns "$@"); then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "$why"
+	return 1
+}
+
+# check_blocked_ns NAME NS PROTO ADDR [PORT]: never arrives (no counter is
+# asked: for traffic that no jail chain sees).
+check_blocked_ns()
+{
+	local name=$1 ns=$2 proto=$3 addr=$4 port=${5:-}
+
+	if lib_probe_ns "$ns" "$proto" "$addr" "$port" "$LIB_NS_TIMEOUT"; then
+		fail "$name" "arrived, but must not: $proto to $addr${port:+ port $port} from netns '${ns:-sandbox}'"
+		return 1
+	fi
+	pass "$name"
+}
+
+# lib_nft_rule_counter TABLE CHAIN ERE: packets of the first rule of inet
+# TABLE CHAIN whose `nft list` line matches ERE and has a counter.
+lib_nft_rule_counter()
+{
+	nft list chain inet "$1" "$2" 2>/dev/null | grep -E -- "$3" |
+		sed -n 's/.*counter packets \([0-9][0-9]*\) .*/\1/p' | head -n 1
+}
+
+# lib__ns_counter TABLE CHAIN ERE: ERE empty = the chain's last counted drop.
+lib__ns_counter()
+{
+	if [ -z "$3" ]; then
+		lib_nft_counter "$1" "$2" drop
+	else
+		lib_nft_rule_counter "$1" "$2" "$3"
+	fi
+}
+
+# check_allowed_ns NAME TABLE CHAIN NS PROTO ADDR [PORT [SOURCE]]: arrives,
+# and the chain's last counted drop does not move.
+check_allowed_ns()
+{
+	local name=$1 table=$2 chain=$3 before after why
+
+	shift 3
+	before=$(lib_nft_counter "$table" "$chain" drop)
+	if ! why=$(lib_arrives_ns "$@"); then
+		fail "$name" "$why"
+		return 1
+	fi
+	after=$(lib_nft_counter "$table" "$chain" drop)
+	if [ -z "$before" ] || [ "$before" != "$after" ]; then
+		fail "$name" "arrived, but $chain's drop counter is '$before' -> '$after' (want a number, unchanged)"
+		return 1
+	fi
+	pass "$name"
+}
+
+lib__check_dropped_ns()
+{
+	local name=$1 table=$2 chain=$3 ere=$4 ns=$5 proto=$6 addr=$7 port=${8:-} before after
+
+	before=$(lib__ns_counter "$table" "$chain" "$ere")
+	if lib_probe_ns "$ns" "$proto" "$addr" "$port" "$LIB_NS_TIMEOUT"; then
+		fail "$name" "arrived, but must be dropped: $proto to $addr${port:+ port $port} from netns '${ns:-sandbox}'"
+		return 1
+	fi
+	after=$(lib__ns_counter "$table" "$chain" "$ere")
+	# Dropped silently, the probe waits out its timeout; any other error
+	# (refused, unreachable, invalid) means something else stopped it.
+	if ! grep -q "timed out" "$LIB_LAST_ERR_FILE" 2>/dev/null; then
+		fail "$name" "not delivered, but the probe did not time out (not a silent drop):" \
+			"$(cat "$LIB_LAST_ERR_FILE" 2>/dev/null)"
+		return 1
+	fi
+	if [ -z "$before" ] || [ -z "$after" ] || [ "$after" -le "$before" ]; then
+		fail "$name" "not delivered, but the counter of $chain${ere:+ /$ere/} did not move ('$before' -> '$after')" \
+			"probe: $(cat "$LIB_LAST_ERR_FILE" 2>/dev/null)"
+		return 1
+	fi
+	pass "$name"
+}
+
+# check_dropped_ns NAME TABLE CHAIN NS PROTO ADDR [PORT]: never arrives, and
+# the chain's last counted drop moves.
+check_dropped_ns()
+{
+	local name=$1 table=$2 chain=$3
+
+	shift 3
+	lib__check_dropped_ns "$name" "$table" "$chain" "" "$@"
+}
+
+# check_dropped_rule_ns NAME TABLE CHAIN ERE NS PROTO ADDR [PORT]: never
+# arrives, and the counter of the chain's rule matching ERE moves (e.g. the
+# anti-spoofing or jail-to-jail drop).
+check_dropped_rule_ns()
+{
+	lib__check_dropped_ns "$@"
+}
+
+# lib_no_tentative NS: no IPv6 address in NS is still doing duplicate
+# address detection (link-local addresses are unusable until it is done).
+lib_no_tentative()
+{
+	[ -z "$(lib_ns "$1" ip -6 addr show tentative 2>/dev/null)" ]
+}
+
+# lib_link_local NS IF: IF's IPv6 link-local address in NS.
+lib_link_local()
+{
+	lib_ns "$1" ip -6 -o addr show dev "$2" scope link |
+		sed -n 's/.* inet6 \(fe80[^/]*\)\/.*/\1/p' | head -n 1
+}
+
+# lib_wan_internet: "the internet" behind the sandbox's wan, for netns
+# jails (their traffic is routed and masqueraded out of wan0):
+#
+#   [ sandbox = "host" ] wan0 ---veth--- eth0 [ netns "net" = the internet ]
+#     192.0.2.1/24   2001:db8:1::1/64       192.0.2.2/24   2001:db8:1::2/64
+#     routes to 198.51.100.0/24, 203.0.113.0/24,     lo: 198.51.100.1 203.0.113.1
+#       2001:db8:2::/64, 2001:db8:3::/64 via net         203.0.113.7 2001:db8:2::1
+#                                                        2001:db8:3::1 2001:db8:3::7
+#                                                    default routes via the host
+#
+# net's default routes point at the host, so it answers whatever the host
+# forwards to it without masquerading (another LAN behind the host), and can
+# itself send to addresses behind the host (a jail's, directly).  Root in
+# the sandbox and in net may ping.
+lib_wan_internet()
+{
+	local a
+
+	lib_netns_add net || lib_bail "netns net"
+	lib_ns_allow_ping net || lib_bail "ping_group_range in net"
+	lib_veth "" wan0 net eth0 || lib_bail "veth wan0/eth0"
+	for a in 192.0.2.1/24 2001:db8:1::1/64; do
+		lib_addr "" wan0 "$a" || lib_bail "address $a on wan0"
+	done
+	for a in 192.0.2.2/24 2001:db8:1::2/64; do
+		lib_addr net eth0 "$a" || lib_bail "address $a on eth0"
+	done
+	for a in 198.51.100.1/32 203.0.113.1/32 203.0.113.7/32 2001:db8:2::1/128 \
+		2001:db8:3::1/128 2001:db8:3::7/128; do
+		lib_addr net lo "$a" || lib_bail "address $a on net's lo"
+	done
+	for a in "198.51.100.0/24 192.0.2.2" "203.0.113.0/24 192.0.2.2" \
+		"2001:db8:2::/64 2001:db8:1::2" "2001:db8:3::/64 2001:db8:1::2"; do
+		# shellcheck disable=SC2086 # DEST VIA
+		lib_route "" $a || lib_bail "route $a"
+	done
+	lib_route net default 192.0.2.1 || lib_bail "default route in net"
+	lib_route net default 2001:db8:1::1 || lib_bail "IPv6 default route in net"
+	for a in 192.0.2.2 198.51.100.1 203.0.113.1 2001:db8:1::2 2001:db8:2::1 2001:db8:3::1; do
+		lib_wait_for 10 lib_ping root "$a" ||
+			lib_bail "root pings $a" "$(cat "$LIB_LAST_ERR_FILE")"
+	done
+}
