@@ -625,6 +625,39 @@ static void rule_str(const struct rule *r, struct strbuf *sb)
 	}
 }
 
+/* "tcp/80", "tcp/8080:80", "udp/6000-6010:7000": as it is written. */
+static void pub_str(const struct publish *pb, struct strbuf *sb)
+{
+	sb_printf(sb, "%s/%u", proto_name(pb->proto), pb->ext_lo);
+	if (pb->ext_hi != pb->ext_lo)
+		sb_printf(sb, "-%u", pb->ext_hi);
+	if (pb->int_lo != pb->ext_lo)
+		sb_printf(sb, ":%u", pb->int_lo);
+}
+
+/* Whether a and b publish a common external port; the common ports in lo-hi. */
+static bool pub_overlap(const struct publish *a, const struct publish *b, unsigned int *lo,
+			unsigned int *hi)
+{
+	if (a->proto != b->proto || a->ext_lo > b->ext_hi || b->ext_lo > a->ext_hi)
+		return false;
+	*lo = a->ext_lo > b->ext_lo ? a->ext_lo : b->ext_lo;
+	*hi = a->ext_hi < b->ext_hi ? a->ext_hi : b->ext_hi;
+	return true;
+}
+
+/* "tcp port 80 is already published by OWNER (WHERE)", at loc. */
+static void pub_conflict(struct checker *c, const struct loc *loc, const struct publish *pb,
+			 unsigned int lo, unsigned int hi, const char *owner, const char *where)
+{
+	if (lo == hi)
+		cerr(c, loc, "%s port %u is already published by %s (%s)", proto_name(pb->proto),
+		     lo, owner, where);
+	else
+		cerr(c, loc, "%s ports %u-%u are already published by %s (%s)",
+		     proto_name(pb->proto), lo, hi, owner, where);
+}
+
 /*
  * Where a rule of a jail is reported: its own protocol token, or for a
  * rule copied from a template, the "use" that pulled it in (the jail is
@@ -837,6 +870,20 @@ static void check_templates(struct checker *c)
 			check_rule_family(c, t->rules, t->nrules, k);
 			check_rule_dup(c, t->rules, k, owner);
 		}
+		/* Reported here once, not again in every jail that uses it. */
+		for (k = 0; k < t->npubs; k++) {
+			unsigned int lo, hi;
+			struct loc at;
+
+			for (m = 0; m < k; m++)
+				if (pub_overlap(&t->pubs[k], &t->pubs[m], &lo, &hi))
+					break;
+			if (m == k)
+				continue;
+			at = next_word_loc(c, &t->pubs[k].loc);
+			pub_conflict(c, &at, &t->pubs[k], lo, hi, owner,
+				     loc_str(&t->pubs[m].loc, lbuf, sizeof(lbuf)));
+		}
 	}
 }
 
@@ -856,8 +903,48 @@ static void copy_rule(struct rule *dst, const struct rule *src)
 }
 
 /*
- * Expand every "use" of j into copies of the template's rules, appended
- * after the jail's own.  A template used twice is expanded once.
+ * A publish maps a port of the host's wan to the jail's own address, and
+ * a uid jail has none: refused as a "publish" written in the jail is, at
+ * the "use", with a note at the template.  Quietly dropping it instead
+ * would leave the admin believing the port is published; and a uid jail
+ * needs no publish anyway: its service listens on the host's addresses
+ * and its replies pass as established traffic.
+ */
+static void refuse_uid_publishes(struct checker *c, const struct use *u, const struct tmpl *t)
+{
+	struct strbuf sb;
+	size_t k;
+
+	sb_init(&sb);
+	for (k = 0; k < t->npubs; k++) {
+		if (k)
+			sb_puts(&sb, k + 1 == t->npubs ? " and " : ", ");
+		pub_str(&t->pubs[k], &sb);
+	}
+	cerr(c, &u->loc,
+	     "template \"%s\" publishes %s, which need%s backend netns: a uid jail has no address to forward to",
+	     t->name, sb.s, t->npubs == 1 ? "s" : "");
+	cnote(c, &t->pubs[0].loc, "the publish comes from template \"%s\" here", t->name);
+	sb_free(&sb);
+}
+
+static bool expanded(const struct jail *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nrules; i++)
+		if (j->rules[i].from_template)
+			return true;
+	for (i = 0; i < j->npubs; i++)
+		if (j->pubs[i].from_template)
+			return true;
+	return false;
+}
+
+/*
+ * Expand every "use" of j into copies of the template's rules and
+ * publishes, appended after the jail's own.  A template used twice is
+ * expanded once.
  */
 static void expand_uses(struct checker *c, struct jail *j)
 {
@@ -867,9 +954,8 @@ static void expand_uses(struct checker *c, struct jail *j)
 	size_t i, k, m;
 
 	/* Checked before (check, then render, in one run): expanded already. */
-	for (i = 0; i < j->nrules; i++)
-		if (j->rules[i].from_template)
-			return;
+	if (expanded(j))
+		return;
 
 	names = xcalloc(p->ntmpls + 1, sizeof(*names));
 	for (i = 0; i < p->ntmpls; i++)
@@ -907,6 +993,23 @@ static void expand_uses(struct checker *c, struct jail *j)
 			r->from_template = true;
 			r->use_loc = u->loc;
 			r->template = t->name;
+		}
+		if (!t->npubs)
+			continue;
+		if (j->backend == BACKEND_UID) {
+			refuse_uid_publishes(c, u, t);
+			continue;
+		}
+		/* Without a backend, "has no backend" has said it all. */
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		for (k = 0; k < t->npubs; k++) {
+			struct publish *pb = VEC_PUSH(j->pubs, j->npubs);
+
+			*pb = t->pubs[k];
+			pb->from_template = true;
+			pb->use_loc = u->loc;
+			pb->template = t->name;
 		}
 	}
 	free(names);
@@ -1549,12 +1652,17 @@ static void check_jail_rules(struct checker *c, const struct jail *j)
 
 /*
  * Published ports are the host's: of two DNAT rules for one external port
- * the second would be silently dead, whichever jails they belong to.
+ * the second would be silently dead, whichever jails they belong to.  A
+ * publish copied from a template is reported at the "use" (the jail is
+ * what the user is looking at) with a note at the template's line, and a
+ * conflict inside one template was reported with the template.  One
+ * consequence worth knowing: a publishing template such as web-server
+ * fits one jail per host, as its ports do.
  */
 static void check_publishes(struct checker *c, size_t idx)
 {
 	const struct jail *j = &c->p->jails[idx];
-	char lbuf[LOC_BUF];
+	char lbuf[LOC_BUF], owner[NAME_BUF];
 	size_t i, k;
 
 	for (i = 0; i < j->npubs; i++) {
@@ -1563,6 +1671,7 @@ static void check_publishes(struct checker *c, size_t idx)
 		const struct jail *o = j;
 		uint32_t ref = earlier_publish(c, idx, pb);
 		unsigned int lo, hi;
+		struct strbuf where;
 		struct loc at;
 
 		if (ref) {
@@ -1570,22 +1679,28 @@ static void check_publishes(struct checker *c, size_t idx)
 			q = &o->pubs[c->pubs[ref - 1].pub];
 		}
 		/* Else the jail's own: "publish tcp/80" twice in one jail. */
-		for (k = 0; k < i && !q; k++)
-			if (j->pubs[k].proto == pb->proto && j->pubs[k].ext_lo <= pb->ext_hi &&
-			    pb->ext_lo <= j->pubs[k].ext_hi)
-				q = &j->pubs[k];
-		if (!q)
+		for (k = 0; k < i && !q; k++) {
+			const struct publish *x = &j->pubs[k];
+
+			if (pb->from_template && x->from_template && x->template == pb->template)
+				continue;
+			if (pub_overlap(pb, x, &lo, &hi))
+				q = x;
+		}
+		if (!q || !pub_overlap(pb, q, &lo, &hi))
 			continue;
-		lo = pb->ext_lo > q->ext_lo ? pb->ext_lo : q->ext_lo;
-		hi = pb->ext_hi < q->ext_hi ? pb->ext_hi : q->ext_hi;
-		at = next_word_loc(c, &pb->loc);
-		loc_str(&q->loc, lbuf, sizeof(lbuf));
-		if (lo == hi)
-			cerr(c, &at, "%s port %u is already published by jail \"%s\" (%s)",
-			     proto_name(pb->proto), lo, o->name, lbuf);
-		else
-			cerr(c, &at, "%s ports %u-%u are already published by jail \"%s\" (%s)",
-			     proto_name(pb->proto), lo, hi, o->name, lbuf);
+		at = pb->from_template ? pb->use_loc : next_word_loc(c, &pb->loc);
+		sb_init(&where);
+		sb_puts(&where, loc_str(q->from_template ? &q->use_loc : &q->loc, lbuf,
+					sizeof(lbuf)));
+		if (q->from_template)
+			sb_printf(&where, ", template \"%s\"", q->template);
+		snprintf(owner, sizeof(owner), "jail \"%s\"", o->name);
+		pub_conflict(c, &at, pb, lo, hi, owner, where.s);
+		if (pb->from_template)
+			cnote(c, &pb->loc, "the publish comes from template \"%s\" here",
+			      pb->template);
+		sb_free(&where);
 	}
 	add_publishes(c, idx);
 }

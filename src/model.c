@@ -75,6 +75,7 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->ntmpls; i++) {
 		free(p->tmpls[i].name);
 		rules_free(p->tmpls[i].rules, p->tmpls[i].nrules);
+		free(p->tmpls[i].pubs);
 	}
 	free(p->tmpls);
 	for (i = 0; i < p->settings.nwan; i++)

@@ -81,6 +81,13 @@ struct publish {
 	enum proto proto; /* tcp or udp */
 	uint16_t ext_lo, ext_hi;
 	uint16_t int_lo; /* the jail's port for ext_lo; ranges map 1:1 */
+	/*
+	 * As in struct rule: a publish pulled in by "use" is a copy whose
+	 * loc points into the template and whose use_loc points at the use.
+	 */
+	bool from_template;
+	struct loc use_loc;	/* from_template only */
+	const char *template;	/* from_template only: points at tmpl.name */
 };
 
 struct use {
@@ -135,6 +142,8 @@ struct tmpl {
 	struct rule *rules;
 	size_t nrules;
 	bool from_file; /* loaded from the template path, not the policy */
+	struct publish *pubs; /* copied into netns jails only (check.c) */
+	size_t npubs;
 };
 
 #define DEFAULT_TABLE "jailfw"

@@ -32,7 +32,7 @@ static const char *const top_kw[] = {"settings", "jail", "template"};
 static const char *const settings_kw[] = {"wan", "log-drops", "table", "fwmark"};
 static const char *const jail_kw[] = {"backend", "user",  "ipv4",    "ipv6", "ifname",
 				      "dns",	 "allow", "publish", "use",  "log-drops"};
-static const char *const tmpl_kw[] = {"allow"};
+static const char *const tmpl_kw[] = {"allow", "publish"};
 
 #define NAME_MAX_LEN 64	 /* jail, template and interface prefix names */
 #define TABLE_MAX_LEN 32 /* settings { table NAME } */
@@ -532,7 +532,7 @@ static void unknown_stmt(struct parser *ps, enum block_kind bk, const char *cons
 	if (in_list(t, settings_kw, ARRAY_SIZE(settings_kw)) ||
 	    in_list(t, jail_kw, ARRAY_SIZE(jail_kw))) {
 		if (bk == BLK_TMPL)
-			hint = "templates hold only allow statements";
+			hint = "templates hold only allow and publish statements";
 		else if (tok_is(t, "log-drops"))
 			hint = "it belongs in the settings block or a jail block";
 		else if (tok_is(t, "allow"))
@@ -776,8 +776,8 @@ out:
 	free(dests);
 }
 
-/* publish PROTO/EXT[:INT] */
-static void parse_publish(struct parser *ps, struct jail *j)
+/* publish PROTO/EXT[:INT], in a jail or a template block */
+static void parse_publish(struct parser *ps, struct publish **pubs, size_t *npubs)
 {
 	struct token kw = ps->tok, t;
 	struct port_range ext;
@@ -834,7 +834,8 @@ static void parse_publish(struct parser *ps, struct jail *j)
 end:
 	if (!finish_value(ps, &kw, ok))
 		return;
-	pub = VEC_PUSH(j->pubs, j->npubs);
+	pub = VEC_PUSH(*pubs, *npubs);
+	memset(pub, 0, sizeof(*pub));
 	pub->loc = tok_loc(ps, &kw);
 	pub->proto = proto;
 	pub->ext_lo = ext.lo;
@@ -978,7 +979,7 @@ static void parse_jail_stmt(struct parser *ps, struct jail *j, struct seen *seen
 	if (tok_is(&kw, "allow")) {
 		parse_allow(ps, &j->rules, &j->nrules);
 	} else if (tok_is(&kw, "publish")) {
-		parse_publish(ps, j);
+		parse_publish(ps, &j->pubs, &j->npubs);
 	} else if (tok_is(&kw, "use")) {
 		parse_use(ps, j);
 	} else if (tok_is(&kw, "dns")) {
@@ -1323,15 +1324,24 @@ static void parse_body(struct parser *ps, enum block_kind bk, void *obj, struct 
 		case BLK_JAIL:
 			parse_jail_stmt(ps, obj, seen, nseen);
 			break;
-		case BLK_TMPL:
-			if (tok_is(&ps->tok, "allow")) {
-				struct tmpl *tm = obj;
+		case BLK_TMPL: {
+			struct tmpl *tm = obj;
 
+			/*
+			 * A template may publish too (a web server's ports):
+			 * check.c copies that into netns jails only and
+			 * refuses it in a uid jail, as it refuses a publish
+			 * written in one.
+			 */
+			if (tok_is(&ps->tok, "allow")) {
 				parse_allow(ps, &tm->rules, &tm->nrules);
+			} else if (tok_is(&ps->tok, "publish")) {
+				parse_publish(ps, &tm->pubs, &tm->npubs);
 			} else {
 				unknown_stmt(ps, BLK_TMPL, tmpl_kw, ARRAY_SIZE(tmpl_kw));
 			}
 			break;
+		}
 		case BLK_TOP:
 			break;
 		}
@@ -1413,6 +1423,7 @@ static void parse_template(struct parser *ps)
 	parse_body(ps, BLK_TMPL, &tm, NULL, 0, &lb, desc);
 	if (!tm.name) {
 		rules_discard(tm.rules, tm.nrules);
+		free(tm.pubs);
 		return;
 	}
 	*VEC_PUSH(ps->p->tmpls, ps->p->ntmpls) = tm;

@@ -378,7 +378,9 @@ static struct probe *add_probe(struct planner *pl, const struct probe *pr)
 	np = VEC_PUSH(plan->probes, plan->nprobes);
 	*np = *pr;
 	np->has_control = !np->expect_pass && np->kind != PK_UNPUBLISHED;
-	if (np->at == PROBE_AT_INTERNET)
+	/* An echo beyond the host is answered by the internet, which must own it. */
+	if (np->at == PROBE_AT_INTERNET ||
+	    (np->at == PROBE_AT_ECHO && !excluded(&pl->x, &np->dst)))
 		add_inet_addr(pl, &np->dst);
 	return np;
 }

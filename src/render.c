@@ -217,19 +217,31 @@ void render_put_jail_ident(struct rctx *c, const char *prefix, const struct jail
 	rsb_putn(c->sb, c->text.s + r->name_off, r->name_len);
 }
 
-void render_put_rule_comment(struct rctx *c, const struct rule *r)
+/* "FILE:LINE", or "TEMPLATE.conf:LINE via FILE:LINE" for a template's. */
+static void put_origin_comment(struct rctx *c, const struct loc *l, bool from_template,
+			       const struct loc *use_loc)
 {
 	struct strbuf *sb = c->sb;
 	struct cbuf cb = {.n = 0};
 
-	cb_loc(c, &cb, &r->loc);
-	if (r->from_template) {
+	cb_loc(c, &cb, l);
+	if (from_template) {
 		cb_putraw(&cb, " via ", 5);
-		cb_loc(c, &cb, &r->use_loc);
+		cb_loc(c, &cb, use_loc);
 	}
 	RSB_LIT(sb, " comment \"");
 	cb_emit(sb, &cb);
 	rsb_putc(sb, '"');
+}
+
+void render_put_rule_comment(struct rctx *c, const struct rule *r)
+{
+	put_origin_comment(c, &r->loc, r->from_template, &r->use_loc);
+}
+
+void render_put_publish_comment(struct rctx *c, const struct publish *pb)
+{
+	put_origin_comment(c, &pb->loc, pb->from_template, &pb->use_loc);
 }
 
 void render_put_prefix(struct strbuf *sb, const struct prefix *pfx)

@@ -170,6 +170,7 @@ void render_put_quoted(struct strbuf *sb, const char *s);
 void render_put_comment(struct strbuf *sb, const char *text);
 /* ' comment "FILE:LINE[ via FILE:LINE]"' for a rule. */
 void render_put_rule_comment(struct rctx *c, const struct rule *r);
+void render_put_publish_comment(struct rctx *c, const struct publish *pb);
 /* ' comment "FILE:LINE"' of a jail's own statement, and its host ifname. */
 void render_put_jail_comment(struct rctx *c, const struct jail *j);
 void render_put_ifname(struct rctx *c, const struct jail *j);

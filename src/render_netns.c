@@ -298,7 +298,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 				 (uint16_t)(pb->int_lo + (pb->ext_hi - pb->ext_lo)));
 		RSB_LIT(sb, " counter ");
 		put_accept(c);
-		render_put_loc_comment(c, &pb->loc, NULL);
+		render_put_publish_comment(c, pb);
 		rsb_putc(sb, '\n');
 	}
 	RSB_LIT(sb, "\t\tcounter drop");
@@ -358,7 +358,7 @@ static void put_dnat(struct rctx *c, const struct jail *j, const struct publish 
 		} else {
 			render_put_prefix(sb, &to);
 		}
-		render_put_loc_comment(c, &pb->loc, NULL);
+		render_put_publish_comment(c, pb);
 		rsb_putc(sb, '\n');
 		if (!shifted)
 			break;

@@ -77,21 +77,41 @@ check_eq "writeup.conf: --json rows, both families, all ok" "$json_ok" "True"
 
 for t in "$JAILFW_TEMPLATE_PATH"/*.conf; do
 	name=$(basename "$t" .conf)
-	write_policy "tmpl-$name.conf" "jail u {
+	uid_jail="jail u {
 	backend uid
 	user 1099
 	use $name
-}
+}"
+	wrap="a uid and a netns jail"
+	# A uid jail cannot publish (check refuses it): a template that
+	# publishes (web-server) goes in the netns jail only.
+	if grep -Eq '^[[:space:]]*publish[[:space:]]' "$t"; then
+		uid_jail=
+		wrap="a netns jail"
+	fi
+	write_policy "tmpl-$name.conf" "$uid_jail
 jail n {
 	backend netns
 	ipv4 10.97.10.0/24
 	ipv6 fd00:97::3:0/112
 	use $name
 }"
-	check_exit "template $name in a uid and a netns jail: verify exits 0" 0 \
+	check_exit "template $name in $wrap: verify exits 0" 0 \
 		"$JAILFW" verify "$LIB_TMP/tmpl-$name.conf"
-	check_match "template $name: both jails probed, both families" "$LIB_OUT" \
-		'^n +[a-z]+ \[2001:db8::99\]'
+	if [ -n "$uid_jail" ]; then
+		check_match "template $name: both jails probed, both families" "$LIB_OUT" \
+			'^n +[a-z]+ \[2001:db8::99\]'
+		continue
+	fi
+	check_match "template $name: its published ports are probed over IPv6 too" "$LIB_OUT" \
+		'^n +(tcp|udp) \[[0-9a-f:]+\]:[0-9]+ \(publish '
+	write_policy "tmpl-$name-uid.conf" "jail u {
+	backend uid
+	user 1099
+	use $name
+}"
+	check_exit "template $name in a uid jail: refused (exit 1)" 1 \
+		"$JAILFW" check "$LIB_TMP/tmpl-$name-uid.conf"
 done
 
 # ---------------------------------------------------------------- sabotage

@@ -522,6 +522,121 @@ static void test_publish(void)
 		 "same port over another protocol, adjacent ranges");
 }
 
+#define TMPL_WEB "template web {\n\tpublish tcp/80\n\tpublish tcp/443\n\tpublish udp/443\n}\n"
+
+/* check again: the model must come out the same, and nothing be said. */
+static bool recheck_quiet(struct run *r)
+{
+	struct diag d;
+	FILE *f = fopen("/dev/null", "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	diag_init(&d, f);
+	ok = check_policy(&r->p, &d, &env) && d.errors == 0 && d.warnings == 0;
+	diag_free(&d);
+	fclose(f);
+	return ok;
+}
+
+/* Templates that publish: copied into netns jails, refused in uid jails. */
+static void test_template_publish(void)
+{
+	struct run r;
+
+	/* Lines: template 1-5, jail 6-11, "use web" on 10. */
+	run(&r, TMPL_WEB "jail n {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/8080:80\n"
+		"\tuse web\n}\n");
+	T_CHECK(r.ok && r.errors == 0 && r.warnings == 0, "publishing template in a netns jail");
+	T_CHECK(r.p.njails == 1 && r.p.jails[0].npubs == 4,
+		"the jail's own publish, then the template's three");
+	if (r.ok && r.p.njails == 1 && r.p.jails[0].npubs == 4) {
+		const struct jail *j = &r.p.jails[0];
+		const struct tmpl *t = &r.p.tmpls[0];
+		const struct publish *x = &j->pubs[3];
+
+		T_CHECK(!j->pubs[0].from_template && j->pubs[0].ext_lo == 8080,
+			"publish copies: own first");
+		T_CHECK(j->pubs[1].from_template && j->pubs[1].proto == PROTO_TCP &&
+				j->pubs[1].ext_lo == 80 && j->pubs[1].int_lo == 80,
+			"publish copies: tcp/80 copied");
+		T_CHECK(x->from_template && x->template == t->name && x->proto == PROTO_UDP &&
+				x->ext_lo == 443 && x->ext_hi == 443 && x->int_lo == 443,
+			"publish copies: udp/443, pointing at its template's name");
+		T_CHECK(x->loc.line == 4 && x->loc.col == 2 && x->loc.file == t->pubs[2].loc.file,
+			"publish copies: loc stays in the template");
+		T_CHECK(x->use_loc.line == 10 && x->use_loc.col == 6,
+			"publish copies: use_loc is the use statement");
+		T_CHECK(recheck_quiet(&r) && r.p.jails[0].npubs == 4,
+			"publish copies: checking again does not expand again");
+	}
+	run_free(&r);
+
+	/* A template of publishes only: nothing but them marks the jail as expanded. */
+	run(&r, TMPL_WEB "jail n {\n\tbackend netns\n\tipv6 fd00::/64\n\tuse web\n}\n");
+	T_CHECK(r.ok && r.p.jails[0].npubs == 3 && r.p.jails[0].nrules == 0,
+		"publish-only template: three copies, no rule");
+	T_CHECK(recheck_quiet(&r) && r.p.jails[0].npubs == 3,
+		"publish-only template: checking again does not expand again");
+	run_free(&r);
+
+	rejected(TMPL_WEB "jail u {\n\tbackend uid\n\tuser www\n\tuse web\n}\n",
+		 "policy.conf:9:6: error: template \"web\" publishes tcp/80, tcp/443 and udp/443, which need backend netns: a uid jail has no address to forward to\n"
+		 "policy.conf:2:2: note: the publish comes from template \"web\" here\n",
+		 "publishing template in a uid jail: at the use, a note at the template");
+	rejected("template t {\n\tallow udp/123\n\tpublish tcp/8000-8010:9000\n}\n"
+		 "jail u {\n\tbackend uid\n\tuser www\n\tuse t\n}\n",
+		 "policy.conf:8:6: error: template \"t\" publishes tcp/8000-8010:9000, which needs backend netns: a uid jail has no address to forward to\n"
+		 "policy.conf:3:2: note: the publish comes from template \"t\" here\n",
+		 "one publish: singular, written as in the template");
+	{
+		run(&r, "template t {\n\tallow udp/123\n\tpublish tcp/80\n}\n"
+			"jail u {\n\tbackend uid\n\tuser www\n\tuse t\n}\n");
+		T_CHECK(!r.ok && r.p.jails[0].nrules == 1 && r.p.jails[0].npubs == 0,
+			"uid jail: the template's rules are copied, its publishes never");
+		run_free(&r);
+	}
+	rejected(TMPL_WEB "jail x {\n\tuser www\n\tuse web\n}\n",
+		 "policy.conf:6:6: error: jail \"x\" has no backend (add \"backend uid\" or \"backend netns\")\n",
+		 "no backend: said once, not again for the template's publishes");
+
+	/* Lines: template 1-5; a 6-10 (use 9); b 11-15 (use 14). */
+	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web\n}\n"
+		 "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tuse web\n}\n",
+		 "policy.conf:14:6: error: tcp port 80 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+		 "policy.conf:2:2: note: the publish comes from template \"web\" here\n"
+		 "policy.conf:14:6: error: tcp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+		 "policy.conf:3:2: note: the publish comes from template \"web\" here\n"
+		 "policy.conf:14:6: error: udp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+		 "policy.conf:4:2: note: the publish comes from template \"web\" here\n",
+		 "two jails using one publishing template: the host has one port 80");
+	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web\n}\n"
+		 "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tpublish tcp/440-450:440\n}\n",
+		 "policy.conf:14:10: error: tcp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n",
+		 "a direct publish against an earlier jail's template publish");
+	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tpublish udp/443\n"
+		 "\tuse web\n}\n",
+		 "policy.conf:10:6: error: udp port 443 is already published by jail \"a\" (policy.conf:9)\n"
+		 "policy.conf:4:2: note: the publish comes from template \"web\" here\n",
+		 "a template publish against the jail's own");
+	rejected(TMPL_WEB "template alt {\n\tpublish tcp/443:8443\n}\n"
+		 "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web, alt\n}\n",
+		 "policy.conf:12:11: error: tcp port 443 is already published by jail \"a\" (policy.conf:12, template \"web\")\n"
+		 "policy.conf:7:2: note: the publish comes from template \"alt\" here\n",
+		 "two templates of one jail publishing one port");
+
+	/* Within one template: once, with the template, used or not. */
+	rejected("template t {\n\tpublish tcp/80-90\n\tpublish tcp/85:8085\n}\n"
+		 "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse t\n}\n"
+		 "jail b {\n\tbackend uid\n\tuser www\n}\n",
+		 "policy.conf:3:10: error: tcp port 85 is already published by template \"t\" (policy.conf:2)\n",
+		 "overlap inside a template: reported once, at the template");
+	rejected("template t {\n\tpublish udp/1000-2000\n\tpublish udp/1500-2500:1500\n}\n" UID_WWW,
+		 "policy.conf:3:10: error: udp ports 1500-2000 are already published by template \"t\" (policy.conf:2)\n",
+		 "overlap inside an unused template");
+}
+
 static void test_all_at_once(void)
 {
 	struct run r;
@@ -775,6 +890,7 @@ int main(void)
 	test_rule_families();
 	test_dup_rules();
 	test_publish();
+	test_template_publish();
 	test_all_at_once();
 	test_rivals();
 	test_overlap_order();

@@ -285,8 +285,21 @@ static const struct err_case err_cases[] = {
      1},
     {"template t { backend uid }\n",
      "p.conf:1:14: error: \"backend\" is not allowed in template block (templates hold only "
-     "allow statements)",
+     "allow and publish statements)",
      1},
+    {"template t { use ntp }\n",
+     "p.conf:1:14: error: \"use\" is not allowed in template block (templates hold only "
+     "allow and publish statements)",
+     1},
+    {"template t { publsh tcp/80 }\n",
+     "p.conf:1:14: error: unknown statement \"publsh\" in template block (did you mean "
+     "\"publish\"?)",
+     1},
+    {"template t { publish tcp/0 }\n", "p.conf:1:26: error: port 0 is not allowed", 1},
+    {"template t { publish icmp/8 }\n", "p.conf:1:22: error: publish takes tcp or udp, not icmp",
+     1},
+    {"template t { publish tcp/80-90:65530 }\n",
+     "p.conf:1:22: error: port range 80-90 mapped to 65530 runs past port 65535", 1},
     {"allow tcp/80\n",
      "p.conf:1:1: error: \"allow\" is not allowed at top level (it belongs in a jail or "
      "template block)",
@@ -751,6 +764,47 @@ static void test_files(void)
 	res_free(&r);
 }
 
+/* Template blocks hold publish statements too, located in their file. */
+static void test_template_publish(void)
+{
+	const struct tmpl *t;
+	struct res r;
+
+	parse(&r, "template web {\n\tallow tcp/80\n\tpublish tcp/80\n"
+		  "\tpublish udp/8000-8010:9000; publish tcp/443\n}\n");
+	T_CHECK(r.ok && r.d.errors == 0 && r.p.ntmpls == 1, "template with publish parses");
+	if (r.p.ntmpls != 1)
+		goto out;
+	t = &r.p.tmpls[0];
+	T_CHECK(t->nrules == 1 && t->npubs == 3, "template web: one allow, three publishes");
+	if (t->npubs != 3)
+		goto out;
+	T_CHECK(t->pubs[0].proto == PROTO_TCP && t->pubs[0].ext_lo == 80 &&
+		    t->pubs[0].ext_hi == 80 && t->pubs[0].int_lo == 80 &&
+		    t->pubs[0].loc.line == 3 && t->pubs[0].loc.col == 2 &&
+		    !strcmp(t->pubs[0].loc.file, "p.conf"),
+		"publish tcp/80 in a template: ports, loc at the keyword");
+	T_CHECK(t->pubs[1].proto == PROTO_UDP && t->pubs[1].ext_lo == 8000 &&
+		    t->pubs[1].ext_hi == 8010 && t->pubs[1].int_lo == 9000 &&
+		    t->pubs[1].loc.line == 4,
+		"publish udp/8000-8010:9000 in a template");
+	T_CHECK(t->pubs[2].ext_lo == 443 && t->pubs[2].loc.line == 4 && t->pubs[2].loc.col == 30,
+		"publish after \";\" in a template");
+	T_CHECK(!t->pubs[0].from_template && !t->pubs[0].template,
+		"the template's own publishes are not copies");
+out:
+	res_free(&r);
+
+	/* A template file may publish; a bad publish keeps the template's other statements. */
+	parse_mode(&r, "template web {\n\tpublish tcp/80:0\n\tpublish tcp/443\n}\n", true);
+	T_STREQ(first_line(r.out), "p.conf:2:17: error: port 0 is not allowed",
+		"bad publish in a template file: located");
+	T_CHECK(!r.ok && r.p.ntmpls == 1 && r.p.tmpls[0].npubs == 1 &&
+		    r.p.tmpls[0].pubs[0].ext_lo == 443,
+		"bad publish dropped, the good one kept");
+	res_free(&r);
+}
+
 static void test_templates(void)
 {
 	const char *dirs[2];
@@ -826,6 +880,7 @@ int main(void)
 	test_full_output();
 	test_recovery();
 	test_template_only();
+	test_template_publish();
 	test_keywords();
 	if (!mkdtemp(tmpdir)) {
 		T_CHECK(0, "mkdtemp");
