@@ -610,21 +610,6 @@ static bool report_user(struct checker *c, size_t idx)
 
 /* ---- helpers -------------------------------------------------------- */
 
-/* "udp/123", "tcp/80,1024-2048", "icmp" */
-static void rule_str(const struct rule *r, struct strbuf *sb)
-{
-	size_t i;
-
-	sb_puts(sb, proto_name(r->proto));
-	for (i = 0; i < r->nports; i++) {
-		sb_putc(sb, i ? ',' : '/');
-		if (r->ports[i].lo == r->ports[i].hi)
-			sb_printf(sb, "%u", r->ports[i].lo);
-		else
-			sb_printf(sb, "%u-%u", r->ports[i].lo, r->ports[i].hi);
-	}
-}
-
 /* "tcp/80", "tcp/8080:80", "udp/6000-6010:7000": as it is written. */
 static void pub_str(const struct publish *pb, struct strbuf *sb)
 {
@@ -825,7 +810,7 @@ static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k
 		if (!rules_equal(o, r))
 			continue;
 		sb_init(&sb);
-		rule_str(r, &sb);
+		rule_spec_str(r, &sb);
 		cwarn(c, rule_site(r), "duplicate rule in %s: %s%s is already allowed at %s", owner,
 		      sb.s, r->ndests ? " to the same destinations" : "",
 		      loc_str(o->from_template ? &o->use_loc : &o->loc, lbuf, sizeof(lbuf)));
@@ -1607,7 +1592,7 @@ static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
 				continue;
 			if (i > k)
 				sb_putc(&sb, ',');
-			rule_str(&j->rules[i], &sb);
+			rule_spec_str(&j->rules[i], &sb);
 		}
 		cerr(c, &r->use_loc,
 		     "template \"%s\" allows %s only to %s destinations, but jail \"%s\" has no %s prefix (%s)",

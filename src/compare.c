@@ -55,20 +55,6 @@ static bool rule_to_host(const struct rule *r)
 	return false;
 }
 
-static void put_ports(struct strbuf *sb, const struct rule *r)
-{
-	size_t i;
-
-	sb_puts(sb, proto_name(r->proto));
-	for (i = 0; i < r->nports; i++) {
-		sb_putc(sb, i ? ',' : '/');
-		if (r->ports[i].lo == r->ports[i].hi)
-			sb_printf(sb, "%u", r->ports[i].lo);
-		else
-			sb_printf(sb, "%u-%u", r->ports[i].lo, r->ports[i].hi);
-	}
-}
-
 /* "udp/123 anywhere; tcp/80 to 192.0.2.0/24, 2001:db8::/32", or "nothing". */
 static void allowlist(struct strbuf *sb, const struct jail *j)
 {
@@ -82,7 +68,7 @@ static void allowlist(struct strbuf *sb, const struct jail *j)
 		if (r->ndests && rule_to_host(r) && r->ndests == 1)
 			continue;
 		sb_puts(sb, n++ ? "; " : "");
-		put_ports(sb, r);
+		rule_spec_str(r, sb);
 		if (!r->ndests) {
 			sb_puts(sb, " anywhere");
 			continue;
@@ -108,7 +94,7 @@ static void host_rules(struct strbuf *sb, const struct jail *j)
 		if (!rule_to_host(&j->rules[i]))
 			continue;
 		sb_puts(sb, n++ ? ", " : "");
-		put_ports(sb, &j->rules[i]);
+		rule_spec_str(&j->rules[i], sb);
 	}
 	if (!n)
 		sb_puts(sb, "none");

@@ -189,6 +189,20 @@ bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
 	return prefix_contains(a, b) || prefix_contains(b, a);
 }
 
+void rule_spec_str(const struct rule *r, struct strbuf *sb)
+{
+	size_t i;
+
+	sb_puts(sb, proto_name(r->proto));
+	for (i = 0; i < r->nports; i++) {
+		sb_putc(sb, i ? ',' : '/');
+		if (r->ports[i].lo == r->ports[i].hi)
+			sb_printf(sb, "%u", r->ports[i].lo);
+		else
+			sb_printf(sb, "%u-%u", r->ports[i].lo, r->ports[i].hi);
+	}
+}
+
 const char *loc_str(const struct loc *l, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%u", l->file ? l->file : "?", l->line);

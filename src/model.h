@@ -205,6 +205,9 @@ const char *prefix_str(const struct prefix *pfx, char buf[PREFIX_STRLEN]);
 const char *addr_str(const struct prefix *pfx, char buf[PREFIX_STRLEN]);
 bool prefix_contains(const struct prefix *net, const struct prefix *p);
 bool prefix_overlaps(const struct prefix *a, const struct prefix *b);
+struct strbuf;
+/* "tcp/80,1024-2048", "icmp": a rule's protocol and ports, re-printed. */
+void rule_spec_str(const struct rule *r, struct strbuf *sb);
 /* "file:line" for comments and messages, into buf. */
 const char *loc_str(const struct loc *l, char *buf, size_t len);
 

@@ -399,14 +399,8 @@ static void rule_text(const struct rule *r, struct strbuf *sb)
 	char buf[PREFIX_STRLEN];
 	size_t i;
 
-	sb_printf(sb, "allow %s", proto_name(r->proto));
-	for (i = 0; i < r->nports; i++) {
-		sb_putc(sb, i ? ',' : '/');
-		if (r->ports[i].lo == r->ports[i].hi)
-			sb_printf(sb, "%u", r->ports[i].lo);
-		else
-			sb_printf(sb, "%u-%u", r->ports[i].lo, r->ports[i].hi);
-	}
+	sb_puts(sb, "allow ");
+	rule_spec_str(r, sb);
 	for (i = 0; i < r->ndests; i++) {
 		sb_puts(sb, i ? ", " : " to ");
 		sb_puts(sb,
