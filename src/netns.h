@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NETNS_RUN_DIR "/run/netns"
 #define NETNS_ETC_DIR "/etc/netns"
@@ -52,10 +53,24 @@ int netns_open(const char *name, int *fdp, struct netns_id *id);
 /*
  * Remove /run/netns/NAME (unmount, unlink), as `ip netns delete` does.
  * The namespace itself, with the jail end of its veth (and so the whole
- * pair), is freed by the kernel later, once nothing uses it.  0 if it was
+ * pair), is freed by the kernel later, once nothing uses it: as long as a
+ * process is in it, the pair stays (see netns_find_users).  0 if it was
  * not there.
  */
 int netns_delete(const char *name);
+
+/*
+ * Which of the namespaces ids[0..n) a process is in: users[i] becomes the
+ * pid of one such process, or 0.  One scan of /proc/PID/ns/net for all
+ * of them (thread group leaders only: see netns.c).  A namespace can also
+ * be held by what no scan of processes shows (an open descriptor of it, a
+ * socket made in it, a thread that entered it alone): 0 does not prove
+ * that the kernel frees it once its name is gone; nor does it for a
+ * process whose namespace this one may not read (without CAP_SYS_PTRACE,
+ * another user's).  Returns how many processes could not be read, or
+ * -errno when /proc cannot be.
+ */
+int netns_find_users(const struct netns_id *ids, size_t n, pid_t *users);
 
 /* Run fn inside the namespace nsfd, then return to the caller's. */
 int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx);

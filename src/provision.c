@@ -27,6 +27,20 @@
 
 #define FWD4 "net/ipv4/conf/all/forwarding"
 #define FWD6 "net/ipv6/conf/all/forwarding"
+/*
+ * A jail needs no router advertisements (its routes are static), and with
+ * accept_ra 1 its kernel solicits routers from the host every few seconds
+ * for good, which in_NAME counts (and logs) as drops.  At 0 the kernel
+ * sends no router solicitation at all, and stops soliciting at once on a
+ * link that already does.  Read from the jail's link dump (rtnl_link's
+ * accept_ra); written through /proc/sys from inside the jail, where the
+ * jail's own settings are (they are per namespace).
+ */
+#define RA_DEFAULT "net/ipv6/conf/default/accept_ra"
+#define RA_JAIL_FMT "net/ipv6/conf/%s/accept_ra"
+
+static const char *sysctl_name(const char *key, char *buf, size_t len);
+static int sysctl_write(const char *key, const char *val);
 
 enum pj_action {
 	PJ_KEEP,   /* in the policy, namespace exists and is jailfw's */
@@ -47,6 +61,7 @@ struct pjail {
 	bool need_veth;	 /* create the veth pair */
 	bool clear_file; /* remove an empty /run/netns/NAME first */
 	bool ns_ours;	 /* PJ_REMOVE: the namespace may be removed */
+	bool ns_gone;	 /* PJ_REMOVE: its name is gone (ns: as recorded) */
 	int stale_host;	 /* a leftover NAME-out of jailfw's to delete first */
 	int old_host;	 /* the pair under the jail's former ifname, to delete */
 	char old_host_if[IF_NAMESIZE];
@@ -65,6 +80,8 @@ struct pjail {
 	size_t nroutes;
 	char *resolv; /* wanted /etc/netns/NAME/resolv.conf, or NULL */
 	bool resolv_write, resolv_remove, resolv_existed;
+	bool fix_ra; /* NAME-in's accept_ra is not 0 (ra_was) */
+	char ra_was[16];
 
 	/* What this run did, for rollback. */
 	int nsfd;
@@ -72,6 +89,9 @@ struct pjail {
 	bool jr_open;
 	bool created_ns, created_veth, took_down, brought_up, removed;
 	bool wrote_resolv, made_etc_dir;
+	int ra_err;	   /* creation: writing accept_ra failed */
+	pid_t user;	   /* teardown: a process still in the namespace */
+	bool host_deleted; /* teardown: NAME-out deleted explicitly */
 };
 
 struct sysop {
@@ -271,7 +291,10 @@ static int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
 	return err;
 }
 
-/* One dump, asked again if a concurrent change interrupted it. */
+/*
+ * One dump, asked again if a concurrent change interrupted it.  A failure
+ * is reported as an error through d, unless d is NULL.
+ */
 static int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
 		void (*reset)(void *ctx), const char *what, struct diag *d)
 {
@@ -287,7 +310,7 @@ static int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_
 			break;
 		reset(ctx);
 	}
-	if (err) {
+	if (err && d) {
 		const struct rtnl_req *q = rtnl_batch_error(b);
 		char buf[512];
 
@@ -387,6 +410,9 @@ static int jlink_cb(const struct nlmsghdr *nlh, void *ctx)
 		pj->jail_ifindex = l.ifindex;
 		pj->jail_flags = l.flags;
 		pj->jail_iflink = l.iflink;
+		/* -1, not sent: a kernel without IPv6, nothing to solicit. */
+		pj->fix_ra = l.accept_ra > 0;
+		snprintf(pj->ra_was, sizeof(pj->ra_was), "%d", l.accept_ra);
 		snprintf(pj->jail_kind, sizeof(pj->jail_kind), "%s", l.kind);
 	}
 	return 0;
@@ -399,6 +425,7 @@ static void jlink_reset(void *ctx)
 	pj->lo_ifindex = pj->jail_ifindex = pj->jail_iflink = 0;
 	pj->lo_flags = pj->jail_flags = 0;
 	pj->jail_kind[0] = '\0';
+	pj->fix_ra = false;
 }
 
 static int jaddr_cb(const struct nlmsghdr *nlh, void *ctx)
@@ -1170,6 +1197,7 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 
 	err = netns_open(pj->name, NULL, &id);
 	if (!err) {
+		pj->ns = id;
 		pj->ns_ours = !st->ns.ino || netns_id_eq(&st->ns, &id);
 		if (!pj->ns_ours)
 			diag_warning(d, NULL, 0,
@@ -1178,6 +1206,9 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 				     pj->name);
 	} else if (err == -ENODATA && !st->ns.ino) {
 		pj->ns_ours = true; /* an empty file from a killed creation */
+	} else if (err == -ENOENT) {
+		pj->ns_gone = true;
+		pj->ns = st->ns;
 	}
 	hl = find_hlink(pl, pj->host_if);
 	owner = hl ? alias_jail(hl) : NULL;
@@ -1252,6 +1283,13 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 		add_change(pl, "repair jail %s: create veth %s/%s", pj->name, pj->host_if,
 			   pj->jail_if);
 	} else {
+		if (pj->fix_ra) {
+			char key[PATH_MAX], name[PATH_MAX];
+
+			snprintf(key, sizeof(key), RA_JAIL_FMT, pj->jail_if);
+			add_change(pl, "set %s = 0 in namespace \"%s\" (was %s)",
+				   sysctl_name(key, name, sizeof(name)), pj->name, pj->ra_was);
+		}
 		build_host_fix(pj, &pl->b);
 		batch_changes(pl, &pl->b);
 		build_jail_fix(pj, &pl->b);
@@ -1494,12 +1532,49 @@ static int delete_stale(struct prov_plan *pl, struct diag *d)
 	return err;
 }
 
-/* Runs inside a jail's namespace: the socket stays bound to it. */
+struct fix_ctx {
+	struct pjail *pj;
+	struct diag *d;
+};
+
+/* Inside the jail: NAME-in's accept_ra to 0, before it comes up. */
+static int write_jail_ra(void *ctx)
+{
+	struct fix_ctx *c = ctx;
+	char key[PATH_MAX], name[PATH_MAX];
+	int err;
+
+	snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
+	err = sysctl_write(key, "0");
+	if (err)
+		diag_error(c->d, pj_loc(c->pj), 0, "set %s = 0 in namespace \"%s\": %s",
+			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
+	return err;
+}
+
+/*
+ * Runs inside a jail's namespace, before its veth exists: the socket
+ * stays bound to the namespace; and the namespace's default accept_ra
+ * becomes 0, which NAME-in inherits when the kernel creates it there, so
+ * that it never solicits a router, not even at its first link up (no
+ * window between creation and a write to NAME-in's own setting).
+ */
 static int open_jail_socket(void *ctx)
 {
 	struct pjail *pj = ctx;
-	int err = rtnl_open(&pj->jr);
+	int err;
 
+	/*
+	 * Written without reading first (a new namespace has 1; reading
+	 * would cost more than writing, and writing 0 over 0 changes
+	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
+	 */
+	pj->ra_err = sysctl_write(RA_DEFAULT, "0");
+	if (pj->ra_err == -ENOENT)
+		pj->ra_err = 0;
+	if (pj->ra_err)
+		return pj->ra_err;
+	err = rtnl_open(&pj->jr);
 	pj->jr_open = !err;
 	return err;
 }
@@ -1517,7 +1592,14 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 
 		if (pj->action == PJ_CREATE) {
 			err = netns_create(pj->name, open_jail_socket, pj, &pj->nsfd, &pj->ns);
-			if (err) {
+			if (err && pj->ra_err) {
+				diag_error(
+				    d, pj_loc(pj), 0,
+				    "set net.ipv6.conf.default.accept_ra = 0 in new namespace "
+				    "\"%s\": %s",
+				    pj->name, strerror(-err));
+				break;
+			} else if (err) {
 				diag_error(d, pj_loc(pj), 0, "create namespace \"%s\": %s",
 					   pj->name, strerror(-err));
 				break;
@@ -1528,7 +1610,13 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 			err = netns_open(pj->name, &pj->nsfd, &pj->ns);
 			if (!err)
 				err = netns_run(pj->nsfd, open_jail_socket, pj);
-			if (err) {
+			if (err && pj->ra_err) {
+				diag_error(d, pj_loc(pj), 0,
+					   "set net.ipv6.conf.default.accept_ra = 0 in namespace "
+					   "\"%s\": %s",
+					   pj->name, strerror(-err));
+				break;
+			} else if (err) {
 				diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name,
 					   strerror(-err));
 				break;
@@ -1576,6 +1664,7 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 
 	for (i = 0; i < n && !err; i++) {
 		struct pjail *pj = grp[i];
+		struct fix_ctx c = {pj, d};
 		struct rtnl_batch jb;
 
 		rtnl_batch_init(&jb);
@@ -1588,6 +1677,9 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 				   pj->name);
 			err = -ENODEV;
 		}
+		/* NAME-in inherited accept_ra 0 (open_jail_socket): or else, now. */
+		if (!err && pj->fix_ra)
+			err = netns_run(pj->nsfd, write_jail_ra, &c);
 		if (!err) {
 			/* A veth end's IFLA_LINK is its peer's ifindex: NAME-out's. */
 			pj->host_ifindex = pj->jail_iflink;
@@ -1605,11 +1697,6 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 	return err;
 }
 
-struct fix_ctx {
-	struct pjail *pj;
-	struct diag *d;
-};
-
 static int jail_fix_inside(void *ctx)
 {
 	struct fix_ctx *c = ctx;
@@ -1617,6 +1704,12 @@ static int jail_fix_inside(void *ctx)
 	struct rtnl r;
 	int err;
 
+	/* Before any link comes up (build_jail_fix may bring NAME-in up). */
+	if (c->pj->fix_ra) {
+		err = write_jail_ra(c);
+		if (err)
+			return err;
+	}
 	rtnl_batch_init(&b);
 	build_jail_fix(c->pj, &b);
 	if (!b.nreqs) {
@@ -1647,7 +1740,7 @@ static int fix_kept(struct pjail *pj, struct diag *d)
 	build_jail_fix(pj, &b);
 	n = b.nreqs;
 	rtnl_batch_free(&b);
-	if (!n)
+	if (!n && !pj->fix_ra)
 		return 0;
 	err = netns_open(pj->name, &fd, &pj->ns);
 	if (err) {
@@ -1843,20 +1936,261 @@ static int remove_jail_files(struct pjail *pj, const struct state_jail *sj, stru
 	return err;
 }
 
-static int teardown(struct pjail *pj, const struct state_jail *sj, struct diag *d)
-{
-	int err = 0;
+/* ---- teardown: namespaces removed, and their veths with them ---- */
 
-	if (pj->ns_ours) {
-		err = netns_delete(pj->name);
-		if (err) {
-			diag_error(d, NULL, 0, "delete namespace \"%s\": %s", pj->name,
-				   strerror(-err));
-			return err;
+/*
+ * Removing a namespace is only unmounting its name, which is fast; the
+ * kernel frees the namespace, and the veth pair with it, once nothing
+ * holds it any more.  Deleting a veth explicitly costs 17-20 ms each (the
+ * kernel waits for RCU grace periods), far over the budget of a teardown
+ * (1 ms per jail), so it is done only where needed: for the jails whose
+ * namespace a process is still in, which would otherwise keep NAME-out
+ * in the host as long as that process lives.
+ */
+
+struct relink {
+	struct pjail *pj;
+	struct rtnl_link l;
+	bool got;
+};
+
+static int relink_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	struct relink *r = ctx;
+
+	if (rtnl_parse_link(nlh, &r->l))
+		r->got = true;
+	return 0;
+}
+
+/*
+ * Still the jail's host end: the ifindex found before, under its name,
+ * labelled jailfw:NAME (or not labelled yet, when this run made it).
+ */
+static bool still_ours(const struct relink *r)
+{
+	const struct pjail *pj = r->pj;
+
+	return r->got && r->l.ifindex == pj->host_ifindex &&
+	       (!strcmp(r->l.alias, pj->alias) || (pj->created_veth && !r->l.alias[0]));
+}
+
+/* Errors of a best-effort batch: gone already is fine, the rest are warned. */
+static void warn_batch(const struct rtnl_batch *b, struct diag *d)
+{
+	char buf[1024];
+	size_t i;
+
+	for (i = 0; i < b->nreqs; i++) {
+		const struct rtnl_req *q = &b->reqs[i];
+
+		if (q->err && q->err != -ENODEV && q->err != -EADDRNOTAVAIL)
+			diag_warning(d, NULL, 0, "%s", rtnl_req_strerror(q, buf, sizeof(buf)));
+	}
+}
+
+/*
+ * Delete the host ends of v[0..n) (jails whose namespace is in use),
+ * each looked up again by name first, so that only the link jailfw made
+ * for that jail goes.  Deleting one end of a veth deletes its peer.
+ */
+static void delete_in_use(struct prov_plan *pl, struct pjail **v, size_t n, struct diag *d)
+{
+	struct relink *rl = xcalloc(n, sizeof(*rl));
+	struct rtnl_batch *b = &pl->b;
+	struct nlmsghdr *nlh;
+	char buf[1024];
+	size_t i;
+	int err;
+
+	rtnl_batch_reset(b);
+	for (i = 0; i < n; i++) {
+		rl[i].pj = v[i];
+		nlh = rtnl_build_getlink(rtnl_batch_room(b), rtnl_batch_seq(b), v[i]->host_if);
+		rtnl_batch_add(b, nlh, relink_cb, &rl[i], "look up \"%s\"", v[i]->host_if);
+	}
+	/* A link already gone (ENODEV) has nothing left to delete. */
+	err = rtnl_talk(&pl->host, b);
+	if (err && !rtnl_batch_error(b))
+		diag_warning(d, NULL, 0, "netlink: %s", strerror(-err));
+	warn_batch(b, d);
+	rtnl_batch_reset(b);
+	for (i = 0; i < n; i++) {
+		if (!still_ours(&rl[i]))
+			continue;
+		nlh = rtnl_build_dellink(rtnl_batch_room(b), rtnl_batch_seq(b), v[i]->host_ifindex);
+		rtnl_batch_add(b, nlh, NULL, v[i], "delete veth \"%s\"", v[i]->host_if);
+	}
+	err = b->nreqs ? rtnl_talk(&pl->host, b) : 0;
+	if (err && !rtnl_batch_error(b))
+		diag_warning(d, NULL, 0, "netlink: %s", strerror(-err));
+	for (i = 0; i < b->nreqs; i++) {
+		const struct rtnl_req *q = &b->reqs[i];
+		struct pjail *pj = q->ctx;
+
+		if (!q->done)
+			continue;
+		if (!q->err || q->err == -ENODEV) {
+			pj->host_deleted = true;
+			if (pj->user)
+				diag_note(d, NULL, 0,
+					  "namespace \"%s\" is still in use (process %ld): "
+					  "deleted \"%s\" explicitly",
+					  pj->name, (long)pj->user, pj->host_if);
+			continue;
+		}
+		diag_warning(d, NULL, 0,
+			     "%s; \"%s\" stays, down and without addresses, until namespace "
+			     "\"%s\" is freed",
+			     rtnl_req_strerror(q, buf, sizeof(buf)), pj->host_if, pj->name);
+	}
+	rtnl_batch_reset(b);
+	free(rl);
+}
+
+/*
+ * The host ends that were left to the kernel: no address, and down.
+ *
+ * Why: the kernel frees them with their namespace only, and a namespace
+ * can be held by what the scan of processes does not show: an open
+ * descriptor of it, a socket made in it, a single thread that entered it,
+ * a process that entered between the scan and now.  A NAME-out that
+ * lingers must not be a way out for the jail: with its address and its
+ * prefix route, and no jailfw rule left for it, bringing it up would
+ * connect the jail to the host unconfined.  Without addresses and down it
+ * is inert; it keeps its label, so that the next apply deletes it as a
+ * leftover.  (A link going down flushes its IPv6 addresses unless
+ * keep_addr_on_down is set, but never the IPv4 ones.)  Cheap: one dump
+ * and one request per address, and most of these links are being freed
+ * by the kernel anyway (ENODEV then).
+ */
+static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct diag *d)
+{
+	struct haddr_ctx h = {pl, NULL, 0};
+	struct rtnl_batch *b = &pl->b;
+	struct nlmsghdr *nlh;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i]->host_ifindex || v[i]->host_deleted)
+			continue;
+		v[i]->nhaddrs = 0;
+		*VEC_PUSH(h.by_ifindex, h.n) = v[i];
+	}
+	if (!h.n)
+		return;
+	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), pj_ifindex_cmp);
+	/* A safety net: its failures are warnings, the jails are gone all the same. */
+	err =
+	    dump(&pl->host, b, RTM_GETADDR, haddr_cb, &h, haddr_reset, "list host addresses", NULL);
+	if (err) {
+		diag_warning(d, NULL, 0,
+			     "list host addresses: %s; the interfaces of removed jails may keep "
+			     "theirs until the kernel frees them",
+			     strerror(-err));
+		goto out;
+	}
+	rtnl_batch_reset(b);
+	for (i = 0; i < h.n; i++) {
+		struct pjail *pj = h.by_ifindex[i];
+		char buf[PREFIX_STRLEN];
+
+		/* Only a rollback after the commit finds one up. */
+		if (pj->brought_up) {
+			nlh = rtnl_build_setlink(rtnl_batch_room(b), rtnl_batch_seq(b),
+						 pj->host_ifindex, 0, IFF_UP);
+			rtnl_batch_add(b, nlh, NULL, pj, "set \"%s\" down", pj->host_if);
+		}
+		for (k = 0; k < pj->nhaddrs; k++) {
+			nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
+					      pj->host_ifindex, &pj->haddrs[k].addr, false);
+			rtnl_batch_add(b, nlh, NULL, pj, "delete address %s from \"%s\"",
+				       cidr(&pj->haddrs[k].addr, buf), pj->host_if);
 		}
 	}
-	pj->removed = true;
-	return sj ? remove_jail_files(pj, sj, d) : 0;
+	if (b->nreqs) {
+		err = rtnl_talk(&pl->host, b);
+		if (err && !rtnl_batch_error(b))
+			diag_warning(d, NULL, 0, "netlink: %s", strerror(-err));
+		warn_batch(b, d);
+	}
+	rtnl_batch_reset(b);
+out:
+	free(h.by_ifindex);
+}
+
+/*
+ * Remove the namespaces of the jails that leave (down, or an apply that
+ * drops them) and are jailfw's, or on rollback those this run made;
+ * pj->removed tells which went.  The names go first: from then on no
+ * process can enter through them, so one scan of the processes afterwards
+ * finds all that are in (only one that already held a descriptor can
+ * still get in).  The host ends of the namespaces in use are deleted
+ * explicitly, the others made inert (see make_inert) and left to the
+ * kernel.  So is the host end of a leaving jail whose namespace someone
+ * else removed by name (ip netns delete) while a process was in it.
+ */
+static int drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d)
+{
+	struct pjail **v = NULL, **busy = NULL;
+	struct netns_id *ids = NULL;
+	size_t i, n = 0, nids = 0, nbusy = 0;
+	pid_t *users = NULL;
+	int err, ret = 0;
+
+	for (i = 0; i < pl->njails; i++) {
+		struct pjail *pj = &pl->jails[i];
+
+		if (!rollback && pj->action == PJ_REMOVE && pj->ns_gone) {
+			if (pj->host_ifindex)
+				*VEC_PUSH(v, n) = pj;
+			continue;
+		}
+		if (rollback ? !pj->created_ns : (pj->action != PJ_REMOVE || !pj->ns_ours))
+			continue;
+		err = netns_delete(pj->name);
+		if (err) {
+			diag_error(d, pj_loc(pj), 0, "delete namespace \"%s\": %s", pj->name,
+				   strerror(-err));
+			ret = ret ? ret : err;
+			continue;
+		}
+		pj->removed = true;
+		if (pj->host_ifindex)
+			*VEC_PUSH(v, n) = pj;
+	}
+	if (!n || !pl->host_open)
+		goto out;
+	ids = xcalloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		if (v[i]->ns.ino)
+			ids[nids++] = v[i]->ns;
+	users = xcalloc(n, sizeof(*users));
+	err = netns_find_users(ids, nids, users);
+	if (err < 0)
+		diag_warning(d, NULL, 0,
+			     "cannot tell which jail namespaces are still in use (/proc: %s): "
+			     "deleting their interfaces one by one",
+			     strerror(-err));
+	for (i = nids = 0; i < n; i++) {
+		struct pjail *pj = v[i];
+
+		pj->user = 0;
+		if (pj->ns.ino)
+			pj->user = users[nids++];
+		if (err < 0 || pj->user)
+			*VEC_PUSH(busy, nbusy) = pj;
+	}
+	if (nbusy)
+		delete_in_use(pl, busy, nbusy, d);
+	make_inert(pl, v, n, d);
+out:
+	free(v);
+	free(busy);
+	free(ids);
+	free(users);
+	return ret;
 }
 
 int prov_commit(struct prov_plan *pl, struct diag *d)
@@ -1870,16 +2204,26 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = set_links(pl, true, want_up, d);
 	if (err)
 		return err;
+	err = drop_namespaces(pl, false, d);
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
+		struct state_jail *sj;
+		int e;
 
-		if (pj->action != PJ_REMOVE)
+		/* A namespace that is not jailfw's any more is left alone. */
+		if (pj->action != PJ_REMOVE || (pj->ns_ours && !pj->removed))
 			continue;
-		err = teardown(pj, state_find_jail(&pl->st, pj->name), d);
-		if (err)
-			return err;
+		pj->removed = true;
+		sj = state_find_jail(&pl->st, pj->name);
+		e = sj ? remove_jail_files(pj, sj, d) : 0;
+		if (e) {
+			err = err ? err : e;
+			continue;
+		}
 		state_del_jail(&pl->st, pj->name);
 	}
+	if (err)
+		return err;
 	err = run_ops(pl, true, d);
 	if (err)
 		return err;
@@ -1956,22 +2300,12 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		ret = ret ? ret : err;
 	}
 	rtnl_batch_reset(&pl->b);
-	for (i = pl->njails; i-- > 0;) {
-		struct pjail *pj = &pl->jails[i];
-
-		if (!pj->created_ns)
-			continue;
-		/* The kernel frees the veth pair with the namespace. */
-		err = netns_delete(pj->name);
-		if (err) {
-			diag_error(d, pj_loc(pj), 0, "delete namespace \"%s\": %s", pj->name,
-				   strerror(-err));
-			ret = ret ? ret : err;
-			continue;
-		}
-		pj->created_ns = false;
-		pj->removed = true;
-	}
+	/* The kernel frees the veth pair with the namespace (see drop_namespaces). */
+	err = drop_namespaces(pl, true, d);
+	ret = ret ? ret : err;
+	for (i = 0; i < pl->njails; i++)
+		if (pl->jails[i].created_ns && pl->jails[i].removed)
+			pl->jails[i].created_ns = false;
 	/*
 	 * Jails cut because they left the policy: the old ruleset, still in
 	 * force, confines them, so they go back up.  Not once the new ruleset
@@ -2109,17 +2443,30 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		struct netns_id id;
 
 		err = netns_open(pj->name, NULL, &id);
-		if (!err)
+		if (!err) {
+			pj->ns = id;
 			pj->ns_ours = !sj->ns.ino || netns_id_eq(&sj->ns, &id);
-		else
+		} else {
 			pj->ns_ours = err == -ENODATA && !sj->ns.ino;
+			pj->ns_gone = err == -ENOENT;
+			pj->ns = sj->ns;
+		}
 		if (!err && !pj->ns_ours) {
 			diag_error(d, NULL, 0,
 				   "namespace \"%s\" is not the one jailfw created; left alone",
 				   pj->name);
 			foreign = true;
 		}
-		err = teardown(pj, sj, d);
+	}
+	ret = drop_namespaces(pl, false, d);
+	for (i = 0; i < pl->njails; i++) {
+		struct pjail *pj = &pl->jails[i];
+		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
+
+		if (pj->ns_ours && !pj->removed)
+			continue;
+		pj->removed = true;
+		err = remove_jail_files(pj, sj, d);
 		ret = ret ? ret : err;
 	}
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {

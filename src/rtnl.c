@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ipv6.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdarg.h>
@@ -271,6 +272,36 @@ static bool attr_addr(const struct nlattr *a, int family, struct prefix *p)
 	return true;
 }
 
+/*
+ * IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF is the interface's whole IPv6
+ * configuration, an array of s32 indexed by DEVCONF_* (kernel ABI), which
+ * every link dump carries: reading accept_ra there costs nothing, where a
+ * read of /proc/sys would cost a switch into the link's namespace.
+ */
+static int parse_accept_ra(const struct nlattr *spec)
+{
+	const struct nlattr *af, *a;
+	int32_t v;
+
+	mnl_attr_for_each_nested(af, spec)
+	{
+		if (mnl_attr_get_type(af) != AF_INET6)
+			continue;
+		mnl_attr_for_each_nested(a, af)
+		{
+			if (mnl_attr_get_type(a) != IFLA_INET6_CONF ||
+			    mnl_attr_get_payload_len(a) < (DEVCONF_ACCEPT_RA + 1) * sizeof(v))
+				continue;
+			memcpy(&v,
+			       (const char *)mnl_attr_get_payload(a) +
+				   DEVCONF_ACCEPT_RA * sizeof(v),
+			       sizeof(v));
+			return v;
+		}
+	}
+	return -1;
+}
+
 bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
@@ -293,6 +324,7 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 		out->iflink = (int)v;
 	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &ai) >= 0)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
+	out->accept_ra = tb[IFLA_AF_SPEC] ? parse_accept_ra(tb[IFLA_AF_SPEC]) : -1;
 	return true;
 }
 

@@ -98,6 +98,7 @@ struct rtnl_link {
 	char alias[RTNL_ALIAS_MAX];
 	char kind[16]; /* IFLA_INFO_KIND, "" if none */
 	int iflink;    /* IFLA_LINK: a veth's peer ifindex, in the peer's netns */
+	int accept_ra; /* IPv6 accept_ra (IFLA_INET6_CONF), -1 if not sent */
 };
 
 struct rtnl_addr {

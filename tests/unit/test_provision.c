@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -295,6 +296,84 @@ static bool ping_from(const char *ns, const char *addr)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/*
+ * A process that stays in namespace ns until killed, as a service in a
+ * jail would: it keeps the namespace alive once its name is gone.
+ */
+static pid_t sit_in(const char *ns)
+{
+	int p[2], fd;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		/*
+		 * Nothing of the parent's stays open here (its state lock, a
+		 * namespace descriptor): only the process itself holds ns.
+		 */
+		if (p[1] > 3)
+			close_range(3, (unsigned int)p[1] - 1, 0);
+		close_range((unsigned int)p[1] + 1, ~0U, 0);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		close(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && read(p[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static void unsit(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* The interfaces of pid's network namespace, as /proc/PID/net/dev lists them. */
+static char *links_of(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/net/dev", (long)pid);
+	return slurp(path);
+}
+
+/* A sysctl as seen from inside namespace ns, e.g. "0\n". */
+static char *jail_sysctl(const char *ns, const char *key)
+{
+	return run("ip netns exec %s cat /proc/sys/%s", ns, key);
+}
+
+static bool jail_sysctl_is(const char *ns, const char *key, const char *want)
+{
+	char *v = jail_sysctl(ns, key);
+	bool ok = !strcmp(v, want);
+
+	if (!ok)
+		printf("# %s in %s: \"%s\" (want \"%s\")\n", key, ns, v, want);
+	free(v);
+	return ok;
+}
+
 /* ---- listening for kernel changes ---- */
 
 struct listener {
@@ -519,6 +598,8 @@ static void test_rollback_fresh(void)
 	struct policy p;
 	struct cap c;
 	int fd, err;
+	pid_t sitter;
+	char *links;
 
 	cap_init(&c);
 	policy_make(&p, P_ALL);
@@ -528,10 +609,19 @@ static void test_rollback_fresh(void)
 	T_CHECK(ns_exists("foobar") && if_nametoindex("foobar-out"), "fresh: staged jail exists");
 	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "1\n"), "fresh: forwarding on");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n"), "fresh: accept_ra 2");
+	sitter = sit_in("web");
+	T_CHECK(sitter > 0, "fresh: a process enters namespace web");
 	T_CHECK(prov_rollback(plan, &c.d) == 0, "fresh: rollback");
 	prov_plan_free(plan);
 	state_unlock(fd);
 	policy_free(&p);
+	T_CHECK(!if_nametoindex("web-out"),
+		"rollback: web-out deleted at once, though a process keeps web alive");
+	links = links_of(sitter);
+	T_CHECK(has(links, "lo:") && !has(links, "web-in"),
+		"rollback: that process is left in its namespace, without web-in");
+	free(links);
+	unsit(sitter);
 
 	T_OUT(false, "ip netns list", "foobar", "rollback: namespace foobar gone");
 	T_CHECK(!ns_exists("web") && !ns_exists("six"), "rollback: no namespace left");
@@ -607,7 +697,13 @@ static void test_stage_commit(void)
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/eth9/accept_ra", "0\n"),
 		"stage: accept_ra 0 left alone");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/foobar-out/accept_ra", "1\n"),
-		"stage: jail interfaces' accept_ra left alone");
+		"stage: host ends' accept_ra left alone");
+	T_CHECK(jail_sysctl_is("foobar", "net/ipv6/conf/foobar-in/accept_ra", "0\n") &&
+		    jail_sysctl_is("web", "net/ipv6/conf/web-in/accept_ra", "0\n") &&
+		    jail_sysctl_is("six", "net/ipv6/conf/six-in/accept_ra", "0\n"),
+		"stage: accept_ra 0 on the jail ends, inside the jails (no router solicitation)");
+	T_CHECK(file_is("/proc/sys/net/ipv6/conf/default/accept_ra", "1\n"),
+		"stage: the host's default accept_ra left alone");
 	T_CHECK(has(cap_text(&c), "set net.ipv6.conf.all.forwarding = 1 (was 0)") &&
 		    has(cap_text(&c), "set net.ipv6.conf.wan0.accept_ra = 2 (was 1)"),
 		"stage: sysctl changes reported");
@@ -682,6 +778,58 @@ static void test_idempotent(void)
 	T_CHECK(!has(cap_text(&c), "note"), "again: nothing reported");
 	free(before);
 	free(after);
+	cap_free(&c);
+}
+
+/*
+ * A jail whose accept_ra is not 0 (made by an earlier jailfw, or changed
+ * by hand): apply puts it back to 0, inside the jail, and says so; the
+ * next apply has nothing to do.
+ */
+static void test_accept_ra_existing(void)
+{
+	struct prov_plan *plan = NULL;
+	const char *const *lines;
+	struct policy p;
+	struct strbuf all;
+	struct cap c;
+	size_t i, n;
+
+	free(run(
+	    "ip netns exec foobar sh -c 'echo 1 >/proc/sys/net/ipv6/conf/foobar-in/accept_ra'"));
+	T_CHECK(jail_sysctl_is("foobar", "net/ipv6/conf/foobar-in/accept_ra", "1\n"),
+		"accept_ra: set to 1 in jail foobar by hand");
+	cap_init(&c);
+	policy_make(&p, P_ALL);
+	T_CHECK(prov_diff(&p, &plan, &c.d) == 0, "accept_ra: diff");
+	n = prov_plan_changes(plan, &lines);
+	sb_init(&all);
+	for (i = 0; i < n; i++)
+		sb_printf(&all, "%s\n", lines[i]);
+	T_CHECK(n == 1 && has(all.s, "set net.ipv6.conf.foobar-in.accept_ra = 0 in namespace "
+				     "\"foobar\" (was 1)\n"),
+		"accept_ra: diff lists that change alone");
+	if (n != 1)
+		printf("# %s", all.s);
+	sb_free(&all);
+	prov_plan_free(plan);
+	policy_free(&p);
+	T_CHECK(jail_sysctl_is("foobar", "net/ipv6/conf/foobar-in/accept_ra", "1\n"),
+		"accept_ra: diff changed nothing");
+	T_CHECK(apply(P_ALL, &c) == 0, "accept_ra: apply");
+	T_CHECK(jail_sysctl_is("foobar", "net/ipv6/conf/foobar-in/accept_ra", "0\n"),
+		"accept_ra: apply set it back to 0 in the jail");
+	T_CHECK(file_is("/proc/sys/net/ipv6/conf/default/accept_ra", "1\n") &&
+		    file_is("/proc/sys/net/ipv6/conf/foobar-out/accept_ra", "1\n"),
+		"accept_ra: the host's own settings untouched");
+	cap_free(&c);
+
+	cap_init(&c);
+	policy_make(&p, P_ALL);
+	T_CHECK(prov_diff(&p, &plan, &c.d) == 0 && prov_plan_changes(plan, &lines) == 0,
+		"accept_ra: then nothing left to change");
+	prov_plan_free(plan);
+	policy_free(&p);
 	cap_free(&c);
 }
 
@@ -802,14 +950,23 @@ static void test_prefix_change(void)
 
 static void test_remove(void)
 {
+	char *st, *links;
+	pid_t sitter;
 	struct cap c;
-	char *st;
 
 	cap_init(&c);
+	sitter = sit_in("web");
+	T_CHECK(sitter > 0, "remove: a process enters namespace web");
 	T_CHECK(apply(P_FOOBAR | P_SIX | P_MOVED, &c) == 0, "remove: apply without web");
 	T_CHECK(!ns_exists("web"), "remove: namespace web deleted");
 	T_OUT(false, "ip netns list", "web", "remove: ip netns list has no web");
-	T_CHECK(wait_link_gone("web-out"), "remove: web-out freed by the kernel");
+	T_CHECK(!if_nametoindex("web-out"),
+		"remove: web-out deleted at once, though a process keeps web alive");
+	links = links_of(sitter);
+	T_CHECK(has(links, "lo:") && !has(links, "web-in"),
+		"remove: that process is left in its namespace, without web-in");
+	free(links);
+	unsit(sitter);
 	st = slurp(STATE_FILE);
 	T_CHECK(!has(st, "jail web") && has(st, "jail six"), "remove: state forgets web only");
 	free(st);
@@ -987,12 +1144,25 @@ static void test_lock(void)
 	state_unlock(fd2);
 }
 
+/*
+ * down with both jails still held: a process in six (found, six-out
+ * deleted at once), and a mere descriptor of foobar's namespace (no scan
+ * of processes finds that: foobar-out lingers, but inert).
+ */
 static void test_down(void)
 {
 	struct prov_plan *plan = NULL;
+	char *links, *out, note[128];
+	int fd, err, held;
+	pid_t sitter;
 	struct cap c;
-	int fd, err;
 
+	sitter = sit_in("six");
+	held = open("/run/netns/foobar", O_RDONLY | O_CLOEXEC);
+	T_CHECK(sitter > 0 && held >= 0,
+		"down: a process in six, a descriptor of foobar's namespace held");
+	T_OUT(true, "ip addr show foobar-out", "inet 10.97.20.1/24",
+	      "down: foobar-out has its IPv4 address before");
 	cap_init(&c);
 	state_lock(false, &fd);
 	err = prov_down_cut(&plan, &c.d);
@@ -1008,8 +1178,27 @@ static void test_down(void)
 	state_unlock(fd);
 	T_OUT(false, "ip netns list", "foobar", "down: no namespace left (foobar)");
 	T_CHECK(!ns_exists("six"), "down: no namespace left (six)");
-	T_CHECK(wait_link_gone("foobar-out") && wait_link_gone("six-out"),
-		"down: veths freed by the kernel");
+	T_CHECK(!if_nametoindex("six-out"),
+		"down: six-out deleted at once, though a process keeps six alive");
+	links = links_of(sitter);
+	T_CHECK(has(links, "lo:") && !has(links, "six-in"),
+		"down: that process is left in its namespace, without six-in");
+	snprintf(note, sizeof(note), "namespace \"six\" is still in use (process %ld)",
+		 (long)sitter);
+	T_CHECK(has(cap_text(&c), note), "down: reports the process found in six");
+	free(links);
+	unsit(sitter);
+	T_CHECK(if_nametoindex("foobar-out"),
+		"down: foobar-out lingers while a descriptor holds its namespace");
+	out = run("ip addr show dev foobar-out");
+	T_CHECK(!has(out, "inet") && !link_up(NULL, "foobar-out"),
+		"down: the lingering foobar-out is inert: no address, down");
+	if (has(out, "inet"))
+		printf("# %s", out);
+	free(out);
+	close(held);
+	T_CHECK(wait_link_gone("foobar-out"),
+		"down: foobar-out freed by the kernel once the descriptor is closed");
 	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n") &&
 		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "0\n"),
 		"down: forwarding restored");
@@ -1020,6 +1209,7 @@ static void test_down(void)
 		"down: restores reported");
 	T_CHECK(access("/etc/netns/foobar", F_OK) != 0, "down: /etc/netns/foobar removed");
 	T_CHECK(access(STATE_FILE, F_OK) != 0, "down: state removed");
+	T_CHECK(!has(cap_text(&c), "warning"), "down: no warning");
 	T_CHECK(if_nametoindex("wan0") && if_nametoindex("eth9"),
 		"down: other interfaces untouched");
 	cap_free(&c);
@@ -1164,6 +1354,7 @@ int main(int argc, char **argv)
 	test_rollback_fresh();
 	test_stage_commit();
 	test_idempotent();
+	test_accept_ra_existing();
 	test_leaving_rollback();
 	test_diff();
 	test_prefix_change();
