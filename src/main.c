@@ -17,7 +17,9 @@
 #include "check.h"
 #include "compare.h"
 #include "diag.h"
+#include "doctor.h"
 #include "exec.h"
+#include "monitor.h"
 #include "model.h"
 #include "nftload.h"
 #include "parse.h"
@@ -33,6 +35,7 @@ enum {
 	OPT_NOWAIT = 1u << 3,	 /* --no-wait */
 	OPT_KEEPIDS = 1u << 4,	 /* --keep-ids */
 	OPT_PROBE = 1u << 5,	 /* compare --probe */
+	OPT_MONITOR = 1u << 6,	 /* monitor --suggest, --count N, --timeout S */
 };
 
 struct cli {
@@ -44,6 +47,7 @@ struct cli {
 	bool no_wait;	   /* --no-wait: exit 75 rather than wait for the lock */
 	bool keep_ids;	   /* exec --keep-ids */
 	bool probe;	   /* compare --probe */
+	struct monitor_opts mon; /* monitor's own options */
 	size_t dashdash;   /* args before "--" (all of them if there was none) */
 	char **args;	   /* positional arguments of the command */
 	size_t nargs;
@@ -67,6 +71,8 @@ static int cmd_down(struct cli *c);
 static int cmd_exec(struct cli *c);
 static int cmd_compare(struct cli *c);
 static int cmd_verify(struct cli *c);
+static int cmd_monitor(struct cli *c);
+static int cmd_doctor(struct cli *c);
 static int cmd_help(struct cli *c);
 
 static const struct cmd commands[] = {
@@ -86,6 +92,10 @@ static const struct cmd commands[] = {
 	/* verify checks its own capabilities (namespaces, ids, nftables). */
 	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
 	  "prove the policy in a throwaway sandbox: probe every rule and its near misses" },
+	{ "monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0, "[OPTIONS]",
+	  "one line per dropped packet, naming the jail; --suggest, --count N, --timeout S" },
+	{ "doctor", cmd_doctor, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
+	  "find what on this host would defeat the policy" },
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 };
 
@@ -409,6 +419,30 @@ out:
 	return status;
 }
 
+static int cmd_monitor(struct cli *c)
+{
+	c->mon.json = c->json;
+	c->mon.verbose = c->verbose;
+	return monitor_run(&c->mon, &c->d);
+}
+
+static int cmd_doctor(struct cli *c)
+{
+	struct doctor_opts o = { .verbose = c->verbose, .quiet = c->quiet };
+	struct policy p;
+	int status;
+
+	policy_init(&p);
+	if (c->nargs && !load_policy(c, c->args[0], &p)) {
+		status = invalid(c, "nothing was checked");
+		goto out;
+	}
+	status = doctor_run(c->nargs ? &p : NULL, &o, &c->d);
+out:
+	policy_free(&p);
+	return status;
+}
+
 static int cmd_verify(struct cli *c)
 {
 	struct verify_opts o = { .json = c->json, .verbose = c->verbose, .quiet = c->quiet };
@@ -550,6 +584,15 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 		if ((k->opts & OPT_PROBE) && !strcmp(a, "--probe")) {
 			c->probe = true;
 			continue;
+		}
+		if (k->opts & OPT_MONITOR) {
+			const char *why = NULL;
+
+			r = monitor_parse_opt(argc, argv, &i, &c->mon, &why);
+			if (r < 0)
+				return usage_error("%s", why);
+			if (r > 0)
+				continue;
 		}
 		if (global_flag(c, a))
 			continue;

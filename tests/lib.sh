@@ -1109,3 +1109,119 @@ lib_wan_internet()
 			lib_bail "root pings $a" "$(cat "$LIB_LAST_ERR_FILE")"
 	done
 }
+
+# ---------------------------------------------------------------- host files
+
+declare -A LIB_COVERS
+
+# lib_cover_file PATH TEXT: make PATH (an existing file, e.g. /etc/subuid or
+# /etc/resolv.conf) read TEXT, inside the sandbox only: a private file is
+# bind-mounted over it in the sandbox's own mount namespace, so the real
+# file is never written and the cover dies with the sandbox.  Calling it
+# again for PATH rewrites the cover in place.  Fails if PATH does not exist
+# (a bind mount needs a target, and creating one would change the host).
+lib_cover_file()
+{
+	local path=$1 f
+
+	[ "${JAILFW_E2E_SANDBOX:-}" = "$LIB_NAME" ] || lib_bail "lib_cover_file outside the sandbox"
+	f=${LIB_COVERS[$path]:-}
+	if [ -z "$f" ]; then
+		[ -e "$path" ] || return 1
+		f=$(mktemp "$LIB_TMP/cover.XXXXXX") || return 1
+		chmod 0644 "$f"
+		mount --bind "$f" "$path" || return 1
+		LIB_COVERS[$path]=$f
+	fi
+	printf '%s' "$2" >"$f"
+}
+
+# lib_uncover_file PATH: the real PATH again.
+lib_uncover_file()
+{
+	[ -n "${LIB_COVERS[$1]:-}" ] || return 0
+	umount "$1" && unset "LIB_COVERS[$1]"
+}
+
+# ---------------------------------------------------------------- status and diff
+
+# lib_json EXPR: evaluate the Python expression EXPR over the JSON document
+# on stdin (bound to d) and print the result (lists, objects, booleans and
+# null as JSON).  Fails when stdin is not JSON or EXPR does not evaluate.
+#	jailfw status --json | lib_json 'd["table_state"]'
+lib_json()
+{
+	"$LIB_PY" -I -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1], {"d": d})
+print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
+' "$1"
+}
+
+# lib_status_jail FIELD JAIL: a jail's field from `jailfw status --json` on
+# stdin, FIELD a Python subscript chain such as ["accepted"]["packets"].
+lib_status_jail()
+{
+	lib_json "[j for j in d[\"jails\"] if j[\"name\"] == \"$2\"][0]$1"
+}
+
+# lib_nft_jail_counters TABLE CHAIN: what nft's own counters say a jail's
+# chain let through and dropped, as "ACC_PKTS ACC_BYTES DROP_PKTS DROP_BYTES":
+# accepted is the chain's counted jump (everything that entered the shared
+# allowlist chain) minus its last counted drop (what came back from it),
+# plus any counted accept; dropped is the sum of every counted drop.
+# Prints nothing when the chain is not there.
+lib_nft_jail_counters()
+{
+	nft -j list chain inet "$1" "$2" 2>/dev/null |
+		"$LIB_PY" -I -c '
+import json, sys
+try:
+    doc = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)
+rules = []
+for obj in doc.get("nftables", []):
+    r = obj.get("rule")
+    if not r:
+        continue
+    c = None
+    v = None
+    for e in r.get("expr", []):
+        if "counter" in e and isinstance(e["counter"], dict):
+            c = (e["counter"]["packets"], e["counter"]["bytes"])
+        for k in ("drop", "accept", "jump", "goto"):
+            if k in e:
+                v = k
+    if c is not None:
+        rules.append((v, c))
+entry = next((c for v, c in rules if v in ("jump", "goto")), (0, 0))
+drops = [c for v, c in rules if v == "drop"]
+final = drops[-1] if drops else (0, 0)
+acc = [max(entry[0] - final[0], 0), max(entry[1] - final[1], 0)]
+for v, c in rules:
+    if v == "accept":
+        acc[0] += c[0]
+        acc[1] += c[1]
+print(acc[0], acc[1], sum(c[0] for c in drops), sum(c[1] for c in drops))
+'
+}
+
+# lib_kernel_snapshot DIR: everything status and diff must never change:
+# the whole ruleset with counters, links, addresses, routes, namespaces,
+# the IPv4/IPv6 sysctls and jailfw's state files.
+lib_kernel_snapshot()
+{
+	mkdir -p "$1"
+	nft list ruleset >"$1/ruleset" 2>&1
+	ip -d link show >"$1/link" 2>&1
+	ip addr show >"$1/addr" 2>&1
+	ip -4 route show table all >"$1/route4" 2>&1
+	ip -6 route show table all >"$1/route6" 2>&1
+	ls -i /run/netns >"$1/netns" 2>&1
+	sysctl -a 2>/dev/null | grep -E '^net\.ipv(4|6)\.' |
+		grep -vE '\.(neigh|route)\.|stable_secret|base_reachable' >"$1/sysctl"
+	(cd /run/jailfw && for f in *; do [ -f "$f" ] && echo "== $f" && cat "$f"; done) \
+		>"$1/state" 2>&1
+}

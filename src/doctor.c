@@ -1,0 +1,1862 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jailfw doctor: what on this host would defeat the policy.  See doctor.h.
+ *
+ * Why a foreign chain matters at all: netfilter runs every base chain
+ * registered on a hook, in priority order, and a packet survives the hook
+ * only if none of them drops it.  An accept ends its own chain and nothing
+ * else, so jailfw's accept of a jail's packet says nothing to firewalld's,
+ * Docker's or a hand-written table's chain on the same hook.  jailfw
+ * therefore marks every packet it accepts for a jail with a fwmark bit, and
+ * a default-drop chain elsewhere can accept those with one rule -- but only
+ * if it runs *after* jailfw's chain on that hook (a higher priority
+ * number), or on a later hook: the mark does not exist before jailfw set
+ * it.  Between two chains of equal priority the order is that of
+ * registration: the chain registered last runs first (nf_hook_entries_grow
+ * inserts a new hook before existing ones of the same priority), so it
+ * changes whenever either table is re-created.
+ */
+#include "doctor.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <limits.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "apply.h"
+#include "nftinfo.h"
+#include "state.h"
+#include "util.h"
+
+#define SUBUID "/etc/subuid"
+#define SUBGID "/etc/subgid"
+#define RESOLV "/etc/resolv.conf"
+#define NETNS_ETC "/etc/netns"
+#define LEGACY_TABLES "/proc/net/ip_tables_names"
+#define LEGACY_TABLES6 "/proc/net/ip6_tables_names"
+#define OWN_COMMENT "managed by jailfw"
+
+/* ------------------------------------------------------------------ */
+/* Rules                                                                */
+
+/*
+ * Expressions that make a rule conditional.  Loads (meta, payload, ct,
+ * fib, ...) and bitwise only prepare registers; it is the comparison or
+ * lookup that decides.  Statements (counter, log, meta set, ...) neither.
+ */
+static bool is_condition(const char *name)
+{
+	static const char *const conds[] = {"cmp",   "range",	  "lookup", "limit",
+					    "quota", "connlimit", "match",  "last"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(conds); i++)
+		if (!strcmp(name, conds[i]))
+			return true;
+	return false;
+}
+
+#define NO_REG UINT32_MAX
+#define NO_VERDICT INT32_MIN
+
+/* Registers loaded with something a recognised condition compares. */
+enum { R_MARK, R_IIF, R_IIFNAME, R_OIFNAME, R_SKUID, R_COUNT };
+
+struct cls {
+	uint32_t fwmark;
+	unsigned int nconds;
+	enum doctor_rule_kind cond; /* what the one recognised condition accepts */
+	struct doctor_match *m;
+	uint32_t reg[R_COUNT];
+	uint32_t mark_mask;
+	int32_t verdict;
+};
+
+static bool all_zero(const uint8_t *p, uint32_t len)
+{
+	while (len--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* The mark test passes for every packet carrying all bits of fwmark. */
+static bool mark_test_ok(uint32_t mask, uint32_t op, uint32_t value, uint32_t fwmark)
+{
+	if (op == NFT_CMP_NEQ)
+		return value == 0 && (mask & fwmark) != 0;
+	/* == V on mark & M: certain only if M lies within fwmark. */
+	return op == NFT_CMP_EQ && mask && !(mask & ~fwmark) && value == mask;
+}
+
+/* A register is overwritten: it no longer holds what we tracked. */
+static void cls_clobber(struct cls *k, uint32_t reg)
+{
+	int i;
+
+	for (i = 0; i < R_COUNT; i++)
+		if (k->reg[i] == reg)
+			k->reg[i] = NO_REG;
+}
+
+static void cls_meta(struct cls *k, struct nftnl_expr *e)
+{
+	uint32_t reg;
+	int which;
+
+	if (!nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG))
+		return; /* meta ... set: a statement */
+	reg = nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG);
+	cls_clobber(k, reg);
+	switch (nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY)) {
+	case NFT_META_MARK:
+		which = R_MARK;
+		k->mark_mask = UINT32_MAX;
+		break;
+	case NFT_META_IIF:
+		which = R_IIF;
+		break;
+	case NFT_META_IIFNAME:
+		which = R_IIFNAME;
+		break;
+	case NFT_META_OIFNAME:
+		which = R_OIFNAME;
+		break;
+	case NFT_META_SKUID:
+		which = R_SKUID;
+		break;
+	default:
+		return;
+	}
+	k->reg[which] = reg;
+}
+
+static void cls_bitwise(struct cls *k, struct nftnl_expr *e)
+{
+	uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG), len = 0, xlen = 0, mask;
+	const void *m = nftnl_expr_get_data(e, NFTNL_EXPR_BITWISE_MASK, &len);
+	const void *x = nftnl_expr_get_data(e, NFTNL_EXPR_BITWISE_XOR, &xlen);
+	bool bool_op = !nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) ||
+		       nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) == NFT_BITWISE_BOOL;
+
+	if (k->reg[R_MARK] != NO_REG &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG) == k->reg[R_MARK] &&
+	    dreg == k->reg[R_MARK] && bool_op && m && len == 4 && (!x || all_zero(x, xlen))) {
+		/* Registers hold the mark in host byte order, as does the mask. */
+		memcpy(&mask, m, 4);
+		k->mark_mask &= mask;
+		return;
+	}
+	cls_clobber(k, dreg);
+}
+
+/* An exact interface name: NUL-terminated within the compared bytes. */
+static bool cls_ifname(struct cls *k, const uint8_t *data, uint32_t len)
+{
+	const uint8_t *nul = memchr(data, '\0', len);
+
+	if (!nul || nul == data || (size_t)(nul - data) >= sizeof(k->m->ifname))
+		return false;
+	memcpy(k->m->ifname, data, (size_t)(nul - data) + 1);
+	return true;
+}
+
+static void cls_cmp(struct cls *k, struct nftnl_expr *e)
+{
+	uint32_t sreg = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG);
+	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), len = 0, v;
+	const uint8_t *data = nftnl_expr_get_data(e, NFTNL_EXPR_CMP_DATA, &len);
+
+	k->nconds++;
+	if (!data || sreg == NO_REG)
+		return;
+	if (sreg == k->reg[R_MARK] && len == 4) {
+		memcpy(&v, data, 4);
+		if (mark_test_ok(k->mark_mask, op, v, k->fwmark))
+			k->cond = DOCTOR_RULE_ACCEPT_MARK;
+		return;
+	}
+	if (op != NFT_CMP_EQ)
+		return;
+	if (sreg == k->reg[R_IIF] && len == 4) {
+		memcpy(&v, data, 4);
+		if (v == 1) /* lo is ifindex 1 in every namespace */
+			k->cond = DOCTOR_RULE_ACCEPT_LO;
+	} else if (sreg == k->reg[R_IIFNAME] && cls_ifname(k, data, len)) {
+		k->cond = DOCTOR_RULE_ACCEPT_IIFNAME;
+	} else if (sreg == k->reg[R_OIFNAME] && cls_ifname(k, data, len)) {
+		k->cond = DOCTOR_RULE_ACCEPT_OIFNAME;
+	} else if (sreg == k->reg[R_SKUID] && len == 4) {
+		memcpy(&v, data, 4);
+		k->m->uid_lo = k->m->uid_hi = v;
+		k->cond = DOCTOR_RULE_ACCEPT_SKUID;
+	}
+}
+
+/*
+ * iptables-nft's compat matches: "-m mark --mark M/M" (xt_mark_mtinfo1:
+ * mark, mask, invert) and "-m owner --uid-owner U" (xt_owner_match_info:
+ * uid_min, uid_max, gid_min, gid_max, match, invert).
+ */
+static void cls_match(struct cls *k, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+	uint32_t rev = nftnl_expr_get_u32(e, NFTNL_EXPR_MT_REV), len = 0, a, b;
+	const uint8_t *info = nftnl_expr_get_data(e, NFTNL_EXPR_MT_INFO, &len);
+
+	k->nconds++;
+	if (!name || !info)
+		return;
+	if (!strcmp(name, "mark") && rev == 1 && len >= 9 && !info[8]) {
+		memcpy(&a, info, 4);
+		memcpy(&b, info + 4, 4);
+		if (mark_test_ok(b, NFT_CMP_EQ, a, k->fwmark))
+			k->cond = DOCTOR_RULE_ACCEPT_MARK;
+	} else if (!strcmp(name, "owner") && rev == 1 && len >= 18 && (info[16] & ~0x4u) == 0x1 &&
+		   !info[17]) {
+		/* XT_OWNER_UID (and XT_OWNER_SOCKET), nothing inverted. */
+		memcpy(&k->m->uid_lo, info, 4);
+		memcpy(&k->m->uid_hi, info + 4, 4);
+		k->cond = DOCTOR_RULE_ACCEPT_SKUID;
+	}
+}
+
+static int cls_expr(struct nftnl_expr *e, void *data)
+{
+	struct cls *k = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!name)
+		return MNL_CB_OK;
+	if (!strcmp(name, "meta")) {
+		cls_meta(k, e);
+	} else if (!strcmp(name, "bitwise")) {
+		cls_bitwise(k, e);
+	} else if (!strcmp(name, "cmp")) {
+		cls_cmp(k, e);
+	} else if (!strcmp(name, "match")) {
+		cls_match(k, e);
+	} else if (!strcmp(name, "immediate")) {
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
+			k->verdict = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+			if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+				k->m->target = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+		} else {
+			cls_clobber(k, nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG));
+		}
+	} else if (!strcmp(name, "reject")) {
+		k->verdict = NF_DROP;
+	} else if (!strcmp(name, "target")) {
+		const char *t = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
+
+		if (t && !strcmp(t, "REJECT"))
+			k->verdict = NF_DROP;
+	} else if (is_condition(name)) {
+		k->nconds++;
+	}
+	return MNL_CB_OK;
+}
+
+enum doctor_rule_kind doctor_classify_rule(struct nftnl_rule *r, uint32_t fwmark,
+					   struct doctor_match *m)
+{
+	struct cls k = {.fwmark = fwmark,
+			.cond = DOCTOR_RULE_OTHER,
+			.m = m,
+			.reg = {NO_REG, NO_REG, NO_REG, NO_REG, NO_REG},
+			.verdict = NO_VERDICT};
+
+	memset(m, 0, sizeof(*m));
+	nftnl_expr_foreach(r, cls_expr, &k);
+	if (k.verdict == NO_VERDICT)
+		return DOCTOR_RULE_OTHER;
+	if (k.nconds == 1 && k.verdict == NF_ACCEPT)
+		return k.cond;
+	if (k.nconds)
+		return DOCTOR_RULE_OTHER;
+	switch (k.verdict) {
+	case NF_DROP:
+		return DOCTOR_RULE_DROP;
+	case NF_ACCEPT:
+		return DOCTOR_RULE_ACCEPT;
+	case NFT_JUMP:
+	case NFT_GOTO:
+		if (!m->target)
+			return DOCTOR_RULE_OTHER;
+		return k.verdict == NFT_JUMP ? DOCTOR_RULE_JUMP : DOCTOR_RULE_GOTO;
+	case NFT_RETURN:
+		return DOCTOR_RULE_RETURN;
+	default:
+		return DOCTOR_RULE_OTHER;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Walking a chain                                                      */
+
+void doctor_ruleset_free(struct doctor_ruleset *rs)
+{
+	size_t i, j;
+
+	for (i = 0; i < rs->nchains; i++) {
+		struct doctor_chain *c = &rs->chains[i];
+
+		for (j = 0; j < c->nrules; j++)
+			free(c->rules[j].target);
+		free(c->rules);
+		free(c->table);
+		free(c->name);
+		free(c->type);
+	}
+	free(rs->chains);
+	rs->chains = NULL;
+	rs->nchains = 0;
+}
+
+static struct doctor_chain *find_chain(const struct doctor_ruleset *rs, uint32_t family,
+				       const char *table, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nchains; i++) {
+		struct doctor_chain *c = &rs->chains[i];
+
+		if (c->family == family && !strcmp(c->table, table) && !strcmp(c->name, name))
+			return c;
+	}
+	return NULL;
+}
+
+/* nft refuses jump loops, but a depth cap keeps a bad listing harmless. */
+#define WALK_DEPTH 16
+
+/* Does an accept of the jail's identity match this packet? */
+static bool id_match(const struct doctor_rule *r, const struct doctor_pkt *pkt)
+{
+	switch (r->kind) {
+	case DOCTOR_RULE_ACCEPT_LO:
+		return pkt->loopback;
+	case DOCTOR_RULE_ACCEPT_IIFNAME:
+		return pkt->iif && !strcmp(pkt->iif, r->ifname);
+	case DOCTOR_RULE_ACCEPT_OIFNAME:
+		return pkt->oif && !strcmp(pkt->oif, r->ifname);
+	case DOCTOR_RULE_ACCEPT_SKUID:
+		return pkt->has_uid && pkt->uid >= r->uid_lo && pkt->uid <= r->uid_hi;
+	default:
+		return false;
+	}
+}
+
+/* True when the packet's fate was decided (w->fate set). */
+static bool walk(const struct doctor_ruleset *rs, const struct doctor_chain *c,
+		 const struct doctor_pkt *pkt, struct doctor_walk *w, int depth)
+{
+	const struct doctor_chain *t;
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++) {
+		const struct doctor_rule *r = &c->rules[i];
+
+		switch (r->kind) {
+		case DOCTOR_RULE_OTHER:
+			break;
+		case DOCTOR_RULE_DROP:
+			w->fate = DOCTOR_DROPPED_RULE;
+			w->where = c;
+			w->handle = r->handle;
+			return true;
+		case DOCTOR_RULE_ACCEPT:
+			w->fate = DOCTOR_ACCEPTED;
+			return true;
+		case DOCTOR_RULE_ACCEPT_MARK:
+			if (pkt->marked) {
+				w->fate = DOCTOR_ACCEPTED_MARK;
+				return true;
+			}
+			w->mark_rule_seen = true;
+			break;
+		case DOCTOR_RULE_ACCEPT_LO:
+		case DOCTOR_RULE_ACCEPT_IIFNAME:
+		case DOCTOR_RULE_ACCEPT_OIFNAME:
+		case DOCTOR_RULE_ACCEPT_SKUID:
+			if (id_match(r, pkt)) {
+				w->fate = DOCTOR_ACCEPTED_ID;
+				return true;
+			}
+			break;
+		case DOCTOR_RULE_JUMP:
+		case DOCTOR_RULE_GOTO:
+			t = find_chain(rs, c->family, c->table, r->target);
+			if (t && depth < WALK_DEPTH && walk(rs, t, pkt, w, depth + 1))
+				return true;
+			/* After a goto, evaluation resumes in our caller. */
+			if (r->kind == DOCTOR_RULE_GOTO)
+				return false;
+			break;
+		case DOCTOR_RULE_RETURN:
+			return false;
+		}
+	}
+	return false;
+}
+
+void doctor_walk_chain(const struct doctor_ruleset *rs, const struct doctor_chain *c,
+		       const struct doctor_pkt *pkt, struct doctor_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (!walk(rs, c, pkt, w, 0))
+		w->fate = c->policy_drop ? DOCTOR_DROPPED_POLICY : DOCTOR_PASSES;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host files                                                           */
+
+bool doctor_subid_find(const char *text, const char *name, uid_t id, char *range, size_t len)
+{
+	char idstr[16];
+	const char *line, *nl;
+
+	snprintf(idstr, sizeof(idstr), "%u", (unsigned int)id);
+	for (line = text; line && *line; line = nl ? nl + 1 : NULL) {
+		unsigned long long start, count;
+		const char *colon;
+		char *end;
+		size_t n;
+
+		nl = strchr(line, '\n');
+		colon = memchr(line, ':', nl ? (size_t)(nl - line) : strlen(line));
+		if (!colon)
+			continue;
+		n = (size_t)(colon - line);
+		if (!((name && strlen(name) == n && !strncmp(line, name, n)) ||
+		      (strlen(idstr) == n && !strncmp(line, idstr, n))))
+			continue;
+		errno = 0;
+		start = strtoull(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || *end != ':')
+			continue;
+		count = strtoull(end + 1, &end, 10);
+		if (errno || !count || (*end && *end != '\n'))
+			continue;
+		snprintf(range, len, "%llu-%llu", start, start + count - 1);
+		return true;
+	}
+	return false;
+}
+
+static bool addr_is_loopback(const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, s, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+unsigned int doctor_resolv_nameservers(const char *text, unsigned int *nloop,
+				       char first_loop[INET6_ADDRSTRLEN])
+{
+	const char *line, *nl;
+	unsigned int n = 0;
+
+	*nloop = 0;
+	first_loop[0] = '\0';
+	for (line = text; line && *line; line = nl ? nl + 1 : NULL) {
+		char word[16], addr[64];
+		size_t len;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		{
+			char buf[256];
+			char *pct;
+
+			snprintf(buf, sizeof(buf), "%.*s", (int)(len < 255 ? len : 255), line);
+			if (sscanf(buf, "%15s %63s", word, addr) != 2 || strcmp(word, "nameserver"))
+				continue;
+			/* fe80::1%eth0: the scope is not part of the address. */
+			pct = strchr(addr, '%');
+			if (pct)
+				*pct = '\0';
+		}
+		n++;
+		if (addr_is_loopback(addr)) {
+			if (!(*nloop)++)
+				snprintf(first_loop, INET6_ADDRSTRLEN, "%.45s", addr);
+		}
+	}
+	if (!n) {
+		/* resolv.conf(5): "If no nameserver entries are present, the
+		 * default is to use the name server on the local machine." */
+		*nloop = 1;
+		snprintf(first_loop, INET6_ADDRSTRLEN, "127.0.0.1");
+		return 1;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading the ruleset                                                  */
+
+struct dtable {
+	char *name;
+	uint32_t family;
+	bool own;
+};
+
+struct live {
+	struct dtable *tables;
+	size_t ntables;
+	struct doctor_ruleset rs;
+	uint32_t fwmark;
+};
+
+static void live_free(struct live *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++)
+		free(l->tables[i].name);
+	free(l->tables);
+	l->tables = NULL;
+	l->ntables = 0;
+	doctor_ruleset_free(&l->rs);
+}
+
+/*
+ * One nf_tables dump request; every reply message goes to cb.  Returns 0
+ * or -errno.
+ */
+static int nft_dump(uint16_t type, const char *table, uint32_t family, mnl_cb_t cb, void *data)
+{
+	size_t bufsize = 65536;
+	char *buf = xmalloc(bufsize);
+	struct mnl_socket *nl = NULL;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int ret = 0;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, type, (uint16_t)family, NLM_F_DUMP, seq);
+	if (table) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	}
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, buf, bufsize);
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return ret;
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **out = data;
+
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
+		*out = nftnl_udata_get(attr);
+	return MNL_CB_OK;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live *l = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const char *comment = NULL, *name;
+	struct dtable *dt;
+	const void *ud;
+	uint32_t len = 0;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		return MNL_CB_ERROR;
+	}
+	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+	dt = VEC_PUSH(l->tables, l->ntables);
+	dt->name = xstrdup(name ? name : "");
+	dt->family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	if (ud && len)
+		nftnl_udata_parse(ud, len, comment_cb, &comment);
+	/*
+	 * jailfw's tables say so in their comment, whatever their name
+	 * (settings { table }); a table of jailfw's name without it is
+	 * someone else's, and its chains are looked at like any other.
+	 */
+	dt->own = dt->family == NFPROTO_INET && comment &&
+		  memchr(comment, '\0', (size_t)((const char *)ud + len - comment)) &&
+		  !strncmp(comment, OWN_COMMENT, strlen(OWN_COMMENT));
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live *l = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct doctor_chain *dc;
+	const char *s;
+
+	if (!c)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return MNL_CB_ERROR;
+	}
+	dc = VEC_PUSH(l->rs.chains, l->rs.nchains);
+	memset(dc, 0, sizeof(*dc));
+	s = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+	dc->table = xstrdup(s ? s : "");
+	s = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	dc->name = xstrdup(s ? s : "");
+	dc->family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+	dc->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+	if (dc->base) {
+		dc->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+		dc->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+		dc->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+				  nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
+		s = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+		dc->type = xstrdup(s ? s : "filter");
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct live *l = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct doctor_chain *c;
+	struct doctor_rule *dr;
+	const char *table, *chain;
+	struct doctor_match m;
+	enum doctor_rule_kind kind;
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+		nftnl_rule_free(r);
+		return MNL_CB_ERROR;
+	}
+	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	c = table && chain
+		? find_chain(&l->rs, nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), table, chain)
+		: NULL;
+	if (c) {
+		kind = doctor_classify_rule(r, l->fwmark, &m);
+		dr = VEC_PUSH(c->rules, c->nrules);
+		memset(dr, 0, sizeof(*dr));
+		dr->kind = kind;
+		dr->target = m.target ? xstrdup(m.target) : NULL;
+		memcpy(dr->ifname, m.ifname, sizeof(dr->ifname));
+		dr->uid_lo = m.uid_lo;
+		dr->uid_hi = m.uid_hi;
+		dr->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static bool ip_family(uint32_t f)
+{
+	return f == NFPROTO_INET || f == NFPROTO_IPV4 || f == NFPROTO_IPV6;
+}
+
+static const struct dtable *find_table(const struct live *l, uint32_t family, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->ntables; i++)
+		if (l->tables[i].family == family && !strcmp(l->tables[i].name, name))
+			return &l->tables[i];
+	return NULL;
+}
+
+static bool chain_is_own(const struct live *l, const struct doctor_chain *c)
+{
+	const struct dtable *t = find_table(l, c->family, c->table);
+
+	return t && t->own;
+}
+
+/*
+ * Tables, chains, then the rules of the foreign tables that have a base
+ * chain on an IP hook (jailfw's own rules are not needed).  The three
+ * dumps are separate requests: if the ruleset changed in between (the
+ * generation moved), read again.
+ */
+static int live_read(struct live *l)
+{
+	uint32_t gen0 = 0, gen1 = 0;
+	int tries, ret = 0;
+	size_t i, j;
+
+	for (tries = 0; tries < 5; tries++) {
+		live_free(l);
+		ret = nftinfo_genid(&gen0);
+		if (!ret)
+			ret = nft_dump(NFT_MSG_GETTABLE, NULL, NFPROTO_UNSPEC, table_cb, l);
+		if (!ret)
+			ret = nft_dump(NFT_MSG_GETCHAIN, NULL, NFPROTO_UNSPEC, chain_cb, l);
+		for (i = 0; !ret && i < l->ntables; i++) {
+			const struct dtable *t = &l->tables[i];
+			bool wanted = false;
+
+			if (t->own || !ip_family(t->family))
+				continue;
+			for (j = 0; j < l->rs.nchains && !wanted; j++)
+				wanted = l->rs.chains[j].base &&
+					 l->rs.chains[j].family == t->family &&
+					 !strcmp(l->rs.chains[j].table, t->name);
+			if (wanted)
+				ret = nft_dump(NFT_MSG_GETRULE, t->name, t->family, rule_cb, l);
+		}
+		if (!ret)
+			ret = nftinfo_genid(&gen1);
+		if (ret || gen0 == gen1)
+			break;
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Findings                                                             */
+
+struct djail {
+	const char *name;
+	enum backend backend;
+	bool has_uid;
+	uid_t uid;
+	char host_if[IF_NAMESIZE];
+	bool has_v4, has_v6;
+	struct prefix v4, v6;
+	bool has_dns; /* the policy has a dns statement */
+	const struct loc *loc, *user_loc, *dns_loc;
+	enum tristate to_host; /* has "to host" rules; TRI_UNSET: unknown (state) */
+};
+
+struct doc {
+	FILE *out;
+	bool verbose;
+	unsigned int errors, warnings;
+	uint32_t fwmark;
+	const char *table;
+	struct djail *jails;
+	size_t njails;
+	struct state st;
+	struct live live;
+	bool have_live;
+	char *subuid, *subgid; /* owners as numbers (subid_numeric), NULL: none */
+	bool userns_off;       /* user.max_user_namespaces is 0 */
+	struct proc_ent *procs;
+	size_t nprocs;
+};
+
+static void vfinding(struct doc *dc, const char *kind, const struct loc *loc, const char *fmt,
+		     va_list ap)
+{
+	if (loc && loc->file && loc->line)
+		fprintf(dc->out, "%s:%u:%u: ", loc->file, loc->line, loc->col);
+	fprintf(dc->out, "%s: ", kind);
+	vfprintf(dc->out, fmt, ap);
+	fputc('\n', dc->out);
+}
+
+static void error(struct doc *dc, const struct loc *loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void error(struct doc *dc, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	dc->errors++;
+	va_start(ap, fmt);
+	vfinding(dc, "error", loc, fmt, ap);
+	va_end(ap);
+}
+
+static void warning(struct doc *dc, const struct loc *loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void warning(struct doc *dc, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	dc->warnings++;
+	va_start(ap, fmt);
+	vfinding(dc, "warning", loc, fmt, ap);
+	va_end(ap);
+}
+
+/* An error, or a warning when the trouble is not certain. */
+static void finding(struct doc *dc, bool certain, const struct loc *loc, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void finding(struct doc *dc, bool certain, const struct loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (certain)
+		dc->errors++;
+	else
+		dc->warnings++;
+	va_start(ap, fmt);
+	vfinding(dc, certain ? "error" : "warning", loc, fmt, ap);
+	va_end(ap);
+}
+
+/* An indented line under a finding: "  fix: ...", "  why: ...". */
+static void detail(struct doc *dc, const char *what, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void detail(struct doc *dc, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(dc->out, "  %s: ", what);
+	va_start(ap, fmt);
+	vfprintf(dc->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', dc->out);
+}
+
+static void ok(struct doc *dc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void ok(struct doc *dc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!dc->verbose)
+		return;
+	fputs("ok: ", dc->out);
+	va_start(ap, fmt);
+	vfprintf(dc->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', dc->out);
+}
+
+static size_t count_backend(const struct doc *dc, enum backend b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < dc->njails; i++)
+		n += dc->jails[i].backend == b;
+	return n;
+}
+
+/* ---- foreign chains ---- */
+
+/* What crosses a hook, and where jailfw marks it. */
+enum jclass {
+	JC_UID_OUT, /* a uid jail's packets: output, postrouting */
+	JC_UID_LO,  /* a uid jail's packets to the host: back in through lo */
+	JC_NET_FWD, /* a netns jail's packets to the world (and replies) */
+	JC_NET_IN,  /* a netns jail's packets to the host */
+	JC_COUNT,
+};
+
+static const char *const jclass_what[JC_COUNT] = {
+    [JC_UID_OUT] = "the traffic jailfw accepts for uid jails",
+    [JC_UID_LO] = "the traffic jailfw accepts for uid jails to the host (through lo)",
+    [JC_NET_FWD] = "the traffic jailfw accepts for netns jails",
+    [JC_NET_IN] = "the traffic jailfw accepts for netns jails to the host",
+};
+
+static bool crosses(enum jclass k, uint32_t hook)
+{
+	switch (k) {
+	case JC_UID_OUT:
+		return hook == NF_INET_LOCAL_OUT || hook == NF_INET_POST_ROUTING;
+	case JC_UID_LO:
+		return hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
+	case JC_NET_FWD:
+		return hook == NF_INET_PRE_ROUTING || hook == NF_INET_FORWARD ||
+		       hook == NF_INET_POST_ROUTING;
+	case JC_NET_IN:
+		return hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_IN;
+	default:
+		return false;
+	}
+}
+
+enum avail { AV_NO, AV_MAYBE, AV_YES };
+
+/*
+ * The priority of jailfw's chain on a hook, where it marks what it
+ * accepts: the lowest of its filter chains there, or what render emits
+ * (filter) when it has none loaded (doctor before apply).
+ */
+static void own_prio(const struct doc *dc, uint32_t hook, int32_t *prio)
+{
+	bool found = false;
+	size_t i;
+
+	*prio = NF_IP_PRI_FILTER;
+	for (i = 0; dc->have_live && i < dc->live.rs.nchains; i++) {
+		const struct doctor_chain *c = &dc->live.rs.chains[i];
+
+		if (!c->base || c->hook != hook || !chain_is_own(&dc->live, c) ||
+		    strcmp(c->type, "filter"))
+			continue;
+		if (!found || c->prio < *prio)
+			*prio = c->prio;
+		found = true;
+	}
+}
+
+/* Whether class k's packets carry the fwmark when c runs. */
+static enum avail marked_at(const struct doc *dc, enum jclass k, const struct doctor_chain *c)
+{
+	uint32_t marking_hook;
+	int32_t prio;
+
+	switch (k) {
+	case JC_UID_OUT:
+		if (c->hook == NF_INET_POST_ROUTING)
+			return AV_YES;
+		marking_hook = NF_INET_LOCAL_OUT;
+		break;
+	case JC_UID_LO:
+		return AV_YES; /* marked on the way out */
+	case JC_NET_FWD:
+		if (c->hook == NF_INET_POST_ROUTING)
+			return AV_YES;
+		if (c->hook == NF_INET_PRE_ROUTING)
+			return AV_NO;
+		marking_hook = NF_INET_FORWARD;
+		break;
+	case JC_NET_IN:
+		if (c->hook == NF_INET_PRE_ROUTING)
+			return AV_NO;
+		marking_hook = NF_INET_LOCAL_IN;
+		break;
+	default:
+		return AV_NO;
+	}
+	own_prio(dc, marking_hook, &prio);
+	if (c->prio > prio)
+		return AV_YES;
+	return c->prio == prio ? AV_MAYBE : AV_NO;
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	default:
+		return "?";
+	}
+}
+
+static const char *hook_name(uint32_t h)
+{
+	static const char *const names[] = {"prerouting", "input", "forward", "output",
+					    "postrouting"};
+
+	return h < ARRAY_SIZE(names) ? names[h] : "?";
+}
+
+/* A name that can go into a command line unquoted (nft identifiers). */
+static bool plain_name(const char *s)
+{
+	size_t i;
+
+	if (!*s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_-.", s[i]))
+			return false;
+	return true;
+}
+
+/* iptables-nft's tables and built-in chains, as they appear to nft. */
+static bool is_iptables(const struct doctor_chain *c)
+{
+	static const char *const tables[] = {"filter", "nat", "mangle", "raw", "security"};
+	static const char *const chains[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
+					     "POSTROUTING"};
+	bool t = false, ch = false;
+	size_t i;
+
+	if (c->family != NFPROTO_IPV4 && c->family != NFPROTO_IPV6)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(tables); i++)
+		t |= !strcmp(c->table, tables[i]);
+	for (i = 0; i < ARRAY_SIZE(chains); i++)
+		ch |= !strcmp(c->name, chains[i]);
+	return t && ch;
+}
+
+/*
+ * The fixes, as commands.  For iptables-nft's chains, iptables commands
+ * (nft rules added behind iptables' back are lost at its next restore);
+ * Docker wants additions in DOCKER-USER, which FORWARD jumps to first.
+ */
+struct fixer {
+	struct doc *dc;
+	const struct doctor_chain *c;
+	bool ipt;
+	const char *ipt_chain;
+	char ipt_cmd[64];
+};
+
+static void fixer_init(struct fixer *f, struct doc *dc, const struct doctor_chain *c)
+{
+	memset(f, 0, sizeof(*f));
+	f->dc = dc;
+	f->c = c;
+	f->ipt = is_iptables(c);
+	f->ipt_chain = c->name;
+	if (f->ipt && !strcmp(c->table, "filter") && !strcmp(c->name, "FORWARD") &&
+	    find_chain(&dc->live.rs, c->family, c->table, "DOCKER-USER"))
+		f->ipt_chain = "DOCKER-USER";
+	snprintf(f->ipt_cmd, sizeof(f->ipt_cmd), "%s%s%s",
+		 c->family == NFPROTO_IPV6 ? "ip6tables" : "iptables",
+		 strcmp(c->table, "filter") ? " -t " : "",
+		 strcmp(c->table, "filter") ? c->table : "");
+}
+
+/* "fix: nft 'insert rule inet t c EXPR accept'" or the iptables form. */
+static void fix_rule(struct fixer *f, const char *what, const char *nft_expr, const char *ipt_match)
+{
+	const struct doctor_chain *c = f->c;
+
+	if (f->ipt) {
+		detail(f->dc, what, "%s -I %s %s -j ACCEPT", f->ipt_cmd, f->ipt_chain, ipt_match);
+		return;
+	}
+	if (plain_name(c->table) && plain_name(c->name))
+		detail(f->dc, what, "nft 'insert rule %s %s %s %s accept'", family_name(c->family),
+		       c->table, c->name, nft_expr);
+	else
+		detail(f->dc, what, "insert \"%s accept\" at the top of that chain", nft_expr);
+}
+
+static void fix_mark(struct fixer *f, const char *what)
+{
+	char nft[64], ipt[64];
+
+	snprintf(nft, sizeof(nft), "meta mark & 0x%08x != 0", f->dc->fwmark);
+	snprintf(ipt, sizeof(ipt), "-m mark --mark 0x%x/0x%x", f->dc->fwmark, f->dc->fwmark);
+	fix_rule(f, what, nft, ipt);
+}
+
+/*
+ * Accept one jail's packets by what identifies them on this hook: its uid,
+ * lo, or its host-side interface (both directions where the chain sees
+ * both).  Safe because jailfw's own chain still filters them: the accept
+ * only stops this chain from dropping them.  One rule per jail, no
+ * anonymous set, so doctor recognises the fix next time.
+ */
+static void fix_identity(struct fixer *f, enum jclass k, const struct djail *j, const char *what)
+{
+	char nft[64], ipt[64];
+
+	switch (k) {
+	case JC_UID_OUT:
+		snprintf(nft, sizeof(nft), "meta skuid %u", (unsigned int)j->uid);
+		snprintf(ipt, sizeof(ipt), "-m owner --uid-owner %u", (unsigned int)j->uid);
+		fix_rule(f, what, nft, ipt);
+		break;
+	case JC_UID_LO:
+		fix_rule(f, what, "iif lo", "-i lo");
+		break;
+	case JC_NET_FWD:
+	case JC_NET_IN:
+		snprintf(nft, sizeof(nft), "iifname \"%s\"", j->host_if);
+		snprintf(ipt, sizeof(ipt), "-i %s", j->host_if);
+		fix_rule(f, what, nft, ipt);
+		if (k == JC_NET_FWD && f->c->hook != NF_INET_PRE_ROUTING) {
+			/* The replies, on their way back into the jail. */
+			nft[0] = 'o';
+			ipt[1] = 'o';
+			fix_rule(f, "and", nft, ipt);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void chain_title(const struct doctor_chain *c, struct strbuf *sb)
+{
+	sb_printf(sb, "table %s %s chain %s (hook %s, priority %d", family_name(c->family),
+		  c->table, c->name, hook_name(c->hook), c->prio);
+	if (is_iptables(c))
+		sb_printf(sb, "; iptables-nft%s",
+			  !strcmp(c->table, "filter") && !strcmp(c->name, "FORWARD")
+			      ? ", where Docker sets FORWARD to DROP"
+			      : "");
+	sb_putc(sb, ')');
+}
+
+static bool jail_in_class(const struct djail *j, enum jclass k)
+{
+	switch (k) {
+	case JC_UID_OUT:
+		return j->backend == BACKEND_UID && j->has_uid;
+	case JC_UID_LO:
+		return j->backend == BACKEND_UID && j->to_host != TRI_NO;
+	case JC_NET_FWD:
+		return j->backend == BACKEND_NETNS;
+	case JC_NET_IN:
+		return j->backend == BACKEND_NETNS && j->to_host != TRI_NO;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A jail's packets of class k as chain c sees them: one, or two where the
+ * chain sees both directions of forwarded traffic by interface.  On
+ * prerouting a reply's output interface is not known yet.  Packets that
+ * come in (lo, a veth) have no local socket yet when the hooks run.
+ */
+static size_t class_pkts(const struct djail *j, enum jclass k, const struct doctor_chain *c,
+			 enum avail av, struct doctor_pkt pk[2])
+{
+	memset(pk, 0, 2 * sizeof(*pk));
+	pk[0].marked = pk[1].marked = av != AV_NO;
+	switch (k) {
+	case JC_UID_OUT:
+		pk[0].has_uid = true;
+		pk[0].uid = j->uid;
+		return 1;
+	case JC_UID_LO:
+		pk[0].loopback = true;
+		pk[0].iif = "lo";
+		return 1;
+	case JC_NET_FWD:
+		pk[0].iif = j->host_if;
+		if (c->hook == NF_INET_PRE_ROUTING)
+			return 1;
+		pk[1].oif = j->host_if;
+		return 2;
+	case JC_NET_IN:
+		pk[0].iif = j->host_if;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static bool dropped(enum doctor_fate f)
+{
+	return f == DOCTOR_DROPPED_POLICY || f == DOCTOR_DROPPED_RULE;
+}
+
+static void check_chain_class(struct doc *dc, const struct doctor_chain *c, enum jclass k)
+{
+	enum avail av = marked_at(dc, k, c);
+	bool *bad = xcalloc(dc->njails + 1, sizeof(bool));
+	bool *fragile = xcalloc(dc->njails + 1, sizeof(bool));
+	struct strbuf title, how, names;
+	struct doctor_walk w, first = {0};
+	struct doctor_pkt pk[2];
+	bool any_bad = false, any_fragile = false, certain = true, seen_mark = false;
+	struct fixer f;
+	size_t i, n, p;
+	int32_t jprio;
+
+	sb_init(&title);
+	sb_init(&how);
+	sb_init(&names);
+	chain_title(c, &title);
+	fixer_init(&f, dc, c);
+	own_prio(dc,
+		 c->hook == NF_INET_POST_ROUTING || c->hook == NF_INET_PRE_ROUTING ? NF_INET_FORWARD
+										   : c->hook,
+		 &jprio);
+
+	for (i = 0; i < dc->njails; i++) {
+		const struct djail *j = &dc->jails[i];
+
+		if (!jail_in_class(j, k))
+			continue;
+		n = class_pkts(j, k, c, av, pk);
+		for (p = 0; p < n && !bad[i]; p++) {
+			doctor_walk_chain(&dc->live.rs, c, &pk[p], &w);
+			seen_mark |= w.mark_rule_seen;
+			if (dropped(w.fate)) {
+				if (!any_bad)
+					first = w;
+				bad[i] = any_bad = true;
+				if (j->to_host == TRI_UNSET && (k == JC_UID_LO || k == JC_NET_IN))
+					certain = false;
+				sb_printf(&names, "%s%s", names.len ? ", " : "", j->name);
+			} else if (w.fate == DOCTOR_ACCEPTED_MARK && av == AV_MAYBE) {
+				fragile[i] = any_fragile = true;
+			}
+		}
+	}
+
+	if (!any_bad && !any_fragile) {
+		ok(dc, "%s lets %s through", title.s, jclass_what[k]);
+		goto out;
+	}
+	if (!any_bad) {
+		warning(dc, NULL,
+			"%s accepts jailfw's fwmark, but runs at the same priority as jailfw's "
+			"chain (%d): the mark is there only while jailfw's chain happens to run "
+			"first",
+			title.s, jprio);
+		detail(dc, "why",
+		       "between chains of equal priority the one registered last runs first; "
+		       "re-creating either table changes the order");
+		for (i = 0; i < dc->njails; i++)
+			if (fragile[i])
+				fix_identity(&f, k, &dc->jails[i], "fix");
+		goto out;
+	}
+
+	if (first.fate == DOCTOR_DROPPED_POLICY)
+		sb_puts(&how, "its policy drop");
+	else
+		sb_printf(&how, "an unconditional drop (chain %s, rule handle %llu)",
+			  first.where->name, (unsigned long long)first.handle);
+	finding(dc, certain, NULL, "%s: %s drops %s (%s)%s", title.s, how.s, jclass_what[k],
+		names.s, certain ? "" : ", if they have \"to host\" rules");
+	detail(dc, "why",
+	       "an accept in jailfw's table ends only jailfw's chain; every base chain on the "
+	       "hook must accept the packet");
+	if (seen_mark && av == AV_NO)
+		detail(dc, "why",
+		       "its fwmark accept cannot match: this chain runs before jailfw's (priority "
+		       "%d < %d), or on a hook before jailfw marks the packet",
+		       c->prio, jprio);
+	if (av == AV_YES) {
+		fix_mark(&f, "fix");
+		goto out;
+	}
+	for (i = 0, n = 0; i < dc->njails; i++) {
+		if (!bad[i] || (k == JC_UID_LO && n))
+			continue;
+		fix_identity(&f, k, &dc->jails[i], n ? "and" : "fix");
+		n++;
+	}
+	if (av == AV_MAYBE) {
+		fix_mark(&f, "or");
+		detail(dc, "note",
+		       "the fwmark rule works only while jailfw's chain runs first: both run at "
+		       "priority %d, where the chain registered last runs first",
+		       jprio);
+	}
+	detail(dc, "why",
+	       "jailfw's own chain still filters these packets: the accept only stops this "
+	       "chain from dropping them%s",
+	       av == AV_NO ? " (the fwmark is not set yet here)" : "");
+out:
+	free(bad);
+	free(fragile);
+	sb_free(&title);
+	sb_free(&how);
+	sb_free(&names);
+}
+
+static void check_foreign_chains(struct doc *dc)
+{
+	size_t i, j, nchecked = 0;
+	int k;
+
+	for (i = 0; i < dc->live.rs.nchains; i++) {
+		const struct doctor_chain *c = &dc->live.rs.chains[i];
+
+		if (!c->base || !ip_family(c->family) || c->hook > NF_INET_POST_ROUTING ||
+		    chain_is_own(&dc->live, c))
+			continue;
+		nchecked++;
+		for (k = 0; k < JC_COUNT; k++) {
+			bool any = false;
+
+			for (j = 0; j < dc->njails && !any; j++)
+				any = jail_in_class(&dc->jails[j], (enum jclass)k);
+			if (any && crosses((enum jclass)k, c->hook))
+				check_chain_class(dc, c, (enum jclass)k);
+		}
+	}
+	if (!nchecked)
+		ok(dc, "no other table has a base chain on the IP hooks");
+}
+
+/*
+ * iptables-legacy rules live in x_tables, which nft cannot list: say that
+ * they exist, where a FORWARD DROP would stay invisible to us.
+ */
+static void check_legacy(struct doc *dc)
+{
+	static const char *const files[] = {LEGACY_TABLES, LEGACY_TABLES6};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		char *text = NULL;
+
+		if (state_read_file(files[i], &text) || !text[0]) {
+			free(text);
+			continue;
+		}
+		warning(dc, NULL,
+			"iptables-legacy tables are loaded (%s): their chains also see jail "
+			"traffic, and doctor cannot read them",
+			i ? "ip6tables" : "iptables");
+		detail(dc, "fix",
+		       "check %s-legacy -S (FORWARD, OUTPUT, INPUT policies and DROP "
+		       "rules), or move to iptables-nft",
+		       i ? "ip6tables" : "iptables");
+		free(text);
+	}
+}
+
+static void check_own_table(struct doc *dc)
+{
+	const struct dtable *t = find_table(&dc->live, NFPROTO_INET, dc->table);
+	bool recorded = dc->st.njails > 0;
+
+	if (t && t->own) {
+		ok(dc, "table inet %s is loaded", dc->table);
+		return;
+	}
+	if (t) {
+		error(dc, NULL, "table inet %s exists but was not made by jailfw", dc->table);
+		detail(dc, "fix", "rename one of them (settings { table NAME } in the policy)");
+		return;
+	}
+	if (!dc->njails)
+		return;
+	finding(dc, recorded, NULL, "table inet %s is not loaded: no jail is confined%s", dc->table,
+		recorded ? ", although jails are recorded as applied" : " (policy not applied)");
+	detail(dc, "fix", "jailfw apply POLICY");
+}
+
+/* ---- uid jails ---- */
+
+/*
+ * /etc/subuid text with every owner written as a number: the names in it
+ * (a handful of lines) are resolved once, not each jail's uid looked up.
+ * Owners that name no user are dropped: they can map nothing.
+ */
+static char *subid_numeric(const char *text)
+{
+	const char *line, *nl, *colon;
+	struct strbuf sb;
+
+	sb_init(&sb);
+	for (line = text; line && *line; line = nl ? nl + 1 : NULL) {
+		size_t len, n;
+		char owner[256];
+		const struct passwd *pw;
+
+		nl = strchr(line, '\n');
+		len = nl ? (size_t)(nl - line) : strlen(line);
+		colon = memchr(line, ':', len);
+		if (!colon)
+			continue;
+		n = (size_t)(colon - line);
+		if (n && strspn(line, "0123456789") == n) {
+			sb_printf(&sb, "%.*s\n", (int)len, line);
+			continue;
+		}
+		if (!n || n >= sizeof(owner))
+			continue;
+		memcpy(owner, line, n);
+		owner[n] = '\0';
+		pw = getpwnam(owner);
+		if (pw)
+			sb_printf(&sb, "%u%.*s\n", (unsigned int)pw->pw_uid, (int)(len - n), colon);
+	}
+	return sb_steal(&sb);
+}
+
+static void check_subids(struct doc *dc, const struct djail *j)
+{
+	char ur[64] = "", gr[64] = "", who[96];
+	const struct passwd *pw;
+	const char *name;
+	bool has_u, has_g;
+
+	has_u = dc->subuid && doctor_subid_find(dc->subuid, NULL, j->uid, ur, sizeof(ur));
+	has_g = dc->subgid && doctor_subid_find(dc->subgid, NULL, j->uid, gr, sizeof(gr));
+	if (!has_u && !has_g) {
+		ok(dc, "uid jail %s: uid %u has no subordinate ids", j->name, (unsigned int)j->uid);
+		return;
+	}
+	pw = getpwuid(j->uid);
+	name = pw ? pw->pw_name : NULL;
+	if (name)
+		snprintf(who, sizeof(who), "user %.64s (uid %u)", name, (unsigned int)j->uid);
+	else
+		snprintf(who, sizeof(who), "uid %u", (unsigned int)j->uid);
+	if (has_u)
+		finding(dc, !dc->userns_off, j->user_loc,
+			"uid jail %s: %s has subordinate uids %s in " SUBUID
+			": it can run processes as those uids (newuidmap), and their sockets "
+			"escape the jail, which matches uid %u only",
+			j->name, who, ur, (unsigned int)j->uid);
+	else
+		warning(dc, j->user_loc,
+			"uid jail %s: %s has subordinate gids %s in " SUBGID
+			" (harmless for the jail by themselves: its rules match the uid)",
+			j->name, who, gr);
+	if (has_u && dc->userns_off)
+		detail(dc, "note",
+		       "user namespaces are off (user.max_user_namespaces = 0), so "
+		       "the range cannot be used now");
+	if (name)
+		detail(dc, "fix",
+		       "usermod%s%s%s%s %s; or a netns jail, which confines every uid "
+		       "inside it",
+		       has_u ? " --del-subuids " : "", has_u ? ur : "",
+		       has_g ? " --del-subgids " : "", has_g ? gr : "", name);
+	else
+		detail(dc, "fix", "remove uid %u's lines from %s%s%s; or use a netns jail",
+		       (unsigned int)j->uid, has_u ? SUBUID : "", has_u && has_g ? " and " : "",
+		       has_g ? SUBGID : "");
+}
+
+/* A running program and a uid it runs as. */
+struct proc_ent {
+	uint32_t uid;
+	char comm[16];
+	size_t count; /* processes */
+};
+
+static int proc_cmp(const void *pa, const void *pb)
+{
+	const struct proc_ent *a = pa, *b = pb;
+
+	if (a->uid != b->uid)
+		return a->uid < b->uid ? -1 : 1;
+	return strcmp(a->comm, b->comm);
+}
+
+static void add_proc(struct doc *dc, uint32_t uid, const char *comm)
+{
+	struct proc_ent *e = VEC_PUSH(dc->procs, dc->nprocs);
+
+	e->uid = uid;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	e->count = 1;
+}
+
+/*
+ * Every process, once, by the uids a jail could match it on: real,
+ * effective and filesystem uid (a socket takes its owner from the fsuid).
+ * Sorted by uid and program, one entry per pair.
+ */
+static void scan_procs(struct doc *dc)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	size_t i, n;
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char path[300], *status = NULL, *p, comm[16] = "";
+		unsigned int r, e, sv, fs;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		if (state_read_file(path, &status))
+			continue;
+		p = strstr(status, "\nUid:");
+		if (p && sscanf(p + 5, "%u %u %u %u", &r, &e, &sv, &fs) == 4 &&
+		    sscanf(status, "Name:\t%15[^\n]", comm) == 1) {
+			add_proc(dc, r, comm);
+			if (e != r)
+				add_proc(dc, e, comm);
+			if (fs != r && fs != e)
+				add_proc(dc, fs, comm);
+		}
+		free(status);
+	}
+	closedir(dir);
+	if (!dc->nprocs)
+		return;
+	qsort(dc->procs, dc->nprocs, sizeof(*dc->procs), proc_cmp);
+	for (i = 1, n = 1; i < dc->nprocs; i++) {
+		if (!proc_cmp(&dc->procs[i], &dc->procs[n - 1]))
+			dc->procs[n - 1].count++;
+		else
+			dc->procs[n++] = dc->procs[i];
+	}
+	dc->nprocs = n;
+}
+
+/*
+ * Several different programs running as one jail's uid share its
+ * allowlist: each can use what the jail allows the others.
+ */
+static void check_processes(struct doc *dc, const struct djail *j)
+{
+	size_t lo = 0, hi = dc->nprocs, i, nprogs, nprocs = 0;
+	struct strbuf list;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (dc->procs[mid].uid < j->uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < dc->nprocs && dc->procs[i].uid == j->uid; i++)
+		nprocs += dc->procs[i].count;
+	nprogs = i - lo;
+	if (nprogs < 2) {
+		ok(dc, "uid jail %s: %zu %s of uid %u running", j->name, nprocs,
+		   nprocs == 1 ? "process" : "processes", (unsigned int)j->uid);
+		return;
+	}
+	sb_init(&list);
+	for (i = 0; i < nprogs && i < 6; i++)
+		sb_printf(&list, "%s%s", i ? ", " : "", dc->procs[lo + i].comm);
+	if (nprogs > 6)
+		sb_puts(&list, ", ...");
+	warning(dc, j->user_loc,
+		"uid jail %s: uid %u runs %zu different programs (%s): they share one allowlist, "
+		"each can use what the jail allows the others",
+		j->name, (unsigned int)j->uid, nprogs, list.s);
+	detail(dc, "fix", "give each service a user and a jail of its own");
+	sb_free(&list);
+}
+
+/* ---- netns jails ---- */
+
+static void check_dns(struct doc *dc, const struct djail *j)
+{
+	char path[PATH_MAX], first[INET6_ADDRSTRLEN], host[PREFIX_STRLEN] = "";
+	char *text = NULL;
+	unsigned int n, nloop;
+	struct strbuf what;
+	bool own;
+	int err;
+	const struct loc *loc = j->has_dns ? j->dns_loc : j->loc;
+
+	sb_init(&what);
+	snprintf(path, sizeof(path), NETNS_ETC "/%s/resolv.conf", j->name);
+	err = state_read_file(path, &text);
+	own = !err;
+	if (err == -ENOENT)
+		err = state_read_file(RESOLV, &text);
+	if (err && err != -ENOENT) {
+		warning(dc, loc, "netns jail %s: cannot read %s: %s", j->name, own ? path : RESOLV,
+			strerror(-err));
+		goto out;
+	}
+	n = doctor_resolv_nameservers(err ? "" : text, &nloop, first);
+	if (j->has_v4) {
+		struct prefix h;
+
+		jail_addr_host(&j->v4, &h);
+		addr_str(&h, host);
+	} else if (j->has_v6) {
+		struct prefix h;
+
+		jail_addr_host(&j->v6, &h);
+		addr_str(&h, host);
+	}
+	if (!nloop) {
+		ok(dc, "netns jail %s: resolver%s in %s not on loopback", j->name,
+		   n == 1 ? "" : "s", own ? path : RESOLV);
+		goto out;
+	}
+	if (own)
+		sb_printf(&what, "%s names", path);
+	else if (!err)
+		sb_printf(&what, "it has no %s, so it uses the host's " RESOLV ", which names",
+			  path);
+	else
+		sb_printf(&what, "it has no %s and the host no " RESOLV ", so glibc uses", path);
+	if (nloop == n)
+		finding(
+		    dc, true, loc,
+		    "netns jail %s: %s the resolver %s: inside the jail, loopback is the jail's "
+		    "own, where no resolver listens",
+		    j->name, what.s, first);
+	else
+		warning(dc, loc,
+			"netns jail %s: %s the resolver %s among others: inside the jail, loopback "
+			"is the jail's own, so every lookup waits for it to time out first",
+			j->name, what.s, first);
+	if (host[0])
+		detail(dc, "fix",
+		       "in jail %s: \"dns %s\" and \"allow udp/53,tcp/53 to host\", with the "
+		       "host's resolver listening on %s (systemd-resolved: "
+		       "DNSStubListenerExtra=%s); or \"dns\" with a resolver outside and an allow "
+		       "rule for udp/53,tcp/53 to it",
+		       j->name, host, host, host);
+	else
+		detail(dc, "fix", "give jail %s a \"dns\" statement with a resolver it can reach",
+		       j->name);
+out:
+	sb_free(&what);
+	free(text);
+}
+
+/* ---- sysctls ---- */
+
+/* "net.ipv6.conf.eth0/100.accept_ra" for "net/ipv6/conf/eth0.100/accept_ra". */
+static void sysctl_name(const char *key, char *buf, size_t len)
+{
+	size_t i;
+
+	snprintf(buf, len, "%s", key);
+	for (i = 0; buf[i]; i++)
+		buf[i] = buf[i] == '/' ? '.' : buf[i] == '.' ? '/' : buf[i];
+}
+
+static void check_sysctls(struct doc *dc)
+{
+	size_t i;
+
+	for (i = 0; i < dc->st.nsysctls; i++) {
+		const struct state_sysctl *s = &dc->st.sysctls[i];
+		char path[PATH_MAX], name[PATH_MAX], *cur = NULL;
+		size_t n;
+		int err;
+
+		sysctl_name(s->key, name, sizeof(name));
+		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
+		err = state_read_file(path, &cur);
+		if (err) {
+			warning(dc, NULL, "%s, which apply set to %s, cannot be read: %s%s", name,
+				s->set, strerror(-err),
+				err == -ENOENT ? " (the interface is gone?)" : "");
+			free(cur);
+			continue;
+		}
+		n = strlen(cur);
+		while (n && (cur[n - 1] == '\n' || cur[n - 1] == ' '))
+			cur[--n] = '\0';
+		if (!strcmp(cur, s->set)) {
+			ok(dc, "%s is %s, as apply set it", name, cur);
+			free(cur);
+			continue;
+		}
+		error(dc, NULL, "%s is %s, but apply set it to %s: it changed since", name, cur,
+		      s->set);
+		if (strstr(s->key, "forwarding"))
+			detail(dc, "why",
+			       "without forwarding, netns jails reach nothing past the host");
+		else if (strstr(s->key, "accept_ra"))
+			detail(dc, "why",
+			       "with forwarding on, the host ignores router advertisements there "
+			       "unless accept_ra is 2, and loses its IPv6 default route");
+		detail(dc, "fix",
+		       "find what reset it (a sysctl.d file, NetworkManager, systemd-networkd), "
+		       "then jailfw apply POLICY again");
+		free(cur);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Jails                                                                */
+
+static bool has_host_rule(const struct jail *j)
+{
+	size_t r, d;
+
+	for (r = 0; r < j->nrules; r++)
+		for (d = 0; d < j->rules[r].ndests; d++)
+			if (j->rules[r].dests[d].kind == DEST_HOST)
+				return true;
+	return false;
+}
+
+static void jails_from_policy(struct doc *dc, const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+		struct djail *dj = VEC_PUSH(dc->jails, dc->njails);
+
+		memset(dj, 0, sizeof(*dj));
+		dj->name = j->name;
+		dj->backend = j->backend;
+		dj->has_uid = j->uid_resolved;
+		dj->uid = j->uid;
+		dj->loc = &j->loc;
+		dj->user_loc = j->user ? &j->user_loc : &j->loc;
+		dj->dns_loc = &j->dns_loc;
+		dj->has_dns = j->ndns > 0;
+		dj->to_host = has_host_rule(j) ? TRI_YES : TRI_NO;
+		if (j->backend == BACKEND_NETNS) {
+			jail_ifname_host(j, dj->host_if);
+			dj->has_v4 = j->has_v4;
+			dj->has_v6 = j->has_v6;
+			dj->v4 = j->v4;
+			dj->v6 = j->v6;
+		}
+	}
+}
+
+static void jails_from_state(struct doc *dc)
+{
+	size_t i;
+
+	for (i = 0; i < dc->st.njails; i++) {
+		const struct state_jail *sj = &dc->st.jails[i];
+		struct djail *dj = VEC_PUSH(dc->jails, dc->njails);
+
+		memset(dj, 0, sizeof(*dj));
+		dj->name = sj->name;
+		dj->backend = sj->backend;
+		dj->has_uid = sj->has_user;
+		dj->uid = sj->uid;
+		dj->to_host = TRI_UNSET;
+		dj->has_dns = sj->resolv;
+		snprintf(dj->host_if, sizeof(dj->host_if), "%s", sj->host_if);
+		dj->has_v4 = sj->has_v4;
+		dj->has_v6 = sj->has_v6;
+		dj->v4 = sj->v4;
+		dj->v6 = sj->v6;
+	}
+}
+
+int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag *d)
+{
+	struct doc dc;
+	size_t i;
+	int err, status = EXIT_OK;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.out = o->out ? o->out : stdout;
+	dc.verbose = o->verbose;
+	state_init(&dc.st);
+	err = state_load(&dc.st, d);
+	if (err) {
+		diag_error(d, NULL, 0, "doctor: cannot read " STATE_FILE ": %s", strerror(-err));
+		status = err == -EINVAL ? EXIT_INVALID : apply_kernel_status(err);
+		goto out;
+	}
+	if (p) {
+		jails_from_policy(&dc, p);
+		dc.fwmark = policy_fwmark(p);
+		dc.table = policy_table(p);
+	} else {
+		jails_from_state(&dc);
+		dc.fwmark = DEFAULT_FWMARK;
+		dc.table = dc.st.table ? dc.st.table : DEFAULT_TABLE;
+	}
+	dc.live.fwmark = dc.fwmark;
+	err = live_read(&dc.live);
+	if (err) {
+		diag_error(d, NULL, 0, "doctor: cannot read the ruleset: %s", strerror(-err));
+		status = apply_kernel_status(err);
+		goto out;
+	}
+	dc.have_live = true;
+
+	if (dc.st.phase != STATE_IDLE) {
+		warning(&dc, NULL, "an %s was interrupted half-way",
+			dc.st.phase == STATE_APPLYING ? "apply" : "down");
+		detail(&dc, "fix", "jailfw apply POLICY (or jailfw down) finishes or undoes it");
+	}
+	check_own_table(&dc);
+	if (dc.njails)
+		check_foreign_chains(&dc);
+	check_legacy(&dc);
+	if (count_backend(&dc, BACKEND_UID)) {
+		char *text = NULL;
+
+		if (!state_read_file(SUBUID, &text))
+			dc.subuid = subid_numeric(text);
+		free(text);
+		text = NULL;
+		if (!state_read_file(SUBGID, &text))
+			dc.subgid = subid_numeric(text);
+		free(text);
+		text = NULL;
+		dc.userns_off = !state_read_file("/proc/sys/user/max_user_namespaces", &text) &&
+				atoi(text) == 0;
+		free(text);
+		scan_procs(&dc);
+	}
+	for (i = 0; i < dc.njails; i++) {
+		const struct djail *j = &dc.jails[i];
+
+		if (j->backend == BACKEND_UID && j->has_uid) {
+			check_subids(&dc, j);
+			check_processes(&dc, j);
+		} else if (j->backend == BACKEND_NETNS) {
+			check_dns(&dc, j);
+		}
+	}
+	check_sysctls(&dc);
+
+	if (!dc.njails && !o->quiet)
+		fprintf(dc.out, "doctor: no jails%s; checked the host only\n",
+			p ? " in the policy"
+			  : " applied (give a POLICY to check one before applying)");
+	if (dc.errors || dc.warnings)
+		fprintf(dc.out, "doctor: %u %s, %u %s\n", dc.errors,
+			dc.errors == 1 ? "problem defeats the policy"
+				       : "problems defeat the policy",
+			dc.warnings, dc.warnings == 1 ? "warning" : "warnings");
+	else if (!o->quiet)
+		fprintf(dc.out, "doctor: no problems found (%zu %s: %zu uid, %zu netns)\n",
+			dc.njails, dc.njails == 1 ? "jail" : "jails",
+			count_backend(&dc, BACKEND_UID), count_backend(&dc, BACKEND_NETNS));
+	status = dc.errors ? EXIT_INVALID : EXIT_OK;
+	if (fflush(dc.out) || ferror(dc.out))
+		status = EXIT_INVALID;
+out:
+	live_free(&dc.live);
+	free(dc.subuid);
+	free(dc.subgid);
+	free(dc.procs);
+	free(dc.jails);
+	state_free(&dc.st);
+	return status;
+}
