@@ -169,6 +169,15 @@ void render_put_quoted(struct strbuf *sb, const char *s);
 /* ' comment "TEXT"', sanitised and cut to 127 bytes. */
 void render_put_comment(struct strbuf *sb, const char *text);
 /* ' comment "FILE:LINE[ via FILE:LINE]"' for a rule. */
+/*
+ * jailfw's filter chains run at "filter - 10", before the filter-priority
+ * chains of other tables (iptables-nft, firewalld, hand-written ones): two
+ * base chains of the same priority run in an order nobody chooses (the
+ * one registered last first), and the fwmark jailfw sets on what it
+ * accepts is only useful to a chain that runs after it.
+ */
+#define RENDER_FILTER_PRIO "filter - 10"
+
 void render_put_rule_comment(struct rctx *c, const struct rule *r);
 void render_put_publish_comment(struct rctx *c, const struct publish *pb);
 /* ' comment "FILE:LINE"' of a jail's own statement, and its host ifname. */

@@ -376,11 +376,11 @@ static void netns_chains(struct rctx *c)
 	if (!f.any)
 		return;
 	RSB_LIT(sb, "\tchain forward {\n"
-		    "\t\ttype filter hook forward priority filter; policy accept;\n");
+		    "\t\ttype filter hook forward priority " RENDER_FILTER_PRIO "; policy accept;\n");
 	put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
 	put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
 	RSB_LIT(sb, "\t}\n\tchain input {\n"
-		    "\t\ttype filter hook input priority filter; policy accept;\n");
+		    "\t\ttype filter hook input priority " RENDER_FILTER_PRIO "; policy accept;\n");
 	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
 	RSB_LIT(sb, "\t}\n");
 

@@ -111,7 +111,7 @@ static void uid_chains(struct rctx *c)
 	if (!has_uid_jails(p))
 		return;
 	RSB_LIT(sb, "\tchain skuid_output {\n"
-		    "\t\ttype filter hook output priority filter; policy accept;\n"
+		    "\t\ttype filter hook output priority " RENDER_FILTER_PRIO "; policy accept;\n"
 		    "\t\tmeta skuid vmap @uid_jails");
 	render_put_comment(sb, "uid jails: dispatch by socket owner");
 	RSB_LIT(sb, "\n\t}\n");
