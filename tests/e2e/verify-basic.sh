@@ -51,6 +51,15 @@ before=$(state)
 
 # ---------------------------------------------------------------- holds
 
+# Every example policy holds, whatever else is checked on writeup.conf below.
+for src in "$LIB_ROOT"/policies/*.conf; do
+	name=$(basename "$src")
+	cp "$src" "$LIB_TMP/$name" && chmod 0644 "$LIB_TMP/$name"
+	check_exit "policies/$name: verify exits 0" 0 "$JAILFW" verify "$LIB_TMP/$name"
+	bad=$(printf '%s\n' "$LIB_OUT" | grep -Ev '^(JAIL|verify:|note:)' | grep -Ev ' ok$')
+	check_eq "policies/$name: every row is ok" "$bad" ""
+done
+
 cp "$LIB_ROOT/policies/writeup.conf" "$LIB_TMP/writeup.conf"
 chmod 0644 "$LIB_TMP/writeup.conf"
 

@@ -23,6 +23,15 @@ if ! "$JAILFW" help compare >/dev/null 2>&1; then
 	lib_done
 fi
 
+# Every example policy, both backends measured: nothing contradicts it.
+for src in "$LIB_ROOT"/policies/*.conf; do
+	name=$(basename "$src")
+	cp "$src" "$LIB_TMP/$name" && chmod 0644 "$LIB_TMP/$name"
+	check_exit "policies/$name: compare --probe exits 0" 0 "$JAILFW" compare --probe "$LIB_TMP/$name"
+	check_eq "policies/$name: no measured row contradicts the policy" \
+		"$(printf '%s\n' "$LIB_OUT" | grep -ci 'contradict')" 0
+done
+
 cp "$LIB_ROOT/policies/writeup.conf" "$LIB_TMP/writeup.conf"
 chmod 0644 "$LIB_TMP/writeup.conf"
 P=$LIB_TMP/writeup.conf
