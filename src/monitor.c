@@ -381,9 +381,13 @@ static void format_json(const struct monitor_drop *d, struct strbuf *sb)
 		time_t t = (time_t)d->sec;
 		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-		sb_printf(sb, "\"time\":\"%s.%06uZ\",", tbuf, d->usec);
+		/*
+		 * A timestamp no calendar year fits (only a forged message
+		 * carries one) leaves tm unset: then there is no time field.
+		 */
+		if (gmtime_r(&t, &tm) &&
+		    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm))
+			sb_printf(sb, "\"time\":\"%s.%06uZ\",", tbuf, d->usec);
 	}
 	sb_printf(sb, "\"jail\":\"%s\",\"family\":\"%s\",\"proto\":", d->jail,
 		  d->src.family == AF_INET ? "ipv4" : "ipv6");
@@ -428,8 +432,8 @@ void monitor_format(const struct monitor_drop *d, bool json, struct strbuf *sb)
 		time_t t = (time_t)d->sec;
 		struct tm tm;
 
-		localtime_r(&t, &tm);
-		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+		if (!localtime_r(&t, &tm) || !strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm))
+			strcpy(tbuf, "-");
 	}
 	sb_printf(sb, "%s %s ", tbuf, d->jail);
 	put_proto(sb, d->l4proto);
@@ -509,8 +513,15 @@ void monitor_suggest_add(struct monitor_suggest *s, const struct monitor_drop *d
 	struct monitor_target *t = NULL;
 	size_t i;
 
-	/* tcp or udp without a port (a fragment): nothing to suggest. */
-	if ((d->l4proto == IPPROTO_TCP || d->l4proto == IPPROTO_UDP) && !d->has_ports) {
+	/*
+	 * Nothing to suggest for what no allow line can express: tcp or udp
+	 * without a port (a fragment) or to port 0, icmp over IPv6 or icmpv6
+	 * over IPv4 (check would refuse the line).
+	 */
+	if (((d->l4proto == IPPROTO_TCP || d->l4proto == IPPROTO_UDP) &&
+	     (!d->has_ports || d->dport == 0)) ||
+	    (d->l4proto == IPPROTO_ICMP && d->dst.family != AF_INET) ||
+	    (d->l4proto == IPPROTO_ICMPV6 && d->dst.family != AF_INET6)) {
 		s->ignored++;
 		return;
 	}
@@ -822,6 +833,12 @@ static int dispatch(struct mon *m, const void *buf, size_t len, uint32_t seq, bo
 	int n = (int)len;
 
 	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+		/*
+		 * libmnl 1.0.4 compares the length as an int: one of 2^31 or
+		 * more passes mnl_nlmsg_ok() and walks far past the buffer.
+		 */
+		if (nlh->nlmsg_len > (uint32_t)n)
+			return -EBADMSG;
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 

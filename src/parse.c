@@ -1574,10 +1574,16 @@ static int read_file(struct policy *p, struct diag *d, const char *path, bool mi
 	}
 	/*
 	 * Whoever can write the policy decides what the jails may reach;
-	 * a world-writable file hands that to every local user.
+	 * a world-writable file hands that to every local user, a
+	 * group-writable one to every member of its group (sshd's
+	 * StrictModes refuses both for the same reason).
 	 */
 	if (st.st_mode & S_IWOTH) {
 		diag_error(d, &l, 0, "is writable by other users (chmod o-w)");
+		goto out;
+	}
+	if (st.st_mode & S_IWGRP) {
+		diag_error(d, &l, 0, "is writable by its group (chmod g-w)");
 		goto out;
 	}
 	if (st.st_size > (off_t)POLICY_MAX_SIZE) {

@@ -640,6 +640,15 @@ static int u32_cmp(const void *va, const void *vb)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * A segment's prefixes in the scratch.  The scratch array is NULL until
+ * the first prefix: NULL + 0 is undefined behaviour in C even unused.
+ */
+static struct rpfx *seg_pfx(const struct render_scratch *x, size_t off)
+{
+	return x->pfx ? x->pfx + off : NULL;
+}
+
 /* Fill s with the union of the active pieces; prefixes go to the scratch. */
 static void union_of(struct render_scratch *x, struct seg *s, const struct rpiece *pieces,
 		     const size_t *active, size_t nactive)
@@ -693,7 +702,7 @@ static void union_of(struct render_scratch *x, struct seg *s, const struct rpiec
 	if ((s->flags & (DSTF_NET_ANY | DSTF_HOSTIN)) ||
 	    (s->flags & (DSTF_UID_ANY | DSTF_UID_HOST)) == (DSTF_UID_ANY | DSTF_UID_HOST))
 		s->npfx = 0;
-	s->npfx = normalise_pfx(x->pfx + s->pfx_off, s->npfx);
+	s->npfx = normalise_pfx(seg_pfx(x, s->pfx_off), s->npfx);
 	x->npfx = s->pfx_off + s->npfx;
 }
 
@@ -748,8 +757,8 @@ static void segment_group(struct render_scratch *x, const struct rpiece *pieces,
 		/* Active order varies with removals; the union is sorted. */
 		union_of(x, s, pieces, x->active, nactive);
 		if (prev && prev->hi + 1u == b &&
-		    union_equal(prev->flags, x->pfx + prev->pfx_off, prev->npfx, s->flags,
-				x->pfx + s->pfx_off, s->npfx)) {
+		    union_equal(prev->flags, seg_pfx(x, prev->pfx_off), prev->npfx, s->flags,
+				seg_pfx(x, s->pfx_off), s->npfx)) {
 			prev->hi = s->hi;
 			if (s->rule_idx < prev->rule_idx) {
 				prev->rule_idx = s->rule_idx;
@@ -792,7 +801,7 @@ void render_flush_jail(struct rctx *c, const struct jail *j)
 		e->lo = s->lo;
 		e->hi = s->hi;
 		e->src = s->src;
-		e->dst = intern(c, s->flags, s->any_src, s->host_src, x->pfx + s->pfx_off, s->npfx);
+		e->dst = intern(c, s->flags, s->any_src, s->host_src, seg_pfx(x, s->pfx_off), s->npfx);
 		c->map_used[s->map] = true;
 		if (s->lo != s->hi)
 			c->map_interval[s->map] = true;

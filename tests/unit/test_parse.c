@@ -714,6 +714,16 @@ static void test_files(void)
 	free(path);
 	res_free(&r);
 
+	write_file("gw.conf", "jail a { backend uid }\n", 0664);
+	parse_file(&r, "gw.conf");
+	path = tmp_path("gw.conf");
+	want = xasprintf("%s: error: is writable by its group (chmod g-w)\n", path);
+	T_STREQ(r.out, want, "group-writable file refused");
+	T_CHECK(!r.ok && r.p.njails == 0, "group-writable: nothing parsed");
+	free(want);
+	free(path);
+	res_free(&r);
+
 	path = tmp_path("fifo.conf");
 	mkfifo(path, 0644);
 	parse_file(&r, "fifo.conf");
