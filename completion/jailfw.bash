@@ -26,13 +26,13 @@ _jailfw_builtin_usage='check [-I DIR] POLICY
 render [--json] [-I DIR] POLICY
 apply [-I DIR] [--no-wait] POLICY
 diff [-I DIR] POLICY
-status [--json]
+status [--json] [--table NAME]
 down [-I DIR] [--table NAME] [--no-wait] [POLICY]
 exec JAIL [--keep-ids] -- CMD...
 compare [--json] [-I DIR] [--probe] POLICY
 verify [--json] [-I DIR] POLICY
-monitor [--suggest]
-doctor
+monitor [--json] [--suggest] [--count N] [--timeout S]
+doctor [-I DIR] [POLICY]
 help [COMMAND]'
 
 # Accepted before the command, and (but for -h, --version) among its

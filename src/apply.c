@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "counters.h"
 #include "nftload.h"
 #include "provision.h"
 #include "record.h"
@@ -145,8 +146,16 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		       "(its counters keep counting)",
 		    table);
 	} else {
+		struct counters_stats cs;
+		char *load = counters_carry(p, text, &cs);
+
 		say(o, "loading table inet %s (%zu bytes) in one transaction", table, strlen(text));
-		ret = nftload_run(p, text, false, d);
+		if (cs.kept || cs.reset || cs.edited)
+			say(o, "counters: %zu chains keep theirs, %zu changed and start from zero, "
+			       "%zu were edited by hand and start from zero",
+			    cs.kept, cs.reset, cs.edited);
+		ret = nftload_run(p, load, false, d);
+		free(load);
 		if (ret) {
 			status = apply_kernel_status(ret);
 			goto rollback;
@@ -162,9 +171,15 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	old_table = prov_plan_table(plan);
 	if (old_table && strcmp(old_table, table) &&
 	    nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS &&
-	    nftload_delete_table(old_table, d) == 0)
+	    nftload_delete_table(old_table, d) == 0) {
 		record_forget(old_table);
+		counters_forget(old_table);
+	}
 	record_save(p, text);
+	ret = counters_save(p, text);
+	if (ret)
+		say(o, "cannot record the committed table (status will not detect changes to it): %s",
+		    strerror(-ret));
 	say_changes(o, plan);
 	goto out;
 
@@ -224,6 +239,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 			goto out;
 		}
 		record_forget(table);
+		counters_forget(table);
 		*removed = true;
 	}
 	ret = prov_down_finish(plan, d);

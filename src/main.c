@@ -17,6 +17,7 @@
 #include "check.h"
 #include "compare.h"
 #include "diag.h"
+#include "diff.h"
 #include "doctor.h"
 #include "exec.h"
 #include "monitor.h"
@@ -24,6 +25,7 @@
 #include "nftload.h"
 #include "parse.h"
 #include "render.h"
+#include "status.h"
 #include "verify.h"
 #include "util.h"
 
@@ -68,6 +70,8 @@ static int cmd_check(struct cli *c);
 static int cmd_render(struct cli *c);
 static int cmd_apply(struct cli *c);
 static int cmd_down(struct cli *c);
+static int cmd_diff(struct cli *c);
+static int cmd_status(struct cli *c);
 static int cmd_exec(struct cli *c);
 static int cmd_compare(struct cli *c);
 static int cmd_verify(struct cli *c);
@@ -84,6 +88,10 @@ static const struct cmd commands[] = {
 	  "provision netns jails, load the ruleset in one atomic transaction" },
 	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
 	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
+	{ "diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 1, 1, "POLICY",
+	  "what apply would change, ruleset and provisioning; changes nothing" },
+	{ "status", cmd_status, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_TABLE, 0, 0, "",
+	  "live view: jails, counters, drift from the last apply (--json)" },
 	/* exec checks its own capabilities: they depend on the jail's backend. */
 	{ "exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
 	  "run CMD confined: in the jail's netns and/or as its user, no capabilities" },
@@ -92,8 +100,9 @@ static const struct cmd commands[] = {
 	/* verify checks its own capabilities (namespaces, ids, nftables). */
 	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
 	  "prove the policy in a throwaway sandbox: probe every rule and its near misses" },
-	{ "monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0, "[OPTIONS]",
-	  "one line per dropped packet, naming the jail; --suggest, --count N, --timeout S" },
+	{ "monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0,
+	  "[--suggest] [--count N] [--timeout S]",
+	  "one line per dropped packet, naming the jail; --suggest: allow lines for them" },
 	{ "doctor", cmd_doctor, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
 	  "find what on this host would defeat the policy" },
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
@@ -106,19 +115,20 @@ static void usage(FILE *f)
 	fputs("usage: jailfw [-v] [-q] [--json] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		const struct cmd *k = &commands[i];
+		int w = (int)(strlen(k->name) + 1 + strlen(k->synopsis));
 
-		int w = (int)strlen(k->name) + 1;
-
-		fprintf(f, "  %s %-*s %s%s\n", k->name, 18 - w, k->synopsis, k->help,
+		/* A long synopsis gets a line of its own, the help below it. */
+		fprintf(f, "  %s %s%*s%s%s\n", k->name, k->synopsis, w < 18 ? 19 - w : 0,
+			w < 18 ? "" : "\n                     ", k->help,
 			k->needs & CAPS_NEED_NET_ADMIN ? " (CAP_NET_ADMIN)" : "");
 	}
 	fputs("\noptions:\n"
 	      "  -v, --verbose     say what is being done, on stderr\n"
 	      "  -q, --quiet       print nothing on success\n"
-	      "  --json            machine-readable output (render)\n"
-	      "  -I DIR            (check, render, apply, down) look for templates in DIR\n"
-	      "                    first; repeatable\n"
-	      "  --table NAME      (down, without POLICY) the table to remove;\n"
+	      "  --json            machine-readable output (render, status)\n"
+	      "  -I DIR            (check, render, apply, diff, down) look for templates in\n"
+	      "                    DIR first; repeatable\n"
+	      "  --table NAME      (down without POLICY, status) the table to remove or show;\n"
 	      "                    default: the last applied, else " DEFAULT_TABLE "\n"
 	      "  --no-wait         (apply, down) exit 75 if another apply holds the lock\n"
 	      "  -h, --help        show this text\n"
@@ -129,7 +139,8 @@ static void usage(FILE *f)
 	      "\nexit status: 0 ok, 1 invalid policy (nothing changed), 2 usage error,\n"
 	      "3 the kernel refused (rolled back), 4 missing privilege or unsupported,\n"
 	      "5 conflict with an object jailfw does not own, 6 verify contradiction,\n"
-	      "75 lock busy.\n",
+	      "75 lock busy.  diff: 1 when apply would change something; status: 1 when\n"
+	      "the live state drifted from the last apply.\n",
 	      f);
 }
 
@@ -475,6 +486,32 @@ out:
 	return status;
 }
 
+/* diff: exit 0 nothing would change, 1 something would (as diff(1)). */
+static int cmd_diff(struct cli *c)
+{
+	struct policy p;
+	int status;
+
+	if (!load_policy(c, c->args[0], &p)) {
+		status = invalid(c, "policy is invalid");
+		goto out;
+	}
+	status = diff_run(&p, c->args[0], c->quiet, &c->d);
+out:
+	policy_free(&p);
+	return status;
+}
+
+/* status: exit 0 in force as applied, 1 drift, 3 unreadable, 4 privilege. */
+static int cmd_status(struct cli *c)
+{
+	if (c->table && !table_name_ok(c->table))
+		return usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
+				   "'_' or '-')",
+				   c->table);
+	return status_run(c->table, c->json, c->quiet, &c->d);
+}
+
 /*
  * exec JAIL -- CMD...: everything after "--" is CMD, never an option of
  * ours.  exec_jail only returns on failure; the process may then already
@@ -508,10 +545,11 @@ static int cmd_help(struct cli *c)
 	k = find_cmd(c->args[0]);
 	if (!k)
 		return unknown_cmd(c->args[0]);
-	printf("usage: jailfw %s%s%s%s%s %s\n  %s\n", k->name,
+	printf("usage: jailfw %s%s%s%s%s%s%s\n  %s\n", k->name,
 	       k->opts & OPT_JSON ? " [--json]" : "", k->opts & OPT_TEMPLATES ? " [-I DIR]" : "",
 	       k->opts & OPT_TABLE ? " [--table NAME]" : "",
-	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", k->synopsis, k->help);
+	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", *k->synopsis ? " " : "", k->synopsis,
+	       k->help);
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
 		       !strcmp(k->name, "apply") ? " (and CAP_SYS_ADMIN for netns jails)" : "");

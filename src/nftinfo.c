@@ -3,8 +3,12 @@
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
@@ -149,4 +153,561 @@ int nftinfo_genid(uint32_t *genid)
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
 				    (uint32_t)time(NULL));
 	return nft_get(nlh, gen_cb, genid);
+}
+
+/* ---- whole-table reads ---- */
+
+#define READ_TRIES 5
+
+/* FNV-1a, continued from h: change detection, not security. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static uint64_t fnv_u32(uint64_t h, uint32_t v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+#define FNV_INIT 0xcbf29ce484222325ull
+
+struct udata_find {
+	uint8_t type;
+	char *found;
+};
+
+static int udata_find_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct udata_find *f = data;
+	const char *s = nftnl_udata_get(attr);
+	uint32_t n = nftnl_udata_len(attr);
+
+	/* A string that is not NUL-terminated in its attribute is ignored. */
+	if (nftnl_udata_type(attr) == f->type && !f->found && n && memchr(s, '\0', n))
+		f->found = xstrdup(s);
+	return MNL_CB_OK;
+}
+
+/* The comment TLV (of that object's type number) of user data, or NULL. */
+static char *udata_comment(const void *ud, uint32_t len, uint8_t type)
+{
+	struct udata_find f = {type, NULL};
+
+	if (ud && len)
+		nftnl_udata_parse(ud, len, udata_find_cb, &f);
+	return f.found;
+}
+
+static int chain_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nftinfo_chain *)a)->name,
+		      ((const struct nftinfo_chain *)b)->name);
+}
+
+static int set_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nftinfo_set *)a)->name, ((const struct nftinfo_set *)b)->name);
+}
+
+const struct nftinfo_chain *nftinfo_chain_find(const struct nftinfo_table *t, const char *name)
+{
+	struct nftinfo_chain key = {.name = (char *)name};
+
+	if (!t || !t->nchains)
+		return NULL;
+	return bsearch(&key, t->chains, t->nchains, sizeof(key), chain_cmp);
+}
+
+const struct nftinfo_set *nftinfo_set_find(const struct nftinfo_table *t, const char *name)
+{
+	struct nftinfo_set key = {.name = (char *)name};
+
+	if (!t || !t->nsets)
+		return NULL;
+	return bsearch(&key, t->sets, t->nsets, sizeof(key), set_cmp);
+}
+
+static void rules_free(struct nftinfo_chain *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++) {
+		free(c->rules[i].comment);
+		free(c->rules[i].target);
+	}
+	free(c->rules);
+	c->rules = NULL;
+	c->nrules = 0;
+}
+
+static void contents_free(struct nftinfo_table *t)
+{
+	size_t i, k;
+
+	for (i = 0; i < t->nchains; i++) {
+		rules_free(&t->chains[i]);
+		free(t->chains[i].name);
+	}
+	free(t->chains);
+	for (i = 0; i < t->nsets; i++) {
+		for (k = 0; k < t->sets[i].nelems; k++)
+			free(t->sets[i].elems[k].chain);
+		free(t->sets[i].elems);
+		free(t->sets[i].name);
+	}
+	free(t->sets);
+	free(t->comment);
+	t->chains = NULL;
+	t->sets = NULL;
+	t->comment = NULL;
+	t->nchains = t->nsets = 0;
+}
+
+void nftinfo_table_free(struct nftinfo_table *t)
+{
+	if (!t)
+		return;
+	contents_free(t);
+	free(t->name);
+	free(t);
+}
+
+/* The table's own attributes. */
+static int full_table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftinfo_table *out = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const void *ud;
+	uint32_t len = 0;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		return MNL_CB_ERROR;
+	}
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	free(out->comment);
+	out->comment = udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
+	if (!out->comment)
+		out->comment = xstrdup("");
+	out->flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS)
+			 ? nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS)
+			 : 0;
+	/* Not the flags: a dormant table is a drift of its own (status). */
+	out->digest = fnv_str(FNV_INIT, out->comment);
+	if (ud && len)
+		out->digest = fnv(out->digest, ud, len);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftinfo_table *out = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nftinfo_chain *ic;
+	const char *table, *type;
+	const void *ud;
+	uint32_t len = 0;
+	uint64_t h;
+
+	if (!c)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return MNL_CB_ERROR;
+	}
+	/* Chain dumps are not filtered by table in every kernel. */
+	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+	if (!table || strcmp(table, out->name) || !nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
+	ic = VEC_PUSH(out->chains, out->nchains);
+	ic->name = xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	h = fnv_str(FNV_INIT, ic->name);
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+		ic->base = true;
+		type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+		h = fnv_u32(h, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
+		h = fnv_u32(h, (uint32_t)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
+		h = fnv_u32(h, nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+				   ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+				   : 0xffffffffu);
+		h = fnv_str(h, type);
+		if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
+			h = fnv_str(h, nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+	}
+	ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
+	if (ud && len)
+		h = fnv(h, ud, len);
+	/* Rules are folded in later, in order; see finish_chains. */
+	ic->digest = h;
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+struct rule_ctx {
+	struct nftinfo_table *t;
+	struct nftinfo_chain *last; /* rules of a chain come in a row */
+	char buf[1024];
+};
+
+static enum nftinfo_verdict verdict_of(int32_t v)
+{
+	switch (v) {
+	case NF_ACCEPT:
+		return NFTINFO_V_ACCEPT;
+	case NF_DROP:
+		return NFTINFO_V_DROP;
+	case NFT_JUMP:
+		return NFTINFO_V_JUMP;
+	case NFT_GOTO:
+		return NFTINFO_V_GOTO;
+	case NFT_RETURN:
+		return NFTINFO_V_RETURN;
+	}
+	return NFTINFO_V_OTHER;
+}
+
+/*
+ * One expression into the rule's digest and facts.  A counter contributes
+ * its presence only: its values are what changes all the time.  Every
+ * other expression contributes libnftnl's text of it, which names what it
+ * matches and the sets and chains it refers to by name (never by handle
+ * or transaction id, which differ from load to load).
+ */
+static uint64_t add_expr(struct rule_ctx *x, struct nftinfo_rule *r, struct nftnl_expr *e,
+			 uint64_t h)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (!name)
+		return h;
+	h = fnv_str(h, name);
+	if (!strcmp(name, "counter")) {
+		if (!r->has_counter) {
+			r->has_counter = true;
+			r->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+			r->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+		}
+		return h;
+	}
+	if (!strcmp(name, "immediate") && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+		r->verdict = verdict_of((int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT));
+		free(r->target);
+		r->target = NULL;
+		if (nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+			r->target = xstrdup(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN));
+	}
+	x->buf[0] = '\0';
+	nftnl_expr_snprintf(x->buf, sizeof(x->buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+	return fnv_str(h, x->buf);
+}
+
+static struct nftinfo_chain *chain_of(struct rule_ctx *x, const char *name)
+{
+	struct nftinfo_table *t = x->t;
+	size_t i;
+
+	if (x->last && !strcmp(x->last->name, name))
+		return x->last;
+	/* Chains are sorted once the chain dump is in. */
+	x->last = (struct nftinfo_chain *)nftinfo_chain_find(t, name);
+	if (x->last)
+		return x->last;
+	/* A chain made between the two dumps: the genid check redoes it all. */
+	for (i = 0; i < t->nchains; i++)
+		if (!strcmp(t->chains[i].name, name))
+			return x->last = &t->chains[i];
+	return NULL;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rule_ctx *x = data;
+	struct nftnl_rule *nr = nftnl_rule_alloc();
+	struct nftnl_expr_iter *it = NULL;
+	struct nftinfo_chain *c;
+	struct nftinfo_rule *r;
+	struct nftnl_expr *e;
+	const char *table, *chain;
+	const void *ud;
+	uint32_t len = 0;
+	uint64_t h = FNV_INIT;
+	int ret = MNL_CB_OK;
+
+	if (!nr)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, nr) < 0) {
+		ret = MNL_CB_ERROR;
+		goto out;
+	}
+	table = nftnl_rule_get_str(nr, NFTNL_RULE_TABLE);
+	chain = nftnl_rule_get_str(nr, NFTNL_RULE_CHAIN);
+	if (!table || !chain || strcmp(table, x->t->name))
+		goto out;
+	c = chain_of(x, chain);
+	if (!c)
+		goto out;
+	r = VEC_PUSH(c->rules, c->nrules);
+	it = nftnl_expr_iter_create(nr);
+	if (!it) {
+		ret = MNL_CB_ERROR;
+		goto out;
+	}
+	while ((e = nftnl_expr_iter_next(it)))
+		h = add_expr(x, r, e, h);
+	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
+	if (ud && len) {
+		h = fnv(h, ud, len);
+		r->comment = udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
+	}
+	r->digest = h;
+out:
+	if (it)
+		nftnl_expr_iter_destroy(it);
+	nftnl_rule_free(nr);
+	return ret;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftinfo_table *out = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftinfo_set *is;
+	const char *table, *name;
+	const void *ud;
+	uint32_t len = 0;
+	uint64_t h;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	if (!table || !name || strcmp(table, out->name)) {
+		nftnl_set_free(s);
+		return MNL_CB_OK;
+	}
+	is = VEC_PUSH(out->sets, out->nsets);
+	is->name = xstrdup(name);
+	is->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	h = fnv_str(FNV_INIT, name);
+	h = fnv_u32(h, is->flags);
+	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
+	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
+	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE));
+	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN));
+	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_POLICY));
+	ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
+	if (ud && len)
+		h = fnv(h, ud, len);
+	/* Elements are added in (commutatively); see elem_cb. */
+	is->digest = h;
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static uint64_t elem_digest(struct nftnl_set_elem *e)
+{
+	static const uint16_t attrs[] = {
+	    NFTNL_SET_ELEM_FLAGS,    NFTNL_SET_ELEM_KEY,    NFTNL_SET_ELEM_KEY_END,
+	    NFTNL_SET_ELEM_VERDICT,  NFTNL_SET_ELEM_CHAIN,  NFTNL_SET_ELEM_DATA,
+	    NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF,
+	};
+	uint64_t h = FNV_INIT;
+	const void *v;
+	uint32_t len;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		if (!nftnl_set_elem_is_set(e, attrs[i]))
+			continue;
+		len = 0;
+		v = nftnl_set_elem_get(e, attrs[i], &len);
+		h = fnv_u32(h, attrs[i]);
+		if (v && len)
+			h = fnv(h, v, len);
+	}
+	return h;
+}
+
+static int elem_one(struct nftnl_set_elem *e, void *data)
+{
+	struct nftinfo_set *set = data;
+	struct nftinfo_elem *ie;
+	const void *key;
+	uint32_t len = 0;
+
+	/* Summed, not chained: the dump order of a hash set is arbitrary. */
+	set->digest += elem_digest(e);
+	ie = VEC_PUSH(set->elems, set->nelems);
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (key && len <= sizeof(ie->key)) {
+		memcpy(ie->key, key, len);
+		ie->key_len = len;
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+		ie->chain = xstrdup(nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN));
+	return 0;
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret = MNL_CB_OK;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0 ||
+	    nftnl_set_elem_foreach(s, elem_one, data) < 0)
+		ret = MNL_CB_ERROR;
+	nftnl_set_free(s);
+	return ret;
+}
+
+static int dump_elems(struct nftinfo_table *t, struct nftinfo_set *set)
+{
+	char buf[1024];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	return nft_get(nlh, elem_cb, set);
+}
+
+/* A dump of one kind of object of table t (GETCHAIN, GETRULE, GETSET). */
+static int dump_kind(struct nftinfo_table *t, uint16_t type, mnl_cb_t cb, void *data)
+{
+	char buf[1024];
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	/* The table attribute filters rule and set dumps in the kernel. */
+	if (type == NFT_MSG_GETRULE) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			return -ENOMEM;
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+	} else if (type == NFT_MSG_GETSET) {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+	}
+	return nft_get(nlh, cb, data);
+}
+
+static int read_once(struct nftinfo_table *t)
+{
+	char buf[1024];
+	struct rule_ctx *x = NULL;
+	struct nftnl_table *nt;
+	struct nlmsghdr *nlh;
+	size_t i, k;
+	int ret;
+
+	nt = nftnl_table_alloc();
+	if (!nt)
+		return -ENOMEM;
+	nftnl_table_set_str(nt, NFTNL_TABLE_NAME, t->name);
+	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
+					  (uint32_t)time(NULL));
+	nftnl_table_nlmsg_build_payload(nlh, nt);
+	nftnl_table_free(nt);
+	ret = nft_get(nlh, full_table_cb, t);
+	if (!ret && !t->comment)
+		ret = -ENOENT;
+	if (!ret)
+		ret = dump_kind(t, NFT_MSG_GETCHAIN, chain_cb, t);
+	if (ret)
+		return ret;
+	if (t->nchains)
+		qsort(t->chains, t->nchains, sizeof(*t->chains), chain_cmp);
+	x = xcalloc(1, sizeof(*x));
+	x->t = t;
+	ret = dump_kind(t, NFT_MSG_GETRULE, rule_cb, x);
+	free(x);
+	if (!ret)
+		ret = dump_kind(t, NFT_MSG_GETSET, set_cb, t);
+	if (ret)
+		return ret;
+	if (t->nsets)
+		qsort(t->sets, t->nsets, sizeof(*t->sets), set_cmp);
+	for (i = 0; !ret && i < t->nsets; i++)
+		ret = dump_elems(t, &t->sets[i]);
+	for (i = 0; i < t->nchains; i++)
+		for (k = 0; k < t->chains[i].nrules; k++)
+			t->chains[i].digest = fnv(t->chains[i].digest,
+						  &t->chains[i].rules[k].digest, sizeof(uint64_t));
+	return ret;
+}
+
+int nftinfo_table_read(const char *table, struct nftinfo_table **out)
+{
+	struct nftinfo_table *t;
+	uint32_t after;
+	int ret = -EAGAIN, tries;
+
+	*out = NULL;
+	if (strlen(table) >= 256)
+		return -EINVAL;
+	t = xcalloc(1, sizeof(*t));
+	t->name = xstrdup(table);
+	/*
+	 * Four dumps are not one snapshot: when the generation moved while
+	 * they ran (anyone's commit, or a dump the kernel marks interrupted),
+	 * read again.
+	 */
+	for (tries = 0; tries < READ_TRIES; tries++) {
+		contents_free(t);
+		ret = nftinfo_genid(&t->genid);
+		if (!ret)
+			ret = read_once(t);
+		if (ret == -EINTR || ret == -EAGAIN)
+			continue;
+		if (ret)
+			break;
+		ret = nftinfo_genid(&after);
+		if (ret || after == t->genid)
+			break;
+		ret = -EAGAIN;
+	}
+	if (ret) {
+		nftinfo_table_free(t);
+		return ret;
+	}
+	*out = t;
+	return 0;
 }

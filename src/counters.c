@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "counters.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nftinfo.h"
+#include "state.h"
+#include "util.h"
+
+#define RECORD_MAGIC "jailfw-committed 1"
+#define FNV_INIT 0xcbf29ce484222325ull
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+	return fnv(h, &v, sizeof(v));
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* ---- a jail's signature ---- */
+
+static uint64_t prefix_sig(uint64_t h, const struct prefix *p)
+{
+	h = fnv_u64(h, (uint64_t)p->family);
+	h = fnv(h, p->addr.b, p->family == AF_INET ? 4 : 16);
+	return fnv_u64(h, p->len);
+}
+
+static uint64_t rule_sig(const struct rule *r)
+{
+	uint64_t h = fnv_u64(FNV_INIT, r->proto);
+	size_t i;
+
+	/* Ports and destinations as written: a reordered list is a change. */
+	for (i = 0; i < r->nports; i++)
+		h = fnv_u64(h, (uint64_t)r->ports[i].lo << 16 | r->ports[i].hi);
+	h = fnv_u64(h, 0xffffffffu);
+	for (i = 0; i < r->ndests; i++) {
+		h = fnv_u64(h, r->dests[i].kind);
+		if (r->dests[i].kind == DEST_PREFIX)
+			h = prefix_sig(h, &r->dests[i].pfx);
+	}
+	return h;
+}
+
+uint64_t counters_jail_sig(const struct policy *p, const struct jail *j)
+{
+	uint64_t h = fnv_str(FNV_INIT, j->name), rules = 0, pubs = 0;
+	char ifname[16];
+	size_t i;
+
+	h = fnv_u64(h, j->backend);
+	h = fnv_u64(h, jail_log_drops(p, j));
+	h = fnv_u64(h, policy_fwmark(p));
+	if (j->backend == BACKEND_UID) {
+		h = fnv_u64(h, j->uid);
+	} else if (j->backend == BACKEND_NETNS) {
+		jail_ifname_host(j, ifname);
+		h = fnv_str(h, ifname);
+		h = fnv_u64(h, (uint64_t)j->has_v4 << 1 | j->has_v6);
+		if (j->has_v4)
+			h = prefix_sig(h, &j->v4);
+		if (j->has_v6)
+			h = prefix_sig(h, &j->v6);
+	}
+	/* Rules in any order: the allowlist is their union. */
+	for (i = 0; i < j->nrules; i++)
+		rules += rule_sig(&j->rules[i]);
+	for (i = 0; i < j->npubs; i++) {
+		const struct publish *pb = &j->pubs[i];
+		uint64_t ph = fnv_u64(FNV_INIT, pb->proto);
+
+		ph = fnv_u64(ph,
+			     (uint64_t)pb->ext_lo << 32 | (uint64_t)pb->ext_hi << 16 | pb->int_lo);
+		pubs += ph;
+	}
+	h = fnv_u64(h, rules);
+	return fnv_u64(h, pubs);
+}
+
+/* ---- chains of rendered text ---- */
+
+struct owner {
+	char *chain;
+	const struct jail *jail;
+};
+
+static int owner_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct owner *)a)->chain, ((const struct owner *)b)->chain);
+}
+
+/* Every jail's own chains, sorted by name (the renderer's naming). */
+static size_t owners(const struct policy *p, struct owner **out)
+{
+	static const char *const netns[] = {"fwd_", "fwdto_", "in_"};
+	struct owner *o = NULL;
+	size_t n = 0, i, k;
+
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend == BACKEND_UID) {
+			*VEC_PUSH(o, n) = (struct owner){xasprintf("uid_%s", j->name), j};
+		} else if (j->backend == BACKEND_NETNS) {
+			for (k = 0; k < ARRAY_SIZE(netns); k++)
+				*VEC_PUSH(o, n) =
+				    (struct owner){xasprintf("%s%s", netns[k], j->name), j};
+		}
+	}
+	if (n)
+		qsort(o, n, sizeof(*o), owner_cmp);
+	*out = o;
+	return n;
+}
+
+static void owners_free(struct owner *o, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(o[i].chain);
+	free(o);
+}
+
+/* "\tchain NAME {": NAME's length, or 0 if line is no chain header. */
+static size_t chain_header(const char *line, size_t len, const char **name)
+{
+	if (len < 10 || strncmp(line, "\tchain ", 7) || strncmp(line + len - 2, " {", 2))
+		return 0;
+	*name = line + 7;
+	return len - 9;
+}
+
+/* A rule line's length without its ' comment "..."' (our comments hold no quote). */
+static size_t strip_comment(const char *line, size_t len)
+{
+	const char *c = memmem(line, len, " comment \"", 10);
+
+	return c ? (size_t)(c - line) : len;
+}
+
+/* The offset just past the "counter" keyword of a rule line, or 0. */
+static size_t counter_at(const char *line, size_t len)
+{
+	size_t i, end = strip_comment(line, len);
+
+	for (i = 0; i + 7 <= end; i++) {
+		if (memcmp(line + i, "counter", 7))
+			continue;
+		if ((i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t') &&
+		    (i + 7 == end || line[i + 7] == ' '))
+			return i + 7;
+	}
+	return 0;
+}
+
+/* A base chain's "type filter hook ..." line is a declaration, not a rule. */
+static bool is_rule_line(const char *line, size_t len)
+{
+	if (len < 3 || line[0] != '\t' || line[1] != '\t')
+		return false;
+	return !(len > 7 && !strncmp(line + 2, "type ", 5) && memmem(line, len, " hook ", 6));
+}
+
+static int chain_text_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counters_chain_text *)a)->name,
+		      ((const struct counters_chain_text *)b)->name);
+}
+
+void counters_chain_text_free(struct counters_chain_text *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(c[i].name);
+		free(c[i].counted);
+	}
+	free(c);
+}
+
+size_t counters_scan_text(const struct policy *p, const char *text,
+			  struct counters_chain_text **out)
+{
+	struct counters_chain_text *v = NULL, *cur = NULL;
+	struct owner *own, key, *o;
+	size_t n = 0, nown = owners(p, &own), len, nl, ncounted = 0;
+	const char *line, *next, *name;
+	uint64_t h = 0;
+
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + len;
+		if (!cur) {
+			nl = chain_header(line, len, &name);
+			if (!nl)
+				continue;
+			cur = VEC_PUSH(v, n);
+			cur->name = xstrndup(name, nl);
+			ncounted = 0;
+			h = fnv(FNV_INIT, line, len);
+			continue;
+		}
+		if (len == 2 && !strncmp(line, "\t}", 2)) {
+			key.chain = cur->name;
+			o = nown ? bsearch(&key, own, nown, sizeof(key), owner_cmp) : NULL;
+			if (o)
+				h = fnv_u64(h, counters_jail_sig(p, o->jail));
+			cur->sig = h;
+			cur = NULL;
+			continue;
+		}
+		h = fnv(h, line, strip_comment(line, len));
+		h = fnv(h, "\n", 1);
+		if (!is_rule_line(line, len))
+			continue;
+		if (cur->nrules == ncounted) {
+			ncounted = ncounted ? 2 * ncounted : 8;
+			cur->counted = xrealloc(cur->counted, ncounted * sizeof(bool));
+		}
+		cur->counted[cur->nrules++] = counter_at(line, len) != 0;
+	}
+	/* An unterminated chain is no chain: nothing is carried into it. */
+	if (cur) {
+		free(cur->name);
+		free(cur->counted);
+		n--;
+	}
+	owners_free(own, nown);
+	if (n)
+		qsort(v, n, sizeof(*v), chain_text_cmp);
+	*out = v;
+	return n;
+}
+
+static int init_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counters_init *)a)->chain,
+		      ((const struct counters_init *)b)->chain);
+}
+
+char *counters_rewrite(const char *text, const struct counters_init *chains, size_t n)
+{
+	const struct counters_init *cur = NULL;
+	struct counters_init key;
+	const char *line, *next, *name;
+	struct strbuf sb;
+	size_t len, nl, at, rule = 0;
+	char *cname;
+
+	sb_init(&sb);
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line + 1) : strlen(line);
+		next = line + len;
+		if (!cur) {
+			nl = chain_header(line, len - (line[len - 1] == '\n'), &name);
+			if (nl && n) {
+				cname = xstrndup(name, nl);
+				key.chain = cname;
+				cur = bsearch(&key, chains, n, sizeof(key), init_cmp);
+				free(cname);
+				rule = 0;
+			}
+		} else if (!strncmp(line, "\t}\n", 3) || !strcmp(line, "\t}")) {
+			cur = NULL;
+		} else if (is_rule_line(line, len)) {
+			at = rule < cur->nrules && cur->rules[rule].has ? counter_at(line, len) : 0;
+			rule++;
+			if (at) {
+				sb_printf(&sb, "%.*s packets %" PRIu64 " bytes %" PRIu64, (int)at,
+					  line, cur->rules[rule - 1].packets,
+					  cur->rules[rule - 1].bytes);
+				line += at;
+				len -= at;
+			}
+		}
+		sb_printf(&sb, "%.*s", (int)len, line);
+	}
+	return sb_steal(&sb);
+}
+
+/* ---- the record ---- */
+
+static char *record_path(const char *table)
+{
+	return xasprintf("%s/" COUNTERS_RECORD_PREFIX "%s", STATE_DIR, table);
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct counters_obj *)a)->name,
+		      ((const struct counters_obj *)b)->name);
+}
+
+void counters_record_free(struct counters_record *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nchains; i++)
+		free(r->chains[i].name);
+	for (i = 0; i < r->nsets; i++)
+		free(r->sets[i].name);
+	free(r->chains);
+	free(r->sets);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct counters_obj *counters_record_chain(const struct counters_record *r, const char *name)
+{
+	struct counters_obj key = {.name = (char *)name};
+
+	return r->nchains ? bsearch(&key, r->chains, r->nchains, sizeof(key), obj_cmp) : NULL;
+}
+
+const struct counters_obj *counters_record_set(const struct counters_record *r, const char *name)
+{
+	struct counters_obj key = {.name = (char *)name};
+
+	return r->nsets ? bsearch(&key, r->sets, r->nsets, sizeof(key), obj_cmp) : NULL;
+}
+
+int counters_record_load(const char *table, struct counters_record *r)
+{
+	char *path = record_path(table), *text = NULL, *line, *next, name[260];
+	uint64_t a, b;
+	int err;
+	bool head = false, table_seen = false;
+
+	memset(r, 0, sizeof(*r));
+	err = state_read_file(path, &text);
+	free(path);
+	if (err)
+		return err;
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (!head) {
+			if (strcmp(line, RECORD_MAGIC))
+				goto bad;
+			head = true;
+		} else if (sscanf(line, "genid %" SCNu32, &r->genid) == 1) {
+			continue;
+		} else if (sscanf(line, "table %" SCNx64, &r->table_digest) == 1) {
+			table_seen = true;
+		} else if (sscanf(line, "chain %259s %" SCNx64 " %" SCNx64, name, &a, &b) == 3) {
+			*VEC_PUSH(r->chains, r->nchains) =
+			    (struct counters_obj){xstrdup(name), a, b};
+		} else if (sscanf(line, "set %259s %" SCNx64, name, &a) == 2) {
+			*VEC_PUSH(r->sets, r->nsets) = (struct counters_obj){xstrdup(name), a, 0};
+		} else if (*line) {
+			goto bad;
+		}
+	}
+	if (!head || !table_seen)
+		goto bad;
+	free(text);
+	if (r->nchains)
+		qsort(r->chains, r->nchains, sizeof(*r->chains), obj_cmp);
+	if (r->nsets)
+		qsort(r->sets, r->nsets, sizeof(*r->sets), obj_cmp);
+	return 0;
+bad:
+	free(text);
+	counters_record_free(r);
+	return -EINVAL;
+}
+
+/* Names go into a whitespace-separated file: anything odd is left out. */
+static bool plain_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 256)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 127)
+			return false;
+	return true;
+}
+
+int counters_save(const struct policy *p, const char *text)
+{
+	const char *table = policy_table(p);
+	struct counters_chain_text *ct = NULL, key;
+	const struct counters_chain_text *c;
+	struct nftinfo_table *t = NULL;
+	struct counters_record old;
+	size_t i, nct;
+	struct strbuf sb;
+	uint32_t genid, recorded;
+	char *path;
+	int err;
+
+	/*
+	 * Nothing committed since the record was written (an apply that
+	 * found its ruleset in force): it still describes the table.
+	 */
+	err = counters_record_load(table, &old);
+	recorded = old.genid;
+	counters_record_free(&old);
+	if (!err && !nftinfo_genid(&genid) && genid == recorded)
+		return 0;
+	err = nftinfo_table_read(table, &t);
+	if (err)
+		return err;
+	nct = counters_scan_text(p, text, &ct);
+	sb_init(&sb);
+	sb_printf(&sb, RECORD_MAGIC "\ngenid %" PRIu32 "\ntable %016" PRIx64 "\n", t->genid,
+		  t->digest);
+	for (i = 0; i < t->nchains; i++) {
+		if (!plain_name(t->chains[i].name))
+			continue;
+		key.name = t->chains[i].name;
+		c = nct ? bsearch(&key, ct, nct, sizeof(key), chain_text_cmp) : NULL;
+		sb_printf(&sb, "chain %s %016" PRIx64 " %016" PRIx64 "\n", t->chains[i].name,
+			  t->chains[i].digest, c ? c->sig : 0);
+	}
+	for (i = 0; i < t->nsets; i++)
+		if (plain_name(t->sets[i].name))
+			sb_printf(&sb, "set %s %016" PRIx64 "\n", t->sets[i].name,
+				  t->sets[i].digest);
+	path = record_path(table);
+	err = state_write_atomic(path, sb.s, sb.len, 0644);
+	free(path);
+	sb_free(&sb);
+	counters_chain_text_free(ct, nct);
+	nftinfo_table_free(t);
+	return err;
+}
+
+void counters_forget(const char *table)
+{
+	char *path = record_path(table);
+
+	unlink(path);
+	free(path);
+}
+
+/* ---- carrying counters into a new text ---- */
+
+/* The live rules line up with the new text's, counter for counter. */
+static bool lines_up(const struct nftinfo_chain *live, const struct counters_chain_text *c)
+{
+	size_t i;
+
+	if (live->nrules != c->nrules)
+		return false;
+	for (i = 0; i < c->nrules; i++)
+		if (live->rules[i].has_counter != c->counted[i])
+			return false;
+	return true;
+}
+
+char *counters_carry(const struct policy *p, const char *text, struct counters_stats *st)
+{
+	struct counters_chain_text *ct = NULL;
+	struct counters_init *init = NULL;
+	struct counters_value *vals;
+	struct counters_record rec;
+	struct counters_stats dummy;
+	struct nftinfo_table *t = NULL;
+	size_t i, k, nct = 0, ninit = 0;
+	char *out;
+
+	if (!st)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	if (counters_record_load(policy_table(p), &rec) ||
+	    nftinfo_table_read(policy_table(p), &t)) {
+		counters_record_free(&rec);
+		return xstrdup(text);
+	}
+	nct = counters_scan_text(p, text, &ct);
+	for (i = 0; i < nct; i++) {
+		const struct counters_obj *ro = counters_record_chain(&rec, ct[i].name);
+		const struct nftinfo_chain *live = nftinfo_chain_find(t, ct[i].name);
+		bool any = false;
+
+		if (!ro || !live)
+			continue;
+		if (ro->sig != ct[i].sig) {
+			st->reset++;
+			continue;
+		}
+		if (live->digest != ro->digest || !lines_up(live, &ct[i])) {
+			st->edited++;
+			continue;
+		}
+		vals = xcalloc(live->nrules, sizeof(*vals));
+		for (k = 0; k < live->nrules; k++) {
+			const struct nftinfo_rule *r = &live->rules[k];
+
+			vals[k] = (struct counters_value){
+			    r->has_counter && (r->packets || r->bytes), r->packets, r->bytes};
+			any |= vals[k].has;
+		}
+		st->kept++;
+		if (!any) {
+			free(vals);
+			continue;
+		}
+		*VEC_PUSH(init, ninit) = (struct counters_init){ct[i].name, vals, live->nrules};
+	}
+	/* ct is sorted by name, and so is init. */
+	out = ninit ? counters_rewrite(text, init, ninit) : xstrdup(text);
+	for (i = 0; i < ninit; i++)
+		free((void *)init[i].rules);
+	free(init);
+	counters_chain_text_free(ct, nct);
+	counters_record_free(&rec);
+	nftinfo_table_free(t);
+	return out;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What jailfw committed, object by object, and counters that survive a
+ * reload.
+ *
+ * After every successful apply, counters_save() reads the table back with
+ * libnftnl and records, in STATE_DIR/committed-TABLE, a digest of each
+ * chain and set as the kernel holds it (counter values left out), and for
+ * each chain a signature of what jailfw rendered for it:
+ *
+ *   jailfw-committed 1
+ *   genid 41
+ *   table 5f0c...                   the table's own attributes
+ *   chain uid_web 9a1b... 77c2...   NAME KERNEL-DIGEST SIGNATURE
+ *   set uid_ports 0d3e...           NAME KERNEL-DIGEST
+ *
+ * status compares the live table with the kernel digests ("changed since
+ * jailfw applied it: chain uid_web modified").  apply uses both to carry
+ * counters across a reload.
+ *
+ * Replacing the table resets every counter in it.  So before loading a
+ * changed ruleset, apply reads the live counters and writes them into the
+ * new text as initial values ("counter packets 12 bytes 3456 drop", which
+ * nft accepts), rule by rule, for every chain that is unchanged:
+ *
+ *   - the chain exists in the live table, in the record and in the new
+ *     text;
+ *   - its signature is the same: its rendered rules (comments left out, so
+ *     that moving a jail's lines in the file changes nothing) and, for a
+ *     jail's own chains (uid_NAME; fwd_NAME, fwdto_NAME, in_NAME), the
+ *     jail's effective configuration: backend, uid or interface, prefixes,
+ *     allow rules (in any order), publish, log-drops.  A jail whose rules
+ *     changed starts counting from zero: its old counts described another
+ *     policy;
+ *   - the live chain is still what jailfw committed (same kernel digest:
+ *     nobody edited it by hand), and its rules line up with the new text's
+ *     (same number, counters at the same positions).
+ *
+ * Packets counted between the read and the commit (microseconds to
+ * milliseconds) are lost; the counters never go backwards otherwise.
+ * Counter values of zero are left out, so a fresh table renders exactly
+ * the golden text.
+ */
+#ifndef JAILFW_COUNTERS_H
+#define JAILFW_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define COUNTERS_RECORD_PREFIX "committed-"
+
+/* One chain or set of the record. */
+struct counters_obj {
+	char *name;
+	uint64_t digest; /* as the kernel held it (nftinfo digest) */
+	uint64_t sig;	 /* chains: the rendered signature (0: none) */
+};
+
+struct counters_record {
+	uint32_t genid; /* the ruleset generation right after the commit */
+	uint64_t table_digest;
+	struct counters_obj *chains; /* sorted by name */
+	size_t nchains;
+	struct counters_obj *sets; /* sorted by name */
+	size_t nsets;
+};
+
+/*
+ * After a successful apply (a reload or not): record table inet T as it is
+ * now in force, with the signatures of text, the ruleset rendered from p
+ * (without counter values).  Returns 0 or -errno; a failure only costs
+ * the next apply its counters and status its drift check.
+ */
+int counters_save(const struct policy *p, const char *text);
+
+/* After down (or when the policy moved to another table). */
+void counters_forget(const char *table);
+
+/*
+ * STATE_DIR/committed-TABLE into r.  0, -ENOENT (no record), -EINVAL
+ * (malformed) or -errno.  counters_record_free on r in every case.
+ */
+int counters_record_load(const char *table, struct counters_record *r);
+void counters_record_free(struct counters_record *r);
+const struct counters_obj *counters_record_chain(const struct counters_record *r, const char *name);
+const struct counters_obj *counters_record_set(const struct counters_record *r, const char *name);
+
+/* What counters_carry did. */
+struct counters_stats {
+	size_t kept;   /* chains whose counters were carried over */
+	size_t reset;  /* chains that changed: counting from zero */
+	size_t edited; /* live chains edited outside jailfw: not carried */
+};
+
+/*
+ * Before loading text (rendered from p) for a changed policy: text with
+ * the live counter values of every unchanged chain as initial values
+ * (malloc'd; a plain copy when there is nothing to carry or anything
+ * cannot be read).  Line structure is untouched, so nftload's error
+ * mapping by line still holds.  st may be NULL.
+ */
+char *counters_carry(const struct policy *p, const char *text, struct counters_stats *st);
+
+/* ---- pure pieces, exposed for the unit tests ---- */
+
+/*
+ * The signature of each chain of rendered text, sorted by name: its rule
+ * lines without comments, plus counters_jail_sig() of the jail that owns
+ * it.  *nrules[i] and the counter positions come with it.
+ */
+struct counters_chain_text {
+	char *name;
+	uint64_t sig;
+	size_t nrules;
+	bool *counted; /* per rule: has a counter statement */
+};
+size_t counters_scan_text(const struct policy *p, const char *text,
+			  struct counters_chain_text **out);
+void counters_chain_text_free(struct counters_chain_text *c, size_t n);
+
+/* A jail's effective configuration, independent of file positions. */
+uint64_t counters_jail_sig(const struct policy *p, const struct jail *j);
+
+/* Initial values for one chain, rule by rule (has: carry this rule's). */
+struct counters_value {
+	bool has;
+	uint64_t packets, bytes;
+};
+struct counters_init {
+	const char *chain;
+	const struct counters_value *rules;
+	size_t nrules;
+};
+
+/*
+ * text with "counter" of the listed chains' rules rewritten to
+ * "counter packets N bytes M" (chains sorted by name).  Malloc'd.
+ */
+char *counters_rewrite(const char *text, const struct counters_init *chains, size_t n);
+
+#endif

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "diff.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "nftload.h"
+#include "provision.h"
+#include "render.h"
+#include "util.h"
+
+#define CONTEXT 2
+/*
+ * Myers' algorithm costs O((N+M)·D) time and, with the trace kept for the
+ * edit script, O(D²) memory.  Past this many edits in one object (a map
+ * rewritten wholesale) the object is shown as replaced instead.
+ */
+#define MAX_EDITS 2000
+
+/* ---- listings as blocks ---- */
+
+/* One chain, set or map of a listing ("table": the table's own lines). */
+struct block {
+	char *key; /* "chain uid_web", "map uid_ports", "table" */
+	char **lines;
+	char **keys; /* the lines without their comments, once compared */
+	size_t nlines;
+};
+
+struct listing {
+	struct block *blocks;
+	size_t nblocks;
+};
+
+static void put_line(struct block *b, const char *s, size_t n)
+{
+	*VEC_PUSH(b->lines, b->nlines) = xstrndup(s, n);
+}
+
+static void listing_free(struct listing *l)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->nblocks; i++) {
+		for (k = 0; k < l->blocks[i].nlines; k++) {
+			free(l->blocks[i].lines[k]);
+			if (l->blocks[i].keys)
+				free(l->blocks[i].keys[k]);
+		}
+		free(l->blocks[i].lines);
+		free(l->blocks[i].keys);
+		free(l->blocks[i].key);
+	}
+	free(l->blocks);
+}
+
+static struct block *new_block(struct listing *l, const char *key, size_t n)
+{
+	struct block *b = VEC_PUSH(l->blocks, l->nblocks);
+
+	b->key = xstrndup(key, n);
+	return b;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * "elements = { a, b,\n c }" one element per line: a change of one
+ * element is then one line of the diff, whatever nft's line filling did.
+ * Commas inside quoted strings (comments) do not split.
+ */
+static void put_elements(struct block *b, const char *s)
+{
+	const char *start = s, *p;
+	bool quoted = false;
+	size_t first;
+	char *line;
+
+	put_line(b, "\t\telements = {", 14);
+	first = b->nlines;
+	for (p = s;; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		if (*p && (quoted || *p != ','))
+			continue;
+		while (start < p && (*start == ' ' || *start == '\t' || *start == '\n'))
+			start++;
+		line = xasprintf("\t\t\t%.*s", (int)(p - start), start);
+		while (strlen(line) > 3 && strchr(" \t\n", line[strlen(line) - 1]))
+			line[strlen(line) - 1] = '\0';
+		if (strlen(line) > 3)
+			*VEC_PUSH(b->lines, b->nlines) = line;
+		else
+			free(line);
+		if (!*p)
+			break;
+		start = p + 1;
+	}
+	/*
+	 * A hash set lists its elements in the order of a per-set random
+	 * seed: two loads of the same elements list them differently.
+	 */
+	qsort(b->lines + first, b->nlines - first, sizeof(*b->lines), line_cmp);
+	put_line(b, "\t\t}", 3);
+}
+
+/*
+ * The index just past the closing '}' of an element list in s, or 0.
+ * Scanning resumes at *pos with the quoting state *quoted: a map of
+ * thousands of elements arrives line by line.
+ */
+static size_t elements_end(const char *s, size_t *pos, bool *quoted)
+{
+	size_t i;
+
+	for (i = *pos; s[i]; i++) {
+		if (s[i] == '"')
+			*quoted = !*quoted;
+		else if (s[i] == '}' && !*quoted)
+			return i + 1;
+	}
+	*pos = i;
+	return 0;
+}
+
+static void parse_listing(const char *text, struct listing *l)
+{
+	struct block *cur = NULL;
+	struct strbuf elems;
+	const char *line, *next;
+	bool in_elems = false, quoted = false;
+	size_t len, end, pos = 0, table = SIZE_MAX;
+
+	memset(l, 0, sizeof(*l));
+	sb_init(&elems);
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + len;
+		if (in_elems) {
+			sb_printf(&elems, " %.*s", (int)len, line);
+			end = elements_end(elems.s, &pos, &quoted);
+			if (end) {
+				elems.s[end - 1] = '\0';
+				put_elements(cur, elems.s);
+				in_elems = false;
+			}
+			continue;
+		}
+		if (!len || strspn(line, " \t") == len)
+			continue;
+		if (cur) {
+			if (len == 2 && !strncmp(line, "\t}", 2)) {
+				put_line(cur, line, len);
+				cur = NULL;
+			} else if (len > 15 && !strncmp(line, "\t\telements = { ", 15)) {
+				elems.len = 0;
+				pos = 0;
+				quoted = false;
+				sb_printf(&elems, "%.*s", (int)(len - 15), line + 15);
+				end = elements_end(elems.s, &pos, &quoted);
+				if (end) {
+					elems.s[end - 1] = '\0';
+					put_elements(cur, elems.s);
+				} else {
+					in_elems = true;
+				}
+			} else {
+				put_line(cur, line, len);
+			}
+			continue;
+		}
+		if (line[0] == '\t' && line[1] != '\t' && len > 3 &&
+		    !strncmp(line + len - 2, " {", 2)) {
+			cur = new_block(l, line + 1, len - 3);
+			put_line(cur, line, len);
+			continue;
+		}
+		/* The table's header, its own attributes, and its closing brace. */
+		if (table == SIZE_MAX) {
+			new_block(l, "table", 5);
+			table = l->nblocks - 1;
+		}
+		put_line(&l->blocks[table], line, len);
+	}
+	sb_free(&elems);
+}
+
+/* Blocks by key, for lookups in a listing of thousands of chains. */
+struct index {
+	const struct block **v;
+	size_t n;
+};
+
+static int block_ptr_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct block *const *)a)->key,
+		      (*(const struct block *const *)b)->key);
+}
+
+static void index_build(const struct listing *l, struct index *x)
+{
+	size_t i;
+
+	x->n = l->nblocks;
+	x->v = xcalloc(x->n, sizeof(*x->v));
+	for (i = 0; i < x->n; i++)
+		x->v[i] = &l->blocks[i];
+	qsort(x->v, x->n, sizeof(*x->v), block_ptr_cmp);
+}
+
+static struct block *find_block(const struct index *x, const char *key)
+{
+	struct block kb = {.key = (char *)key};
+	const struct block *k = &kb, *const * hit;
+
+	hit = x->n ? bsearch(&k, x->v, x->n, sizeof(*x->v), block_ptr_cmp) : NULL;
+	return hit ? (struct block *)*hit : NULL;
+}
+
+/* ---- the line diff ---- */
+
+/*
+ * A line without its comments (' comment "..."', wherever it stands: a
+ * rule's is last, an element's comes before its verdict).  Lines are
+ * matched on this, so a rule or element whose comment only names another
+ * policy line (lines moved in the file) is not shown as a change.
+ */
+static char *strip_comments(const char *line)
+{
+	struct strbuf sb;
+	const char *p = line, *c, *end;
+
+	sb_init(&sb);
+	while ((c = strstr(p, " comment \"")) && (end = strchr(c + 10, '"'))) {
+		sb_printf(&sb, "%.*s", (int)(c - p), p);
+		p = end + 1;
+	}
+	sb_puts(&sb, p);
+	return sb_steal(&sb);
+}
+
+static void make_keys(struct block *b)
+{
+	size_t i;
+
+	if (b->keys)
+		return;
+	b->keys = xcalloc(b->nlines, sizeof(*b->keys));
+	for (i = 0; i < b->nlines; i++)
+		b->keys[i] = strip_comments(b->lines[i]);
+}
+
+struct op {
+	char kind; /* ' ', '-', '+' */
+	const char *line;
+};
+
+struct script {
+	struct op *ops;
+	size_t nops;
+	size_t recommented; /* unchanged lines whose comment changed */
+};
+
+static void push(struct script *s, char kind, const char *line)
+{
+	*VEC_PUSH(s->ops, s->nops) = (struct op){kind, line};
+}
+
+/* Line x of a and line y of b match; keep the new text. */
+static void push_same(struct script *s, const struct block *a, size_t x, const struct block *b,
+		      size_t y)
+{
+	if (strcmp(a->lines[x], b->lines[y]))
+		s->recommented++;
+	push(s, ' ', b->lines[y]);
+}
+
+/*
+ * Myers' greedy algorithm over a's lines [p, p + n) and b's [p, p + m),
+ * matched by key, the trace kept per edit distance for the walk back.
+ * Returns false when more than MAX_EDITS edits are needed.
+ */
+static bool myers(const struct block *a, const struct block *b, size_t p, int n, int m,
+		  struct script *s)
+{
+	char *const *ka = a->keys + p, *const *kb = b->keys + p;
+	int **trace = NULL, *v, d, k, x, y, maxd = n + m, found = -1;
+	struct script rev = {NULL, 0, 0};
+
+	if (maxd > MAX_EDITS)
+		maxd = MAX_EDITS;
+	trace = xcalloc((size_t)maxd + 1, sizeof(*trace));
+	for (d = 0; d <= maxd && found < 0; d++) {
+		/* v[k + d] for k in [-d, d]; the previous row is trace[d - 1]. */
+		int *prev = d ? trace[d - 1] : NULL;
+
+		v = xcalloc(2 * (size_t)d + 1, sizeof(*v));
+		trace[d] = v;
+		for (k = -d; k <= d; k += 2) {
+			if (d == 0)
+				x = 0;
+			else if (k == -d || (k != d && prev[k - 1 + d - 1] < prev[k + 1 + d - 1]))
+				x = prev[k + 1 + d - 1];
+			else
+				x = prev[k - 1 + d - 1] + 1;
+			y = x - k;
+			while (x < n && y < m && !strcmp(ka[x], kb[y])) {
+				x++;
+				y++;
+			}
+			v[k + d] = x;
+			if (x >= n && y >= m) {
+				found = d;
+				break;
+			}
+		}
+	}
+	if (found >= 0) {
+		x = n;
+		y = m;
+		for (d = found; d >= 0; d--) {
+			int px = 0, py = 0, pk;
+
+			k = x - y;
+			if (d > 0) {
+				int *prev = trace[d - 1];
+
+				if (k == -d ||
+				    (k != d && prev[k - 1 + d - 1] < prev[k + 1 + d - 1]))
+					pk = k + 1;
+				else
+					pk = k - 1;
+				px = prev[pk + d - 1];
+				py = px - pk;
+			}
+			while (x > px && y > py) {
+				x--;
+				y--;
+				push_same(&rev, a, p + (size_t)x, b, p + (size_t)y);
+			}
+			if (d > 0 && x == px)
+				push(&rev, '+', b->lines[p + (size_t)--y]);
+			else if (d > 0)
+				push(&rev, '-', a->lines[p + (size_t)--x]);
+		}
+		while (rev.nops) {
+			rev.nops--;
+			push(s, rev.ops[rev.nops].kind, rev.ops[rev.nops].line);
+		}
+		s->recommented += rev.recommented;
+	}
+	for (d = 0; d <= maxd; d++)
+		free(trace[d]);
+	free(trace);
+	free(rev.ops);
+	return found >= 0;
+}
+
+/* The edit script from a to b: common ends first, Myers for the middle. */
+static void edit_script(struct block *a, struct block *b, struct script *s)
+{
+	size_t n = a->nlines, m = b->nlines, p = 0, e = 0, i;
+
+	make_keys(a);
+	make_keys(b);
+	while (p < n && p < m && !strcmp(a->keys[p], b->keys[p]))
+		p++;
+	while (e < n - p && e < m - p && !strcmp(a->keys[n - 1 - e], b->keys[m - 1 - e]))
+		e++;
+	for (i = 0; i < p; i++)
+		push_same(s, a, i, b, i);
+	if (n - p - e > (size_t)MAX_EDITS * 50 || m - p - e > (size_t)MAX_EDITS * 50 ||
+	    !myers(a, b, p, (int)(n - p - e), (int)(m - p - e), s)) {
+		for (i = p; i < n - e; i++)
+			push(s, '-', a->lines[i]);
+		for (i = p; i < m - e; i++)
+			push(s, '+', b->lines[i]);
+	}
+	for (i = 0; i < e; i++)
+		push_same(s, a, n - e + i, b, m - e + i);
+}
+
+/* Hunks with CONTEXT lines around each run of changes, headed by the object. */
+static void put_hunks(struct strbuf *sb, const char *key, const struct op *ops, size_t nops)
+{
+	size_t i = 0, start, last, end = 0, k;
+
+	while (i < nops) {
+		if (ops[i].kind == ' ') {
+			i++;
+			continue;
+		}
+		start = i > end + CONTEXT ? i - CONTEXT : end;
+		/* Changes at most 2 * CONTEXT unchanged lines apart share a hunk. */
+		for (last = i, k = i + 1; k < nops; k++) {
+			if (ops[k].kind != ' ')
+				last = k;
+			else if (k - last > 2 * CONTEXT)
+				break;
+		}
+		end = last + 1 + CONTEXT < nops ? last + 1 + CONTEXT : nops;
+		sb_printf(sb, "@@ %s @@\n", key);
+		for (k = start; k < end; k++)
+			sb_printf(sb, "%c%s\n", ops[k].kind, ops[k].line);
+		i = end;
+	}
+}
+
+static void put_whole(struct strbuf *sb, const struct block *b, char kind, const char *how)
+{
+	size_t i;
+
+	sb_printf(sb, "@@ %s: %s @@\n", b->key, how);
+	for (i = 0; i < b->nlines; i++)
+		sb_printf(sb, "%c%s\n", kind, b->lines[i]);
+}
+
+char *diff_listings(const char *old, const char *new, const char *old_label, const char *new_label)
+{
+	struct script script = {NULL, 0, 0};
+	struct index ia, ib;
+	struct listing a, b;
+	struct strbuf sb;
+	size_t i, recommented = 0;
+
+	parse_listing(old, &a);
+	parse_listing(new, &b);
+	index_build(&a, &ia);
+	index_build(&b, &ib);
+	sb_init(&sb);
+	for (i = 0; i < b.nblocks; i++) {
+		struct block *nb = &b.blocks[i], *ob = find_block(&ia, nb->key);
+
+		if (!ob) {
+			put_whole(&sb, nb, '+', "added");
+			continue;
+		}
+		script.nops = script.recommented = 0;
+		edit_script(ob, nb, &script);
+		put_hunks(&sb, nb->key, script.ops, script.nops);
+		recommented += script.recommented;
+	}
+	for (i = 0; i < a.nblocks; i++)
+		if (!find_block(&ib, a.blocks[i].key))
+			put_whole(&sb, &a.blocks[i], '-', "removed");
+	/*
+	 * apply would load them, so they count as a change; but listing
+	 * every rule below a moved line would bury what really changed.
+	 */
+	if (recommented)
+		sb_printf(&sb, "@@ comments @@\n# %zu %s only in %s comment (the policy line %s)\n",
+			  recommented,
+			  recommented == 1 ? "rule or element differs"
+					   : "rules and elements differ",
+			  recommented == 1 ? "its" : "their",
+			  recommented == 1 ? "it names moved" : "they name moved");
+	free(script.ops);
+	free(ia.v);
+	free(ib.v);
+	listing_free(&a);
+	listing_free(&b);
+	if (sb.len) {
+		char *body = sb_steal(&sb);
+
+		sb_init(&sb);
+		sb_printf(&sb, "--- %s\n+++ %s\n%s", old_label, new_label, body);
+		free(body);
+	}
+	return sb_steal(&sb);
+}
+
+/* ---- the command ---- */
+
+int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *d)
+{
+	const char *table = policy_table(p), *old_table;
+	const char *const *lines;
+	struct prov_plan *plan = NULL;
+	char *text = NULL, *want = NULL, *live = NULL, *out = NULL, *ol = NULL, *nl = NULL;
+	size_t i, nchanges = 0;
+	bool moved = false;
+	int ret, state, status = EXIT_OK;
+
+	state = nftload_table_state(table, d);
+	if (state < 0) {
+		status = apply_kernel_status(state);
+		goto out;
+	}
+	if (state == NFTLOAD_TABLE_FOREIGN) {
+		diag_error(d, NULL, 0,
+			   "table inet %s exists but was not made by jailfw; apply would refuse to "
+			   "replace it",
+			   table);
+		status = EXIT_CONFLICT;
+		goto out;
+	}
+	text = render_policy_str(p, RENDER_REPLACE);
+	/* The new ruleset as the kernel would hold it, loaded where nobody sees it. */
+	ret = nftload_run_isolated(p, text, NFTLOAD_LIST_STATELESS, &want, d);
+	if (ret) {
+		status = apply_kernel_status(ret);
+		goto out;
+	}
+	if (state == NFTLOAD_TABLE_OURS) {
+		ret = nftload_list_table(table, NFTLOAD_LIST_STATELESS, &live, d);
+		if (ret == -ENOENT) {
+			live = xstrdup("");
+			state = NFTLOAD_TABLE_ABSENT;
+		} else if (ret) {
+			status = apply_kernel_status(ret);
+			goto out;
+		}
+	} else {
+		live = xstrdup("");
+	}
+	ol = xasprintf("table inet %s (%s)", table,
+		       state == NFTLOAD_TABLE_OURS ? "in force" : "not there");
+	nl = xasprintf("table inet %s (%s)", table, path);
+	out = diff_listings(live, want, ol, nl);
+
+	ret = prov_diff(p, &plan, d);
+	if (ret) {
+		status = ret == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(ret);
+		goto out;
+	}
+	nchanges = prov_plan_changes(plan, &lines);
+	old_table = prov_plan_table(plan);
+	moved = old_table && strcmp(old_table, table) &&
+		nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS;
+	if (!quiet) {
+		fputs(out, stdout);
+		if (nchanges || moved)
+			fputs("provisioning:\n", stdout);
+		if (moved)
+			printf("  delete table inet %s (the policy now uses table inet %s)\n",
+			       old_table, table);
+		for (i = 0; i < nchanges; i++)
+			printf("  %s\n", lines[i]);
+	}
+	status = *out || nchanges || moved ? 1 : EXIT_OK;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "jailfw: cannot write the diff: %s\n", strerror(errno));
+		status = EXIT_KERNEL;
+	}
+out:
+	prov_plan_free(plan);
+	free(text);
+	free(want);
+	free(live);
+	free(out);
+	free(ol);
+	free(nl);
+	return status;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * jailfw diff POLICY: exactly what apply would change, changing nothing.
+ *
+ * The ruleset side compares like with like: the live table as libnftables
+ * lists it without counter values (nft list -s), and the new rendering
+ * loaded into a throwaway user+network namespace and listed the same way
+ * (nftload_run_isolated).  Both listings then print every object the way
+ * the kernel holds it, so the difference is exact: no false change from
+ * formatting, none hidden by it.  The lines are grouped by the chain, set
+ * or map they belong to, element lists are split one element per line,
+ * and each hunk is headed by its object:
+ *
+ *   --- table inet jailfw (in force)
+ *   +++ table inet jailfw (policy.conf)
+ *   @@ map uid_ports @@
+ *    		elements = {
+ *   -			1099 . udp . 123 comment "policy.conf:7" : jump dst_any
+ *   +			1099 . udp . 53 comment "policy.conf:7" : jump dst_any
+ *   @@ chain uid_db: added @@
+ *   +	chain uid_db {
+ *   ...
+ *
+ * The provisioning side is prov_diff()'s change list (namespaces, links,
+ * addresses, resolv.conf files, sysctls), one indented line each.
+ *
+ * Exit status: 0 nothing would change, 1 something would (as diff(1)),
+ * otherwise as DESIGN section 1 (3 the kernel refused the new ruleset or a
+ * read failed, 4 privilege, 5 an object jailfw does not own is in the way).
+ */
+#ifndef JAILFW_DIFF_H
+#define JAILFW_DIFF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "model.h"
+
+/*
+ * Pure: the grouped diff of two `nft list` listings (either may be ""),
+ * malloc'd; "" when they are the same.  The labels go into the ---/+++
+ * header lines.
+ */
+char *diff_listings(const char *old, const char *new, const char *old_label, const char *new_label);
+
+/*
+ * The whole command for a checked policy p read from path: prints the
+ * diff (nothing when quiet) and returns the exit status above.
+ */
+int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *d);
+
+#endif
