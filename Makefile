@@ -10,6 +10,8 @@
 #   make deps            install the Debian packages the build and tests need
 #   make demo            verify the example policy in a throwaway sandbox
 #   make regen           rewrite the golden files from the current code
+#   make fuzz            run each libFuzzer harness (fuzz/) for FUZZ_SECONDS (60)
+#   make fuzz-ci         the same, 20 s each: fails on any crash (CI)
 #
 # BUILD=dir puts every object and binary under dir (default: build).
 
@@ -87,6 +89,69 @@ check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' LDFLAGS='-fsanitize=address,undefined' all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		tests/run --build build-asan
+
+# libFuzzer harnesses (fuzz/), built with clang into FUZZ_BUILD (its own
+# fuzz-obj/, so that BUILD=build-fuzz does not mix compilers): every
+# src/*.c but main.c, instrumented for coverage and sanitized.  Each
+# harness runs in turn with the seeds below (copied from the tree at fuzz
+# time, under FUZZ_BUILD/corpus/NAME) and its dictionary, if it has one;
+# fuzz/run prints exec/s and libFuzzer's coverage (cov:, ft:) per harness
+# and copies any crash into fuzz/regressions/NAME/ (make fuzz).  fuzz-ci
+# runs each for FUZZ_CI_SECONDS and fails on any crash, leak or timeout.
+# The same harnesses, linked with fuzz/replay_main.c by the project's own
+# compiler, are BUILD/fuzz/replay_NAME: tests/e2e/edge-inputs.sh replays
+# fuzz/regressions/ with them in the ordinary and the sanitizer suite.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 20
+FUZZ_NAMES := policy nflog
+# pointer-overflow alone is recoverable, so that fuzz/ubsan.supp can hold a
+# known, reported finding; fuzz/run halts on any other.
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fsanitize-recover=pointer-overflow -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 $(WARNINGS) $(DEFS) -Isrc -Ifuzz $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
+# gcc's warnings are the project's gate (make); clang's differ, and must
+# not stop a fuzz build over a warning gcc does not give (clang also flags
+# vprintf wrappers and libnftnl's own macros).
+FUZZ_SRC_CFLAGS := $(filter-out -Werror,$(FUZZ_CFLAGS)) -Wno-format-nonliteral -Wno-pointer-arith
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/fuzz-obj/%.o)
+FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+FUZZ_POLICY_SEEDS = $(wildcard policies/*.conf templates/*.conf tests/parse/ok/*.conf \
+	tests/parse/fail/*.conf tests/render/*.conf)
+
+.PHONY: fuzz fuzz-ci fuzz-corpus
+all: $(FUZZ_REPLAY_BINS)
+
+$(FUZZ_BUILD)/fuzz-obj/%.o: src/%.c $(wildcard src/*.h) | $(FUZZ_BUILD)/fuzz-obj
+	$(FUZZ_CC) $(FUZZ_SRC_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(LDLIBS)
+
+$(FUZZ_REPLAY_BINS): $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay_main.c fuzz/fuzz.h \
+		$(BUILD)/libjailfw.a | $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -Ifuzz $(LDFLAGS) -o $@ $< fuzz/replay_main.c $(BUILD)/libjailfw.a $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz-obj $(BUILD)/fuzz:
+	mkdir -p $@
+
+# Seeds named after their path: tests/render/writeup.conf and
+# policies/writeup.conf are different files.
+fuzz-corpus:
+	mkdir -p $(FUZZ_BUILD)/corpus/policy $(FUZZ_BUILD)/corpus/nflog
+	@echo "fuzz-corpus: $(words $(FUZZ_POLICY_SEEDS)) policy seeds into $(FUZZ_BUILD)/corpus/policy"
+	@for f in $(FUZZ_POLICY_SEEDS); do \
+		cp "$$f" "$(FUZZ_BUILD)/corpus/policy/seed-$$(echo "$$f" | tr / -)" || exit 1; \
+	done
+	fuzz/nflog-seeds $(FUZZ_BUILD)/corpus/nflog
+
+fuzz: $(FUZZ_BINS) fuzz-corpus
+	fuzz/run --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) --save $(FUZZ_NAMES)
+
+fuzz-ci: $(FUZZ_BINS) fuzz-corpus
+	fuzz/run --build $(FUZZ_BUILD) --seconds $(FUZZ_CI_SECONDS) $(FUZZ_NAMES)
 
 # What install puts where, so that uninstall removes exactly that.  The
 # policy itself (SYSCONFDIR/jailfw/jailfw.conf) is the administrator's:
