@@ -268,11 +268,15 @@ size_t prov_plan_changes(const struct prov_plan *pl, const char *const **lines)
  * Send the batch and report every failed request, located at its jail
  * when the request's ctx is one (requests without a reply callback).
  */
-static int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
+/*
+ * Send the batch; every failed request is reported at its jail.  A request
+ * that failed with exactly ignore (a -errno, or 0 for none) counts as done.
+ */
+static int talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag *d)
 {
 	char buf[1024];
 	size_t i;
-	int err;
+	int err, real = 0;
 
 	err = rtnl_talk(r, b);
 	if (!err)
@@ -284,11 +288,18 @@ static int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
 	for (i = 0; i < b->nreqs; i++) {
 		const struct rtnl_req *q = &b->reqs[i];
 
-		if (q->err)
-			diag_error(d, q->cb ? NULL : pj_loc(q->ctx), 0, "%s",
-				   rtnl_req_strerror(q, buf, sizeof(buf)));
+		if (!q->err || (ignore && q->err == ignore))
+			continue;
+		real = q->err;
+		diag_error(d, q->cb ? NULL : pj_loc(q->ctx), 0, "%s",
+			   rtnl_req_strerror(q, buf, sizeof(buf)));
 	}
-	return err;
+	return real ? err : 0;
+}
+
+static int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
+{
+	return talk_ignoring(r, b, 0, d);
 }
 
 /*
@@ -1525,9 +1536,12 @@ static int delete_stale(struct prov_plan *pl, struct diag *d)
 	/*
 	 * Slow (the kernel waits for RCU grace periods when a veth goes), but
 	 * only after a namespace was deleted and made again right away, or
-	 * when a jail's ifname changed.
+	 * when a jail's ifname changed.  A leftover is usually the host end
+	 * of a namespace deleted a moment ago, which the kernel frees on its
+	 * own, asynchronously: gone by the time we ask (ENODEV) is what we
+	 * wanted.
 	 */
-	err = talk(&pl->host, &pl->b, d);
+	err = talk_ignoring(&pl->host, &pl->b, -ENODEV, d);
 	rtnl_batch_reset(&pl->b);
 	return err;
 }
