@@ -76,7 +76,7 @@ $(BUILD)/libjailfw.a: $(LIB_OBJS)
 $(BUILD)/jailfw: $(BUILD)/obj/main.o $(BUILD)/libjailfw.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(BUILD)/libjailfw.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libjailfw.a | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libjailfw.a $(LDLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "../tests/unit/fake_users.h"
 #include "check.h"
 #include "diag.h"
 #include "fuzz.h"
@@ -39,48 +40,16 @@
  * check and reach render; "www" has a gid other than its uid, as in
  * tests/unit/test_check.c, and "root" is there for check's uid 0 refusal.
  */
-static const struct {
-	const char *name;
-	uid_t uid;
-	gid_t gid;
-} users[] = {
-    {"www", 1099, 33},	 {"psa-www", 1099, 1099},  {"db", 1100, 1100},
-    {"git", 1101, 1101}, {"nobody", 65534, 65534}, {"root", 0, 0},
+static const struct fake_user users[] = {
+	{ "www", 1099, 33 },
+	{ "psa-www", 1099, 1099 },
+	{ "db", 1100, 1100 },
+	{ "git", 1101, 1101 },
+	{ "nobody", 65534, 65534 },
+	{ "root", 0, 0 },
 };
-
-static bool fake_user_by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < ARRAY_SIZE(users); i++) {
-		if (strcmp(users[i].name, name))
-			continue;
-		*uid = users[i].uid;
-		*gid = users[i].gid;
-		return true;
-	}
-	return false;
-}
-
-static bool fake_user_by_uid(uid_t uid, gid_t *gid, void *ctx)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < ARRAY_SIZE(users); i++) {
-		if (users[i].uid != uid)
-			continue;
-		*gid = users[i].gid;
-		return true;
-	}
-	return false;
-}
-
-static const struct check_env fake_env = {
-    .user_by_name = fake_user_by_name,
-    .user_by_uid = fake_user_by_uid,
-};
+static const struct fake_users user_db = { users, ARRAY_SIZE(users) };
+static const struct check_env fake_env = FAKE_USERS_ENV(user_db);
 
 /* Diagnostics are formatted (that code is fuzzed too) and thrown away. */
 static FILE *diag_out;

@@ -13,52 +13,17 @@
 #include "diag.h"
 #include "parse.h"
 #include "t.h"
+#include "fake_users.h"
 
 /* Fixed users; "www"'s gid differs from its uid on purpose. */
-static const struct {
-	const char *name;
-	uid_t uid;
-	gid_t gid;
-} users[] = {
+static const struct fake_user users[] = {
 	{ "www", 1099, 33 },
 	{ "db", 1100, 1100 },
 	{ "nobody", 65534, 65534 },
 	{ "root", 0, 0 },
 };
-
-static bool test_user_by_name(const char *name, uid_t *uid, gid_t *gid, void *ctx)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < ARRAY_SIZE(users); i++) {
-		if (strcmp(users[i].name, name))
-			continue;
-		*uid = users[i].uid;
-		*gid = users[i].gid;
-		return true;
-	}
-	return false;
-}
-
-static bool test_user_by_uid(uid_t uid, gid_t *gid, void *ctx)
-{
-	size_t i;
-
-	(void)ctx;
-	for (i = 0; i < ARRAY_SIZE(users); i++) {
-		if (users[i].uid != uid)
-			continue;
-		*gid = users[i].gid;
-		return true;
-	}
-	return false;
-}
-
-static const struct check_env env = {
-	.user_by_name = test_user_by_name,
-	.user_by_uid = test_user_by_uid,
-};
+static const struct fake_users user_db = { users, ARRAY_SIZE(users) };
+static const struct check_env env = FAKE_USERS_ENV(user_db);
 
 static const char *const tmpl_dirs[] = { "tests/parse/templates" };
 
