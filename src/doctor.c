@@ -545,75 +545,35 @@ static void live_free(struct live *l)
 	doctor_ruleset_free(&l->rs);
 }
 
-/*
- * One nf_tables dump request; every reply message goes to cb.  Returns 0
- * or -errno.
- */
+/* One nf_tables dump request (of table's rules, if table); replies go to cb. */
 static int nft_dump(uint16_t type, const char *table, uint32_t family, mnl_cb_t cb, void *data)
 {
-	size_t bufsize = 65536;
-	char *buf = xmalloc(bufsize);
-	struct mnl_socket *nl = NULL;
-	uint32_t seq = (uint32_t)time(NULL), portid;
+	char buf[1024];
 	struct nlmsghdr *nlh;
-	ssize_t n;
-	int ret = 0;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, type, (uint16_t)family, NLM_F_DUMP, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, (uint16_t)family, NLM_F_DUMP,
+				    (uint32_t)time(NULL));
 	if (table) {
 		struct nftnl_rule *r = nftnl_rule_alloc();
 
-		if (!r) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!r)
+			return -ENOMEM;
 		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
 		nftnl_rule_free(r);
 	}
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, bufsize);
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
-		if (ret <= 0) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	free(buf);
-	return ret;
-}
-
-static int comment_cb(const struct nftnl_udata *attr, void *data)
-{
-	const char **out = data;
-
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
-		*out = nftnl_udata_get(attr);
-	return MNL_CB_OK;
+	return nftinfo_talk(nlh, cb, data);
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct live *l = data;
 	struct nftnl_table *t = nftnl_table_alloc();
-	const char *comment = NULL, *name;
+	const char *name;
 	struct dtable *dt;
 	const void *ud;
 	uint32_t len = 0;
+	char *comment;
 
 	if (!t)
 		return MNL_CB_ERROR;
@@ -626,16 +586,15 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	dt->name = xstrdup(name ? name : "");
 	dt->family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-	if (ud && len)
-		nftnl_udata_parse(ud, len, comment_cb, &comment);
+	comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
 	/*
 	 * jailfw's tables say so in their comment, whatever their name
 	 * (settings { table }); a table of jailfw's name without it is
 	 * someone else's, and its chains are looked at like any other.
 	 */
 	dt->own = dt->family == NFPROTO_INET && comment &&
-		  memchr(comment, '\0', (size_t)((const char *)ud + len - comment)) &&
 		  !strncmp(comment, OWN_COMMENT, strlen(OWN_COMMENT));
+	free(comment);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }

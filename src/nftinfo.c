@@ -25,17 +25,21 @@
  * Send one nf_tables GET and feed every reply to cb until the ack.
  * Returns 0 or -errno (the kernel's, e.g. -ENOENT for a missing table).
  */
-static int nft_get(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	char buf[16384]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
+	const size_t bufsize = 65536; /* a dump's replies come in batches this big */
+	char *buf = xmalloc(bufsize);
 	struct mnl_socket *nl;
 	uint32_t portid;
 	ssize_t n;
 	int ret;
 
 	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
+	if (!nl) {
+		ret = -errno;
+		free(buf);
+		return ret;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
@@ -43,7 +47,7 @@ static int nft_get(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	}
 	portid = mnl_socket_get_portid(nl);
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(nl, buf, bufsize);
 		if (n < 0) {
 			ret = -errno;
 			break;
@@ -56,6 +60,7 @@ static int nft_get(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	}
 out:
 	mnl_socket_close(nl);
+	free(buf);
 	return ret;
 }
 
@@ -64,20 +69,36 @@ struct table_reply {
 	bool found;
 };
 
-static int comment_cb(const struct nftnl_udata *attr, void *data)
-{
-	const char **out = data;
+struct udata_find {
+	uint8_t type;
+	char *found;
+};
 
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
-		*out = nftnl_udata_get(attr);
+static int udata_find_cb(const struct nftnl_udata *attr, void *data)
+{
+	struct udata_find *f = data;
+	const char *s = nftnl_udata_get(attr);
+	uint32_t n = nftnl_udata_len(attr);
+
+	/* A string that is not NUL-terminated in its attribute is ignored. */
+	if (nftnl_udata_type(attr) == f->type && !f->found && n && memchr(s, '\0', n))
+		f->found = xstrdup(s);
 	return MNL_CB_OK;
+}
+
+char *nftinfo_udata_comment(const void *ud, uint32_t len, uint8_t type)
+{
+	struct udata_find f = {type, NULL};
+
+	if (ud && len)
+		nftnl_udata_parse(ud, len, udata_find_cb, &f);
+	return f.found;
 }
 
 static int table_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct table_reply *r = data;
 	struct nftnl_table *t = nftnl_table_alloc();
-	const char *comment = NULL;
 	const void *ud;
 	uint32_t len = 0;
 
@@ -87,16 +108,12 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_table_free(t);
 		return MNL_CB_ERROR;
 	}
-	/*
-	 * The comment travels as a TLV inside the table's user data, where
-	 * nft puts it; a string that is not NUL-terminated within its
-	 * attribute is ignored rather than read past.
-	 */
+	/* The comment travels as a TLV inside the table's user data. */
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-	if (ud && len)
-		nftnl_udata_parse(ud, len, comment_cb, &comment);
 	free(r->comment);
-	r->comment = comment && memchr(comment, '\0', len) ? xstrdup(comment) : xstrdup("");
+	r->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
+	if (!r->comment)
+		r->comment = xstrdup("");
 	r->found = true;
 	nftnl_table_free(t);
 	return MNL_CB_OK;
@@ -121,7 +138,7 @@ int nftinfo_table_comment(const char *table, char **comment)
 					  (uint32_t)time(NULL));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	ret = nft_get(nlh, table_cb, &reply);
+	ret = nftinfo_talk(nlh, table_cb, &reply);
 	if (!ret && !reply.found)
 		ret = -ENOENT;
 	if (ret) {
@@ -152,7 +169,7 @@ int nftinfo_genid(uint32_t *genid)
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
 				    (uint32_t)time(NULL));
-	return nft_get(nlh, gen_cb, genid);
+	return nftinfo_talk(nlh, gen_cb, genid);
 }
 
 /* ---- whole-table reads ---- */
@@ -183,32 +200,6 @@ static uint64_t fnv_u32(uint64_t h, uint32_t v)
 
 #define FNV_INIT 0xcbf29ce484222325ull
 
-struct udata_find {
-	uint8_t type;
-	char *found;
-};
-
-static int udata_find_cb(const struct nftnl_udata *attr, void *data)
-{
-	struct udata_find *f = data;
-	const char *s = nftnl_udata_get(attr);
-	uint32_t n = nftnl_udata_len(attr);
-
-	/* A string that is not NUL-terminated in its attribute is ignored. */
-	if (nftnl_udata_type(attr) == f->type && !f->found && n && memchr(s, '\0', n))
-		f->found = xstrdup(s);
-	return MNL_CB_OK;
-}
-
-/* The comment TLV (of that object's type number) of user data, or NULL. */
-static char *udata_comment(const void *ud, uint32_t len, uint8_t type)
-{
-	struct udata_find f = {type, NULL};
-
-	if (ud && len)
-		nftnl_udata_parse(ud, len, udata_find_cb, &f);
-	return f.found;
-}
 
 static int chain_cmp(const void *a, const void *b)
 {
@@ -300,7 +291,7 @@ static int full_table_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
 	free(out->comment);
-	out->comment = udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
+	out->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
 	if (!out->comment)
 		out->comment = xstrdup("");
 	out->flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS)
@@ -474,7 +465,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
 	if (ud && len) {
 		h = fnv(h, ud, len);
-		r->comment = udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
+		r->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
 	}
 	r->digest = h;
 out:
@@ -597,7 +588,7 @@ static int dump_elems(struct nftinfo_table *t, struct nftinfo_set *set)
 				    (uint32_t)time(NULL));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	return nft_get(nlh, elem_cb, set);
+	return nftinfo_talk(nlh, elem_cb, set);
 }
 
 /* A dump of one kind of object of table t (GETCHAIN, GETRULE, GETSET). */
@@ -626,7 +617,7 @@ static int dump_kind(struct nftinfo_table *t, uint16_t type, mnl_cb_t cb, void *
 		nftnl_set_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
 	}
-	return nft_get(nlh, cb, data);
+	return nftinfo_talk(nlh, cb, data);
 }
 
 static int read_once(struct nftinfo_table *t)
@@ -646,7 +637,7 @@ static int read_once(struct nftinfo_table *t)
 					  (uint32_t)time(NULL));
 	nftnl_table_nlmsg_build_payload(nlh, nt);
 	nftnl_table_free(nt);
-	ret = nft_get(nlh, full_table_cb, t);
+	ret = nftinfo_talk(nlh, full_table_cb, t);
 	if (!ret && !t->comment)
 		ret = -ENOENT;
 	if (!ret)

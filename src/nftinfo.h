@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <libmnl/libmnl.h>
 #include <stdint.h>
 
 /*
@@ -19,6 +20,19 @@
  * the table has none), -ENOENT when there is no such table, or -errno.
  */
 int nftinfo_table_comment(const char *table, char **comment);
+
+/*
+ * Send one nf_tables request (a GET or a dump) and feed every reply to cb
+ * until the ack.  Returns 0 or -errno (the kernel's).
+ */
+int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/*
+ * The comment TLV (udata type number type) of an object's user data, as a
+ * malloc'd string, or NULL; one not NUL-terminated within its attribute is
+ * ignored rather than read past.
+ */
+char *nftinfo_udata_comment(const void *ud, uint32_t len, uint8_t type);
 
 /*
  * The ruleset generation of this network namespace: the kernel bumps it
