@@ -7,8 +7,9 @@
  * are parsed and re-emitted through our diagnostics), no include paths (the
  * rendered text never includes anything, and a stray "include" must not
  * read files), dry run for check.  libnftables 1.0.6 has no input flags, so
- * NFT_CTX_INPUT_NO_DNS cannot be set; the renderer prints every address,
- * port and uid numerically, so nothing in the text is ever resolved.
+ * NFT_CTX_INPUT_NO_DNS cannot be set; the renderer prints every address
+ * and port numerically, so no name is ever resolved, and uids are kept
+ * from the user database by the getpwnam() below.
  *
  * The whole text goes in one nft_run_cmd_*() call and so in one netlink
  * batch: the kernel commits all of it or none of it.  That is what makes
@@ -18,9 +19,11 @@
 #include "nftload.h"
 #include "nftinfo.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,46 @@ struct nft_err {
 	unsigned int line; /* line of the loaded text; 0: no location */
 	char *msg;
 };
+
+/*
+ * libnftables reads every uid in the text as a user name first, and only
+ * when getpwnam() finds no such user as a number (uid_type_parse() in nft
+ * 1.0.6).  Two surprises follow:
+ *
+ * - a user *named* "20001" turns the element for uid 20001 into that
+ *   user's uid: the map confines another account and leaves uid 20001
+ *   free.  jailfw has resolved every user itself and prints uids as
+ *   numbers, so a number must stay a number;
+ * - every uid costs an NSS lookup, and with "files" each lookup reopens
+ *   and rereads /etc/passwd (seven system calls).  5000 uid jails with
+ *   two allow rules each are 20000 lookups: a third of the load time.
+ *
+ * libnftables has no flag to turn this off.  So while it parses jailfw's
+ * text (run_text() below), getpwnam() answers "no such user" without
+ * asking NSS.  This definition interposes on the C library's for the whole
+ * program: the dynamic linker looks symbols up in the executable first,
+ * and the linker exports this one because libnftables refers to it.
+ * Outside a load it hands every call to the next definition (the C
+ * library's, or a sanitizer's interceptor in front of it).
+ */
+static bool uid_names_off;
+
+struct passwd *getpwnam(const char *name)
+{
+	static struct passwd *(*next)(const char *);
+
+	if (uid_names_off) {
+		errno = 0;
+		return NULL;
+	}
+	if (!next)
+		next = (struct passwd * (*)(const char *)) dlsym(RTLD_NEXT, "getpwnam");
+	if (!next) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return next(name);
+}
 
 static struct nft_ctx *ctx_new(bool dry_run, unsigned int output_flags)
 {
@@ -99,10 +142,12 @@ static int run_text(struct nft_ctx *nft, const char *text)
 			fd = -1;
 		}
 	}
+	uid_names_off = true;
 	if (fd >= 0)
 		rc = nft_run_cmd_from_filename(nft, path);
 	else
 		rc = nft_run_cmd_from_buffer(nft, text);
+	uid_names_off = false;
 	if (fd >= 0)
 		close(fd);
 	return rc;

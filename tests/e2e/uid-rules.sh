@@ -142,4 +142,28 @@ check "down" "$JAILFW" down "$P"
 check_reach "after down: a reaches tcp/8080" $A tcp $N4 8080
 check_reach "after down: b reaches udp/123" $B udp $N4 123
 
+# ------------------------------------------------- a user *named* like a uid
+
+# libnftables reads every uid of the text as a user name first: with a user
+# named "1099" (uid 1234) in the user database, the element "1099" would
+# become uid 1234, confining the wrong account and leaving uid 1099 free.
+# jailfw keeps uids numeric while libnftables parses its text.  The user
+# database is a copy bind-mounted over /etc/passwd in the sandbox's own
+# mount namespace, for the apply only: setpriv, which runs the probes, has
+# the same ambiguity.
+cp /etc/passwd "$LIB_TMP/passwd" && echo "1099:x:1234:1234::/nonexistent:/usr/sbin/nologin" \
+	>>"$LIB_TMP/passwd" && chmod 0644 "$LIB_TMP/passwd" &&
+	mount --bind "$LIB_TMP/passwd" /etc/passwd || lib_bail "cannot cover /etc/passwd"
+check_eq "numeric user name: the user database has user \"1099\" as uid 1234" \
+	"$(getent passwd | grep '^1099:' | cut -d: -f3)" "1234"
+check "numeric user name: apply" "$JAILFW" apply "$P"
+umount /etc/passwd || lib_bail "cannot uncover /etc/passwd"
+check_eq "numeric user name: the kernel dispatches uid 1099 (not 1234)" \
+	"$(nft -j list map inet jailfw uid_jails |
+		lib_json '[e[0]["elem"]["val"] for x in d["nftables"] if "map" in x for e in x["map"]["elem"]]' |
+		tr -d ' ')" "[1099,$B]"
+check_dropped "numeric user name: uid 1099 is confined (tcp/8080)" jailfw uid_a $A tcp $N4 8080
+check_reach "numeric user name: uid 1099's tcp/80 arrives" $A tcp $N4 80
+check "numeric user name: down" "$JAILFW" down "$P"
+
 lib_done
