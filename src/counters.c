@@ -8,11 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "nftinfo.h"
+#include "nftload.h"
 #include "state.h"
 #include "util.h"
 
-#define RECORD_MAGIC "jailfw-committed 1"
+#define RECORD_MAGIC "jailfw-committed 2"
 #define FNV_INIT 0xcbf29ce484222325ull
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
@@ -341,18 +343,13 @@ const struct counters_obj *counters_record_set(const struct counters_record *r, 
 	return r->nsets ? bsearch(&key, r->sets, r->nsets, sizeof(key), obj_cmp) : NULL;
 }
 
-int counters_record_load(const char *table, struct counters_record *r)
+/* Parse a record's text (consumed) into r. */
+static int record_parse(char *text, struct counters_record *r)
 {
-	char *path = record_path(table), *text = NULL, *line, *next, name[260];
+	char *line, *next, name[260];
 	uint64_t a, b;
-	int err;
 	bool head = false, table_seen = false;
 
-	memset(r, 0, sizeof(*r));
-	err = state_read_file(path, &text);
-	free(path);
-	if (err)
-		return err;
 	for (line = text; *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -361,10 +358,12 @@ int counters_record_load(const char *table, struct counters_record *r)
 			next = line + strlen(line);
 		if (!head) {
 			if (strcmp(line, RECORD_MAGIC))
-				goto bad;
+				return -EINVAL;
 			head = true;
 		} else if (sscanf(line, "genid %" SCNu32, &r->genid) == 1) {
 			continue;
+		} else if (!strcmp(line, "pending")) {
+			r->pending = true;
 		} else if (sscanf(line, "table %" SCNx64, &r->table_digest) == 1) {
 			table_seen = true;
 		} else if (sscanf(line, "chain %259s %" SCNx64 " %" SCNx64, name, &a, &b) == 3) {
@@ -373,21 +372,63 @@ int counters_record_load(const char *table, struct counters_record *r)
 		} else if (sscanf(line, "set %259s %" SCNx64, name, &a) == 2) {
 			*VEC_PUSH(r->sets, r->nsets) = (struct counters_obj){xstrdup(name), a, 0};
 		} else if (*line) {
-			goto bad;
+			return -EINVAL;
 		}
 	}
-	if (!head || !table_seen)
-		goto bad;
-	free(text);
+	if (!head || table_seen == r->pending)
+		return -EINVAL;
 	if (r->nchains)
 		qsort(r->chains, r->nchains, sizeof(*r->chains), obj_cmp);
 	if (r->nsets)
 		qsort(r->sets, r->nsets, sizeof(*r->sets), obj_cmp);
 	return 0;
-bad:
+}
+
+int counters_record_load(const char *table, struct counters_record *r)
+{
+	char *path = record_path(table), *text = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = state_read_file(path, &text);
+	free(path);
+	if (err)
+		return err;
+	err = record_parse(text, r);
 	free(text);
-	counters_record_free(r);
-	return -EINVAL;
+	if (err)
+		counters_record_free(r);
+	return err;
+}
+
+static void record_format(struct strbuf *sb, const struct counters_record *r)
+{
+	size_t i;
+
+	sb_printf(sb, RECORD_MAGIC "\ngenid %" PRIu32 "\n", r->genid);
+	if (r->pending)
+		sb_printf(sb, "pending\n");
+	else
+		sb_printf(sb, "table %016" PRIx64 "\n", r->table_digest);
+	for (i = 0; i < r->nchains; i++)
+		sb_printf(sb, "chain %s %016" PRIx64 " %016" PRIx64 "\n", r->chains[i].name,
+			  r->chains[i].digest, r->chains[i].sig);
+	for (i = 0; i < r->nsets; i++)
+		sb_printf(sb, "set %s %016" PRIx64 "\n", r->sets[i].name, r->sets[i].digest);
+}
+
+static int record_write(const char *table, const struct counters_record *r)
+{
+	char *path = record_path(table);
+	struct strbuf sb;
+	int err;
+
+	sb_init(&sb);
+	record_format(&sb, r);
+	err = state_write_atomic(path, sb.s, sb.len, 0644);
+	sb_free(&sb);
+	free(path);
+	return err;
 }
 
 /* Names go into a whitespace-separated file: anything odd is left out. */
@@ -403,16 +444,46 @@ static bool plain_name(const char *s)
 	return true;
 }
 
+/* The kernel's digests of table t, as a settled record without signatures. */
+static void record_of_table(const struct nftinfo_table *t, struct counters_record *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->genid = t->genid;
+	r->table_digest = t->digest;
+	for (i = 0; i < t->nchains; i++)
+		if (plain_name(t->chains[i].name))
+			*VEC_PUSH(r->chains, r->nchains) =
+			    (struct counters_obj){xstrdup(t->chains[i].name), t->chains[i].digest, 0};
+	for (i = 0; i < t->nsets; i++)
+		if (plain_name(t->sets[i].name))
+			*VEC_PUSH(r->sets, r->nsets) =
+			    (struct counters_obj){xstrdup(t->sets[i].name), t->sets[i].digest, 0};
+	/* nftinfo sorts chains and sets by name, as the record wants them. */
+}
+
+static char *text_path(const char *table)
+{
+	return xasprintf("%s/" COUNTERS_RECORD_PREFIX "%s.nft", STATE_DIR, table);
+}
+
+/*
+ * Reading the table back right after the commit costs as much as a fifth
+ * of the whole apply at 5000 jails (every chain, rule and element comes
+ * back through nfnetlink and is digested).  So apply records only the
+ * generation its commit made, the signatures of the rendered chains and
+ * the text itself, as a "pending" record; the kernel's digests are taken
+ * by whoever reads the table next (status, the next apply), which reads
+ * it anyway: see counters_record_settle.
+ */
 int counters_save(const struct policy *p, const char *text)
 {
 	const char *table = policy_table(p);
-	struct counters_chain_text *ct = NULL, key;
-	const struct counters_chain_text *c;
-	struct nftinfo_table *t = NULL;
-	struct counters_record old;
+	struct counters_chain_text *ct = NULL;
+	struct counters_record r;
 	size_t i, nct;
-	struct strbuf sb;
-	uint32_t genid, recorded;
+	uint32_t genid;
 	char *path;
 	int err;
 
@@ -420,43 +491,126 @@ int counters_save(const struct policy *p, const char *text)
 	 * Nothing committed since the record was written (an apply that
 	 * found its ruleset in force): it still describes the table.
 	 */
-	err = counters_record_load(table, &old);
-	recorded = old.genid;
-	counters_record_free(&old);
-	if (!err && !nftinfo_genid(&genid) && genid == recorded)
+	err = counters_record_load(table, &r);
+	if (!err && !nftinfo_genid(&genid) && genid == r.genid) {
+		counters_record_free(&r);
 		return 0;
-	err = nftinfo_table_read(table, &t);
+	}
+	counters_record_free(&r);
+	err = nftinfo_genid(&r.genid);
 	if (err)
 		return err;
-	nct = counters_scan_text(p, text, &ct);
-	sb_init(&sb);
-	sb_printf(&sb, RECORD_MAGIC "\ngenid %" PRIu32 "\ntable %016" PRIx64 "\n", t->genid,
-		  t->digest);
-	for (i = 0; i < t->nchains; i++) {
-		if (!plain_name(t->chains[i].name))
-			continue;
-		key.name = t->chains[i].name;
-		c = nct ? bsearch(&key, ct, nct, sizeof(key), chain_text_cmp) : NULL;
-		sb_printf(&sb, "chain %s %016" PRIx64 " %016" PRIx64 "\n", t->chains[i].name,
-			  t->chains[i].digest, c ? c->sig : 0);
-	}
-	for (i = 0; i < t->nsets; i++)
-		if (plain_name(t->sets[i].name))
-			sb_printf(&sb, "set %s %016" PRIx64 "\n", t->sets[i].name,
-				  t->sets[i].digest);
-	path = record_path(table);
-	err = state_write_atomic(path, sb.s, sb.len, 0644);
+	path = text_path(table);
+	err = state_write_atomic(path, text, strlen(text), 0600);
 	free(path);
-	sb_free(&sb);
+	if (err)
+		return err;
+	r.pending = true;
+	nct = counters_scan_text(p, text, &ct);
+	for (i = 0; i < nct; i++)
+		if (plain_name(ct[i].name))
+			*VEC_PUSH(r.chains, r.nchains) =
+			    (struct counters_obj){xstrdup(ct[i].name), 0, ct[i].sig};
 	counters_chain_text_free(ct, nct);
-	nftinfo_table_free(t);
+	err = record_write(table, &r);
+	counters_record_free(&r);
 	return err;
+}
+
+/* In the throwaway namespace: the record of the table just loaded there. */
+static char *readback_record(const char *table)
+{
+	struct nftinfo_table *t = NULL;
+	struct counters_record r;
+	struct strbuf sb;
+
+	if (nftinfo_table_read(table, &t))
+		return NULL;
+	record_of_table(t, &r);
+	nftinfo_table_free(t);
+	sb_init(&sb);
+	record_format(&sb, &r);
+	counters_record_free(&r);
+	return sb_steal(&sb);
+}
+
+/*
+ * The digests of the table as jailfw committed it, when the generation
+ * moved since (someone committed something, perhaps to another table):
+ * the committed text loaded again in a throwaway namespace, read back
+ * there.  The kernel holds the same text the same way wherever it is
+ * loaded, and digests leave out handles and counter values.
+ */
+static int record_reference(const char *table, struct counters_record *ref)
+{
+	char *path = text_path(table), *text = NULL, *out = NULL;
+	struct policy dummy;
+	struct diag quiet;
+	int err;
+
+	memset(ref, 0, sizeof(*ref));
+	err = state_read_file(path, &text);
+	free(path);
+	if (err)
+		return err;
+	memset(&dummy, 0, sizeof(dummy));
+	dummy.settings.table = (char *)table;
+	diag_init(&quiet, NULL);
+	quiet.out = fopen("/dev/null", "we");
+	if (!quiet.out) {
+		err = -errno;
+		goto out;
+	}
+	err = nftload_run_isolated_readback(&dummy, text, readback_record, &out, &quiet);
+	fclose(quiet.out);
+	if (!err)
+		err = record_parse(out, ref);
+out:
+	diag_free(&quiet);
+	free(text);
+	free(out);
+	if (err)
+		counters_record_free(ref);
+	return err;
+}
+
+int counters_record_settle(const char *table, struct counters_record *r,
+			   const struct nftinfo_table *live)
+{
+	struct counters_record ref;
+	const struct counters_obj *o;
+	size_t i;
+	int err;
+
+	if (!r->pending)
+		return 0;
+	if (live && live->genid == r->genid) {
+		record_of_table(live, &ref);
+	} else {
+		err = record_reference(table, &ref);
+		if (err)
+			return err;
+	}
+	/* The kernel's objects, each chain with the signature apply gave it. */
+	for (i = 0; i < ref.nchains; i++) {
+		o = counters_record_chain(r, ref.chains[i].name);
+		ref.chains[i].sig = o ? o->sig : 0;
+	}
+	ref.genid = r->genid;
+	counters_record_free(r);
+	*r = ref;
+	/* Settled for good; if the write fails the next reader settles again. */
+	record_write(table, r);
+	return 0;
 }
 
 void counters_forget(const char *table)
 {
 	char *path = record_path(table);
 
+	unlink(path);
+	free(path);
+	path = text_path(table);
 	unlink(path);
 	free(path);
 }
@@ -491,7 +645,9 @@ char *counters_carry(const struct policy *p, const char *text, struct counters_s
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
 	if (counters_record_load(policy_table(p), &rec) ||
-	    nftinfo_table_read(policy_table(p), &t)) {
+	    nftinfo_table_read(policy_table(p), &t) ||
+	    counters_record_settle(policy_table(p), &rec, t)) {
+		nftinfo_table_free(t);
 		counters_record_free(&rec);
 		return xstrdup(text);
 	}

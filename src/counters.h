@@ -3,16 +3,24 @@
  * What jailfw committed, object by object, and counters that survive a
  * reload.
  *
- * After every successful apply, counters_save() reads the table back with
- * libnftnl and records, in STATE_DIR/committed-TABLE, a digest of each
- * chain and set as the kernel holds it (counter values left out), and for
- * each chain a signature of what jailfw rendered for it:
+ STATE_DIR/committed-TABLE records a digest of each chain and set of the
+ * table as the kernel holds it (counter values left out), and for each
+ * chain a signature of what jailfw rendered for it:
  *
- *   jailfw-committed 1
+ *   jailfw-committed 2
  *   genid 41
  *   table 5f0c...                   the table's own attributes
  *   chain uid_web 9a1b... 77c2...   NAME KERNEL-DIGEST SIGNATURE
  *   set uid_ports 0d3e...           NAME KERNEL-DIGEST
+ *
+ * apply writes it "pending" (counters_save): the generation its commit
+ * made and the signatures, with the committed text beside it in
+ * committed-TABLE.nft; reading the table back there and then would cost a
+ * fifth of a 5000-jail apply.  The first reader of the table settles it
+ * (counters_record_settle): from the live table when the generation has
+ * not moved since (nothing was committed anywhere, so the table is exactly
+ * what jailfw loaded), else by loading the committed text in a throwaway
+ * namespace and reading it back there.
  *
  * status compares the live table with the kernel digests ("changed since
  * jailfw applied it: chain uid_web modified").  apply uses both to carry
@@ -61,6 +69,7 @@ struct counters_obj {
 
 struct counters_record {
 	uint32_t genid; /* the ruleset generation right after the commit */
+	bool pending;	/* digests not taken yet: counters_record_settle */
 	uint64_t table_digest;
 	struct counters_obj *chains; /* sorted by name */
 	size_t nchains;
@@ -69,10 +78,10 @@ struct counters_record {
 };
 
 /*
- * After a successful apply (a reload or not): record table inet T as it is
- * now in force, with the signatures of text, the ruleset rendered from p
- * (without counter values).  Returns 0 or -errno; a failure only costs
- * the next apply its counters and status its drift check.
+ * After a successful apply (a reload or not): record, pending, that table
+ * inet T now holds text, the ruleset rendered from p (without counter
+ * values).  Returns 0 or -errno; a failure only costs the next apply its
+ * counters and status its drift check.
  */
 int counters_save(const struct policy *p, const char *text);
 
@@ -85,6 +94,17 @@ void counters_forget(const char *table);
  */
 int counters_record_load(const char *table, struct counters_record *r);
 void counters_record_free(struct counters_record *r);
+
+struct nftinfo_table;
+/*
+ * Give a pending record r of table its kernel digests: from live (the
+ * table as just read, may be NULL) when nothing was committed since apply,
+ * else from the committed text loaded in a throwaway namespace.  The
+ * settled record is written back.  0 (r settled; a settled r is left as
+ * it is) or -errno (r still pending: treat it as no record).
+ */
+int counters_record_settle(const char *table, struct counters_record *r,
+			   const struct nftinfo_table *live);
 const struct counters_obj *counters_record_chain(const struct counters_record *r, const char *name);
 const struct counters_obj *counters_record_set(const struct counters_record *r, const char *name);
 

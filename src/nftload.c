@@ -748,7 +748,8 @@ static int enter_sandbox(void)
  * sources, so quoting works) writing into memory.
  */
 static void sandbox_child(const struct policy *p, const char *text, bool want_listing,
-			  enum nftload_listing how, const struct diag *pd, int fd)
+			  enum nftload_listing how, nftload_readback *readback,
+			  const struct diag *pd, int fd)
 {
 	struct diag d = *pd;
 	char *dtext = NULL, *out = NULL, *hdr;
@@ -771,8 +772,16 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_li
 		ret = -EPERM;
 	} else {
 		ret = nftload_run(p, text, !want_listing, &d);
-		if (!ret && want_listing)
+		if (!ret && readback) {
+			out = readback(policy_table(p));
+			if (!out) {
+				diag_error(&d, NULL, 0, "cannot read table inet %s back",
+					   policy_table(p));
+				ret = -EIO;
+			}
+		} else if (!ret && want_listing) {
 			ret = nftload_list_table(policy_table(p), how, &out, &d);
+		}
 	}
 	fclose(mem);
 	hdr = xasprintf("%d %u %zu %zu\n", ret, d.errors, dlen, out ? strlen(out) : 0);
@@ -783,8 +792,8 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_li
 	_exit(0);
 }
 
-int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
-			 char **listing, struct diag *d)
+static int run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
+			nftload_readback *readback, char **listing, struct diag *d)
 {
 	struct strbuf buf;
 	int pfd[2] = { -1, -1 }, status, ret, cret;
@@ -812,7 +821,7 @@ int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		sandbox_child(p, text, listing != NULL, how, d, pfd[1]);
+		sandbox_child(p, text, listing != NULL, how, readback, d, pfd[1]);
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
@@ -847,6 +856,18 @@ out:
 		close(pfd[1]);
 	sb_free(&buf);
 	return ret;
+}
+
+int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
+			 char **listing, struct diag *d)
+{
+	return run_isolated(p, text, how, NULL, listing, d);
+}
+
+int nftload_run_isolated_readback(const struct policy *p, const char *text,
+				  nftload_readback *readback, char **out, struct diag *d)
+{
+	return run_isolated(p, text, NFTLOAD_LIST_TERSE, readback, out, d);
 }
 
 int nftload_table_state(const char *table, struct diag *d)

@@ -58,6 +58,16 @@ int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_
 			 char **listing, struct diag *d);
 
 /*
+ * The same, but what comes back is readback(TABLE), called in the child
+ * once the text is loaded there: a malloc'd string, NULL on failure.  For
+ * facts about how the kernel holds a text (its digests) without touching
+ * the real ruleset.
+ */
+typedef char *nftload_readback(const char *table);
+int nftload_run_isolated_readback(const struct policy *p, const char *text,
+				  nftload_readback *readback, char **out, struct diag *d);
+
+/*
  * "list table inet NAME" into *out (malloc'd).  Returns 0 or -errno
  * (-ENOENT: no such table), reporting failures through d.
  */

@@ -725,7 +725,12 @@ int status_collect(const char *table, struct status_report *r, struct diag *d)
 	if (r->table_state == STATUS_TABLE_OURS) {
 		table_jails(r, t);
 		jails_sort(r);
-		if (has_rec) {
+		if (has_rec && counters_record_settle(r->table, &rec, t)) {
+			note(r,
+			     "cannot take the digests of what jailfw committed to table inet %s: "
+			     "changes to it cannot be detected",
+			     r->table);
+		} else if (has_rec) {
 			r->recorded = true;
 			table_drift(r, t, &rec);
 		} else {

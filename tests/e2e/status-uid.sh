@@ -150,6 +150,28 @@ drifted "hand-added chain" "table inet jailfw was changed since jailfw applied i
 check "apply again" "$JAILFW" apply "$P"
 clean "re-applied after the chain edits"
 
+# apply leaves its record "pending" and the first reader of the table takes
+# the kernel's digests: from the live table when nothing was committed
+# since, else from the committed text loaded in a throwaway namespace.
+# Someone else's commit in between must neither hide a hand edit nor
+# invent one.
+nft insert rule inet $T uid_web accept || lib_bail "nft insert rule"
+check "apply again" "$JAILFW" apply "$P"
+check_match "the record apply wrote is pending" "$(cat /run/jailfw/committed-$T)" "^pending$"
+nft add table inet bystander || lib_bail "nft add table bystander"
+clean "another table committed before the first status"
+check_exit "the first status settled the record" 1 grep -qx pending /run/jailfw/committed-$T
+nft insert rule inet $T uid_web accept || lib_bail "nft insert rule"
+check "apply again" "$JAILFW" apply "$P"
+check_match "re-applied: the record is pending again" "$(cat /run/jailfw/committed-$T)" "^pending$"
+nft add table inet bystander2 || lib_bail "nft add table bystander2"
+nft insert rule inet $T uid_db accept || lib_bail "nft insert rule"
+drifted "hand edit after another table's commit" \
+	"table inet jailfw was changed since jailfw applied it: chain uid_db modified$"
+nft delete table inet bystander && nft delete table inet bystander2 || lib_bail "nft delete"
+check "apply again" "$JAILFW" apply "$P"
+clean "re-applied after the bystanders"
+
 # Dormant: the table is there but none of it applies.
 nft add table inet $T '{ flags dormant; }' || lib_bail "set the table dormant"
 drifted "dormant table" "table inet jailfw is dormant: none of its rules are in force$"
