@@ -10,6 +10,7 @@
 #   make deps            install the Debian packages the build and tests need
 #   make demo            verify the example policy in a throwaway sandbox
 #   make regen           rewrite the golden files from the current code
+#   make bench           the benchmarks under bench/ (minutes; on an idle machine)
 #   make fuzz            run each libFuzzer harness (fuzz/) for FUZZ_SECONDS (60)
 #   make fuzz-ci         the same, 20 s each: fails on any crash (CI)
 #
@@ -220,6 +221,13 @@ deps:
 demo: all
 	JAILFW_TEMPLATE_PATH=templates $(BUILD)/jailfw verify policies/writeup.conf
 	JAILFW_TEMPLATE_PATH=templates $(BUILD)/jailfw compare --probe policies/writeup.conf
+
+# Each benchmark builds its own throwaway namespaces; numbers only mean
+# something on an otherwise idle machine.
+bench: all
+	bench/uid-scale.sh $(BUILD)
+	bench/netns-provision.sh $(BUILD)
+	bench/packet-path.sh $(BUILD)
 
 # Rewrite the golden files (diagnostics and rulesets) from the current
 # code; review the diff before committing it.
