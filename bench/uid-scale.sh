@@ -10,6 +10,9 @@
 #             builds on; jailfw's own overhead is the difference)
 #   naive     the hand-written shape: one chain per jail with anonymous
 #             sets (`udp dport { 53, 123 }`), dispatched by a skuid vmap
+#   replace   `jailfw apply` of a changed policy (one jail's port) over the
+#             table in force: the handover table and the replace
+#             (docs/ruleset.md), with the counters carried over
 #
 # Everything runs in a throwaway network namespace; the machine's own
 # ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
@@ -27,14 +30,14 @@ work=$(mktemp -d)
 trap 'nft delete table inet jailfw 2>/dev/null || true; rm -rf "$work"' EXIT
 mount -t tmpfs tmpfs /run/jailfw 2>/dev/null || { mkdir -p /run/jailfw && mount -t tmpfs tmpfs /run/jailfw; }
 
-gen_policy() { # N FILE
-	python3 - "$1" "$2" <<'PY'
+gen_policy() { # N FILE [NTP_PORT_OF_JAIL_0]
+	python3 - "$1" "$2" "${3:-123}" <<'PY'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
+n, path, port0 = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with open(path, "w") as f:
     for i in range(n):
         f.write(f"jail j{i} {{\n\tbackend uid\n\tuser {20000 + i}\n"
-                "\tallow udp/123\n"
+                f"\tallow udp/{port0 if i == 0 else 123}\n"
                 "\tallow tcp/80,443 to 192.0.2.0/24, 2001:db8::/32\n}\n")
 PY
 	chmod 0644 "$2"
@@ -78,9 +81,11 @@ time_ms() { # CLEANUP CMD...
 	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.1f", m/1000}'
 }
 
-printf '%-6s %12s %12s %12s %10s %10s\n' jails "jailfw ms" "nft -f ms" "naive ms" overhead "render ms"
+printf '%-6s %12s %12s %12s %10s %10s %12s\n' jails "jailfw ms" "nft -f ms" "naive ms" overhead \
+	"render ms" "replace ms"
 for n in 1 100 1000 5000; do
 	gen_policy "$n" "$work/p$n.conf"
+	gen_policy "$n" "$work/p${n}b.conf" 124
 	"$jailfw" render "$work/p$n.conf" >"$work/p$n.nft"
 	gen_naive "$n" "$work/naive$n.nft"
 	tj=$(time_ms "nft delete table inet jailfw" "$jailfw" -q apply "$work/p$n.conf")
@@ -91,7 +96,9 @@ for n in 1 100 1000 5000; do
 		tv=skipped
 	fi
 	tr=$(time_ms true "$jailfw" render "$work/p$n.conf")
+	tp=$(time_ms "$(printf '%q ' "$jailfw" -q apply "$work/p$n.conf")" \
+		"$jailfw" -q apply "$work/p${n}b.conf")
 	ov=$(awk -v a="$tj" -v b="$tn" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')
-	printf '%-6s %12s %12s %12s %10s %10s\n' "$n" "$tj" "$tn" "$tv" "$ov" "$tr"
+	printf '%-6s %12s %12s %12s %10s %10s %12s\n' "$n" "$tj" "$tn" "$tv" "$ov" "$tr" "$tp"
 	nft delete table inet naive 2>/dev/null || true
 done
