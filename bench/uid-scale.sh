@@ -14,7 +14,9 @@
 #             NSS lookup per element.  This is the floor jailfw builds on;
 #             jailfw's own overhead is the difference
 #   re-apply  `jailfw apply` of the policy with one jail's allowlist
-#             changed, over the table in force (counters carried over)
+#             changed, over the table in force: counters read and carried
+#             over, the handover table loaded, the table replaced, the
+#             handover table deleted (docs/ruleset.md)
 #   naive     the hand-written shape: one chain per jail with anonymous
 #             sets (`udp dport { 53, 123 }`), dispatched by a skuid vmap
 #
@@ -34,14 +36,14 @@ work=$(mktemp -d)
 trap 'nft delete table inet jailfw 2>/dev/null || true; rm -rf "$work"' EXIT
 mount -t tmpfs tmpfs /run/jailfw 2>/dev/null || { mkdir -p /run/jailfw && mount -t tmpfs tmpfs /run/jailfw; }
 
-gen_policy() { # N FILE
-	python3 - "$1" "$2" <<'PY'
+gen_policy() { # N FILE [NTP_PORT_OF_JAIL_0]
+	python3 - "$1" "$2" "${3:-123}" <<'PY'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
+n, path, port0 = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with open(path, "w") as f:
     for i in range(n):
         f.write(f"jail j{i} {{\n\tbackend uid\n\tuser {20000 + i}\n"
-                "\tallow udp/123\n"
+                f"\tallow udp/{port0 if i == 0 else 123}\n"
                 "\tallow tcp/80,443 to 192.0.2.0/24, 2001:db8::/32\n}\n")
 PY
 	chmod 0644 "$2"
@@ -102,9 +104,7 @@ printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' jails "jailfw ms" "nft -f ms" 
 	"nft-f/u ms" overhead "re-apply" "naive ms" "render ms"
 for n in 1 100 1000 5000; do
 	gen_policy "$n" "$work/p$n.conf"
-	# The same policy with jail j0's ntp rule on another port.
-	sed '0,/udp\/123/s//udp\/124/' "$work/p$n.conf" >"$work/q$n.conf"
-	chmod 0644 "$work/q$n.conf"
+	gen_policy "$n" "$work/q$n.conf" 124
 	"$jailfw" render "$work/p$n.conf" >"$work/p$n.nft"
 	gen_naive "$n" "$work/naive$n.nft"
 	tj=$(time_ms "nft delete table inet jailfw" "$jailfw" -q apply "$work/p$n.conf")

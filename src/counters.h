@@ -45,7 +45,10 @@
  *     (same number, counters at the same positions).
  *
  * Packets counted between the read and the commit (microseconds to
- * milliseconds) are lost; the counters never go backwards otherwise.
+ * milliseconds) are lost, and so are those the handover table (apply.c)
+ * drops before they reach the table in force (apply reads the counters
+ * right after loading the handover table); the counters never go
+ * backwards otherwise.
  * Counter values of zero are left out, so a fresh table renders exactly
  * the golden text.
  */

@@ -20,6 +20,14 @@
  */
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d);
 
+/*
+ * The table a replace of table inet T loads first (apply.c explains why):
+ * "T-handover", malloc'd.  A policy cannot name a table with a '-', so it
+ * is never another policy's table.
+ */
+#define NFTLOAD_HANDOVER_SUFFIX "-handover"
+char *nftload_handover_name(const char *table);
+
 /* Delete table inet NAME if it exists; 0 when gone (or never there). */
 int nftload_delete_table(const char *table, struct diag *d);
 

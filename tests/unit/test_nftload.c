@@ -20,6 +20,7 @@
 #include "model.h"
 #include "nftload.h"
 #include "t.h"
+#include "util.h"
 
 #define NETNS_ENV "JAILFW_TEST_NETNS"
 
@@ -282,7 +283,7 @@ static char *kernel_table(const char *table)
 
 static void test_kernel(void)
 {
-	char *before = NULL, *after = NULL, *json = NULL;
+	char *before = NULL, *after = NULL, *json = NULL, *handover, *hold, *saved;
 	struct fixture f;
 	int ret, status;
 	pid_t pid;
@@ -326,6 +327,33 @@ static void test_kernel(void)
 		"fault nft-commit: reported as a refused ruleset");
 	T_STREQ(after, before, "fault nft-commit: previous table exactly as it was");
 	free(after);
+
+	/*
+	 * nft-commit-replace refuses a load into jailfw's own table but not
+	 * one into its handover table (apply.c loads that one first).
+	 */
+	fixture_reset(&f);
+	setenv("JAILFW_TEST_FAULT", "nft-commit-replace", 1);
+	ret = nftload_run(&f.p, good2_text, false, &f.d);
+	after = kernel_table("jt");
+	T_CHECK(ret == -EINVAL, "fault nft-commit-replace: jailfw's table refused");
+	T_STREQ(after, before, "fault nft-commit-replace: previous table exactly as it was");
+	free(after);
+	handover = nftload_handover_name("jt");
+	T_STREQ(handover, "jt-handover", "handover table name");
+	saved = f.p.settings.table;
+	f.p.settings.table = handover;
+	hold = xasprintf("table inet %s {\n\tcomment \"managed by jailfw\"\n}\n", handover);
+	ret = nftload_run(&f.p, hold, false, &f.d);
+	unsetenv("JAILFW_TEST_FAULT");
+	f.p.settings.table = saved;
+	T_CHECK(ret == 0, "fault nft-commit-replace: the handover table loads");
+	T_CHECK(nftload_table_state(handover, &f.d) == NFTLOAD_TABLE_OURS,
+		"the handover table is jailfw's");
+	T_CHECK(nftload_delete_table(handover, &f.d) == 0 && nftload_table_exists(handover) == 0,
+		"the handover table deletes");
+	free(hold);
+	free(handover);
 
 	ret = nftload_run(&f.p, good2_text, false, &f.d);
 	after = kernel_table("jt");
