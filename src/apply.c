@@ -249,13 +249,21 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		struct counters_stats cs;
 		char *load;
 
+		/*
+		 * The live counters are read before the handover table goes
+		 * in: what is counted from here to the replace is lost, but
+		 * the record of the last apply is still pending when nobody
+		 * ran status since, and its digests are cheap to take only
+		 * while the generation is the one that apply made (counters.h).
+		 */
+		load = counters_carry(p, text, &cs);
 		if (replace) {
 			status = handover_begin(p, o, handover, d);
-			if (status)
+			if (status) {
+				free(load);
 				goto rollback;
+			}
 		}
-		/* Read as late as can be: what is counted after this is lost. */
-		load = counters_carry(p, text, &cs);
 		say(o, "loading table inet %s (%zu bytes) in one transaction", table, strlen(text));
 		if (cs.kept || cs.reset || cs.edited)
 			say(o, "counters: %zu chains keep theirs, %zu changed and start from zero, "

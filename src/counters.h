@@ -44,10 +44,10 @@
  *     nobody edited it by hand), and its rules line up with the new text's
  *     (same number, counters at the same positions).
  *
- * Packets counted between the read and the commit (microseconds to
- * milliseconds) are lost, and so are those the handover table (apply.c)
- * drops before they reach the table in force (apply reads the counters
- * right after loading the handover table); the counters never go
+ * Packets counted between the read and the commit are lost (apply reads
+ * the counters before it loads the handover table, apply.c: milliseconds
+ * for a few jails, about a second at 5000), and so are those the handover
+ * table drops before they reach the table in force; the counters never go
  * backwards otherwise.
  * Counter values of zero are left out, so a fresh table renders exactly
  * the golden text.
