@@ -14,6 +14,7 @@
 #include "record.h"
 #include "render.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 int apply_kernel_status(int err)
@@ -123,6 +124,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	status = take_lock(o, &lockfd, d);
 	if (status)
 		return status;
+	testhook_point("lock");
 	ret = nftload_table_state(table, d);
 	if (ret < 0) {
 		status = apply_kernel_status(ret);
@@ -162,6 +164,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		}
 		res->loaded = true;
 	}
+	testhook_point("ruleset-committed");
 	ret = prov_commit(plan, d);
 	if (ret) {
 		status = prov_status(ret);
@@ -212,11 +215,13 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	status = take_lock(o, &lockfd, d);
 	if (status)
 		return status;
+	testhook_point("lock");
 	ret = prov_down_cut(&plan, d);
 	if (ret) {
 		status = prov_status(ret);
 		goto out;
 	}
+	testhook_point("links-down");
 	if (!table && prov_plan_table(plan)) {
 		free(*used);
 		*used = xstrdup(prov_plan_table(plan));
@@ -242,6 +247,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 		counters_forget(table);
 		*removed = true;
 	}
+	testhook_point("table-deleted");
 	ret = prov_down_finish(plan, d);
 	if (ret)
 		status = prov_status(ret);

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testhook.h"
 #include "util.h"
 
 /* One error found in libnftables' error text. */
@@ -446,27 +447,6 @@ static bool table_name_ok(const char *t)
 	return i <= 64;
 }
 
-/*
- * JAILFW_TEST_FAULT is a TEST-ONLY hook, read from the environment so the
- * end-to-end suite can drive the real binary into failure paths that a
- * healthy kernel never takes.  It holds a comma-separated list of fault
- * names.  It only ever makes jailfw fail; it cannot make it do more.
- */
-static bool test_fault(const char *name)
-{
-	const char *f = getenv("JAILFW_TEST_FAULT");
-	size_t n = strlen(name);
-
-	while (f && *f) {
-		if (!strncmp(f, name, n) && (f[n] == ',' || !f[n]))
-			return true;
-		f = strchr(f, ',');
-		if (f)
-			f++;
-	}
-	return false;
-}
-
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d)
 {
 	struct nft_ctx *nft = NULL;
@@ -474,12 +454,12 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 	int ret = 0, e;
 
 	/*
-	 * Test-only (JAILFW_TEST_FAULT=nft-commit): append, in the same
-	 * transaction, a rule for a chain that does not exist.  The kernel
-	 * refuses the whole batch, which lets the tests prove that a refused
-	 * ruleset leaves the previous table exactly as it was.
+	 * Test-only (JAILFW_TEST_FAULT=nft-commit, see testhook.h): append,
+	 * in the same transaction, a rule for a chain that does not exist.
+	 * The kernel refuses the whole batch, which lets the tests prove that
+	 * a refused ruleset leaves the previous table exactly as it was.
 	 */
-	if (test_fault("nft-commit"))
+	if (testhook_fault("nft-commit"))
 		text = faulty = xasprintf("%sadd rule inet %s no_such_chain counter\n", text,
 					  policy_table(p));
 	nft = ctx_new(dry_run, 0);

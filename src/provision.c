@@ -14,6 +14,7 @@
 #include "netns.h"
 #include "rtnl.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 #define ALIAS_PREFIX "jailfw:"
@@ -1620,6 +1621,7 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 			}
 			pj->created_ns = true;
 			state_find_jail(&pl->st, pj->name)->ns = pj->ns;
+			testhook_point("netns-created");
 		} else {
 			err = netns_open(pj->name, &pj->nsfd, &pj->ns);
 			if (!err)
@@ -1652,6 +1654,8 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 	err = talk(&pl->host, b, d);
 	for (i = 0; i < n; i++)
 		grp[i]->created_veth = !b->reqs[i].err;
+	/* Killed here, the next apply finds the pair without its label. */
+	testhook_point("veth-created");
 	/*
 	 * Only the pairs made just now get the label, addressed by name: had
 	 * a create failed with EEXIST, the name would be someone else's link.
@@ -1863,12 +1867,14 @@ static int stage(struct prov_plan *pl, struct diag *d)
 		if (err)
 			goto out;
 	}
+	testhook_point("addrs-set");
 	err = write_resolv(pl, d);
 	if (err)
 		goto out;
 	err = run_ops(pl, false, d);
 	if (err)
 		goto out;
+	testhook_point("sysctls-written");
 	err = save(pl, d);
 	if (!err)
 		pl->phase = PLAN_STAGED;
@@ -2218,7 +2224,9 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = set_links(pl, true, want_up, d);
 	if (err)
 		return err;
+	testhook_point("links-up");
 	err = drop_namespaces(pl, false, d);
+	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj;
@@ -2251,6 +2259,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = save(pl, d);
 	if (!err)
 		pl->phase = PLAN_COMMITTED;
+	testhook_point("state-written");
 	return err;
 }
 
@@ -2473,6 +2482,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 	}
 	ret = drop_namespaces(pl, false, d);
+	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
@@ -2509,6 +2519,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 		free(cur);
 	}
+	testhook_point("sysctls-restored");
 	if (!ret) {
 		err = state_remove();
 		if (err) {
@@ -2517,6 +2528,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			ret = err;
 		}
 	}
+	testhook_point("state-removed");
 	pl->phase = PLAN_DOWN_DONE;
 	if (!ret && foreign)
 		ret = -EEXIST;
