@@ -81,6 +81,7 @@ struct pjail {
 	size_t nroutes;
 	char *resolv; /* wanted /etc/netns/NAME/resolv.conf, or NULL */
 	bool resolv_write, resolv_remove, resolv_existed;
+	bool etc_dir_new; /* /etc/netns/NAME is not there: this apply makes it */
 	bool fix_ra; /* NAME-in's accept_ra is not 0 (ra_was) */
 	char ra_was[16];
 
@@ -893,12 +894,21 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 				continue;
 			snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", ra[i]);
 			rec = state_find_sysctl(&pl->old, key);
-			if (rec) {
-				keep[rec - pl->old.sysctls] = true;
-				continue;
-			}
 			free(cur);
 			cur = NULL;
+			if (rec) {
+				keep[rec - pl->old.sysctls] = true;
+				/*
+				 * Recorded but still at its old value: an
+				 * apply was killed between saving its intent
+				 * (the state is written first) and writing
+				 * the value.  Write it now; the record stays.
+				 */
+				if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) &&
+				    !strcmp(cur, rec->old))
+					add_op(pl, key, cur, rec->set, false, false);
+				continue;
+			}
 			if (sysctl_read(key, &cur)) {
 				if (p->settings.nwan)
 					diag_warning(d, &p->settings.wan_loc, 0,
@@ -928,10 +938,16 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set)) {
 			struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 
-			diag_warning(d, NULL, 0,
-				     "%s was changed since jailfw set it to %s; left alone",
-				     sysctl_name(rec->key, name, sizeof(name)), rec->set);
-			/* Nothing to write, only the record to forget. */
+			/*
+			 * Nothing to write, only the record to forget.  No
+			 * warning when it is back at its old value: a killed
+			 * apply never wrote it (its intent was saved first),
+			 * or a killed one restored it.
+			 */
+			if (!cur || strcmp(cur, rec->old))
+				diag_warning(d, NULL, 0,
+					     "%s was changed since jailfw set it to %s; left alone",
+					     sysctl_name(rec->key, name, sizeof(name)), rec->set);
 			op->key = xstrdup(rec->key);
 			op->from = xstrdup(cur ? cur : "?");
 			op->to = xstrdup(op->from);
@@ -1180,6 +1196,7 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		err = netns_etc_read(pj->name, "resolv.conf", &cur);
 		if (err == -ENOENT) {
 			pj->resolv_write = true;
+			pj->etc_dir_new = !netns_etc_exists(pj->name);
 		} else if (err) {
 			diag_error(d, &pj->pol->dns_loc, 0, "read %s/%s/resolv.conf: %s",
 				   NETNS_ETC_DIR, pj->name, strerror(-err));
@@ -1442,6 +1459,15 @@ static void state_intent(struct prov_plan *pl)
 		sj->gid = sj->has_user ? j->gid : 0;
 		/* Recorded before it is written: down checks the header anyway. */
 		sj->resolv = pj->resolv != NULL;
+		/*
+		 * The same for the directory, or an apply killed between
+		 * making it and saving the state would leave it to nobody:
+		 * the next apply finds it there and does not make it.  Down
+		 * removes it only when empty, so a record ahead of the mkdir
+		 * cannot cost anyone a file.
+		 */
+		if (pj->etc_dir_new)
+			sj->etc_dir = true;
 	}
 	for (i = 0; i < pl->nops; i++) {
 		const struct sysop *op = &pl->ops[i];
@@ -2500,7 +2526,10 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		if (!restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
 			continue;
 		sysctl_name(rec->key, name, sizeof(name));
-		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set)) {
+		if (!sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
+		    !strcmp(cur, rec->old)) {
+			/* Restored already (a down killed after it), or never set. */
+		} else if (!cur || strcmp(cur, rec->set)) {
 			diag_warning(d, NULL, 0,
 				     "%s was changed since jailfw set it to %s; left alone", name,
 				     rec->set);
