@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "record.h"
 #include "render.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 int apply_kernel_status(int err)
@@ -87,6 +89,97 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 		return apply_kernel_status(ret);
 	}
 	return EXIT_OK;
+}
+
+/*
+ * Signals that ask a process to end, and that a user (Ctrl-C, Ctrl-\), a
+ * closing terminal or a service manager (systemctl stop) sends: once the
+ * lock is held, they wait until the apply or down has finished or rolled
+ * back and the lock is released.  Ended half-way, an apply would leave the
+ * next one to finish its work: nothing would be unconfined (DESIGN
+ * section 3), but the policy asked for would not be in force either, and
+ * the one who pressed Ctrl-C could not tell which of the two is.  Waiting
+ * for the lock is not held up: nothing has changed yet then.
+ */
+static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+
+struct sig_hold {
+	sigset_t old; /* the caller's mask, given back on release */
+	bool on;
+};
+
+static void hold_signals(struct sig_hold *h)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_SIZE(held_signals); i++)
+		sigaddset(&set, held_signals[i]);
+	h->on = sigprocmask(SIG_BLOCK, &set, &h->old) == 0;
+}
+
+/*
+ * Give the caller's mask back, after taking out of the pending set the
+ * held signals that arrived meanwhile; the first that the process does not
+ * ignore is returned (0: none) for the caller to end with, once it has
+ * said what it did (apply_reraise).
+ *
+ * Why take them out rather than let the unblocking deliver them: the CLI
+ * prints its result line first, and the exit status must still be the
+ * signal's.  Why look at the disposition: a blocked signal is kept pending
+ * even when it is ignored (the kernel cannot know what the disposition
+ * will be when it is unblocked), and an ignored SIGINT or SIGQUIT is what
+ * a shell gives its background jobs and nohup gives SIGHUP: those stay
+ * ignored.  A signal the caller had blocked itself is left pending for it.
+ */
+static int release_signals(struct sig_hold *h, const char *verb, int status, struct diag *d)
+{
+	const struct timespec now = {0, 0};
+	struct sigaction sa;
+	int sig, first = 0;
+	sigset_t set;
+	size_t i;
+
+	if (!h->on)
+		return 0;
+	h->on = false;
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_SIZE(held_signals); i++)
+		if (!sigismember(&h->old, held_signals[i]))
+			sigaddset(&set, held_signals[i]);
+	/* Standard signals do not queue: each is pending once at most. */
+	while ((sig = sigtimedwait(&set, NULL, &now)) > 0) {
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
+		if (!first)
+			first = sig;
+	}
+	sigprocmask(SIG_SETMASK, &h->old, NULL);
+	if (first)
+		diag_note(d, NULL, 0, "SIG%s received; the %s %s first", sigabbrev_np(first), verb,
+			  status ? "failed (see above)" : "finished");
+	return first;
+}
+
+/*
+ * End the way the signal asks, now that the work is done and reported.
+ * The signal is raised under the process's own disposition: the CLI has
+ * the default one, so it dies by the signal and its parent sees that
+ * (a shell: 128 + N; systemd: a clean stop), which is the convention for
+ * programs that clean up before they honour SIGINT (a shell loop running
+ * jailfw stops too, rather than carrying on as if it had exited).  A
+ * library caller with a handler of its own gets its handler called.
+ */
+void apply_reraise(int sig)
+{
+	sigset_t set;
+
+	fflush(NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
 }
 
 static int foreign_table(const char *table, const char *action, const char *hint,
@@ -208,6 +301,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		 struct diag *d)
 {
 	const char *table = policy_table(p), *old_table;
+	struct sig_hold hold = {.on = false};
 	struct prov_plan *plan = NULL;
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL;
@@ -220,6 +314,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	status = take_lock(o, &lockfd, d);
 	if (status)
 		return status;
+	hold_signals(&hold);
+	testhook_point("lock");
 	ret = nftload_table_state(table, d);
 	if (ret < 0) {
 		status = apply_kernel_status(ret);
@@ -264,6 +360,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 				goto rollback;
 			}
 		}
+		testhook_point("handover-loaded");
 		say(o, "loading table inet %s (%zu bytes) in one transaction", table, strlen(text));
 		if (cs.kept || cs.reset || cs.edited)
 			say(o, "counters: %zu chains keep theirs, %zu changed and start from zero, "
@@ -281,6 +378,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		}
 		res->loaded = true;
 	}
+	testhook_point("ruleset-committed");
 	ret = prov_commit(plan, d);
 	if (ret) {
 		status = prov_status(ret);
@@ -313,6 +411,7 @@ out:
 		state_unlock(lockfd);
 	free(handover);
 	free(text);
+	res->signal = release_signals(&hold, "apply", status, d);
 	return status;
 }
 
@@ -322,22 +421,27 @@ out:
  * the namespaces, files and sysctls jailfw made.
  */
 int apply_down(const char *table, const struct apply_opts *o, char **used, bool *removed,
-	       struct diag *d)
+	       int *signal, struct diag *d)
 {
+	struct sig_hold hold = {.on = false};
 	struct prov_plan *plan = NULL;
 	int status, ret, lockfd = -1;
 	char *handover;
 
 	*removed = false;
+	*signal = 0;
 	*used = xstrdup(table ? table : DEFAULT_TABLE);
 	status = take_lock(o, &lockfd, d);
 	if (status)
 		return status;
+	hold_signals(&hold);
+	testhook_point("lock");
 	ret = prov_down_cut(&plan, d);
 	if (ret) {
 		status = prov_status(ret);
 		goto out;
 	}
+	testhook_point("links-down");
 	if (!table && prov_plan_table(plan)) {
 		free(*used);
 		*used = xstrdup(prov_plan_table(plan));
@@ -363,6 +467,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 		counters_forget(table);
 		*removed = true;
 	}
+	testhook_point("table-deleted");
 	handover = nftload_handover_name(table);
 	handover_leftover(o, handover, d);
 	free(handover);
@@ -374,5 +479,6 @@ out:
 	prov_plan_free(plan);
 	if (lockfd >= 0)
 		state_unlock(lockfd);
+	*signal = release_signals(&hold, "down", status, d);
 	return status;
 }

@@ -32,6 +32,13 @@ struct apply_opts {
 struct apply_result {
 	bool loaded;	     /* the ruleset was (re)loaded; false: already in force */
 	size_t nuid, nnetns; /* jails by backend */
+	/*
+	 * SIGHUP, SIGINT, SIGQUIT or SIGTERM, if one arrived while the apply
+	 * held the lock (0: none).  Held until the apply had finished or
+	 * rolled back and the lock was released, then taken off the pending
+	 * set: the caller reports its result and ends with apply_reraise().
+	 */
+	int signal;
 };
 
 /* Exit status for a -errno from the kernel-facing modules. */
@@ -45,10 +52,16 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
  * Remove everything jailfw made in this network namespace.  table NULL:
  * the table of the last apply (else the default).  *used is set to the
  * table's name (malloc'd, also on failure), *removed to whether it was
- * there to remove.
+ * there to remove, *signal as apply_result's signal.
  */
 int apply_down(const char *table, const struct apply_opts *o, char **used, bool *removed,
-	       struct diag *d);
+	       int *signal, struct diag *d);
+
+/*
+ * Raise sig (from apply_result's signal or apply_down) under the process's
+ * own disposition: with the default one, the process ends by it.
+ */
+void apply_reraise(int sig);
 
 void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns);
 

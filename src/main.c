@@ -53,6 +53,7 @@ struct cli {
 	size_t dashdash;   /* args before "--" (all of them if there was none) */
 	char **args;	   /* positional arguments of the command */
 	size_t nargs;
+	int signal;	   /* apply, down: a signal held until they finished */
 	struct diag d;
 };
 
@@ -370,6 +371,7 @@ static int cmd_apply(struct cli *c)
 		goto out;
 	}
 	status = apply_policy(&p, &o, &res, &c->d);
+	c->signal = res.signal;
 	if (status) {
 		if (c->d.errors)
 			invalid(c, "policy not applied");
@@ -419,7 +421,7 @@ static int cmd_down(struct cli *c)
 				     table);
 		goto out;
 	}
-	status = apply_down(table, &o, &used, &removed, &c->d);
+	status = apply_down(table, &o, &used, &removed, &c->signal, &c->d);
 	if (!status && !c->quiet)
 		printf(removed ? "removed table inet %s\n"
 			       : "table inet %s is not there; nothing to remove\n",
@@ -717,5 +719,14 @@ out:
 	free(c.dirs);
 	free(c.args);
 	free(c.env_path);
+	/*
+	 * A SIGTERM, SIGINT, SIGHUP or SIGQUIT that came during apply or
+	 * down: the work is done and reported, now end the way it asks (see
+	 * apply_reraise).  128 + N only if the signal did not end us.
+	 */
+	if (c.signal) {
+		apply_reraise(c.signal);
+		status = 128 + c.signal;
+	}
 	return status;
 }

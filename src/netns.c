@@ -358,6 +358,14 @@ int netns_etc_write(const char *name, const char *file, const char *text, bool *
 	return state_write_atomic(path, text, strlen(text), 0644);
 }
 
+bool netns_etc_exists(const char *name)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	return !etc_path(name, NULL, dir) && lstat(dir, &st) == 0;
+}
+
 int netns_etc_read(const char *name, const char *file, char **text)
 {
 	char path[PATH_MAX];

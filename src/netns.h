@@ -85,5 +85,7 @@ int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx);
 int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir);
 int netns_etc_read(const char *name, const char *file, char **text);
 int netns_etc_remove(const char *name, const char *file, bool rmdir_too);
+/* Whether /etc/netns/NAME exists (as anything). */
+bool netns_etc_exists(const char *name);
 
 #endif

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testhook.h"
 #include "util.h"
 
 /* One error found in libnftables' error text. */
@@ -491,27 +492,6 @@ static bool table_name_ok(const char *t)
 	return i <= 64;
 }
 
-/*
- * JAILFW_TEST_FAULT is a TEST-ONLY hook, read from the environment so the
- * end-to-end suite can drive the real binary into failure paths that a
- * healthy kernel never takes.  It holds a comma-separated list of fault
- * names.  It only ever makes jailfw fail; it cannot make it do more.
- */
-static bool test_fault(const char *name)
-{
-	const char *f = getenv("JAILFW_TEST_FAULT");
-	size_t n = strlen(name);
-
-	while (f && *f) {
-		if (!strncmp(f, name, n) && (f[n] == ',' || !f[n]))
-			return true;
-		f = strchr(f, ',');
-		if (f)
-			f++;
-	}
-	return false;
-}
-
 char *nftload_handover_name(const char *table)
 {
 	return xasprintf("%s" NFTLOAD_HANDOVER_SUFFIX, table);
@@ -531,16 +511,16 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 	int ret = 0, e;
 
 	/*
-	 * Test-only (JAILFW_TEST_FAULT=nft-commit): append, in the same
-	 * transaction, a rule for a chain that does not exist.  The kernel
-	 * refuses the whole batch, which lets the tests prove that a refused
-	 * ruleset leaves the previous table exactly as it was.
+	 * Test-only (JAILFW_TEST_FAULT=nft-commit, see testhook.h): append,
+	 * in the same transaction, a rule for a chain that does not exist.
+	 * The kernel refuses the whole batch, which lets the tests prove that
+	 * a refused ruleset leaves the previous table exactly as it was.
 	 * nft-commit-replace does it only to a load into jailfw's own table,
 	 * not into the handover table: a replace fails after the handover
 	 * table is in, and the tests prove that it goes again.
 	 */
-	if (test_fault("nft-commit") ||
-	    (test_fault("nft-commit-replace") && !is_handover(policy_table(p))))
+	if (testhook_fault("nft-commit") ||
+	    (testhook_fault("nft-commit-replace") && !is_handover(policy_table(p))))
 		text = faulty = xasprintf("%sadd rule inet %s no_such_chain counter\n", text,
 					  policy_table(p));
 	nft = ctx_new(dry_run, 0);

@@ -14,6 +14,7 @@
 #include "netns.h"
 #include "rtnl.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 #define ALIAS_PREFIX "jailfw:"
@@ -80,6 +81,7 @@ struct pjail {
 	size_t nroutes;
 	char *resolv; /* wanted /etc/netns/NAME/resolv.conf, or NULL */
 	bool resolv_write, resolv_remove, resolv_existed;
+	bool etc_dir_new; /* /etc/netns/NAME is not there: this apply makes it */
 	bool fix_ra; /* NAME-in's accept_ra is not 0 (ra_was) */
 	char ra_was[16];
 
@@ -892,12 +894,21 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 				continue;
 			snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", ra[i]);
 			rec = state_find_sysctl(&pl->old, key);
-			if (rec) {
-				keep[rec - pl->old.sysctls] = true;
-				continue;
-			}
 			free(cur);
 			cur = NULL;
+			if (rec) {
+				keep[rec - pl->old.sysctls] = true;
+				/*
+				 * Recorded but still at its old value: an
+				 * apply was killed between saving its intent
+				 * (the state is written first) and writing
+				 * the value.  Write it now; the record stays.
+				 */
+				if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) &&
+				    !strcmp(cur, rec->old))
+					add_op(pl, key, cur, rec->set, false, false);
+				continue;
+			}
 			if (sysctl_read(key, &cur)) {
 				if (p->settings.nwan)
 					diag_warning(d, &p->settings.wan_loc, 0,
@@ -927,10 +938,16 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set)) {
 			struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 
-			diag_warning(d, NULL, 0,
-				     "%s was changed since jailfw set it to %s; left alone",
-				     sysctl_name(rec->key, name, sizeof(name)), rec->set);
-			/* Nothing to write, only the record to forget. */
+			/*
+			 * Nothing to write, only the record to forget.  No
+			 * warning when it is back at its old value: a killed
+			 * apply never wrote it (its intent was saved first),
+			 * or a killed one restored it.
+			 */
+			if (!cur || strcmp(cur, rec->old))
+				diag_warning(d, NULL, 0,
+					     "%s was changed since jailfw set it to %s; left alone",
+					     sysctl_name(rec->key, name, sizeof(name)), rec->set);
 			op->key = xstrdup(rec->key);
 			op->from = xstrdup(cur ? cur : "?");
 			op->to = xstrdup(op->from);
@@ -1179,6 +1196,7 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		err = netns_etc_read(pj->name, "resolv.conf", &cur);
 		if (err == -ENOENT) {
 			pj->resolv_write = true;
+			pj->etc_dir_new = !netns_etc_exists(pj->name);
 		} else if (err) {
 			diag_error(d, &pj->pol->dns_loc, 0, "read %s/%s/resolv.conf: %s",
 				   NETNS_ETC_DIR, pj->name, strerror(-err));
@@ -1441,6 +1459,15 @@ static void state_intent(struct prov_plan *pl)
 		sj->gid = sj->has_user ? j->gid : 0;
 		/* Recorded before it is written: down checks the header anyway. */
 		sj->resolv = pj->resolv != NULL;
+		/*
+		 * The same for the directory, or an apply killed between
+		 * making it and saving the state would leave it to nobody:
+		 * the next apply finds it there and does not make it.  Down
+		 * removes it only when empty, so a record ahead of the mkdir
+		 * cannot cost anyone a file.
+		 */
+		if (pj->etc_dir_new)
+			sj->etc_dir = true;
 	}
 	for (i = 0; i < pl->nops; i++) {
 		const struct sysop *op = &pl->ops[i];
@@ -1620,6 +1647,7 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 			}
 			pj->created_ns = true;
 			state_find_jail(&pl->st, pj->name)->ns = pj->ns;
+			testhook_point("netns-created");
 		} else {
 			err = netns_open(pj->name, &pj->nsfd, &pj->ns);
 			if (!err)
@@ -1652,6 +1680,8 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 	err = talk(&pl->host, b, d);
 	for (i = 0; i < n; i++)
 		grp[i]->created_veth = !b->reqs[i].err;
+	/* Killed here, the next apply finds the pair without its label. */
+	testhook_point("veth-created");
 	/*
 	 * Only the pairs made just now get the label, addressed by name: had
 	 * a create failed with EEXIST, the name would be someone else's link.
@@ -1863,12 +1893,14 @@ static int stage(struct prov_plan *pl, struct diag *d)
 		if (err)
 			goto out;
 	}
+	testhook_point("addrs-set");
 	err = write_resolv(pl, d);
 	if (err)
 		goto out;
 	err = run_ops(pl, false, d);
 	if (err)
 		goto out;
+	testhook_point("sysctls-written");
 	err = save(pl, d);
 	if (!err)
 		pl->phase = PLAN_STAGED;
@@ -2218,7 +2250,9 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = set_links(pl, true, want_up, d);
 	if (err)
 		return err;
+	testhook_point("links-up");
 	err = drop_namespaces(pl, false, d);
+	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj;
@@ -2251,6 +2285,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = save(pl, d);
 	if (!err)
 		pl->phase = PLAN_COMMITTED;
+	testhook_point("state-written");
 	return err;
 }
 
@@ -2473,6 +2508,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 	}
 	ret = drop_namespaces(pl, false, d);
+	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
@@ -2490,7 +2526,10 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		if (!restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
 			continue;
 		sysctl_name(rec->key, name, sizeof(name));
-		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set)) {
+		if (!sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
+		    !strcmp(cur, rec->old)) {
+			/* Restored already (a down killed after it), or never set. */
+		} else if (!cur || strcmp(cur, rec->set)) {
 			diag_warning(d, NULL, 0,
 				     "%s was changed since jailfw set it to %s; left alone", name,
 				     rec->set);
@@ -2509,6 +2548,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 		free(cur);
 	}
+	testhook_point("sysctls-restored");
 	if (!ret) {
 		err = state_remove();
 		if (err) {
@@ -2517,6 +2557,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			ret = err;
 		}
 	}
+	testhook_point("state-removed");
 	pl->phase = PLAN_DOWN_DONE;
 	if (!ret && foreign)
 		ret = -EEXIST;

@@ -389,8 +389,11 @@ static int sandbox_apply(struct sbx *s, const struct policy *sp)
 	ad.errors = ad.warnings = 0;
 	status = apply_policy(sp, &ao, &res, &ad);
 	fclose(mem);
-	if (status || s->o->verbose)
+	if (status || s->o->verbose || res.signal)
 		fputs(text, s->d->out);
+	/* The sandbox was told to end while it applied: it ends now. */
+	if (res.signal)
+		apply_reraise(res.signal);
 	if (status) {
 		s->d->errors += ad.errors;
 		diag_error(s->d, NULL, 0, "verify: applying the policy in the sandbox failed");

@@ -49,6 +49,7 @@
 #include "parse.h"
 #include "provision.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 #include "t.h"
 
@@ -1215,6 +1216,102 @@ static void test_down(void)
 	cap_free(&c);
 }
 
+/* A whole down: lock, cut, finish. */
+static int down(struct cap *c)
+{
+	struct prov_plan *plan = NULL;
+	int fd, err;
+
+	err = state_lock(false, &fd);
+	if (err)
+		return err;
+	err = prov_down_cut(&plan, &c->d);
+	err = err ? err : prov_down_finish(plan, &c->d);
+	prov_plan_free(plan);
+	state_unlock(fd);
+	if (err)
+		printf("# down: %s\n%s", strerror(-err), cap_text(c));
+	return err;
+}
+
+/*
+ * In a child, an apply of what (or a down, what 0) that the test-only
+ * hook kills right after step; true if it died so.
+ */
+static bool killed_at(const char *step, unsigned int what)
+{
+	int st = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct cap c;
+
+		setenv(TESTHOOK_KILL_ENV, step, 1);
+		cap_init(&c);
+		if (what)
+			apply(what, &c);
+		else
+			down(&c);
+		_exit(0);
+	}
+	return waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+/*
+ * Killed half-way (SIGKILL, from the test-only hook): the state an apply
+ * saves first announces what it is about to do, and the next run must do
+ * it, or undo it, from there.
+ */
+static void test_killed(void)
+{
+	struct cap c;
+
+	T_CHECK(killed_at("netns-created", P_FOOBAR), "killed at netns-created: died");
+	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n") &&
+		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "0\n"),
+		"killed at netns-created: the sysctls were recorded, not written yet");
+	cap_init(&c);
+	T_CHECK(apply(P_FOOBAR, &c) == 0, "killed at netns-created: the next apply");
+	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n") &&
+		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "1\n"),
+		"killed at netns-created: the next apply writes what the killed one recorded");
+	T_CHECK(down(&c) == 0 && file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n") &&
+		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "0\n"),
+		"killed at netns-created: down restores them");
+	T_CHECK(!has(cap_text(&c), "warning"), "killed at netns-created: no warning");
+	cap_free(&c);
+
+	/* After resolv.conf and its directory were made, before the state said so. */
+	T_CHECK(killed_at("sysctls-written", P_FOOBAR) &&
+		    access("/etc/netns/foobar/resolv.conf", F_OK) == 0,
+		"killed at sysctls-written: died, /etc/netns/foobar made");
+	cap_init(&c);
+	T_CHECK(apply(P_FOOBAR, &c) == 0 && down(&c) == 0,
+		"killed at sysctls-written: the next apply, then down");
+	T_CHECK(access("/etc/netns/foobar", F_OK) != 0,
+		"killed at sysctls-written: down removes the directory the killed apply made");
+	cap_free(&c);
+
+	/* A down killed once the sysctls were restored: the next has nothing to warn about. */
+	cap_init(&c);
+	T_CHECK(apply(P_FOOBAR, &c) == 0, "killed at sysctls-restored: apply");
+	T_CHECK(killed_at("sysctls-restored", 0) &&
+		    file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n"),
+		"killed at sysctls-restored: died, accept_ra restored");
+	cap_free(&c);
+	cap_init(&c);
+	T_CHECK(down(&c) == 0 && access(STATE_FILE, F_OK) != 0,
+		"killed at sysctls-restored: the next down finishes");
+	T_CHECK(!has(cap_text(&c), "warning"), "killed at sysctls-restored: no warning");
+	if (has(cap_text(&c), "warning"))
+		printf("# %s", cap_text(&c));
+	cap_free(&c);
+}
+
 /* The whole front half of the pipeline: policy text, parser, checker. */
 static void test_parsed_policy(void)
 {
@@ -1364,6 +1461,7 @@ int main(int argc, char **argv)
 	test_interrupted();
 	test_v6_only();
 	test_down();
+	test_killed();
 	test_parsed_policy();
 	return t_done();
 }
