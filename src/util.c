@@ -204,3 +204,18 @@ uint64_t hash64(const void *data, size_t len)
 	}
 	return h;
 }
+
+bool test_fault(const char *name)
+{
+	const char *f = getenv("JAILFW_TEST_FAULT");
+	size_t n = strlen(name);
+
+	while (f && *f) {
+		if (!strncmp(f, name, n) && (f[n] == ',' || !f[n]))
+			return true;
+		f = strchr(f, ',');
+		if (f)
+			f++;
+	}
+	return false;
+}

@@ -59,4 +59,13 @@ unsigned int edit_distance(const char *a, const char *b, unsigned int limit);
 /* FNV-1a, 64 bits: change detection, not security. */
 uint64_t hash64(const void *data, size_t len);
 
+/*
+ * TEST-ONLY: whether fault name is listed in JAILFW_TEST_FAULT (a
+ * comma-separated list), so that the end-to-end suite can drive the real
+ * binary into failure paths a healthy kernel never takes.  A fault only
+ * ever makes jailfw fail a step, as the kernel would; it never makes it
+ * do more.  The names are listed in jailfw(8).
+ */
+bool test_fault(const char *name);
+
 #endif
