@@ -496,6 +496,11 @@ static int cmd_diff(struct cli *c)
 		status = invalid(c, "policy is invalid");
 		goto out;
 	}
+	/* diff enters the jails' namespaces to compare them. */
+	if (!apply_require_caps("diff", &p, &c->d)) {
+		status = EXIT_PRIV;
+		goto out;
+	}
 	status = diff_run(&p, c->args[0], c->quiet, &c->d);
 out:
 	policy_free(&p);
@@ -552,7 +557,10 @@ static int cmd_help(struct cli *c)
 	       k->help);
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
-		       !strcmp(k->name, "apply") ? " (and CAP_SYS_ADMIN for netns jails)" : "");
+		       !strcmp(k->name, "apply") || !strcmp(k->name, "down") ||
+			       !strcmp(k->name, "diff")
+			   ? " (and CAP_SYS_ADMIN for netns jails)"
+			   : "");
 	return EXIT_OK;
 }
 
