@@ -491,7 +491,13 @@ int netns_etc_write(const char *name, const char *file, const char *text, bool *
 		*made_dir = true;
 	else if (errno != EEXIST)
 		return -errno;
-	return state_write_atomic(path, text, strlen(text), 0644);
+	err = state_write_atomic(path, text, strlen(text), 0644);
+	/* A full /etc: the caller never learns of the directory, so it goes here. */
+	if (err && *made_dir) {
+		rmdir(dir);
+		*made_dir = false;
+	}
+	return err;
 }
 
 int netns_etc_read(const char *name, const char *file, char **text)

@@ -135,6 +135,7 @@ struct prov_plan {
 	char **changes;
 	size_t nchanges;
 	unsigned int conflicts;
+	bool had_state;	  /* the state file existed before this run */
 	bool saved;	  /* this run wrote the state file */
 	char *next_text;  /* the state prepared for the commit (STATE_NEXT) */
 	bool host_open;
@@ -1494,6 +1495,7 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	size_t i;
 	int err;
 
+	pl->had_state = access(STATE_FILE, F_OK) == 0;
 	err = state_load(&pl->old, d);
 	if (err)
 		return err;
@@ -2634,8 +2636,15 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 	}
 	pl->st.phase = STATE_IDLE;
 	state_drop_next();
-	/* Not if this run never wrote it: the file still says what it said. */
-	if (pl->saved) {
+	/*
+	 * Not if this run never wrote it: the file still says what it said.
+	 * Nor, when there was none and nothing is left to record: an apply
+	 * refused on a fresh machine leaves no trace.
+	 */
+	if (pl->saved && !pl->had_state && !pl->st.njails && !pl->st.nsysctls && !pl->st.table) {
+		err = state_remove();
+		ret = ret ? ret : err;
+	} else if (pl->saved) {
 		err = save(pl, d);
 		ret = ret ? ret : err;
 	}

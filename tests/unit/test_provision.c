@@ -634,7 +634,7 @@ static void test_rollback_fresh(void)
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n"),
 		"rollback: accept_ra restored");
 	T_CHECK(access("/etc/netns/foobar", F_OK) != 0, "rollback: /etc/netns/foobar removed");
-	T_CHECK(file_is(STATE_FILE, "jailfw-state 1\nphase idle\n"), "rollback: state is empty");
+	T_CHECK(access(STATE_FILE, F_OK) != 0, "rollback: no state file, as before");
 	cap_free(&c);
 }
 
@@ -1150,7 +1150,10 @@ static void faulted(const char *label, const char *fault, int want_err, const ch
 	struct cap c;
 	int fd, err;
 
+	static const char *const nss[] = {"foobar", "six", NULL};
+
 	st_before = slurp(STATE_FILE);
+	wait_dad(nss);
 	k_before = snapshot();
 	cap_init(&c);
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
@@ -1173,11 +1176,14 @@ static void faulted(const char *label, const char *fault, int want_err, const ch
 	snprintf(what, sizeof(what), "%s: newbie's namespace and veth gone", label);
 	T_CHECK(!ns_exists("newbie") && wait_link_gone("newbie-out"), what);
 	st_after = slurp(STATE_FILE);
+	wait_dad(nss);
 	k_after = snapshot();
 	snprintf(what, sizeof(what), "%s: state unchanged", label);
 	T_CHECK(st_before && st_after && !strcmp(st_before, st_after), what);
 	snprintf(what, sizeof(what), "%s: links, addresses, routes unchanged", label);
 	T_CHECK(!strcmp(k_before, k_after), what);
+	if (strcmp(k_before, k_after))
+		printf("# before:\n%s# after:\n%s", k_before, k_after);
 	snprintf(what, sizeof(what), "%s: no prepared state left behind", label);
 	T_CHECK(access(STATE_NEXT, F_OK) != 0, what);
 	free(st_before);
