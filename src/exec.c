@@ -196,8 +196,8 @@ int exec_check_netns(const struct state_jail *j, int open_err, const struct netn
 	}
 	if (!netns_id_eq(id, &j->ns)) {
 		diag_error(d, NULL, 0,
-			   "namespace \"%s\" (%s/%s) is not the one jailfw created for the jail "
-			   "(it was deleted and made again by something else); nothing run",
+			   "namespace \"%s\" is not the one jailfw created for the jail (%s/%s "
+			   "was deleted and made again by something else); nothing run",
 			   j->name, NETNS_RUN_DIR, j->name);
 		return -EEXIST;
 	}

@@ -1238,8 +1238,8 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		}
 		if (st->ns.ino && !netns_id_eq(&st->ns, &id)) {
 			conflict(pl, d, pj_loc(pj),
-				 "namespace \"%s\" (%s/%s) is not the one jailfw created (it "
-				 "was deleted and made again by something else)",
+				 "namespace \"%s\" is not the one jailfw created (%s/%s was "
+				 "deleted and made again by something else)",
 				 pj->name, NETNS_RUN_DIR, pj->name);
 			return 0;
 		}
@@ -1375,8 +1375,8 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 		pj->ns_ours = !st->ns.ino || netns_id_eq(&st->ns, &id);
 		if (!pj->ns_ours)
 			diag_warning(d, NULL, 0,
-				     "namespace \"%s\" (%s/%s) is no longer the one jailfw "
-				     "created; left alone",
+				     "namespace \"%s\" is no longer the one jailfw created "
+				     "(%s/%s); left alone",
 				     pj->name, NETNS_RUN_DIR, pj->name);
 	} else if (err == -ENODATA && !st->ns.ino) {
 		pj->ns_ours = true; /* an empty file from a killed creation */
@@ -2737,7 +2737,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 		if (!err && !pj->ns_ours) {
 			diag_error(d, NULL, 0,
-				   "namespace \"%s\" (%s/%s) is not the one jailfw created; left "
+				   "namespace \"%s\" is not the one jailfw created (%s/%s); left "
 				   "alone",
 				   pj->name, NETNS_RUN_DIR, pj->name);
 			foreign = true;

@@ -255,9 +255,9 @@ static void test_check_netns(void)
 	err = exec_check_netns(state_find_jail(&s, "foobar"), 0, &other, &c.d);
 	T_CHECK(err == -EEXIST, "netns: another namespace of that name is -EEXIST");
 	T_STREQ(cap_text(&c),
-		"jailfw: error: namespace \"foobar\" (/run/netns/foobar) is not the one jailfw "
-		"created for the jail (it was deleted and made again by something else); "
-		"nothing run\n",
+		"jailfw: error: namespace \"foobar\" is not the one jailfw created for the jail "
+		"(/run/netns/foobar was deleted and made again by something else); nothing "
+		"run\n",
 		"netns: replaced namespace message");
 	cap_free(&c);
 
@@ -681,8 +681,8 @@ static void test_exec_root(void)
 	if (nsfd >= 0)
 		close(nsfd);
 	T_RUN("foobar", false, "touch /run/m/ran", 64 + EEXIST,
-	      "jailfw: error: namespace \"foobar\" (/run/netns/foobar) is not the one jailfw "
-	      "created for the jail (it was deleted and made again by something else); nothing "
+	      "jailfw: error: namespace \"foobar\" is not the one jailfw created for the jail "
+	      "(/run/netns/foobar was deleted and made again by something else); nothing "
 	      "run\n",
 	      "root: replaced namespace, nothing run");
 	T_CHECK(access("/run/m/ran", F_OK) != 0,
