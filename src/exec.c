@@ -186,7 +186,8 @@ int exec_check_netns(const struct state_jail *j, int open_err, const struct netn
 		diag_error(d, NULL, 0,
 			   "%s/%s is not the namespace jailfw made for jail \"%s\" (it is %s); "
 			   "nothing run",
-			   NETNS_RUN_DIR, j->name, j->name, netns_what(j->name, what, sizeof(what)));
+			   NETNS_RUN_DIR, j->name, j->name,
+			   netns_what(j->name, what, sizeof(what)));
 		return -EEXIST;
 	}
 	if (open_err) {

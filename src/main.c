@@ -542,6 +542,7 @@ static int cmd_exec(struct cli *c)
 static int cmd_help(struct cli *c)
 {
 	const struct cmd *k;
+	bool netns;
 
 	if (!c->nargs) {
 		usage(stdout);
@@ -555,12 +556,10 @@ static int cmd_help(struct cli *c)
 	       k->opts & OPT_TABLE ? " [--table NAME]" : "",
 	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", *k->synopsis ? " " : "", k->synopsis,
 	       k->help);
+	netns = !strcmp(k->name, "apply") || !strcmp(k->name, "down") || !strcmp(k->name, "diff");
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
-		       !strcmp(k->name, "apply") || !strcmp(k->name, "down") ||
-			       !strcmp(k->name, "diff")
-			   ? " (and CAP_SYS_ADMIN for netns jails)"
-			   : "");
+		       netns ? " (and CAP_SYS_ADMIN for netns jails)" : "");
 	return EXIT_OK;
 }
 

@@ -721,10 +721,9 @@ static const struct {
 	uint16_t type;
 	const char *fault;
 } rtnl_faults[] = {
-	{ RTM_NEWLINK, "rtnl-newlink" },   { RTM_SETLINK, "rtnl-setlink" },
-	{ RTM_DELLINK, "rtnl-dellink" },   { RTM_NEWADDR, "rtnl-newaddr" },
-	{ RTM_DELADDR, "rtnl-deladdr" },   { RTM_NEWROUTE, "rtnl-newroute" },
-	{ RTM_DELROUTE, "rtnl-delroute" },
+    {RTM_NEWLINK, "rtnl-newlink"},   {RTM_SETLINK, "rtnl-setlink"}, {RTM_DELLINK, "rtnl-dellink"},
+    {RTM_NEWADDR, "rtnl-newaddr"},   {RTM_DELADDR, "rtnl-deladdr"}, {RTM_NEWROUTE, "rtnl-newroute"},
+    {RTM_DELROUTE, "rtnl-delroute"},
 };
 
 static const char *injected(bool faults, const struct nlmsghdr *nlh)

@@ -557,8 +557,7 @@ int state_load(struct state *s, struct diag *d)
 		return 0;
 	if (err) {
 		if (d)
-			diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE,
-				   strerror(-err));
+			diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE, strerror(-err));
 		return err;
 	}
 	for (line = text; line && *line; line = next) {

@@ -161,8 +161,7 @@ int main(void)
 		T_CHECK(apply_needs(&p, true) == (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
 			"needs: uid jails replacing recorded netns jails: CAP_SYS_ADMIN too");
 		T_CHECK(apply_needs(NULL, false) == CAPS_NEED_NET_ADMIN &&
-				apply_needs(NULL, true) ==
-				    (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
+			    apply_needs(NULL, true) == (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
 			"needs: down: CAP_SYS_ADMIN when netns jails are recorded");
 		j = VEC_PUSH(p.jails, p.njails);
 		j->name = xstrdup("foobar");

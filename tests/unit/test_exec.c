@@ -273,8 +273,8 @@ static void test_check_netns(void)
 	cap_init(&c);
 	err = exec_check_netns(state_find_jail(&s, "foobar"), -ENODATA, &same, &c.d);
 	T_CHECK(err == -EEXIST &&
-			has_text(cap_text(&c), "error: /run/netns/foobar is not the namespace "
-					       "jailfw made for jail \"foobar\" (it is "),
+		    has_text(cap_text(&c), "error: /run/netns/foobar is not the namespace "
+					   "jailfw made for jail \"foobar\" (it is "),
 		"netns: an empty /run/netns file is something else's (-EEXIST), named");
 	cap_free(&c);
 

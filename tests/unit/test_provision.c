@@ -1163,8 +1163,7 @@ static void faulted(const char *label, const char *fault, int want_err, const ch
 		setenv("JAILFW_TEST_FAULT", fault, 1);
 	err = prov_stage(&p, &plan, &c.d);
 	unsetenv("JAILFW_TEST_FAULT");
-	snprintf(what, sizeof(what), "%s: stage fails with %s", label,
-		 strerror(-want_err));
+	snprintf(what, sizeof(what), "%s: stage fails with %s", label, strerror(-want_err));
 	T_CHECK(err == want_err, what);
 	snprintf(what, sizeof(what), "%s: the message names the step", label);
 	T_CHECK(has(cap_text(&c), want), what);
@@ -1208,13 +1207,16 @@ static void test_env_faults(void)
 	faulted("rtnl-newlink", "rtnl-newlink", -EIO,
 		"create veth \"newbie-out\": Input/output error (kernel: refused by "
 		"JAILFW_TEST_FAULT=rtnl-newlink)");
-	faulted("rtnl-setlink", "rtnl-setlink", -EIO, "set alias \"jailfw:newbie\" on \"newbie-out\": ");
-	faulted("rtnl-newaddr", "rtnl-newaddr", -EIO, "add address 10.97.32.2/24 to \"newbie-in\" in namespace");
-	faulted("rtnl-newroute", "rtnl-newroute", -EIO, "set default route via 10.97.32.1 in namespace \"newbie\"");
+	faulted("rtnl-setlink", "rtnl-setlink", -EIO,
+		"set alias \"jailfw:newbie\" on \"newbie-out\": ");
+	faulted("rtnl-newaddr", "rtnl-newaddr", -EIO,
+		"add address 10.97.32.2/24 to \"newbie-in\" in namespace");
+	faulted("rtnl-newroute", "rtnl-newroute", -EIO,
+		"set default route via 10.97.32.1 in namespace \"newbie\"");
 
 	/* A read-only /proc/sys: refused before anything is made. */
 	T_CHECK(mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) == 0 &&
-			mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
+		    mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
 		"read-only /proc/sys (in the sandbox's mount namespace)");
 	faulted("read-only /proc/sys", NULL, -EROFS,
 		"error: cannot write net.ipv6.conf.default.accept_ra (in the jails' namespaces) "
@@ -1236,7 +1238,7 @@ static void test_env_faults(void)
 	err = prov_stage(&p, &plan, &c.d);
 	next = slurp(STATE_NEXT);
 	T_CHECK(err == 0 && has(next, "phase idle") && has(next, "jail newbie") &&
-			!has(next, "pending"),
+		    !has(next, "pending"),
 		"prepared state: stage writes what commit will record");
 	err = err ? err : prov_commit(plan, &c.d);
 	st = slurp(STATE_FILE);

@@ -345,8 +345,8 @@ static void test_altnames(void)
 	mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, "a-rather-long-alternative-name");
 	mnl_attr_nest_end(nlh, nest);
 	T_CHECK(rtnl_link_altnames(nlh, collect, &got) == 2 && got.n == 2 &&
-			!strcmp(got.v[0], "foobar-out") &&
-			!strcmp(got.v[1], "a-rather-long-alternative-name"),
+		    !strcmp(got.v[0], "foobar-out") &&
+		    !strcmp(got.v[1], "a-rather-long-alternative-name"),
 		"altnames: every IFLA_ALT_IFNAME of IFLA_PROP_LIST, in order");
 	got.n = 0;
 	memset(buf, 0, sizeof(buf));
@@ -507,8 +507,8 @@ static void test_injected(void)
 	rtnl_batch_add(&b, rtnl_build_getlink(rtnl_batch_room(&b), rtnl_batch_seq(&b), "lo"), lo_cb,
 		       &lo1, "get link \"lo\"");
 	rtnl_batch_add(&b,
-		       rtnl_build_addr(rtnl_batch_room(&b), rtnl_batch_seq(&b), RTM_NEWADDR, lo1 ? lo1 : 1,
-				       &a, false),
+		       rtnl_build_addr(rtnl_batch_room(&b), rtnl_batch_seq(&b), RTM_NEWADDR,
+				       lo1 ? lo1 : 1, &a, false),
 		       NULL, NULL, "add address 192.0.2.7/24 to \"lo\"");
 	rtnl_batch_add(&b, rtnl_build_getlink(rtnl_batch_room(&b), rtnl_batch_seq(&b), "lo"), lo_cb,
 		       &lo2, "get link \"lo\"");
@@ -518,7 +518,7 @@ static void test_injected(void)
 	T_CHECK(err == -EIO && b.reqs[1].err == -EIO && b.reqs[1].done,
 		"fault rtnl-newaddr: the request is refused with EIO");
 	T_CHECK(b.reqs[0].done && !b.reqs[0].err && b.reqs[2].done && !b.reqs[2].err && lo1 > 0 &&
-			lo1 == lo2,
+		    lo1 == lo2,
 		"fault rtnl-newaddr: the requests around it are sent and answered");
 	T_STREQ(rtnl_req_strerror(&b.reqs[1], text, sizeof(text)),
 		"add address 192.0.2.7/24 to \"lo\": Input/output error (kernel: refused by "
