@@ -46,7 +46,6 @@
 lib_enter_sandbox "$@"
 
 N4=192.0.2.2
-N6=2001:db8:1::2
 PUID=1099 # the uid jail www
 JUID=1100 # foobar's user, for exec
 
