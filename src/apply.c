@@ -2,6 +2,7 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,12 @@
 #include "testhook.h"
 #include "util.h"
 
+/*
+ * EROFS is the environment, not a refusal of this request: a read-only
+ * /proc/sys (or /run) is how containers and sandboxed units are built,
+ * and no retry fixes it.  A full file system (ENOSPC) is a refusal that
+ * passes: exit 3 like any other.
+ */
 int apply_kernel_status(int err)
 {
 	switch (-err) {
@@ -27,6 +34,7 @@ int apply_kernel_status(int err)
 	case EAFNOSUPPORT:
 	case EOPNOTSUPP:
 	case ENOSYS:
+	case EROFS:
 		return EXIT_PRIV;
 	}
 	return EXIT_KERNEL;
@@ -60,6 +68,56 @@ static void say_changes(const struct apply_opts *o, const struct prov_plan *plan
 
 	for (i = 0; i < n; i++)
 		say(o, "%s", lines[i]);
+}
+
+static const struct jail *first_netns_jail(const struct policy *p)
+{
+	size_t i;
+
+	for (i = 0; p && i < p->njails; i++)
+		if (p->jails[i].backend == BACKEND_NETNS)
+			return &p->jails[i];
+	return NULL;
+}
+
+unsigned int apply_needs(const struct policy *p, bool recorded_netns)
+{
+	unsigned int need = CAPS_NEED_NET_ADMIN;
+
+	if (first_netns_jail(p) || recorded_netns)
+		need |= CAPS_NEED_SYS_ADMIN;
+	return need;
+}
+
+/*
+ * CAP_SYS_ADMIN is needed not only for the policy's netns jails but also
+ * for those the state records: an apply of a uid-only policy, or a down,
+ * removes their namespaces (umount), and finding that out at the end,
+ * after the ruleset commit, would leave half of it done.  So the state is
+ * read (without the lock: a policy cannot be applied and torn down at the
+ * same time anyway, and the lock file must not appear when this refuses)
+ * and every capability is checked before anything else happens.
+ */
+bool apply_require_caps(const char *verb, const struct policy *p, struct diag *d)
+{
+	const struct jail *nj = first_netns_jail(p);
+	bool recorded = !nj && state_has_netns();
+
+	if (caps_require(verb, apply_needs(p, recorded), d))
+		return true;
+	if ((nj || recorded) && !caps_have(CAP_SYS_ADMIN)) {
+		if (nj)
+			diag_note(d, &nj->loc, 0,
+				  "CAP_SYS_ADMIN: for the network namespace of netns jail "
+				  "\"%s\"",
+				  nj->name);
+		else
+			diag_note(d, NULL, 0,
+				  "CAP_SYS_ADMIN: to remove the network namespaces of the netns "
+				  "jails recorded in %s",
+				  STATE_FILE);
+	}
+	return false;
 }
 
 void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns)
@@ -309,7 +367,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 
 	memset(res, 0, sizeof(*res));
 	apply_count_jails(p, &res->nuid, &res->nnetns);
-	if (res->nnetns && !caps_require("apply", CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN, d))
+	if (!apply_require_caps("apply", p, d))
 		return EXIT_PRIV;
 	status = take_lock(o, &lockfd, d);
 	if (status)
@@ -394,9 +452,18 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	}
 	record_save(p, text);
 	ret = counters_save(p, text);
-	if (ret)
-		say(o, "cannot record the committed table (status will not detect changes to it): %s",
-		    strerror(-ret));
+	if (ret) {
+		/*
+		 * The policy is in force; only status's reference is missing.
+		 * An older record left in place would describe another
+		 * ruleset, and status would call the new one drift.
+		 */
+		counters_forget(table);
+		diag_warning(d, NULL, 0,
+			     "cannot record the committed table in %s: %s; status will not "
+			     "detect changes to it",
+			     STATE_DIR, strerror(-ret));
+	}
 	say_changes(o, plan);
 	goto out;
 
@@ -431,6 +498,8 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	*removed = false;
 	*signal = 0;
 	*used = xstrdup(table ? table : DEFAULT_TABLE);
+	if (!apply_require_caps("down", NULL, d))
+		return EXIT_PRIV;
 	status = take_lock(o, &lockfd, d);
 	if (status)
 		return status;

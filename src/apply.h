@@ -65,4 +65,18 @@ void apply_reraise(int sig);
 
 void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns);
 
+/*
+ * What apply, diff and down need (enum caps_need): CAP_NET_ADMIN always,
+ * CAP_SYS_ADMIN when p (NULL for down) has a netns jail or the state
+ * records one (recorded_netns): its namespace is made, entered or removed.
+ */
+unsigned int apply_needs(const struct policy *p, bool recorded_netns);
+
+/*
+ * Check those in the effective set before anything is read from or
+ * changed in the kernel (the state file is read to know); false after
+ * reporting "VERB needs CAP_X" and why through d.
+ */
+bool apply_require_caps(const char *verb, const struct policy *p, struct diag *d);
+
 #endif

@@ -64,6 +64,11 @@ bool caps_have_net_admin(void)
 	return have_cap(CAP_NET_ADMIN);
 }
 
+bool caps_have(unsigned int cap)
+{
+	return have_cap(cap);
+}
+
 bool caps_require_list(const char *verb, const unsigned int *caps, size_t ncaps, struct diag *d)
 {
 	const char *missing[64], *c;

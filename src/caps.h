@@ -25,6 +25,9 @@ bool caps_require(const char *verb, unsigned int need, struct diag *d);
 /* True if CAP_NET_ADMIN is effective (used to choose where to dry-run). */
 bool caps_have_net_admin(void);
 
+/* True if cap (a CAP_* number) is in the effective set. */
+bool caps_have(unsigned int cap);
+
 /*
  * Like caps_require, for any list of capabilities (CAP_* numbers from
  * <linux/capability.h>, checked in the effective set and named in that

@@ -575,7 +575,7 @@ out:
 }
 
 int counters_record_settle(const char *table, struct counters_record *r,
-			   const struct nftinfo_table *live)
+			   const struct nftinfo_table *live, bool persist)
 {
 	struct counters_record ref;
 	const struct counters_obj *o;
@@ -600,7 +600,8 @@ int counters_record_settle(const char *table, struct counters_record *r,
 	counters_record_free(r);
 	*r = ref;
 	/* Settled for good; if the write fails the next reader settles again. */
-	record_write(table, r);
+	if (persist)
+		record_write(table, r);
 	return 0;
 }
 
@@ -646,7 +647,7 @@ char *counters_carry(const struct policy *p, const char *text, struct counters_s
 	memset(st, 0, sizeof(*st));
 	if (counters_record_load(policy_table(p), &rec) ||
 	    nftinfo_table_read(policy_table(p), &t) ||
-	    counters_record_settle(policy_table(p), &rec, t)) {
+	    counters_record_settle(policy_table(p), &rec, t, false)) {
 		nftinfo_table_free(t);
 		counters_record_free(&rec);
 		return xstrdup(text);

@@ -102,12 +102,15 @@ struct nftinfo_table;
 /*
  * Give a pending record r of table its kernel digests: from live (the
  * table as just read, may be NULL) when nothing was committed since apply,
- * else from the committed text loaded in a throwaway namespace.  The
- * settled record is written back.  0 (r settled; a settled r is left as
- * it is) or -errno (r still pending: treat it as no record).
+ * else from the committed text loaded in a throwaway namespace.  persist:
+ * write the settled record back (status does, so that the next status
+ * need not settle it again; apply does not, since the apply either fails
+ * and must leave everything as it was, or commits and records anew).
+ * 0 (r settled; a settled r is left as it is) or -errno (r still pending:
+ * treat it as no record).
  */
 int counters_record_settle(const char *table, struct counters_record *r,
-			   const struct nftinfo_table *live);
+			   const struct nftinfo_table *live, bool persist);
 const struct counters_obj *counters_record_chain(const struct counters_record *r, const char *name);
 const struct counters_obj *counters_record_set(const struct counters_record *r, const char *name);
 

@@ -169,23 +169,37 @@ size_t exec_needs(const struct state_jail *j, const struct exec_opts *o, unsigne
 int exec_check_netns(const struct state_jail *j, int open_err, const struct netns_id *id,
 		     struct diag *d)
 {
-	if (open_err == -ENOENT || open_err == -ENODATA) {
+	if (open_err == -ENOENT) {
 		diag_error(d, NULL, 0,
-			   "the namespace of jail \"%s\" is missing (%s %s/%s); nothing run, "
+			   "the namespace of jail \"%s\" is missing (no %s/%s); nothing run, "
 			   "run jailfw apply to make it again",
-			   j->name, open_err == -ENOENT ? "no" : "nothing mounted on",
-			   NETNS_RUN_DIR, j->name);
+			   j->name, NETNS_RUN_DIR, j->name);
 		return -ENOENT;
 	}
+	/*
+	 * Something else holds the name: the jail's namespace is gone, and
+	 * what is there is not jailfw's to enter (nor to remove).
+	 */
+	if (open_err == -ENODATA || open_err == -EMEDIUMTYPE) {
+		char what[160];
+
+		diag_error(d, NULL, 0,
+			   "%s/%s is not the namespace jailfw made for jail \"%s\" (it is %s); "
+			   "nothing run",
+			   NETNS_RUN_DIR, j->name, j->name,
+			   netns_what(j->name, what, sizeof(what)));
+		return -EEXIST;
+	}
 	if (open_err) {
-		diag_error(d, NULL, 0, "open namespace \"%s\": %s", j->name, strerror(-open_err));
+		diag_error(d, NULL, 0, "open namespace \"%s\" (%s/%s): %s", j->name, NETNS_RUN_DIR,
+			   j->name, strerror(-open_err));
 		return open_err;
 	}
 	if (!netns_id_eq(id, &j->ns)) {
 		diag_error(d, NULL, 0,
-			   "namespace \"%s\" is not the one jailfw created for the jail (it was "
-			   "deleted and made again by something else); nothing run",
-			   j->name);
+			   "namespace \"%s\" is not the one jailfw created for the jail (%s/%s "
+			   "was deleted and made again by something else); nothing run",
+			   j->name, NETNS_RUN_DIR, j->name);
 		return -EEXIST;
 	}
 	return 0;

@@ -498,6 +498,11 @@ static int cmd_diff(struct cli *c)
 		status = invalid(c, "policy is invalid");
 		goto out;
 	}
+	/* diff enters the jails' namespaces to compare them. */
+	if (!apply_require_caps("diff", &p, &c->d)) {
+		status = EXIT_PRIV;
+		goto out;
+	}
 	status = diff_run(&p, c->args[0], c->quiet, &c->d);
 out:
 	policy_free(&p);
@@ -539,6 +544,7 @@ static int cmd_exec(struct cli *c)
 static int cmd_help(struct cli *c)
 {
 	const struct cmd *k;
+	bool netns;
 
 	if (!c->nargs) {
 		usage(stdout);
@@ -552,9 +558,10 @@ static int cmd_help(struct cli *c)
 	       k->opts & OPT_TABLE ? " [--table NAME]" : "",
 	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", *k->synopsis ? " " : "", k->synopsis,
 	       k->help);
+	netns = !strcmp(k->name, "apply") || !strcmp(k->name, "down") || !strcmp(k->name, "diff");
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
-		       !strcmp(k->name, "apply") ? " (and CAP_SYS_ADMIN for netns jails)" : "");
+		       netns ? " (and CAP_SYS_ADMIN for netns jails)" : "");
 	return EXIT_OK;
 }
 

@@ -5,16 +5,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 #ifndef NSFS_MAGIC
@@ -122,6 +126,15 @@ int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp
 	}
 	close(fd);
 	made_file = true;
+	/*
+	 * TEST-ONLY (JAILFW_TEST_FAULT=netns-create): refuse as the kernel
+	 * does once user.max_net_namespaces is reached, after the file was
+	 * made, so that its removal is exercised too.
+	 */
+	if (testhook_fault("netns-create")) {
+		err = -ENOSPC;
+		goto out;
+	}
 	if (unshare(CLONE_NEWNET) < 0) {
 		err = -errno;
 		goto out;
@@ -159,28 +172,70 @@ out:
 	return 0;
 }
 
+/*
+ * What is at path, when it is not a network namespace: something mounted
+ * on it (a mount root), or a file jailfw never leaves behind (anything but
+ * an empty regular file: a creation killed between O_EXCL and the bind
+ * mount leaves exactly that).  statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8)
+ * also sees a bind mount from the same file system, where comparing
+ * st_dev with the directory's would not; before 5.8 that is the fallback.
+ */
+static bool is_mount_root(const char *path, const struct stat *st)
+{
+	struct statx stx;
+	struct stat dir;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return stx.stx_attributes & STATX_ATTR_MOUNT_ROOT;
+	return stat(NETNS_RUN_DIR, &dir) == 0 && dir.st_dev != st->st_dev;
+}
+
 int netns_open(const char *name, int *fdp, struct netns_id *id)
 {
 	char path[PATH_MAX];
 	struct statfs sfs;
-	int fd = -1, err;
+	struct stat st;
+	int fd = -1, err, type;
 
 	if (fdp)
 		*fdp = -1;
 	err = run_path(name, path);
 	if (err)
 		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * Look before opening: a FIFO would block open(), and a symbolic
+	 * link would lead anywhere; `ip netns add` makes neither.
+	 */
+	if (lstat(path, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EMEDIUMTYPE;
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		err = -errno;
 		goto out;
 	}
-	if (fstatfs(fd, &sfs) < 0) {
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0) {
 		err = -errno;
 		goto out;
 	}
 	if (sfs.f_type != NSFS_MAGIC) {
-		err = -ENODATA;
+		err = st.st_size || is_mount_root(path, &st) ? -EMEDIUMTYPE : -ENODATA;
+		goto out;
+	}
+	/*
+	 * Every kind of namespace lives on nsfs: a mount or user namespace
+	 * bind-mounted here is not a network namespace (setns would refuse
+	 * it with EINVAL, far too late).  NS_GET_NSTYPE: Linux 4.11.
+	 */
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type >= 0 && type != CLONE_NEWNET) {
+		err = -EMEDIUMTYPE;
 		goto out;
 	}
 	err = fd_id(fd, id);
@@ -192,6 +247,88 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+static const char *fs_name(unsigned long magic)
+{
+	switch (magic) {
+	case TMPFS_MAGIC:
+		return "tmpfs";
+	case PROC_SUPER_MAGIC:
+		return "proc";
+	case SYSFS_MAGIC:
+		return "sysfs";
+	case EXT4_SUPER_MAGIC:
+		return "ext4";
+	case OVERLAYFS_SUPER_MAGIC:
+		return "overlay";
+	}
+	return NULL;
+}
+
+static const char *ns_type_name(int type)
+{
+	switch (type) {
+	case CLONE_NEWNS:
+		return "mount";
+	case CLONE_NEWUTS:
+		return "uts";
+	case CLONE_NEWIPC:
+		return "ipc";
+	case CLONE_NEWUSER:
+		return "user";
+	case CLONE_NEWPID:
+		return "pid";
+	case CLONE_NEWCGROUP:
+		return "cgroup";
+	}
+	return "other";
+}
+
+const char *netns_what(const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct statfs sfs = {0};
+	struct stat st;
+	const char *fs;
+	int fd, type;
+
+	if (run_path(name, path) || lstat(path, &st) < 0) {
+		snprintf(buf, len, "nothing");
+		return buf;
+	}
+	if (S_ISDIR(st.st_mode))
+		snprintf(buf, len, "a directory%s",
+			 is_mount_root(path, &st) ? " with something mounted on it" : "");
+	else if (S_ISLNK(st.st_mode))
+		snprintf(buf, len, "a symbolic link");
+	else if (!S_ISREG(st.st_mode))
+		snprintf(buf, len, "a special file (a FIFO, socket or device)");
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
+		snprintf(buf, len, "a file that cannot be opened (%s)", strerror(errno));
+	else {
+		if (fstatfs(fd, &sfs) == 0 && sfs.f_type == NSFS_MAGIC) {
+			type = ioctl(fd, NS_GET_NSTYPE);
+			if (type == CLONE_NEWNET)
+				snprintf(buf, len, "a network namespace");
+			else
+				snprintf(buf, len, "a %s namespace", ns_type_name(type));
+		} else if (is_mount_root(path, &st)) {
+			fs = fs_name((unsigned long)sfs.f_type);
+			if (fs)
+				snprintf(buf, len, "a file with a %s file mounted on it", fs);
+			else
+				snprintf(buf, len,
+					 "a file with a file of file system type 0x%lx mounted on "
+					 "it",
+					 (unsigned long)sfs.f_type);
+		} else {
+			snprintf(buf, len, "a regular file of %lld bytes, nothing mounted on it",
+				 (long long)st.st_size);
+		}
+		close(fd);
+	}
+	return buf;
 }
 
 int netns_delete(const char *name)
@@ -355,7 +492,13 @@ int netns_etc_write(const char *name, const char *file, const char *text, bool *
 		*made_dir = true;
 	else if (errno != EEXIST)
 		return -errno;
-	return state_write_atomic(path, text, strlen(text), 0644);
+	err = state_write_atomic(path, text, strlen(text), 0644);
+	/* A full /etc: the caller never learns of the directory, so it goes here. */
+	if (err && *made_dir) {
+		rmdir(dir);
+		*made_dir = false;
+	}
+	return err;
 }
 
 bool netns_etc_exists(const char *name)

@@ -44,11 +44,22 @@ int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp
 		 struct netns_id *id);
 
 /*
- * Open namespace NAME.  -ENOENT: no such name.  -ENODATA: the file exists
- * but no namespace is mounted on it (a creation killed half-way leaves
- * that).  fdp may be NULL when only the identity is wanted.
+ * Open namespace NAME.  -ENOENT: no such name.  -ENODATA: an empty regular
+ * file with nothing mounted on it (what a creation killed half-way leaves).
+ * -EMEDIUMTYPE: something that is not a network namespace and that no
+ * creation of jailfw's leaves behind: a directory, a symbolic link, a file
+ * with content, a mount of another file system, a namespace of another
+ * kind (netns_what says which).  fdp may be NULL when only the identity is
+ * wanted.
  */
 int netns_open(const char *name, int *fdp, struct netns_id *id);
+
+/*
+ * What is at /run/netns/NAME, for messages: "a directory with something
+ * mounted on it", "a mount namespace", "a regular
+ * file of 12 bytes, nothing mounted on it"...  Returns buf.
+ */
+const char *netns_what(const char *name, char *buf, size_t len);
 
 /*
  * Remove /run/netns/NAME (unmount, unlink), as `ip netns delete` does.

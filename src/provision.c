@@ -42,6 +42,8 @@
 
 static const char *sysctl_name(const char *key, char *buf, size_t len);
 static int sysctl_write(const char *key, const char *val);
+struct prov_plan;
+static char *committed_text(const struct prov_plan *pl);
 
 enum pj_action {
 	PJ_KEEP,   /* in the policy, namespace exists and is jailfw's */
@@ -104,6 +106,12 @@ struct sysop {
 	bool new_record; /* a change with no state record before this run */
 };
 
+/* An alternative name of a host link short enough to be a jail's ifname. */
+struct altname {
+	char name[IF_NAMESIZE];
+	char owner[IF_NAMESIZE]; /* the link's name */
+};
+
 enum plan_phase {
 	PLAN_ANALYSED,
 	PLAN_STAGING,
@@ -129,11 +137,16 @@ struct prov_plan {
 	char **changes;
 	size_t nchanges;
 	unsigned int conflicts;
+	bool had_state;	 /* the state file existed before this run */
+	bool saved;	 /* this run wrote the state file */
+	char *next_text; /* the state prepared for the commit (STATE_NEXT) */
 	bool host_open;
 	struct rtnl host;
 	struct rtnl_batch b;
 	struct rtnl_link *hlinks; /* the host's links, sorted by name */
 	size_t nhlinks;
+	struct altname *alts; /* their alternative names, sorted */
+	size_t nalts;
 	/*
 	 * The policy's uid jails, as state records: provisioning has nothing
 	 * to do for them, but commit records them, so that the state lists
@@ -242,8 +255,10 @@ void prov_plan_free(struct prov_plan *pl)
 		free(pl->changes[i]);
 	free(pl->changes);
 	free(pl->hlinks);
+	free(pl->alts);
 	free(pl->table);
 	free(pl->new_table);
+	free(pl->next_text);
 	if (pl->host_open)
 		rtnl_close(&pl->host);
 	rtnl_batch_free(&pl->b);
@@ -336,14 +351,35 @@ static int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_
 	return err;
 }
 
+struct alt_ctx {
+	struct prov_plan *pl;
+	const char *owner;
+};
+
+static void add_altname(const char *name, void *ctx)
+{
+	struct alt_ctx *c = ctx;
+	struct altname *a;
+
+	if (strlen(name) >= IF_NAMESIZE)
+		return; /* no jail's interface can be named that */
+	a = VEC_PUSH(c->pl->alts, c->pl->nalts);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->owner, sizeof(a->owner), "%s", c->owner);
+}
+
 /* Host links, sorted by name for lookups. */
 static int hlink_cb(const struct nlmsghdr *nlh, void *ctx)
 {
 	struct prov_plan *pl = ctx;
 	struct rtnl_link l;
 
-	if (rtnl_parse_link(nlh, &l))
+	if (rtnl_parse_link(nlh, &l)) {
+		struct alt_ctx c = {pl, l.name};
+
 		*VEC_PUSH(pl->hlinks, pl->nhlinks) = l;
+		rtnl_link_altnames(nlh, add_altname, &c);
+	}
 	return 0;
 }
 
@@ -352,6 +388,23 @@ static void hlink_reset(void *ctx)
 	struct prov_plan *pl = ctx;
 
 	pl->nhlinks = 0;
+	pl->nalts = 0;
+}
+
+static int altname_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct altname *)a)->name, ((const struct altname *)b)->name);
+}
+
+/* The link that has name as an alternative name, or NULL. */
+static const struct altname *find_altname(const struct prov_plan *pl, const char *name)
+{
+	struct altname key;
+
+	if (!pl->nalts)
+		return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, pl->alts, pl->nalts, sizeof(key), altname_cmp);
 }
 
 static int hlink_cmp(const void *a, const void *b)
@@ -991,6 +1044,92 @@ static int run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 	return 0;
 }
 
+/*
+ * Can /proc/sys/KEY be written?  A read-only /proc/sys (a container's,
+ * systemd's ProtectKernelTunables=) refuses every write with EROFS, in
+ * every network namespace alike: it is one mount.  AT_EACCESS: the
+ * effective ids, as the write itself would use.  0 when KEY does not
+ * exist (a kernel without IPv6): nothing is written there.
+ */
+static int sysctl_writable(const char *key, const char *where, struct diag *d)
+{
+	char path[PATH_MAX], name[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
+		return 0;
+	err = -errno;
+	diag_error(d, NULL, 0, "cannot write %s%s (%s): %s", sysctl_name(key, name, sizeof(name)),
+		   where, path, strerror(-err));
+	if (err == -EROFS)
+		diag_note(d, NULL, 0,
+			  "/proc/sys is read-only here (a container, or systemd's "
+			  "ProtectKernelTunables=); nothing was changed");
+	return err;
+}
+
+/*
+ * Before stage changes anything: the writes the kernel would refuse
+ * half-way through, for reasons no rollback can fix.  Every sysctl the
+ * plan writes (forwarding, accept_ra on the wan, their restores, and
+ * accept_ra in each jail namespace made or fixed) must be writable; and
+ * IPv6 must be enabled where a jail's IPv6 address goes, or the kernel
+ * refuses it ("IPv6 is disabled on this device", EACCES): a new NAME-out
+ * takes net.ipv6.conf.default.disable_ipv6, an existing one has its own.
+ * The jail side of an existing jail is not looked at from here; the
+ * kernel's refusal there rolls the apply back like any other.
+ */
+static int check_env(struct prov_plan *pl, struct diag *d)
+{
+	bool jail_ra = false;
+	size_t i;
+	int err, ret = 0;
+
+	for (i = 0; i < pl->nops; i++) {
+		if (pl->ops[i].done)
+			continue;
+		err = sysctl_writable(pl->ops[i].key, "", d);
+		ret = ret ? ret : err;
+	}
+	for (i = 0; i < pl->njails; i++) {
+		const struct pjail *pj = &pl->jails[i];
+
+		if (pj->action != PJ_REMOVE && (pj->need_veth || pj->fix_ra))
+			jail_ra = true;
+	}
+	if (jail_ra && !ret)
+		ret = sysctl_writable(RA_DEFAULT, " (in the jails' namespaces)", d);
+	for (i = 0; i < pl->njails; i++) {
+		const struct pjail *pj = &pl->jails[i];
+		char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
+
+		if (pj->action == PJ_REMOVE || !pj->has_v6)
+			continue;
+		if (pj->need_veth || !pj->host_ifindex)
+			snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
+		else
+			snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", pj->host_if);
+		err = sysctl_read(key, &cur);
+		if (err == -ENOENT && access("/proc/sys/net/ipv6", F_OK) != 0) {
+			diag_error(d, &pj->pol->v6_loc, 0,
+				   "jail \"%s\" has ipv6, but this kernel has no IPv6 (no "
+				   "/proc/sys/net/ipv6: ipv6.disable=1?)",
+				   pj->name);
+			ret = ret ? ret : -EAFNOSUPPORT;
+		} else if (!err && strcmp(cur, "0")) {
+			diag_error(d, &pj->pol->v6_loc, 0,
+				   "jail \"%s\" has ipv6, but IPv6 is disabled on %s (%s = %s): "
+				   "the kernel would refuse its address",
+				   pj->name, pj->need_veth ? "new interfaces" : pj->host_if,
+				   sysctl_name(key, name, sizeof(name)), cur);
+			ret = ret ? ret : -EAFNOSUPPORT;
+		}
+		free(cur);
+	}
+	return ret;
+}
+
 /* ---- analysis: read everything, decide, change nothing ---- */
 
 static void PRINTF_LIKE(4, 5)
@@ -1054,6 +1193,7 @@ static const struct state_jail *old_netns(struct prov_plan *pl, const char *name
 static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 {
 	struct snap_ctx c = {pj, d, false};
+	unsigned int errors = d->errors;
 	int fd, err;
 
 	err = netns_open(pj->name, &fd, &pj->ns);
@@ -1061,6 +1201,10 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		return err;
 	err = netns_run(fd, jail_snapshot, &c);
 	close(fd);
+	/* jail_snapshot reports its own failures; setns() does not. */
+	if (err && d->errors == errors)
+		diag_error(d, pj_loc(pj), 0, "enter namespace \"%s\" (%s/%s): %s", pj->name,
+			   NETNS_RUN_DIR, pj->name, strerror(-err));
 	if (err)
 		return err;
 	if (!pj->jail_ifindex) {
@@ -1111,9 +1255,9 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		}
 		if (st->ns.ino && !netns_id_eq(&st->ns, &id)) {
 			conflict(pl, d, pj_loc(pj),
-				 "namespace \"%s\" is not the one jailfw created (it was "
+				 "namespace \"%s\" is not the one jailfw created (%s/%s was "
 				 "deleted and made again by something else)",
-				 pj->name);
+				 pj->name, NETNS_RUN_DIR, pj->name);
 			return 0;
 		}
 		pj->action = PJ_KEEP;
@@ -1123,14 +1267,20 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		pj->action = PJ_CREATE;
 		pj->clear_file = err == -ENODATA;
 		pj->need_veth = true;
-	} else if (err == -ENODATA) {
+	} else if (err == -ENODATA || err == -EMEDIUMTYPE) {
+		char what[160];
+
 		conflict(pl, d, pj_loc(pj),
-			 "%s/%s exists but no namespace is mounted on it (another tool's "
-			 "`ip netns add` under way?)",
-			 NETNS_RUN_DIR, pj->name);
+			 "%s/%s is not a network namespace jailfw made (it is %s); remove it "
+			 "or rename the jail",
+			 NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
+		if (err == -ENODATA)
+			diag_note(d, NULL, 0, "another tool's `ip netns add %s` under way?",
+				  pj->name);
 		return 0;
 	} else {
-		diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name, strerror(-err));
+		diag_error(d, pj_loc(pj), 0, "open namespace \"%s\" (%s/%s): %s", pj->name,
+			   NETNS_RUN_DIR, pj->name, strerror(-err));
 		return err;
 	}
 
@@ -1189,6 +1339,19 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 			pj->host_ifindex = 0;
 		}
 	}
+	/*
+	 * The kernel refuses a new link a name that is another link's
+	 * alternative name (EEXIST, half-way through the apply): say so now.
+	 */
+	if (pj->need_veth && !find_hlink(pl, pj->host_if)) {
+		const struct altname *alt = find_altname(pl, pj->host_if);
+
+		if (alt)
+			conflict(pl, d, pj_loc(pj),
+				 "interface name \"%s\" is taken: it is an alternative name of "
+				 "\"%s\" (ip link property del dev %s altname %s)",
+				 pj->host_if, alt->owner, alt->owner, pj->host_if);
+	}
 	if (pj->pol->ndns) {
 		char *cur = NULL;
 
@@ -1230,14 +1393,20 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 		pj->ns_ours = !st->ns.ino || netns_id_eq(&st->ns, &id);
 		if (!pj->ns_ours)
 			diag_warning(d, NULL, 0,
-				     "namespace \"%s\" is no longer the one jailfw created; "
-				     "left alone",
-				     pj->name);
+				     "namespace \"%s\" is no longer the one jailfw created "
+				     "(%s/%s); left alone",
+				     pj->name, NETNS_RUN_DIR, pj->name);
 	} else if (err == -ENODATA && !st->ns.ino) {
 		pj->ns_ours = true; /* an empty file from a killed creation */
 	} else if (err == -ENOENT) {
 		pj->ns_gone = true;
 		pj->ns = st->ns;
+	} else if (err == -ENODATA || err == -EMEDIUMTYPE) {
+		char what[160];
+
+		diag_warning(d, NULL, 0,
+			     "%s/%s is not the namespace jailfw made (it is %s); left alone",
+			     NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
 	}
 	hl = find_hlink(pl, pj->host_if);
 	owner = hl ? alias_jail(hl) : NULL;
@@ -1269,6 +1438,8 @@ static int host_links(struct prov_plan *pl, struct diag *d)
 
 	if (!err && pl->nhlinks)
 		qsort(pl->hlinks, pl->nhlinks, sizeof(*pl->hlinks), hlink_cmp);
+	if (!err && pl->nalts)
+		qsort(pl->alts, pl->nalts, sizeof(*pl->alts), altname_cmp);
 	return err;
 }
 
@@ -1342,6 +1513,7 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	size_t i;
 	int err;
 
+	pl->had_state = access(STATE_FILE, F_OK) == 0;
 	err = state_load(&pl->old, d);
 	if (err)
 		return err;
@@ -1483,6 +1655,47 @@ static int save(struct prov_plan *pl, struct diag *d)
 
 	if (err)
 		diag_error(d, NULL, 0, "write state \"%s\": %s", STATE_FILE, strerror(-err));
+	else
+		pl->saved = true;
+	return err;
+}
+
+/* Stage's last step: the committed state, written while it may still fail. */
+static int prepare(struct prov_plan *pl, struct diag *d)
+{
+	int err;
+
+	free(pl->next_text);
+	pl->next_text = committed_text(pl);
+	err = state_prepare_next(pl->next_text);
+	if (err) {
+		diag_error(d, NULL, 0, "write state \"%s\": %s", STATE_NEXT, strerror(-err));
+		free(pl->next_text);
+		pl->next_text = NULL;
+	}
+	return err;
+}
+
+/*
+ * Commit's last step: install the state prepared by stage, which needs no
+ * space.  Should the outcome differ from what stage foresaw, write it the
+ * ordinary way.
+ */
+static int install(struct prov_plan *pl, struct diag *d)
+{
+	char *text = state_format(&pl->st);
+	int err;
+
+	if (pl->next_text && !strcmp(text, pl->next_text)) {
+		err = state_install_next();
+		if (err)
+			diag_error(d, NULL, 0, "rename \"%s\" to \"%s\": %s", STATE_NEXT,
+				   STATE_FILE, strerror(-err));
+	} else {
+		state_drop_next();
+		err = save(pl, d);
+	}
+	free(text);
 	return err;
 }
 
@@ -1903,6 +2116,8 @@ static int stage(struct prov_plan *pl, struct diag *d)
 	testhook_point("sysctls-written");
 	err = save(pl, d);
 	if (!err)
+		err = prepare(pl, d);
+	if (!err)
 		pl->phase = PLAN_STAGED;
 out:
 	free(grp);
@@ -1916,6 +2131,8 @@ int prov_stage(const struct policy *p, struct prov_plan **planp, struct diag *d)
 
 	*planp = pl;
 	err = analyse(pl, p, d);
+	if (!err)
+		err = check_env(pl, d);
 	if (err)
 		return err;
 	pl->phase = PLAN_ANALYSED;
@@ -1939,28 +2156,57 @@ int prov_diff(const struct policy *p, struct prov_plan **planp, struct diag *d)
  * name with one of them: policy names are unique, and the record of a
  * netns jail that became a uid jail went with its teardown.
  */
-static void record_uid_jails(struct prov_plan *pl)
+static void record_uid_jails(const struct prov_plan *pl, struct state *st)
 {
 	size_t i, k;
 
 	/* One pass each way: a policy may hold thousands of uid jails. */
-	for (i = k = 0; i < pl->st.njails; i++) {
-		if (pl->st.jails[i].backend == BACKEND_UID)
-			free(pl->st.jails[i].name);
+	for (i = k = 0; i < st->njails; i++) {
+		if (st->jails[i].backend == BACKEND_UID)
+			free(st->jails[i].name);
 		else
-			pl->st.jails[k++] = pl->st.jails[i];
+			st->jails[k++] = st->jails[i];
 	}
-	pl->st.njails = k;
+	st->njails = k;
 	for (i = 0; i < pl->uid_jails.njails; i++) {
 		const struct state_jail *u = &pl->uid_jails.jails[i];
 		struct state_jail *sj;
 
-		sj = state_add_jail(&pl->st, u->name);
+		sj = state_add_jail(st, u->name);
 		sj->backend = BACKEND_UID;
 		sj->has_user = true;
 		sj->uid = u->uid;
 		sj->gid = u->gid;
 	}
+}
+
+/*
+ * The state a successful commit records, from the staged one: the jails
+ * that left the policy gone, the sysctls given back forgotten, nothing
+ * pending, the policy's uid jails, idle.  prov_commit arrives at the same
+ * by doing each step; stage writes this one ahead (state_prepare_next),
+ * while a full file system can still refuse it.
+ */
+static char *committed_text(const struct prov_plan *pl)
+{
+	struct state st;
+	char *text;
+	size_t i;
+
+	state_copy(&st, &pl->st);
+	for (i = 0; i < pl->njails; i++)
+		if (pl->jails[i].action == PJ_REMOVE)
+			state_del_jail(&st, pl->jails[i].name);
+	for (i = 0; i < pl->nops; i++)
+		if (pl->ops[i].restore)
+			state_del_sysctl(&st, pl->ops[i].key);
+	for (i = 0; i < st.njails; i++)
+		st.jails[i].pending = false;
+	record_uid_jails(pl, &st);
+	st.phase = STATE_IDLE;
+	text = state_format(&st);
+	state_free(&st);
+	return text;
 }
 
 static bool want_up(const struct pjail *pj)
@@ -2280,9 +2526,9 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 			state_del_sysctl(&pl->st, pl->ops[i].key);
 	for (i = 0; i < pl->st.njails; i++)
 		pl->st.jails[i].pending = false;
-	record_uid_jails(pl);
+	record_uid_jails(pl, &pl->st);
 	pl->st.phase = STATE_IDLE;
-	err = save(pl, d);
+	err = install(pl, d);
 	if (!err)
 		pl->phase = PLAN_COMMITTED;
 	testhook_point("state-written");
@@ -2424,8 +2670,19 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		}
 	}
 	pl->st.phase = STATE_IDLE;
-	err = save(pl, d);
-	ret = ret ? ret : err;
+	state_drop_next();
+	/*
+	 * Not if this run never wrote it: the file still says what it said.
+	 * Nor, when there was none and nothing is left to record: an apply
+	 * refused on a fresh machine leaves no trace.
+	 */
+	if (pl->saved && !pl->had_state && !pl->st.njails && !pl->st.nsysctls && !pl->st.table) {
+		err = state_remove();
+		ret = ret ? ret : err;
+	} else if (pl->saved) {
+		err = save(pl, d);
+		ret = ret ? ret : err;
+	}
 	pl->phase = PLAN_ROLLED_BACK;
 	return ret;
 }
@@ -2447,6 +2704,19 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 	pl->phase = PLAN_DOWN_CUT;
 	if (!pl->old.njails && !pl->old.nsysctls)
 		return 0;
+	/* The restores come last: a read-only /proc/sys refuses them now, before any cut. */
+	for (i = 0; i < pl->old.nsysctls; i++) {
+		const struct state_sysctl *rec = &pl->old.sysctls[i];
+		char *cur = NULL;
+
+		if (!sysctl_read(rec->key, &cur) && !strcmp(cur, rec->set))
+			err = sysctl_writable(rec->key, "", d);
+		else
+			err = 0;
+		free(cur);
+		if (err)
+			return err;
+	}
 	pl->st.phase = STATE_DOWN;
 	err = save(pl, d);
 	if (!err)
@@ -2502,8 +2772,17 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 		if (!err && !pj->ns_ours) {
 			diag_error(d, NULL, 0,
-				   "namespace \"%s\" is not the one jailfw created; left alone",
-				   pj->name);
+				   "namespace \"%s\" is not the one jailfw created (%s/%s); left "
+				   "alone",
+				   pj->name, NETNS_RUN_DIR, pj->name);
+			foreign = true;
+		} else if ((err == -ENODATA && !pj->ns_ours) || err == -EMEDIUMTYPE) {
+			char what[160];
+
+			diag_error(d, NULL, 0,
+				   "%s/%s is not the namespace jailfw made (it is %s); left alone",
+				   NETNS_RUN_DIR, pj->name,
+				   netns_what(pj->name, what, sizeof(what)));
 			foreign = true;
 		}
 	}
@@ -2550,6 +2829,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 	}
 	testhook_point("sysctls-restored");
 	if (!ret) {
+		state_drop_next(); /* left by an apply killed before its commit */
 		err = state_remove();
 		if (err) {
 			diag_error(d, NULL, 0, "remove state \"%s\": %s", STATE_FILE,

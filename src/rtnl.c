@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "testhook.h"
+
 /*
  * How much goes into one sendmsg().  The kernel runs the requests of a
  * datagram one after the other and queues one ack each on our socket; if
@@ -26,6 +28,10 @@
 /* Dump replies come in datagrams of up to 32 KiB; never truncate one. */
 #define RBUF_SIZE (64u << 10)
 #define RCVBUF_SIZE (4u << 20)
+/* <linux/if.h>'s, which cannot be included next to <net/if.h>. */
+#ifndef ALTIFNAMSIZ
+#define ALTIFNAMSIZ 128
+#endif
 
 /* ---- builders ---- */
 
@@ -326,6 +332,32 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
 	out->accept_ra = tb[IFLA_AF_SPEC] ? parse_accept_ra(tb[IFLA_AF_SPEC]) : -1;
 	return true;
+}
+
+size_t rtnl_link_altnames(const struct nlmsghdr *nlh, void (*fn)(const char *name, void *ctx),
+			  void *ctx)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {0};
+	struct attrs a = {tb, IFLA_MAX};
+	const struct nlattr *alt;
+	char name[ALTIFNAMSIZ];
+	size_t n = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg) ||
+	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), attr_cb, &a) < 0 || !tb[IFLA_PROP_LIST])
+		return 0;
+	mnl_attr_for_each_nested(alt, tb[IFLA_PROP_LIST])
+	{
+		if (mnl_attr_get_type(alt) != IFLA_ALT_IFNAME)
+			continue;
+		attr_str(alt, name, sizeof(name));
+		if (!name[0])
+			continue;
+		fn(name, ctx);
+		n++;
+	}
+	return n;
 }
 
 bool rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr *out)
@@ -679,22 +711,65 @@ static int recv_answers(struct rtnl *r, struct talk *t)
 	return 0;
 }
 
+/*
+ * TEST-ONLY (JAILFW_TEST_FAULT=rtnl-newlink, rtnl-setlink, rtnl-dellink,
+ * rtnl-newaddr, rtnl-deladdr, rtnl-newroute, rtnl-delroute): every request
+ * of that type is answered as if the kernel had refused it, without being
+ * sent, so that the end-to-end tests can show each kind of write failing
+ * in the middle of an apply and everything before it rolled back.  Reads
+ * are never refused.  The errno, EIO, is one no caller treats as benign.
+ */
+static const struct {
+	uint16_t type;
+	const char *fault;
+} rtnl_faults[] = {
+    {RTM_NEWLINK, "rtnl-newlink"},   {RTM_SETLINK, "rtnl-setlink"}, {RTM_DELLINK, "rtnl-dellink"},
+    {RTM_NEWADDR, "rtnl-newaddr"},   {RTM_DELADDR, "rtnl-deladdr"}, {RTM_NEWROUTE, "rtnl-newroute"},
+    {RTM_DELROUTE, "rtnl-delroute"},
+};
+
+static const char *injected(bool faults, const struct nlmsghdr *nlh)
+{
+	size_t i;
+
+	for (i = 0; faults && i < ARRAY_SIZE(rtnl_faults); i++)
+		if (nlh->nlmsg_type == rtnl_faults[i].type && testhook_fault(rtnl_faults[i].fault))
+			return rtnl_faults[i].fault;
+	return NULL;
+}
+
 int rtnl_talk(struct rtnl *r, struct rtnl_batch *b)
 {
 	struct talk t = {.b = b};
 	const struct rtnl_req *failed;
+	bool faults = getenv("JAILFW_TEST_FAULT") != NULL;
 	size_t i = 0, off = 0;
 	int err;
 
 	while (i < b->nreqs) {
-		size_t start = off, first = i;
+		const struct nlmsghdr *head = (const void *)(b->buf + off);
+		const char *fault = injected(faults, head);
+		size_t start, first;
 
+		/* A refused request ends the datagram before it; it is not sent. */
+		if (fault) {
+			b->reqs[i].err = -EIO;
+			b->reqs[i].kmsg = xasprintf("refused by JAILFW_TEST_FAULT=%s", fault);
+			b->reqs[i].done = true;
+			off += NLMSG_ALIGN(head->nlmsg_len);
+			i++;
+			continue;
+		}
+		start = off;
+		first = i;
 		/* A dump must end its datagram: a second one would be EBUSY. */
 		while (i < b->nreqs && i - first < CHUNK_MSGS) {
 			const struct nlmsghdr *nlh = (const void *)(b->buf + off);
 			size_t n = NLMSG_ALIGN(nlh->nlmsg_len);
 
 			if (off - start + n > CHUNK_BYTES && i > first)
+				break;
+			if (i > first && injected(faults, nlh))
 				break;
 			off += n;
 			i++;

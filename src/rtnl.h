@@ -120,6 +120,15 @@ struct rtnl_route {
 
 /* False when nlh is not a well-formed message of that kind. */
 bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out);
+
+/*
+ * Call fn for each alternative name of a link (IFLA_PROP_LIST's
+ * IFLA_ALT_IFNAME, `ip link property add ... altname`): the kernel looks
+ * names up among altnames too, so a new link cannot be given one.
+ * Returns how many there were.
+ */
+size_t rtnl_link_altnames(const struct nlmsghdr *nlh, void (*fn)(const char *name, void *ctx),
+			  void *ctx);
 bool rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr *out);
 bool rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route *out);
 

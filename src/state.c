@@ -267,7 +267,7 @@ static void put_prefix(struct strbuf *sb, const char *key, const struct prefix *
 	sb_printf(sb, " %s=%s/%u", key, buf, p->len);
 }
 
-static char *state_text(const struct state *s)
+char *state_format(const struct state *s)
 {
 	struct strbuf sb;
 	size_t i;
@@ -316,10 +316,29 @@ int state_save(const struct state *s)
 	err = make_dir();
 	if (err)
 		return err;
-	text = state_text(s);
+	text = state_format(s);
 	err = state_write_atomic(STATE_FILE, text, strlen(text), 0600);
 	free(text);
 	return err;
+}
+
+int state_prepare_next(const char *text)
+{
+	int err = make_dir();
+
+	return err ? err : state_write_atomic(STATE_NEXT, text, strlen(text), 0600);
+}
+
+int state_install_next(void)
+{
+	if (rename(STATE_NEXT, STATE_FILE) < 0)
+		return -errno;
+	return fsync_dir_of(STATE_FILE);
+}
+
+void state_drop_next(void)
+{
+	unlink(STATE_NEXT);
 }
 
 int state_remove(void)
@@ -537,7 +556,8 @@ int state_load(struct state *s, struct diag *d)
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
-		diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE, strerror(-err));
+		if (d)
+			diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE, strerror(-err));
 		return err;
 	}
 	for (line = text; line && *line; line = next) {
@@ -564,12 +584,27 @@ int state_load(struct state *s, struct diag *d)
 	free(text);
 	return 0;
 bad:
-	diag_error(d, &loc, 0,
-		   "malformed jailfw state; refusing to guess which namespaces and "
-		   "interfaces are jailfw's");
+	if (d)
+		diag_error(d, &loc, 0,
+			   "malformed jailfw state; refusing to guess which namespaces and "
+			   "interfaces are jailfw's");
 	free(text);
 	state_free(s);
 	return -EINVAL;
+}
+
+bool state_has_netns(void)
+{
+	struct state s;
+	bool any = false;
+	size_t i;
+
+	if (state_load(&s, NULL))
+		return false;
+	for (i = 0; i < s.njails && !any; i++)
+		any = s.jails[i].backend == BACKEND_NETNS;
+	state_free(&s);
+	return any;
 }
 
 /* ---- the lock ---- */

@@ -10,6 +10,12 @@
  *                       half-way leaves "applying" or "down" behind, so
  *                       the next run knows to finish or undo it.
  *   /run/jailfw/lock    flock()ed for the whole of apply and down.
+ *   /run/jailfw/state.next
+ *                       the state an apply will record once its ruleset
+ *                       is committed, written before that commit, so
+ *                       that a full file system refuses the apply while
+ *                       it can still be rolled back (see
+ *                       state_prepare_next).
  *
  * The state file is the proof of ownership: jailfw never touches a
  * namespace it has no entry for.  It is replaced atomically (temporary
@@ -43,6 +49,7 @@
 #define STATE_DIR "/run/jailfw"
 #define STATE_FILE STATE_DIR "/state"
 #define STATE_LOCK STATE_DIR "/lock"
+#define STATE_NEXT STATE_DIR "/state.next"
 
 enum state_phase {
 	STATE_IDLE,	/* the last apply or down finished */
@@ -92,14 +99,36 @@ void state_copy(struct state *dst, const struct state *src);
 
 /*
  * Read STATE_FILE into s (initialised here).  No file is an empty, idle
- * state.  A malformed file is reported through d (file:line) and refused
- * with -EINVAL: without it jailfw cannot tell its objects from others'.
+ * state.  A malformed file is reported through d (file:line; d NULL: not
+ * reported) and refused with -EINVAL: without it jailfw cannot tell its
+ * objects from others'.
  */
 int state_load(struct state *s, struct diag *d);
+
+/*
+ * Whether STATE_FILE records a netns jail, whose namespace an apply or
+ * down would enter or remove.  False when there is no state or it cannot
+ * be read (state_load then says why, where it matters).
+ */
+bool state_has_netns(void);
 /* Replace STATE_FILE atomically, creating STATE_DIR if needed. */
 int state_save(const struct state *s);
 /* Remove STATE_FILE (after down). */
 int state_remove(void);
+
+/* The text state_save would write for s (malloc'd). */
+char *state_format(const struct state *s);
+
+/*
+ * A state to be installed later without needing any space: write text to
+ * STATE_NEXT now (atomically, as state_save does), and later rename it
+ * over STATE_FILE (state_install_next), which allocates nothing.  So a
+ * full file system refuses the state before the ruleset commit, never
+ * after it.  state_drop_next removes an unused one.
+ */
+int state_prepare_next(const char *text);
+int state_install_next(void);
+void state_drop_next(void);
 
 struct state_jail *state_find_jail(struct state *s, const char *name);
 /* A new zeroed netns entry named name (the name is copied). */

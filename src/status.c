@@ -549,10 +549,16 @@ static void netns_facts(struct status_report *r, struct status_jail *j, const st
 	err = netns_open(j->name, NULL, &id);
 	j->ns_present = !err;
 	j->ns_same = !err && netns_id_eq(&id, &j->ns_made);
-	if (err == -ENOENT || err == -ENODATA)
+	if (err == -ENOENT || err == -ENODATA) {
 		drift(r, "namespace-missing", j->name, "jail %s: namespace %s/%s is gone", j->name,
 		      NETNS_RUN_DIR, j->name);
-	else if (err)
+	} else if (err == -EMEDIUMTYPE) {
+		char what[160];
+
+		drift(r, "namespace-replaced", j->name,
+		      "jail %s: %s/%s is not the namespace jailfw made (it is %s)", j->name,
+		      NETNS_RUN_DIR, j->name, netns_what(j->name, what, sizeof(what)));
+	} else if (err)
 		drift(r, "namespace-missing", j->name,
 		      "jail %s: namespace %s/%s cannot be opened: %s", j->name, NETNS_RUN_DIR,
 		      j->name, strerror(-err));
@@ -725,7 +731,7 @@ int status_collect(const char *table, struct status_report *r, struct diag *d)
 	if (r->table_state == STATUS_TABLE_OURS) {
 		table_jails(r, t);
 		jails_sort(r);
-		if (has_rec && counters_record_settle(r->table, &rec, t)) {
+		if (has_rec && counters_record_settle(r->table, &rec, t, true)) {
 			note(r,
 			     "cannot take the digests of what jailfw committed to table inet %s: "
 			     "changes to it cannot be detected",

@@ -1208,13 +1208,26 @@ print(acc[0], acc[1], sum(c[0] for c in drops), sum(c[1] for c in drops))
 '
 }
 
-# lib_kernel_snapshot DIR: everything status and diff must never change:
-# the whole ruleset with counters, links, addresses, routes, namespaces,
-# the IPv4/IPv6 sysctls and jailfw's state files.
+# lib_kernel_snapshot DIR [stateless]: everything status and diff must never
+# change: the whole ruleset with counters, links, addresses, routes,
+# namespaces (what /run/netns holds, and inside each network namespace its
+# links, addresses, routes and IPv6 settings), the IPv4/IPv6 sysctls,
+# jailfw's state files and /etc/netns.  "stateless": the ruleset without
+# counter values but with rule handles (a table loaded again gets new
+# ones), for checks that traffic in the background must not disturb.  The
+# lock file is left out: any apply or down that gets as far as the lock
+# creates it, empty, for good; so are dot files in /run/jailfw and
+# /etc/netns (jailfw makes none: the tests' fillers of a full file system).
 lib_kernel_snapshot()
 {
+	local ns n
+
 	mkdir -p "$1"
-	nft list ruleset >"$1/ruleset" 2>&1
+	if [ "${2:-}" = stateless ]; then
+		nft -s -a list ruleset >"$1/ruleset" 2>&1
+	else
+		nft list ruleset >"$1/ruleset" 2>&1
+	fi
 	ip -d link show >"$1/link" 2>&1
 	ip addr show >"$1/addr" 2>&1
 	ip -4 route show table all >"$1/route4" 2>&1
@@ -1222,6 +1235,21 @@ lib_kernel_snapshot()
 	ls -i /run/netns >"$1/netns" 2>&1
 	sysctl -a 2>/dev/null | grep -E '^net\.ipv(4|6)\.' |
 		grep -vE '\.(neigh|route)\.|stable_secret|base_reachable' >"$1/sysctl"
-	(cd /run/jailfw && for f in *; do [ -f "$f" ] && echo "== $f" && cat "$f"; done) \
-		>"$1/state" 2>&1
+	(cd /run/jailfw && for f in *; do
+		[ -f "$f" ] && [ "$f" != lock ] && echo "== $f" && cat "$f"
+	done) >"$1/state" 2>&1
+	for ns in /run/netns/*; do
+		[ -e "$ns" ] || continue
+		n=$(basename "$ns")
+		echo "== $n: $(stat -c '%F %i %s' "$ns") $(findmnt -n -o FSTYPE --target "$ns")"
+		[ "$(stat -f -c %T "$ns" 2>/dev/null)" = nsfs ] || continue
+		ip -n "$n" -d link show
+		ip -n "$n" addr show
+		ip -n "$n" -4 route show table all
+		ip -n "$n" -6 route show table all
+		ip netns exec "$n" grep -r . /proc/sys/net/ipv6/conf 2>/dev/null
+	done >"$1/namespaces" 2>&1
+	find /etc/netns -name '.?*' -prune -o -printf '%p %y %m %i\n' 2>&1 | sort >"$1/etc-netns"
+	find /etc/netns -name '.?*' -prune -o -type f \
+		-exec sh -c 'for f; do echo "== $f"; cat "$f"; done' sh {} + >>"$1/etc-netns" 2>&1
 }

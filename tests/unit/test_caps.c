@@ -15,8 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "caps.h"
 #include "diag.h"
+#include "model.h"
 #include "t.h"
 
 struct outcome {
@@ -144,6 +146,30 @@ int main(void)
 
 	ran = probe("check", 0, NULL, 0, true, &o);
 	T_CHECK(ran && o.ok == 1 && o.text[0] == '\0', "a verb that needs nothing always passes");
+
+	/* What apply, diff and down need: CAP_SYS_ADMIN only for namespaces. */
+	{
+		struct policy p;
+		struct jail *j;
+
+		policy_init(&p);
+		j = VEC_PUSH(p.jails, p.njails);
+		j->name = xstrdup("www");
+		j->backend = BACKEND_UID;
+		T_CHECK(apply_needs(&p, false) == CAPS_NEED_NET_ADMIN,
+			"needs: uid jails only, nothing recorded: CAP_NET_ADMIN alone");
+		T_CHECK(apply_needs(&p, true) == (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
+			"needs: uid jails replacing recorded netns jails: CAP_SYS_ADMIN too");
+		T_CHECK(apply_needs(NULL, false) == CAPS_NEED_NET_ADMIN &&
+			    apply_needs(NULL, true) == (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
+			"needs: down: CAP_SYS_ADMIN when netns jails are recorded");
+		j = VEC_PUSH(p.jails, p.njails);
+		j->name = xstrdup("foobar");
+		j->backend = BACKEND_NETNS;
+		T_CHECK(apply_needs(&p, false) == (CAPS_NEED_NET_ADMIN | CAPS_NEED_SYS_ADMIN),
+			"needs: a netns jail: CAP_SYS_ADMIN too");
+		policy_free(&p);
+	}
 
 	return t_done();
 }

@@ -256,7 +256,8 @@ static void test_check_netns(void)
 	T_CHECK(err == -EEXIST, "netns: another namespace of that name is -EEXIST");
 	T_STREQ(cap_text(&c),
 		"jailfw: error: namespace \"foobar\" is not the one jailfw created for the jail "
-		"(it was deleted and made again by something else); nothing run\n",
+		"(/run/netns/foobar was deleted and made again by something else); nothing "
+		"run\n",
 		"netns: replaced namespace message");
 	cap_free(&c);
 
@@ -271,14 +272,23 @@ static void test_check_netns(void)
 
 	cap_init(&c);
 	err = exec_check_netns(state_find_jail(&s, "foobar"), -ENODATA, &same, &c.d);
-	T_CHECK(err == -ENOENT && has_text(cap_text(&c), "nothing mounted on /run/netns/foobar"),
-		"netns: an empty /run/netns file counts as missing");
+	T_CHECK(err == -EEXIST &&
+		    has_text(cap_text(&c), "error: /run/netns/foobar is not the namespace "
+					   "jailfw made for jail \"foobar\" (it is "),
+		"netns: an empty /run/netns file is something else's (-EEXIST), named");
+	cap_free(&c);
+
+	cap_init(&c);
+	err = exec_check_netns(state_find_jail(&s, "foobar"), -EMEDIUMTYPE, &same, &c.d);
+	T_CHECK(err == -EEXIST && has_text(cap_text(&c), "/run/netns/foobar is not the namespace"),
+		"netns: what is not a network namespace is something else's (-EEXIST), named");
 	cap_free(&c);
 
 	cap_init(&c);
 	err = exec_check_netns(state_find_jail(&s, "foobar"), -EACCES, &same, &c.d);
 	T_CHECK(err == -EACCES, "netns: other open errors pass through");
-	T_STREQ(cap_text(&c), "jailfw: error: open namespace \"foobar\": Permission denied\n",
+	T_STREQ(cap_text(&c),
+		"jailfw: error: open namespace \"foobar\" (/run/netns/foobar): Permission denied\n",
 		"netns: open error message");
 	cap_free(&c);
 	state_free(&s);
@@ -672,7 +682,8 @@ static void test_exec_root(void)
 		close(nsfd);
 	T_RUN("foobar", false, "touch /run/m/ran", 64 + EEXIST,
 	      "jailfw: error: namespace \"foobar\" is not the one jailfw created for the jail "
-	      "(it was deleted and made again by something else); nothing run\n",
+	      "(/run/netns/foobar was deleted and made again by something else); nothing "
+	      "run\n",
 	      "root: replaced namespace, nothing run");
 	T_CHECK(access("/run/m/ran", F_OK) != 0,
 		"root: replaced namespace: the command did not run");

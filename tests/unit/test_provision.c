@@ -582,8 +582,8 @@ static char *snapshot(void)
 	sb_puts(&sb, out);
 	free(out);
 	for (i = 0; i < ARRAY_SIZE(nss); i++) {
-		out = run("ip -n %s -d link show; ip -n %s addr show; ip -n %s route show; "
-			  "ip -n %s -6 route show",
+		out = run("{ ip -n %s -d link show; ip -n %s addr show; ip -n %s route show; "
+			  "ip -n %s -6 route show; }",
 			  nss[i], nss[i], nss[i], nss[i]);
 		sb_puts(&sb, out);
 		free(out);
@@ -635,7 +635,7 @@ static void test_rollback_fresh(void)
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n"),
 		"rollback: accept_ra restored");
 	T_CHECK(access("/etc/netns/foobar", F_OK) != 0, "rollback: /etc/netns/foobar removed");
-	T_CHECK(file_is(STATE_FILE, "jailfw-state 1\nphase idle\n"), "rollback: state is empty");
+	T_CHECK(access(STATE_FILE, F_OK) != 0, "rollback: no state file, as before");
 	cap_free(&c);
 }
 
@@ -1067,6 +1067,194 @@ static void test_foreign(void)
 	free(run("ip netns delete alien; ip link delete ghost-out"));
 }
 
+/*
+ * /run/netns/NAME holding something that is not a network namespace, in
+ * each way a user or another tool could leave it: refused (-EEXIST, the
+ * path and what is there named), and left exactly as it was.
+ */
+static void not_a_namespace(const char *setup, const char *kind, const char *want_what)
+{
+	char *before, *after, what[160], want[256];
+	struct stat st;
+
+	free(run("%s", setup));
+	T_CHECK(lstat("/run/netns/nons", &st) == 0, kind);
+	before = run("stat -c '%%F %%i %%s %%Y' /run/netns/nons; findmnt -n -o FSTYPE,SOURCE "
+		     "--target /run/netns/nons");
+	snprintf(want, sizeof(want),
+		 "prov.conf:40:1: error: /run/netns/nons is not a network namespace jailfw made "
+		 "(it is %s); remove it or rename the jail",
+		 want_what);
+	refused("nons", "10.97.33.0/24", want);
+	after = run("stat -c '%%F %%i %%s %%Y' /run/netns/nons; findmnt -n -o FSTYPE,SOURCE "
+		    "--target /run/netns/nons");
+	snprintf(what, sizeof(what), "not a namespace (%s): left exactly as it was", kind);
+	T_CHECK(!strcmp(before, after), what);
+	if (strcmp(before, after))
+		printf("# before: %s# after: %s", before, after);
+	free(before);
+	free(after);
+	free(run("{ umount /run/netns/nons; umount /run/netns/nons; rm -rf /run/netns/nons "
+		 "/run/nons-src /run/nons-dir; } 2>/dev/null"));
+}
+
+static void test_not_a_namespace(void)
+{
+	struct netns_id id;
+	char buf[160];
+	int fd = -1;
+
+	free(run("touch /run/netns/nons"));
+	T_CHECK(netns_open("nons", &fd, &id) == -ENODATA && fd == -1,
+		"netns_open: an empty file is -ENODATA (what a killed creation leaves)");
+	T_STREQ(netns_what("nons", buf, sizeof(buf)),
+		"a regular file of 0 bytes, nothing mounted on it", "netns_what: empty file");
+	free(run("echo x >/run/netns/nons"));
+	T_CHECK(netns_open("nons", NULL, &id) == -EMEDIUMTYPE,
+		"netns_open: a file with content is -EMEDIUMTYPE");
+	free(run("rm -f /run/netns/nons; mkfifo /run/netns/nons"));
+	T_CHECK(netns_open("nons", NULL, &id) == -EMEDIUMTYPE,
+		"netns_open: a FIFO is -EMEDIUMTYPE (and open does not block)");
+	T_STREQ(netns_what("nons", buf, sizeof(buf)), "a special file (a FIFO, socket or device)",
+		"netns_what: FIFO");
+	free(run("rm -f /run/netns/nons; ln -s /proc/self/ns/net /run/netns/nons"));
+	T_CHECK(netns_open("nons", NULL, &id) == -EMEDIUMTYPE,
+		"netns_open: a symbolic link is -EMEDIUMTYPE, even to a network namespace");
+	free(run("rm -f /run/netns/nons"));
+	T_CHECK(netns_open("nons", NULL, &id) == -ENOENT, "netns_open: nothing is -ENOENT");
+
+	not_a_namespace("echo 'not a namespace' >/run/netns/nons", "a file with content",
+			"a regular file of 16 bytes, nothing mounted on it");
+	not_a_namespace("mkdir /run/nons-src && mount -t tmpfs nons /run/nons-src && "
+			"touch /run/nons-src/f /run/netns/nons && "
+			"mount --bind /run/nons-src/f /run/netns/nons && umount -l /run/nons-src",
+			"an empty file with a tmpfs file bind-mounted on it",
+			"a file with a tmpfs file mounted on it");
+	not_a_namespace("mkdir /run/nons-dir /run/netns/nons && "
+			"mount --bind /run/nons-dir /run/netns/nons",
+			"a bind mount of a directory", "a directory with something mounted on it");
+	not_a_namespace("touch /run/netns/nons && mount --bind /proc/self/ns/uts /run/netns/nons",
+			"a uts namespace", "a uts namespace");
+}
+
+/*
+ * A new jail "newbie" next to the jails in force, staged under fault:
+ * stage fails with want_err reporting want, and after the rollback the
+ * kernel (links, addresses, routes, in the host and the jails), the
+ * namespaces and the state are as before.
+ */
+static void faulted(const char *label, const char *fault, int want_err, const char *want)
+{
+	struct prov_plan *plan = NULL;
+	char *st_before, *st_after, *k_before, *k_after, what[160];
+	struct policy p;
+	struct cap c;
+	int fd, err;
+
+	static const char *const nss[] = {"foobar", "six", NULL};
+
+	st_before = slurp(STATE_FILE);
+	wait_dad(nss);
+	k_before = snapshot();
+	cap_init(&c);
+	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
+	add_jail(&p, "newbie", "10.97.32.0/24", "fd00:97::32:0/112");
+	state_lock(false, &fd);
+	if (fault)
+		setenv("JAILFW_TEST_FAULT", fault, 1);
+	err = prov_stage(&p, &plan, &c.d);
+	unsetenv("JAILFW_TEST_FAULT");
+	snprintf(what, sizeof(what), "%s: stage fails with %s", label, strerror(-want_err));
+	T_CHECK(err == want_err, what);
+	snprintf(what, sizeof(what), "%s: the message names the step", label);
+	T_CHECK(has(cap_text(&c), want), what);
+	printf("# %s", cap_text(&c));
+	prov_rollback(plan, &c.d);
+	prov_plan_free(plan);
+	state_unlock(fd);
+	policy_free(&p);
+	snprintf(what, sizeof(what), "%s: newbie's namespace and veth gone", label);
+	T_CHECK(!ns_exists("newbie") && wait_link_gone("newbie-out"), what);
+	st_after = slurp(STATE_FILE);
+	wait_dad(nss);
+	k_after = snapshot();
+	snprintf(what, sizeof(what), "%s: state unchanged", label);
+	T_CHECK(st_before && st_after && !strcmp(st_before, st_after), what);
+	snprintf(what, sizeof(what), "%s: links, addresses, routes unchanged", label);
+	T_CHECK(!strcmp(k_before, k_after), what);
+	if (strcmp(k_before, k_after))
+		printf("# before:\n%s# after:\n%s", k_before, k_after);
+	snprintf(what, sizeof(what), "%s: no prepared state left behind", label);
+	T_CHECK(access(STATE_NEXT, F_OK) != 0, what);
+	free(st_before);
+	free(st_after);
+	free(k_before);
+	free(k_after);
+	cap_free(&c);
+}
+
+static void test_env_faults(void)
+{
+	struct prov_plan *plan = NULL;
+	struct policy p;
+	struct cap c;
+	char *next, *st;
+	int fd, err;
+
+	faulted("netns-create", "netns-create", -ENOSPC,
+		"prov.conf:40:1: error: create namespace \"newbie\": No space left on device");
+	T_CHECK(access("/run/netns/newbie", F_OK) != 0,
+		"netns-create: the file made for the namespace is removed");
+	faulted("rtnl-newlink", "rtnl-newlink", -EIO,
+		"create veth \"newbie-out\": Input/output error (kernel: refused by "
+		"JAILFW_TEST_FAULT=rtnl-newlink)");
+	faulted("rtnl-setlink", "rtnl-setlink", -EIO,
+		"set alias \"jailfw:newbie\" on \"newbie-out\": ");
+	faulted("rtnl-newaddr", "rtnl-newaddr", -EIO,
+		"add address 10.97.32.2/24 to \"newbie-in\" in namespace");
+	faulted("rtnl-newroute", "rtnl-newroute", -EIO,
+		"set default route via 10.97.32.1 in namespace \"newbie\"");
+
+	/* A read-only /proc/sys: refused before anything is made. */
+	T_CHECK(mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) == 0 &&
+		    mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
+		"read-only /proc/sys (in the sandbox's mount namespace)");
+	faulted("read-only /proc/sys", NULL, -EROFS,
+		"error: cannot write net.ipv6.conf.default.accept_ra (in the jails' namespaces) "
+		"(/proc/sys/net/ipv6/conf/default/accept_ra): Read-only file system");
+	umount2("/proc/sys", MNT_DETACH);
+
+	/* IPv6 off for new interfaces: refused before anything is made. */
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	faulted("IPv6 disabled", NULL, -EAFNOSUPPORT,
+		"jail \"newbie\" has ipv6, but IPv6 is disabled on new interfaces "
+		"(net.ipv6.conf.default.disable_ipv6 = 1)");
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "0");
+
+	/* The committed state is written at stage, installed by a rename. */
+	cap_init(&c);
+	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
+	add_jail(&p, "newbie", "10.97.32.0/24", NULL);
+	state_lock(false, &fd);
+	err = prov_stage(&p, &plan, &c.d);
+	next = slurp(STATE_NEXT);
+	T_CHECK(err == 0 && has(next, "phase idle") && has(next, "jail newbie") &&
+		    !has(next, "pending"),
+		"prepared state: stage writes what commit will record");
+	err = err ? err : prov_commit(plan, &c.d);
+	st = slurp(STATE_FILE);
+	T_CHECK(err == 0 && next && st && !strcmp(next, st) && access(STATE_NEXT, F_OK) != 0,
+		"prepared state: commit installs it");
+	free(next);
+	free(st);
+	prov_plan_free(plan);
+	state_unlock(fd);
+	policy_free(&p);
+	cap_free(&c);
+	T_CHECK(apply(P_FOOBAR | P_SIX | P_MOVED, &c) == 0 && !ns_exists("newbie"),
+		"prepared state: newbie removed again");
+}
+
 /* An apply killed between stage and commit, then the next one. */
 static void test_interrupted(void)
 {
@@ -1458,6 +1646,8 @@ int main(int argc, char **argv)
 	test_remove();
 	test_ifname_change();
 	test_foreign();
+	test_not_a_namespace();
+	test_env_faults();
 	test_interrupted();
 	test_v6_only();
 	test_down();

@@ -313,6 +313,53 @@ static struct nlmsghdr *put_error(int error, bool capped, const char *msg)
 	return nlh;
 }
 
+struct names {
+	char v[4][32];
+	size_t n;
+};
+
+static void collect(const char *name, void *ctx)
+{
+	struct names *ns = ctx;
+
+	if (ns->n < 4)
+		snprintf(ns->v[ns->n++], sizeof(ns->v[0]), "%s", name);
+}
+
+/* Alternative names: what the kernel refuses as the name of a new link. */
+static void test_altnames(void)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *nest;
+	struct names got = {0};
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_index = 7;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "xv0");
+	nest = mnl_attr_nest_start(nlh, IFLA_PROP_LIST);
+	mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, "foobar-out");
+	mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, "a-rather-long-alternative-name");
+	mnl_attr_nest_end(nlh, nest);
+	T_CHECK(rtnl_link_altnames(nlh, collect, &got) == 2 && got.n == 2 &&
+		    !strcmp(got.v[0], "foobar-out") &&
+		    !strcmp(got.v[1], "a-rather-long-alternative-name"),
+		"altnames: every IFLA_ALT_IFNAME of IFLA_PROP_LIST, in order");
+	got.n = 0;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "lo");
+	T_CHECK(rtnl_link_altnames(nlh, collect, &got) == 0 && got.n == 0,
+		"altnames: none without IFLA_PROP_LIST");
+	nlh->nlmsg_type = RTM_NEWADDR;
+	T_CHECK(rtnl_link_altnames(nlh, collect, &got) == 0, "altnames: only link messages");
+}
+
 static void test_acks(void)
 {
 	struct nlmsghdr *nlh;
@@ -440,14 +487,57 @@ static void test_talker(void)
 	rtnl_close(&r);
 }
 
+/*
+ * JAILFW_TEST_FAULT=rtnl-newaddr: the address request is answered as
+ * refused without reaching the kernel (so this needs no privilege and
+ * changes nothing), and the requests around it still are sent and
+ * answered.
+ */
+static void test_injected(void)
+{
+	struct prefix a = pfx("192.0.2.7", 24);
+	struct rtnl_batch b;
+	struct rtnl r;
+	int lo1 = 0, lo2 = 0, err;
+	char text[512];
+
+	if (rtnl_open(&r))
+		return;
+	rtnl_batch_init(&b);
+	rtnl_batch_add(&b, rtnl_build_getlink(rtnl_batch_room(&b), rtnl_batch_seq(&b), "lo"), lo_cb,
+		       &lo1, "get link \"lo\"");
+	rtnl_batch_add(&b,
+		       rtnl_build_addr(rtnl_batch_room(&b), rtnl_batch_seq(&b), RTM_NEWADDR,
+				       lo1 ? lo1 : 1, &a, false),
+		       NULL, NULL, "add address 192.0.2.7/24 to \"lo\"");
+	rtnl_batch_add(&b, rtnl_build_getlink(rtnl_batch_room(&b), rtnl_batch_seq(&b), "lo"), lo_cb,
+		       &lo2, "get link \"lo\"");
+	setenv("JAILFW_TEST_FAULT", "nft-commit,rtnl-newaddr", 1);
+	err = rtnl_talk(&r, &b);
+	unsetenv("JAILFW_TEST_FAULT");
+	T_CHECK(err == -EIO && b.reqs[1].err == -EIO && b.reqs[1].done,
+		"fault rtnl-newaddr: the request is refused with EIO");
+	T_CHECK(b.reqs[0].done && !b.reqs[0].err && b.reqs[2].done && !b.reqs[2].err && lo1 > 0 &&
+		    lo1 == lo2,
+		"fault rtnl-newaddr: the requests around it are sent and answered");
+	T_STREQ(rtnl_req_strerror(&b.reqs[1], text, sizeof(text)),
+		"add address 192.0.2.7/24 to \"lo\": Input/output error (kernel: refused by "
+		"JAILFW_TEST_FAULT=rtnl-newaddr)",
+		"fault rtnl-newaddr: the message names the fault");
+	rtnl_batch_free(&b);
+	rtnl_close(&r);
+}
+
 int main(void)
 {
 	test_veth();
 	test_links();
 	test_addr_route();
 	test_parsers();
+	test_altnames();
 	test_acks();
 	test_batch();
 	test_talker();
+	test_injected();
 	return t_done();
 }
