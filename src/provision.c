@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netns.h"
@@ -2485,6 +2486,98 @@ out:
 	return ret;
 }
 
+/*
+ * A veth end brought up while its peer is down has no carrier, and the
+ * kernel leaves it on noop_qdisc, which drops every packet it is given,
+ * until linkwatch sees the carrier come on and activates its queue.  The
+ * jail's end comes up at stage, long before the host's (fail closed), so
+ * it is the end left waiting.  linkwatch runs from a workqueue under the
+ * RTNL lock, which the teardown of other namespaces can hold for a long
+ * while: until then the jail's first packets vanish without a trace
+ * (verify saw a UDP probe lost now and then, and `ip link` showed the host
+ * end NO-CARRIER a moment after apply).  So commit waits, up to
+ * LINK_READY_MS for all jails together, until each new jail end reports
+ * operstate UP, which linkwatch sets in the same pass as it activates the
+ * queue; apply returns with the jails able to send.
+ */
+#define LINK_READY_MS 3000
+
+struct ready_ctx {
+	struct pjail *pj;
+	struct diag *d;
+	struct timespec deadline;
+	bool up;
+};
+
+static int joper_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	struct ready_ctx *c = ctx;
+	struct rtnl_link l;
+
+	if (rtnl_parse_link(nlh, &l) && !strcmp(l.name, c->pj->jail_if))
+		c->up = l.oper_up;
+	return 0;
+}
+
+static bool past(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Runs inside the jail's namespace. */
+static int wait_jail_end(void *ctx)
+{
+	struct ready_ctx *c = ctx;
+	struct timespec pause = {0, 200 * 1000};
+	struct rtnl_batch b;
+	struct rtnl r;
+	int err;
+
+	err = rtnl_open(&r);
+	if (err)
+		return err;
+	rtnl_batch_init(&b);
+	for (;;) {
+		c->up = false;
+		err = dump(&r, &b, RTM_GETLINK, joper_cb, c, NULL, "list links", c->d);
+		if (err || c->up || past(&c->deadline))
+			break;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 10 * 1000 * 1000)
+			pause.tv_nsec *= 2;
+	}
+	rtnl_batch_free(&b);
+	rtnl_close(&r);
+	return err;
+}
+
+static void wait_links_ready(struct prov_plan *pl, struct diag *d)
+{
+	struct ready_ctx c = {.d = d};
+	struct netns_id id;
+	size_t i;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+	c.deadline.tv_sec += LINK_READY_MS / 1000;
+	for (i = 0; i < pl->njails; i++) {
+		c.pj = &pl->jails[i];
+		if (!c.pj->brought_up || netns_open(c.pj->name, &fd, &id))
+			continue;
+		c.up = false;
+		/* Only a warning: the ruleset and the links are in place. */
+		if (netns_run(fd, wait_jail_end, &c) == 0 && !c.up)
+			diag_warning(d, pj_loc(c.pj), 0,
+				     "\"%s\" in namespace \"%s\" is not ready to send yet (the "
+				     "kernel's linkwatch is late): its first packets may be lost",
+				     c.pj->jail_if, c.pj->name);
+		close(fd);
+	}
+}
+
 int prov_commit(struct prov_plan *pl, struct diag *d)
 {
 	size_t i;
@@ -2496,6 +2589,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	err = set_links(pl, true, want_up, d);
 	if (err)
 		return err;
+	wait_links_ready(pl, d);
 	testhook_point("links-up");
 	err = drop_namespaces(pl, false, d);
 	testhook_point("netns-removed");

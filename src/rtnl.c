@@ -308,6 +308,9 @@ static int parse_accept_ra(const struct nlattr *spec)
 	return -1;
 }
 
+/* IF_OPER_UP of <linux/if.h> (RFC 2863), which cannot sit beside <net/if.h>. */
+#define OPER_UP 6
+
 bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = {0};
@@ -331,6 +334,8 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &ai) >= 0)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
 	out->accept_ra = tb[IFLA_AF_SPEC] ? parse_accept_ra(tb[IFLA_AF_SPEC]) : -1;
+	if (tb[IFLA_OPERSTATE] && mnl_attr_validate(tb[IFLA_OPERSTATE], MNL_TYPE_U8) >= 0)
+		out->oper_up = mnl_attr_get_u8(tb[IFLA_OPERSTATE]) == OPER_UP;
 	return true;
 }
 
