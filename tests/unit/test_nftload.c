@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "model.h"
 #include "nftload.h"
+#include "sandbox.h"
 #include "t.h"
 #include "util.h"
 
@@ -418,35 +419,10 @@ static void test_kernel(void)
 	fixture_free(&f);
 }
 
-/* Re-run this binary in a network namespace of its own. */
-static int reexec_in_netns(void)
-{
-	char self[4096], *args[8];
-	ssize_t len;
-	int n = 0;
-
-	/* Resolved here: under unshare, /proc/self/exe would be unshare. */
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		return -errno;
-	self[len] = '\0';
-	setenv(NETNS_ENV, "1", 1);
-	args[n++] = "unshare";
-	if (geteuid() != 0)
-		args[n++] = "--map-root-user";
-	args[n++] = "--net";
-	args[n++] = "--mount";
-	args[n++] = self;
-	args[n] = NULL;
-	fflush(NULL);
-	execvp("unshare", args);
-	return -errno;
-}
-
 int main(void)
 {
 	if (!getenv(NETNS_ENV)) {
-		int err = reexec_in_netns();
+		int err = t_reexec_unshared(NETNS_ENV);
 
 		/* Only when unshare itself is missing; its own failures exit. */
 		printf("# SKIP kernel tests: cannot run unshare: %s\n", strerror(-err));

@@ -51,6 +51,7 @@
 #include "state.h"
 #include "testhook.h"
 #include "util.h"
+#include "sandbox.h"
 #include "t.h"
 
 #define SANDBOX_ENV "JAILFW_TEST_PROVISION"
@@ -1557,34 +1558,6 @@ static void test_parsed_policy(void)
 
 /* ---- the sandbox ---- */
 
-static int reexec(char **argv)
-{
-	char self[4096], *args[12];
-	ssize_t len;
-	int n = 0;
-
-	(void)argv;
-	/* Resolved here: under unshare, /proc/self/exe would be unshare. */
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		return -errno;
-	self[len] = '\0';
-	setenv(SANDBOX_ENV, "1", 1);
-	args[n++] = "unshare";
-	if (geteuid() != 0)
-		args[n++] = "--map-root-user";
-	args[n++] = "--net";
-	args[n++] = "--mount";
-	args[n++] = "--propagation";
-	args[n++] = "private";
-	args[n++] = "--";
-	args[n++] = self;
-	args[n] = NULL;
-	fflush(NULL);
-	execvp("unshare", args);
-	return -errno;
-}
-
 static bool mount_tmpfs(const char *dir)
 {
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -1623,11 +1596,10 @@ static bool sandbox(void)
 	       file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n");
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	(void)argc;
 	if (!getenv(SANDBOX_ENV)) {
-		int err = reexec(argv);
+		int err = t_reexec_unshared(SANDBOX_ENV);
 
 		printf("not ok 1 - cannot run unshare: %s\n", strerror(-err));
 		return 1;

@@ -27,6 +27,7 @@
 #include "nftload.h"
 #include "parse.h"
 #include "probe.h"
+#include "sandbox.h"
 #include "t.h"
 #include "verify.h"
 
@@ -682,35 +683,10 @@ static void test_run_compare(void)
 	policy_free(&p);
 }
 
-static int reexec(void)
-{
-	char self[4096], *args[8];
-	ssize_t len;
-	int n = 0;
-
-	/* Resolved here: under unshare, /proc/self/exe would be unshare. */
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0)
-		return -errno;
-	self[len] = '\0';
-	setenv(SANDBOX_ENV, "1", 1);
-	args[n++] = "unshare";
-	args[n++] = "--net";
-	args[n++] = "--mount";
-	args[n++] = "--propagation";
-	args[n++] = "private";
-	args[n++] = "--";
-	args[n++] = self;
-	args[n] = NULL;
-	fflush(NULL);
-	execvp("unshare", args);
-	return -errno;
-}
-
 int main(void)
 {
 	if (geteuid() == 0 && !getenv(SANDBOX_ENV)) {
-		int err = reexec();
+		int err = t_reexec_unshared(SANDBOX_ENV);
 
 		printf("not ok 1 - cannot run unshare: %s\n", strerror(-err));
 		return 1;
