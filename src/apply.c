@@ -46,20 +46,6 @@ static int prov_status(int err)
 	return err == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(err);
 }
 
-static void say(const struct apply_opts *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void say(const struct apply_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!o->verbose)
-		return;
-	fputs("jailfw: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* Every change the provisioner made (sysctl changes are always noted). */
 static void say_changes(const struct apply_opts *o, const struct prov_plan *plan)
 {
@@ -67,7 +53,7 @@ static void say_changes(const struct apply_opts *o, const struct prov_plan *plan
 	size_t i, n = plan ? prov_plan_changes(plan, &lines) : 0;
 
 	for (i = 0; i < n; i++)
-		say(o, "%s", lines[i]);
+		diag_verbose(o->verbose, "%s", lines[i]);
 }
 
 static const struct jail *first_netns_jail(const struct policy *p)
@@ -304,9 +290,10 @@ static int handover_begin(const struct policy *p, const struct apply_opts *o, ch
 	/* An apply killed half-way may have left one: replaced like T. */
 	hp.settings.table = name;
 	text = render_policy_str(&hp, RENDER_REPLACE);
-	say(o, "loading the new ruleset into table inet %s first, so that no packet passes "
-	       "unfiltered while table inet %s is replaced",
-	    name, policy_table(p));
+	diag_verbose(o->verbose,
+		     "loading the new ruleset into table inet %s first, so that no packet "
+		     "passes unfiltered while table inet %s is replaced",
+		     name, policy_table(p));
 	ret = nftload_run(&hp, text, false, d);
 	free(text);
 	return ret ? apply_kernel_status(ret) : EXIT_OK;
@@ -337,7 +324,7 @@ static void handover_remove(const struct apply_opts *o, const char *name, struct
 			     "until the next jailfw apply or down removes it",
 			     name, strerror(-ret));
 	else
-		say(o, "removed table inet %s", name);
+		diag_verbose(o->verbose, "removed table inet %s", name);
 }
 
 /* A T-handover left over from an apply killed half-way: remove it. */
@@ -395,9 +382,10 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		goto rollback;
 	}
 	if (current) {
-		say(o, "table inet %s is already what the policy renders; not reloading it "
-		       "(its counters keep counting)",
-		    table);
+		diag_verbose(o->verbose,
+			     "table inet %s is already what the policy renders; not reloading "
+			     "it (its counters keep counting)",
+			     table);
 		handover_leftover(o, handover, d);
 	} else {
 		struct counters_stats cs;
@@ -419,11 +407,13 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			}
 		}
 		testhook_point("handover-loaded");
-		say(o, "loading table inet %s (%zu bytes) in one transaction", table, strlen(text));
+		diag_verbose(o->verbose, "loading table inet %s (%zu bytes) in one transaction",
+			     table, strlen(text));
 		if (cs.kept || cs.reset || cs.edited)
-			say(o, "counters: %zu chains keep theirs, %zu changed and start from zero, "
-			       "%zu were edited by hand and start from zero",
-			    cs.kept, cs.reset, cs.edited);
+			diag_verbose(o->verbose,
+				     "counters: %zu chains keep theirs, %zu changed and start from "
+				     "zero, %zu were edited by hand and start from zero",
+				     cs.kept, cs.reset, cs.edited);
 		ret = nftload_run(p, load, false, d);
 		free(load);
 		if (replace)

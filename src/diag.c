@@ -164,3 +164,16 @@ const char *diag_suggest(const char *word, const char *const *cands, size_t n)
 	}
 	return hit;
 }
+
+void diag_verbose(bool on, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!on)
+		return;
+	fputs("jailfw: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -50,6 +50,9 @@ void diag_warning(struct diag *d, const struct loc *loc, unsigned int span,
 void diag_note(struct diag *d, const struct loc *loc, unsigned int span,
 	       const char *fmt, ...) PRINTF_LIKE(4, 5);
 
+/* -v: "jailfw: MESSAGE" on stderr when on, nothing otherwise. */
+void diag_verbose(bool on, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
 /*
  * The closest candidate to word within a small edit distance, or NULL.
  * Used for "did you mean" hints.

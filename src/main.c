@@ -158,20 +158,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static void verbose(const struct cli *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void verbose(const struct cli *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!c->verbose)
-		return;
-	fputs("jailfw: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static const char *plural(size_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -277,7 +263,7 @@ static int cmd_check(struct cli *c)
 	 */
 	exists = caps_have_net_admin() ? nftload_table_exists(policy_table(&p)) : -EPERM;
 	if (exists >= 0) {
-		verbose(c, "dry run in this network namespace");
+		diag_verbose(c->verbose, "dry run in this network namespace");
 		ret = nftload_run(&p, text, true, &c->d);
 		/* The policy is fine, but apply would stop there: say so now. */
 		if (!ret && exists &&
@@ -287,8 +273,8 @@ static int cmd_check(struct cli *c)
 				     "refuse to replace it",
 				     policy_table(&p));
 	} else {
-		verbose(c, "no CAP_NET_ADMIN here: dry run in a throwaway user and network "
-			   "namespace");
+		diag_verbose(c->verbose, "no CAP_NET_ADMIN here: dry run in a throwaway user and "
+					 "network namespace");
 		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_TERSE, NULL, &c->d);
 	}
 	if (ret) {
