@@ -15,27 +15,10 @@
 #include "util.h"
 
 #define RECORD_MAGIC "jailfw-committed 2"
-#define FNV_INIT 0xcbf29ce484222325ull
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len--) {
-		h ^= *p++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
 
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
-	return fnv(h, &v, sizeof(v));
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+	return hash64_add(h, &v, sizeof(v));
 }
 
 /* ---- a jail's signature ---- */
@@ -43,13 +26,13 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 static uint64_t prefix_sig(uint64_t h, const struct prefix *p)
 {
 	h = fnv_u64(h, (uint64_t)p->family);
-	h = fnv(h, p->addr.b, p->family == AF_INET ? 4 : 16);
+	h = hash64_add(h, p->addr.b, p->family == AF_INET ? 4 : 16);
 	return fnv_u64(h, p->len);
 }
 
 static uint64_t rule_sig(const struct rule *r)
 {
-	uint64_t h = fnv_u64(FNV_INIT, r->proto);
+	uint64_t h = fnv_u64(HASH64_INIT, r->proto);
 	size_t i;
 
 	/* Ports and destinations as written: a reordered list is a change. */
@@ -66,7 +49,7 @@ static uint64_t rule_sig(const struct rule *r)
 
 uint64_t counters_jail_sig(const struct policy *p, const struct jail *j)
 {
-	uint64_t h = fnv_str(FNV_INIT, j->name), rules = 0, pubs = 0;
+	uint64_t h = hash64_str(HASH64_INIT, j->name), rules = 0, pubs = 0;
 	char ifname[16];
 	size_t i;
 
@@ -77,7 +60,7 @@ uint64_t counters_jail_sig(const struct policy *p, const struct jail *j)
 		h = fnv_u64(h, j->uid);
 	} else if (j->backend == BACKEND_NETNS) {
 		jail_ifname_host(j, ifname);
-		h = fnv_str(h, ifname);
+		h = hash64_str(h, ifname);
 		h = fnv_u64(h, (uint64_t)j->has_v4 << 1 | j->has_v6);
 		if (j->has_v4)
 			h = prefix_sig(h, &j->v4);
@@ -89,7 +72,7 @@ uint64_t counters_jail_sig(const struct policy *p, const struct jail *j)
 		rules += rule_sig(&j->rules[i]);
 	for (i = 0; i < j->npubs; i++) {
 		const struct publish *pb = &j->pubs[i];
-		uint64_t ph = fnv_u64(FNV_INIT, pb->proto);
+		uint64_t ph = fnv_u64(HASH64_INIT, pb->proto);
 
 		ph = fnv_u64(ph,
 			     (uint64_t)pb->ext_lo << 32 | (uint64_t)pb->ext_hi << 16 | pb->int_lo);
@@ -221,7 +204,7 @@ size_t counters_scan_text(const struct policy *p, const char *text,
 			cur = VEC_PUSH(v, n);
 			cur->name = xstrndup(name, nl);
 			ncounted = 0;
-			h = fnv(FNV_INIT, line, len);
+			h = hash64_add(HASH64_INIT, line, len);
 			continue;
 		}
 		if (len == 2 && !strncmp(line, "\t}", 2)) {
@@ -233,8 +216,8 @@ size_t counters_scan_text(const struct policy *p, const char *text,
 			cur = NULL;
 			continue;
 		}
-		h = fnv(h, line, strip_comment(line, len));
-		h = fnv(h, "\n", 1);
+		h = hash64_add(h, line, strip_comment(line, len));
+		h = hash64_add(h, "\n", 1);
 		if (!is_rule_line(line, len))
 			continue;
 		if (cur->nrules == ncounted) {

@@ -176,29 +176,11 @@ int nftinfo_genid(uint32_t *genid)
 
 #define READ_TRIES 5
 
-/* FNV-1a, continued from h: change detection, not security. */
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len--) {
-		h ^= *p++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-	return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
-}
-
 static uint64_t fnv_u32(uint64_t h, uint32_t v)
 {
-	return fnv(h, &v, sizeof(v));
+	return hash64_add(h, &v, sizeof(v));
 }
 
-#define FNV_INIT 0xcbf29ce484222325ull
 
 
 static int chain_cmp(const void *a, const void *b)
@@ -298,9 +280,9 @@ static int full_table_cb(const struct nlmsghdr *nlh, void *data)
 			 ? nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS)
 			 : 0;
 	/* Not the flags: a dormant table is a drift of its own (status). */
-	out->digest = fnv_str(FNV_INIT, out->comment);
+	out->digest = hash64_str(HASH64_INIT, out->comment);
 	if (ud && len)
-		out->digest = fnv(out->digest, ud, len);
+		out->digest = hash64_add(out->digest, ud, len);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
@@ -329,7 +311,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	ic = VEC_PUSH(out->chains, out->nchains);
 	ic->name = xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
-	h = fnv_str(FNV_INIT, ic->name);
+	h = hash64_str(HASH64_INIT, ic->name);
 	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
 		ic->base = true;
 		type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
@@ -338,13 +320,13 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		h = fnv_u32(h, nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
 				   ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
 				   : 0xffffffffu);
-		h = fnv_str(h, type);
+		h = hash64_str(h, type);
 		if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
-			h = fnv_str(h, nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
+			h = hash64_str(h, nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
 	}
 	ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
 	if (ud && len)
-		h = fnv(h, ud, len);
+		h = hash64_add(h, ud, len);
 	/* Rules are folded in later, in order; see finish_chains. */
 	ic->digest = h;
 	nftnl_chain_free(c);
@@ -388,7 +370,7 @@ static uint64_t add_expr(struct rule_ctx *x, struct nftinfo_rule *r, struct nftn
 
 	if (!name)
 		return h;
-	h = fnv_str(h, name);
+	h = hash64_str(h, name);
 	if (!strcmp(name, "counter")) {
 		if (!r->has_counter) {
 			r->has_counter = true;
@@ -406,7 +388,7 @@ static uint64_t add_expr(struct rule_ctx *x, struct nftinfo_rule *r, struct nftn
 	}
 	x->buf[0] = '\0';
 	nftnl_expr_snprintf(x->buf, sizeof(x->buf), e, NFTNL_OUTPUT_DEFAULT, 0);
-	return fnv_str(h, x->buf);
+	return hash64_str(h, x->buf);
 }
 
 static struct nftinfo_chain *chain_of(struct rule_ctx *x, const char *name)
@@ -438,7 +420,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	const char *table, *chain;
 	const void *ud;
 	uint32_t len = 0;
-	uint64_t h = FNV_INIT;
+	uint64_t h = HASH64_INIT;
 	int ret = MNL_CB_OK;
 
 	if (!nr)
@@ -464,7 +446,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		h = add_expr(x, r, e, h);
 	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
 	if (ud && len) {
-		h = fnv(h, ud, len);
+		h = hash64_add(h, ud, len);
 		r->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
 	}
 	r->digest = h;
@@ -500,7 +482,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	is = VEC_PUSH(out->sets, out->nsets);
 	is->name = xstrdup(name);
 	is->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-	h = fnv_str(FNV_INIT, name);
+	h = hash64_str(HASH64_INIT, name);
 	h = fnv_u32(h, is->flags);
 	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE));
 	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
@@ -509,7 +491,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	h = fnv_u32(h, nftnl_set_get_u32(s, NFTNL_SET_POLICY));
 	ud = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &len);
 	if (ud && len)
-		h = fnv(h, ud, len);
+		h = hash64_add(h, ud, len);
 	/* Elements are added in (commutatively); see elem_cb. */
 	is->digest = h;
 	nftnl_set_free(s);
@@ -523,7 +505,7 @@ static uint64_t elem_digest(struct nftnl_set_elem *e)
 	    NFTNL_SET_ELEM_VERDICT,  NFTNL_SET_ELEM_CHAIN,  NFTNL_SET_ELEM_DATA,
 	    NFTNL_SET_ELEM_USERDATA, NFTNL_SET_ELEM_OBJREF,
 	};
-	uint64_t h = FNV_INIT;
+	uint64_t h = HASH64_INIT;
 	const void *v;
 	uint32_t len;
 	size_t i;
@@ -535,7 +517,7 @@ static uint64_t elem_digest(struct nftnl_set_elem *e)
 		v = nftnl_set_elem_get(e, attrs[i], &len);
 		h = fnv_u32(h, attrs[i]);
 		if (v && len)
-			h = fnv(h, v, len);
+			h = hash64_add(h, v, len);
 	}
 	return h;
 }
@@ -660,7 +642,7 @@ static int read_once(struct nftinfo_table *t)
 		ret = dump_elems(t, &t->sets[i]);
 	for (i = 0; i < t->nchains; i++)
 		for (k = 0; k < t->chains[i].nrules; k++)
-			t->chains[i].digest = fnv(t->chains[i].digest,
+			t->chains[i].digest = hash64_add(t->chains[i].digest,
 						  &t->chains[i].rules[k].digest, sizeof(uint64_t));
 	return ret;
 }

@@ -193,14 +193,23 @@ unsigned int edit_distance(const char *a, const char *b, unsigned int limit)
 	return res > limit ? limit + 1 : res;
 }
 
-uint64_t hash64(const void *data, size_t len)
+uint64_t hash64_add(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0xcbf29ce484222325ull;
 
 	while (len--) {
 		h ^= *p++;
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+uint64_t hash64_str(uint64_t h, const char *s)
+{
+	return hash64_add(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+uint64_t hash64(const void *data, size_t len)
+{
+	return hash64_add(HASH64_INIT, data, len);
 }

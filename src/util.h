@@ -18,9 +18,6 @@
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)
-/* FNV-1a, 64 bits: change detection, not security. */
-uint64_t hash64(const void *data, size_t len);
-
 #endif
 
 void *xmalloc(size_t n);
@@ -56,7 +53,14 @@ char *sb_steal(struct strbuf *sb);
 /* Levenshtein distance, capped: returns limit + 1 when it exceeds limit. */
 unsigned int edit_distance(const char *a, const char *b, unsigned int limit);
 
-/* FNV-1a, 64 bits: change detection, not security. */
+/*
+ * FNV-1a, 64 bits: change detection, not security.  hash64_add continues
+ * a hash from h (HASH64_INIT to start one); hash64_str adds s with its
+ * NUL, so that "ab","c" and "a","bc" differ (NULL counts as "").
+ */
+#define HASH64_INIT 0xcbf29ce484222325ull
+uint64_t hash64_add(uint64_t h, const void *data, size_t len);
+uint64_t hash64_str(uint64_t h, const char *s);
 uint64_t hash64(const void *data, size_t len);
 
 #endif
