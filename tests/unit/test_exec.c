@@ -30,36 +30,10 @@
 #include "netns.h"
 #include "state.h"
 #include "util.h"
+#include "capture.h"
 #include "t.h"
 
 /* A diag that writes into memory, to look at the messages. */
-struct cap {
-	struct diag d;
-	char *text;
-	size_t len;
-	FILE *f;
-};
-
-static void cap_init(struct cap *c)
-{
-	c->text = NULL;
-	c->f = open_memstream(&c->text, &c->len);
-	diag_init(&c->d, c->f);
-}
-
-static const char *cap_text(struct cap *c)
-{
-	fflush(c->f);
-	return c->text ? c->text : "";
-}
-
-static void cap_free(struct cap *c)
-{
-	diag_free(&c->d);
-	fclose(c->f);
-	free(c->text);
-}
-
 static bool has_text(const char *hay, const char *needle)
 {
 	return hay && strstr(hay, needle);

@@ -52,6 +52,7 @@
 #include "testhook.h"
 #include "util.h"
 #include "sandbox.h"
+#include "capture.h"
 #include "t.h"
 
 #define SANDBOX_ENV "JAILFW_TEST_PROVISION"
@@ -518,33 +519,6 @@ static void policy_make(struct policy *p, unsigned int what)
 #define P_ALL (P_FOOBAR | P_WEB | P_SIX)
 
 /* A diag that writes into memory, to look at the messages. */
-struct cap {
-	struct diag d;
-	char *text;
-	size_t len;
-	FILE *f;
-};
-
-static void cap_init(struct cap *c)
-{
-	c->text = NULL;
-	c->f = open_memstream(&c->text, &c->len);
-	diag_init(&c->d, c->f);
-}
-
-static const char *cap_text(struct cap *c)
-{
-	fflush(c->f);
-	return c->text ? c->text : "";
-}
-
-static void cap_free(struct cap *c)
-{
-	diag_free(&c->d);
-	fclose(c->f);
-	free(c->text);
-}
-
 /* A whole apply: lock, stage, commit (no ruleset in these tests). */
 static int apply(unsigned int what, struct cap *c)
 {
