@@ -22,8 +22,8 @@
 /*
  * EROFS is the environment, not a refusal of this request: a read-only
  * /proc/sys (or /run) is how containers and sandboxed units are built,
- * and no retry fixes it.  A full file system (ENOSPC) is a refusal that
- * passes: exit 3 like any other.
+ * and no retry fixes it.  ENOSPC (a full /run or /etc/netns) is a refusal
+ * that passes: exit 3 like any other.
  */
 int apply_kernel_status(int err)
 {
