@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -52,25 +53,53 @@ static int run_path(const char *name, char path[PATH_MAX])
  *
  * "mount --make-shared" fails with EINVAL when /run/netns is a plain
  * directory rather than a mount point, so first bind-mount it onto itself
- * (making it a mount point), then retry once.
+ * (making it a mount point), then retry once.  Two details follow
+ * iproute2:
+ *  - the bind mount joins the peer group of /run when /run is shared
+ *    (systemd's default), and every namespace mounted below it would then
+ *    propagate back to /run/netns through /run: a second mount of each.
+ *    Making the new mount private first puts it in a peer group of its
+ *    own before it is made shared again;
+ *  - two processes doing this at once on a plain directory each bind it
+ *    onto the other's mount, over and over (a mount storm that has taken
+ *    machines down at boot).  An exclusive flock on the directory
+ *    serialises the dance with every other jailfw and with `ip netns add`,
+ *    which takes the same lock.  It is best effort, as in iproute2: a
+ *    file system without flock must not stop an apply.
  */
 static int prepare_run_dir(void)
 {
 	bool made_mount = false;
+	int lock, err = 0;
 
 	if (run_dir_ready)
 		return 0;
 	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	lock = open(NETNS_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0)
+		return -errno;
+	if (flock(lock, LOCK_EX) < 0) {
+		close(lock);
+		lock = -1;
+	}
 	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
-		if (errno != EINVAL || made_mount)
-			return -errno;
-		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
-			return -errno;
+		if (errno != EINVAL || made_mount) {
+			err = -errno;
+			break;
+		}
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", NETNS_RUN_DIR, "none", MS_PRIVATE | MS_REC, NULL) < 0) {
+			err = -errno;
+			break;
+		}
 		made_mount = true;
 	}
-	run_dir_ready = true;
-	return 0;
+	if (lock >= 0)
+		close(lock); /* releases the flock */
+	if (!err)
+		run_dir_ready = true;
+	return err;
 }
 
 static int fd_id(int fd, struct netns_id *id)
