@@ -109,9 +109,28 @@ static const struct cmd commands[] = {
 	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
 };
 
+/*
+ * The options that only some commands take.  Which ones take each is read
+ * off the command table, for --help and `help COMMAND` alike; the man page
+ * and the completion are checked against this output
+ * (tests/e2e/cli-docs.sh).
+ */
+struct cmd_opt {
+	unsigned int bit;
+	const char *usage; /* as in a usage line */
+	const char *help;
+};
+
+static const struct cmd_opt cmd_opts[] = {
+	{ OPT_JSON, "--json", "machine-readable output" },
+	{ OPT_TEMPLATES, "-I DIR", "look for templates in DIR first; repeatable" },
+	{ OPT_TABLE, "--table NAME", "the table (default: the last applied, else " DEFAULT_TABLE ")" },
+	{ OPT_NOWAIT, "--no-wait", "exit 75 if another apply holds the lock" },
+};
+
 static void usage(FILE *f)
 {
-	size_t i;
+	size_t i, j;
 
 	fputs("usage: jailfw [-v] [-q] [--json] COMMAND [ARGS]\n\ncommands:\n", f);
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
@@ -125,14 +144,21 @@ static void usage(FILE *f)
 	}
 	fputs("\noptions:\n"
 	      "  -v, --verbose     say what is being done, on stderr\n"
-	      "  -q, --quiet       print nothing on success\n"
-	      "  --json            machine-readable output (render, status)\n"
-	      "  -I DIR            (check, render, apply, diff, down) look for templates in\n"
-	      "                    DIR first; repeatable\n"
-	      "  --table NAME      (down without POLICY, status) the table to remove or show;\n"
-	      "                    default: the last applied, else " DEFAULT_TABLE "\n"
-	      "  --no-wait         (apply, down) exit 75 if another apply holds the lock\n"
-	      "  -h, --help        show this text\n"
+	      "  -q, --quiet       print nothing on success\n",
+	      f);
+	for (i = 0; i < ARRAY_SIZE(cmd_opts); i++) {
+		const char *sep = " (";
+
+		fprintf(f, "  %-16s  %s\n                   ", cmd_opts[i].usage, cmd_opts[i].help);
+		for (j = 0; j < ARRAY_SIZE(commands); j++) {
+			if (!(commands[j].opts & cmd_opts[i].bit))
+				continue;
+			fprintf(f, "%s%s", sep, commands[j].name);
+			sep = ", ";
+		}
+		fputs(")\n", f);
+	}
+	fputs("  -h, --help        show this text\n"
 	      "  --version         print the version\n"
 	      "\ntemplates (use NAME) are found as NAME.conf in: the -I directories, then\n"
 	      "$JAILFW_TEMPLATE_PATH (colon-separated), " JAILFW_SYSCONF_TEMPLATE_DIR ",\n"
@@ -531,6 +557,7 @@ static int cmd_help(struct cli *c)
 {
 	const struct cmd *k;
 	bool netns;
+	size_t i;
 
 	if (!c->nargs) {
 		usage(stdout);
@@ -539,11 +566,11 @@ static int cmd_help(struct cli *c)
 	k = find_cmd(c->args[0]);
 	if (!k)
 		return unknown_cmd(c->args[0]);
-	printf("usage: jailfw %s%s%s%s%s%s%s\n  %s\n", k->name,
-	       k->opts & OPT_JSON ? " [--json]" : "", k->opts & OPT_TEMPLATES ? " [-I DIR]" : "",
-	       k->opts & OPT_TABLE ? " [--table NAME]" : "",
-	       k->opts & OPT_NOWAIT ? " [--no-wait]" : "", *k->synopsis ? " " : "", k->synopsis,
-	       k->help);
+	printf("usage: jailfw %s", k->name);
+	for (i = 0; i < ARRAY_SIZE(cmd_opts); i++)
+		if (k->opts & cmd_opts[i].bit)
+			printf(" [%s]", cmd_opts[i].usage);
+	printf("%s%s\n  %s\n", *k->synopsis ? " " : "", k->synopsis, k->help);
 	netns = !strcmp(k->name, "apply") || !strcmp(k->name, "down") || !strcmp(k->name, "diff");
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
