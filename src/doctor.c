@@ -27,6 +27,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <limits.h>
@@ -78,7 +79,7 @@ static bool is_condition(const char *name)
 #define NO_VERDICT INT32_MIN
 
 /* Registers loaded with something a recognised condition compares. */
-enum { R_MARK, R_IIF, R_IIFNAME, R_OIFNAME, R_SKUID, R_COUNT };
+enum { R_MARK, R_IIF, R_IIFNAME, R_OIFNAME, R_SKUID, R_CTSTATE, R_COUNT };
 
 struct cls {
 	uint32_t fwmark;
@@ -87,6 +88,7 @@ struct cls {
 	struct doctor_match *m;
 	uint32_t reg[R_COUNT];
 	uint32_t mark_mask;
+	uint32_t ct_mask; /* bits of the ct state register kept by a bitwise */
 	int32_t verdict;
 };
 
@@ -165,7 +167,45 @@ static void cls_bitwise(struct cls *k, struct nftnl_expr *e)
 		k->mark_mask &= mask;
 		return;
 	}
+	if (k->reg[R_CTSTATE] != NO_REG &&
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG) == k->reg[R_CTSTATE] &&
+	    dreg == k->reg[R_CTSTATE] && bool_op && m && len == 4 && (!x || all_zero(x, xlen))) {
+		memcpy(&mask, m, 4);
+		k->ct_mask &= mask;
+		return;
+	}
 	cls_clobber(k, dreg);
+}
+
+/* "ct state ..." loads the state into a register; "ct ... set" is a statement. */
+static void cls_ct(struct cls *k, struct nftnl_expr *e)
+{
+	uint32_t reg;
+
+	if (!nftnl_expr_is_set(e, NFTNL_EXPR_CT_DREG))
+		return;
+	reg = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG);
+	cls_clobber(k, reg);
+	if (nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY) == NFT_CT_STATE &&
+	    !nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR)) {
+		k->reg[R_CTSTATE] = reg;
+		k->ct_mask = UINT32_MAX;
+	}
+}
+
+/* "ct state { established, related }": a lookup in an anonymous set. */
+static void cls_lookup(struct cls *k, struct nftnl_expr *e)
+{
+	k->nconds++;
+	if (k->reg[R_CTSTATE] == NO_REG ||
+	    nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG) != k->reg[R_CTSTATE] ||
+	    k->ct_mask != UINT32_MAX || nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) ||
+	    (nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+	     (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV)))
+		return;
+	k->m->ctset = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+	if (k->m->ctset)
+		k->cond = DOCTOR_RULE_ACCEPT_CTSTATE;
 }
 
 /* An exact interface name: NUL-terminated within the compared bytes. */
@@ -192,6 +232,15 @@ static void cls_cmp(struct cls *k, struct nftnl_expr *e)
 		memcpy(&v, data, 4);
 		if (mark_test_ok(k->mark_mask, op, v, k->fwmark))
 			k->cond = DOCTOR_RULE_ACCEPT_MARK;
+		return;
+	}
+	if (sreg == k->reg[R_CTSTATE] && len == 4) {
+		/* ct state established,related: state & M != 0 */
+		memcpy(&v, data, 4);
+		if (op == NFT_CMP_NEQ && v == 0 && k->ct_mask != UINT32_MAX) {
+			k->m->ctstate = k->ct_mask;
+			k->cond = DOCTOR_RULE_ACCEPT_CTSTATE;
+		}
 		return;
 	}
 	if (op != NFT_CMP_EQ)
@@ -254,6 +303,10 @@ static int cls_expr(struct nftnl_expr *e, void *data)
 		cls_cmp(k, e);
 	} else if (!strcmp(name, "match")) {
 		cls_match(k, e);
+	} else if (!strcmp(name, "ct")) {
+		cls_ct(k, e);
+	} else if (!strcmp(name, "lookup")) {
+		cls_lookup(k, e);
 	} else if (!strcmp(name, "immediate")) {
 		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG) == NFT_REG_VERDICT) {
 			k->verdict = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
@@ -281,7 +334,7 @@ enum doctor_rule_kind doctor_classify_rule(struct nftnl_rule *r, uint32_t fwmark
 	struct cls k = {.fwmark = fwmark,
 			.cond = DOCTOR_RULE_OTHER,
 			.m = m,
-			.reg = {NO_REG, NO_REG, NO_REG, NO_REG, NO_REG},
+			.reg = {NO_REG, NO_REG, NO_REG, NO_REG, NO_REG, NO_REG},
 			.verdict = NO_VERDICT};
 
 	memset(m, 0, sizeof(*m));
@@ -290,6 +343,11 @@ enum doctor_rule_kind doctor_classify_rule(struct nftnl_rule *r, uint32_t fwmark
 		return DOCTOR_RULE_OTHER;
 	if (k.nconds == 1 && k.verdict == NF_ACCEPT)
 		return k.cond;
+	if (k.nconds == 1 && (k.verdict == NFT_JUMP || k.verdict == NFT_GOTO) && m->target &&
+	    (k.cond == DOCTOR_RULE_ACCEPT_IIFNAME || k.cond == DOCTOR_RULE_ACCEPT_OIFNAME)) {
+		m->oif = k.cond == DOCTOR_RULE_ACCEPT_OIFNAME;
+		return k.verdict == NFT_JUMP ? DOCTOR_RULE_JUMP_IFNAME : DOCTOR_RULE_GOTO_IFNAME;
+	}
 	if (k.nconds)
 		return DOCTOR_RULE_OTHER;
 	switch (k.verdict) {
@@ -402,13 +460,26 @@ static bool walk(const struct doctor_ruleset *rs, const struct doctor_chain *c,
 				return true;
 			}
 			break;
+		case DOCTOR_RULE_ACCEPT_CTSTATE:
+			if (pkt->ctstate & r->ctstate) {
+				w->fate = DOCTOR_ACCEPTED_CT;
+				return true;
+			}
+			break;
+		case DOCTOR_RULE_JUMP_IFNAME:
+		case DOCTOR_RULE_GOTO_IFNAME:
+			/* Taken only for the packet's own interface. */
+			if (!(r->oif ? pkt->oif : pkt->iif) ||
+			    strcmp(r->oif ? pkt->oif : pkt->iif, r->ifname))
+				break;
+			/* fall through */
 		case DOCTOR_RULE_JUMP:
 		case DOCTOR_RULE_GOTO:
 			t = find_chain(rs, c->family, c->table, r->target);
 			if (t && depth < WALK_DEPTH && walk(rs, t, pkt, w, depth + 1))
 				return true;
 			/* After a goto, evaluation resumes in our caller. */
-			if (r->kind == DOCTOR_RULE_GOTO)
+			if (r->kind == DOCTOR_RULE_GOTO || r->kind == DOCTOR_RULE_GOTO_IFNAME)
 				return false;
 			break;
 		case DOCTOR_RULE_RETURN:
@@ -632,6 +703,59 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+	uint32_t *mask = data, len, v;
+	const void *key;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	it = nftnl_set_elems_iter_create(s);
+	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
+		len = 0;
+		key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		if (key && len == 4) {
+			memcpy(&v, key, 4);
+			*mask |= v;
+		}
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/*
+ * The ct states in a set (firewalld's "ct state { established, related }"),
+ * as one mask; 0 when it cannot be read (the rule then matches nothing).
+ * A request of its own: nftinfo_talk opens a socket per request.
+ */
+static uint32_t set_mask(uint32_t family, const char *table, const char *set)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t mask = 0;
+	char buf[1024];
+
+	if (!s)
+		return 0;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (nftinfo_talk(nlh, elem_cb, &mask))
+		return 0;
+	return mask;
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct live *l = data;
@@ -660,8 +784,12 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		dr->kind = kind;
 		dr->target = m.target ? xstrdup(m.target) : NULL;
 		memcpy(dr->ifname, m.ifname, sizeof(dr->ifname));
+		dr->oif = m.oif;
 		dr->uid_lo = m.uid_lo;
 		dr->uid_hi = m.uid_hi;
+		dr->ctstate = m.ctstate;
+		if (kind == DOCTOR_RULE_ACCEPT_CTSTATE && m.ctset)
+			dr->ctstate = set_mask(c->family, c->table, m.ctset);
 		dr->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	}
 	nftnl_rule_free(r);
@@ -1125,6 +1253,9 @@ static size_t class_pkts(const struct djail *j, enum jclass k, const struct doct
 {
 	memset(pk, 0, 2 * sizeof(*pk));
 	pk[0].marked = pk[1].marked = av != AV_NO;
+	/* The jail opens the connection; what comes back is a reply. */
+	pk[0].ctstate = DOCTOR_CT_NEW;
+	pk[1].ctstate = DOCTOR_CT_ESTABLISHED;
 	switch (k) {
 	case JC_UID_OUT:
 		pk[0].has_uid = true;
@@ -1146,6 +1277,37 @@ static size_t class_pkts(const struct djail *j, enum jclass k, const struct doct
 	default:
 		return 0;
 	}
+}
+
+/* firewalld's own table (its nftables backend, Debian's default). */
+static bool is_firewalld(const struct doctor_chain *c)
+{
+	return !strcmp(c->table, "firewalld");
+}
+
+/*
+ * firewalld rebuilds its table from its configuration at every reload (and
+ * boot): a rule inserted with nft is gone then.  What lasts is firewalld's
+ * own configuration: the jail's host-side interface in the trusted zone
+ * (target ACCEPT, so every zone dispatch, INPUT and FORWARD alike, accepts
+ * what comes in on it).  That is safe for the policy: jailfw's chains
+ * still see the packet and drop what the jail may not send; an accept in
+ * firewalld's table only stops firewalld's chain from dropping it.
+ */
+static void fix_firewalld(struct doc *dc, const bool *bad)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < dc->njails; i++)
+		if (bad[i])
+			detail(dc, n++ ? "and" : "fix",
+			       "firewall-cmd --permanent --zone=trusted --add-interface=%s",
+			       dc->jails[i].host_if);
+	detail(dc, "and", "firewall-cmd --reload");
+	detail(dc, "why",
+	       "firewalld rebuilds its table at every reload, so a rule added with nft would "
+	       "be gone; the trusted zone only stops firewalld from rejecting what jailfw "
+	       "accepts: jailfw's own chains still drop what the policy does not allow");
 }
 
 static bool dropped(enum doctor_fate f)
@@ -1232,6 +1394,14 @@ static void check_chain_class(struct doc *dc, const struct doctor_chain *c, enum
 		       "its fwmark accept cannot match: this chain runs before jailfw's (priority "
 		       "%d < %d), or on a hook before jailfw marks the packet",
 		       c->prio, jprio);
+	if (is_firewalld(c) && (k == JC_NET_FWD || k == JC_NET_IN)) {
+		fix_firewalld(dc, bad);
+		goto out;
+	}
+	if (is_firewalld(c))
+		detail(dc, "note",
+		       "firewalld rebuilds its table at every reload: a rule added there with nft "
+		       "is gone then; add it again after each reload");
 	if (av == AV_YES) {
 		fix_mark(&f, "fix");
 		goto out;

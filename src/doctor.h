@@ -66,16 +66,27 @@ enum doctor_rule_kind {
 	DOCTOR_RULE_ACCEPT_IIFNAME, /* iifname "NAME" accept */
 	DOCTOR_RULE_ACCEPT_OIFNAME, /* oifname "NAME" accept */
 	DOCTOR_RULE_ACCEPT_SKUID,   /* meta skuid UID accept (or an owner range) */
+	DOCTOR_RULE_ACCEPT_CTSTATE, /* ct state STATES accept (a mask, or a set) */
 	DOCTOR_RULE_JUMP,	    /* unconditional jump */
 	DOCTOR_RULE_GOTO,	    /* unconditional goto */
+	DOCTOR_RULE_JUMP_IFNAME,    /* iifname/oifname "NAME" jump */
+	DOCTOR_RULE_GOTO_IFNAME,    /* iifname/oifname "NAME" goto */
 	DOCTOR_RULE_RETURN,	    /* unconditional return */
 };
+
+/* ct state bits as nftables tests them (NF_CT_STATE_BIT). */
+#define DOCTOR_CT_ESTABLISHED 0x02u
+#define DOCTOR_CT_RELATED 0x04u
+#define DOCTOR_CT_NEW 0x08u
 
 /* What a rule's one condition names, for the ACCEPT_* kinds and jumps. */
 struct doctor_match {
 	const char *target;	 /* jump/goto: the chain (points into the rule) */
-	char ifname[16];	 /* ACCEPT_IIFNAME, ACCEPT_OIFNAME */
+	char ifname[16];	 /* ACCEPT_IIFNAME, ACCEPT_OIFNAME, *_IFNAME */
+	bool oif;		 /* JUMP_IFNAME, GOTO_IFNAME: oifname, not iifname */
 	uint32_t uid_lo, uid_hi; /* ACCEPT_SKUID */
+	uint32_t ctstate;	 /* ACCEPT_CTSTATE: the states, as a mask */
+	const char *ctset;	 /* ACCEPT_CTSTATE: or the set holding them */
 };
 
 struct nftnl_rule;
@@ -85,8 +96,12 @@ struct nftnl_rule;
  * A rule with exactly one condition and an accept is recognised when the
  * condition is the fwmark test (nft: meta mark & M != 0, or == M with M
  * within fwmark; iptables-nft: the xt mark match), iif lo, iifname or
- * oifname equal to a name, or the socket's uid (meta skuid, xt owner).
- * Anything else with a condition is OTHER: assumed not to match.
+ * oifname equal to a name, the socket's uid (meta skuid, xt owner), or
+ * the conntrack state (ct state established,related: a mask, or a set
+ * whose elements the caller reads).  A jump or goto whose one condition is
+ * iifname or oifname is recognised too (firewalld dispatches to its zones
+ * that way).  Anything else with a condition is OTHER: assumed not to
+ * match.
  */
 enum doctor_rule_kind doctor_classify_rule(struct nftnl_rule *r, uint32_t fwmark,
 					   struct doctor_match *m);
@@ -95,7 +110,9 @@ struct doctor_rule {
 	enum doctor_rule_kind kind;
 	char *target; /* jump/goto */
 	char ifname[16];
+	bool oif;
 	uint32_t uid_lo, uid_hi;
+	uint32_t ctstate;
 	uint64_t handle;
 };
 
@@ -126,6 +143,7 @@ struct doctor_pkt {
 	const char *oif; /* output interface name, NULL: unknown or none */
 	bool has_uid;	 /* a local socket's packet */
 	uint32_t uid;
+	uint32_t ctstate; /* DOCTOR_CT_NEW, or _ESTABLISHED for a reply */
 };
 
 enum doctor_fate {
@@ -133,6 +151,7 @@ enum doctor_fate {
 	DOCTOR_ACCEPTED,      /* an unconditional accept */
 	DOCTOR_ACCEPTED_MARK, /* the fwmark accept */
 	DOCTOR_ACCEPTED_ID,   /* an accept of the jail's interface, uid or lo */
+	DOCTOR_ACCEPTED_CT,   /* an accept of its conntrack state */
 	DOCTOR_DROPPED_POLICY,
 	DOCTOR_DROPPED_RULE,
 };
@@ -146,8 +165,9 @@ struct doctor_walk {
 
 /*
  * Follow a jail's packet through base chain c (and the chains it jumps or
- * goes to unconditionally).  Conditional rules other than the recognised
- * accepts are assumed not to match, so they never save the packet.
+ * goes to unconditionally, or by the packet's interface name).  Conditional
+ * rules other than the recognised accepts are assumed not to match, so
+ * they never save the packet.
  */
 void doctor_walk_chain(const struct doctor_ruleset *rs, const struct doctor_chain *c,
 		       const struct doctor_pkt *pkt, struct doctor_walk *w);

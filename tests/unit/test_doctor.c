@@ -122,6 +122,26 @@ static void xt_target(const char *name)
 
 static struct doctor_match m;
 
+static void ct_load(uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+	add(e);
+}
+
+static void lookup(uint32_t sreg, const char *set, uint32_t flags)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	if (flags)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, flags);
+	add(e);
+}
+
 static enum doctor_rule_kind kind(uint32_t fwmark)
 {
 	return doctor_classify_rule(cur, fwmark, &m);
@@ -309,6 +329,51 @@ static void test_classify(void)
 	cmp32(NFT_REG_1, NFT_CMP_EQ, 3);
 	verdict(NFT_JUMP, "x");
 	T_CHECK(kind(FWMARK) == DOCTOR_RULE_OTHER, "iif 3 jump x: conditional");
+
+	/* firewalld: dispatch to zones by interface name, conntrack accepts. */
+	begin();
+	meta_load(NFT_META_IIFNAME, NFT_REG_1);
+	cmp(NFT_REG_1, NFT_CMP_EQ, jail, 16);
+	verdict(NFT_GOTO, "filter_FWD_trusted");
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_GOTO_IFNAME && !m.oif && !strcmp(m.ifname, "web-out") &&
+		    !strcmp(m.target, "filter_FWD_trusted"),
+		"iifname \"web-out\" goto filter_FWD_trusted");
+	begin();
+	meta_load(NFT_META_OIFNAME, NFT_REG_1);
+	cmp(NFT_REG_1, NFT_CMP_EQ, jail, 16);
+	verdict(NFT_JUMP, "x");
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_JUMP_IFNAME && m.oif, "oifname \"web-out\" jump x");
+	begin();
+	ct_load(NFT_CT_STATE, NFT_REG_1);
+	bitwise(NFT_REG_1, DOCTOR_CT_ESTABLISHED | DOCTOR_CT_RELATED);
+	cmp32(NFT_REG_1, NFT_CMP_NEQ, 0);
+	verdict(NF_ACCEPT, NULL);
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_ACCEPT_CTSTATE &&
+		    m.ctstate == (DOCTOR_CT_ESTABLISHED | DOCTOR_CT_RELATED) && !m.ctset,
+		"ct state established,related accept: the mask");
+	begin();
+	ct_load(NFT_CT_STATE, NFT_REG_1);
+	lookup(NFT_REG_1, "__set0", 0);
+	verdict(NF_ACCEPT, NULL);
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_ACCEPT_CTSTATE && m.ctset && !strcmp(m.ctset, "__set0"),
+		"ct state { established, related } accept: the set");
+	begin();
+	ct_load(NFT_CT_STATE, NFT_REG_1);
+	lookup(NFT_REG_1, "__set0", NFT_LOOKUP_F_INV);
+	verdict(NF_ACCEPT, NULL);
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_OTHER, "ct state != { ... } accept: not recognised");
+	begin();
+	ct_load(NFT_CT_STATE, NFT_REG_1);
+	bitwise(NFT_REG_1, 1);
+	cmp32(NFT_REG_1, NFT_CMP_NEQ, 0);
+	verdict(NF_DROP, NULL);
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_OTHER, "ct state invalid drop: conditional");
+	begin();
+	ct_load(NFT_CT_STATUS, NFT_REG_1);
+	bitwise(NFT_REG_1, 0x20);
+	cmp32(NFT_REG_1, NFT_CMP_NEQ, 0);
+	verdict(NF_ACCEPT, NULL);
+	T_CHECK(kind(FWMARK) == DOCTOR_RULE_OTHER, "ct status dnat accept: not a ct state");
 	nftnl_rule_free(cur);
 	cur = NULL;
 }
@@ -402,6 +467,57 @@ static void test_walk(void)
 	T_CHECK(fate(0, true, false, &w) == DOCTOR_DROPPED_RULE,
 		"a fwmark accept after the drop is too late");
 	reset();
+
+	/*
+	 * firewalld: replies accepted by conntrack state, new packets sent
+	 * to a zone by their input interface; public rejects, trusted
+	 * accepts.
+	 */
+	{
+		struct doctor_pkt fwd = {.iif = "fj-out", .ctstate = DOCTOR_CT_NEW};
+		struct doctor_pkt reply = {.iif = "wan0", .oif = "fj-out",
+					   .ctstate = DOCTOR_CT_ESTABLISHED};
+		struct doctor_rule *r;
+
+		chain("filter_FORWARD", true, false);
+		chain("filter_FORWARD_ZONES", false, false);
+		chain("filter_FWD_public", false, false);
+		chain("filter_FWD_trusted", false, false);
+		rule(0, DOCTOR_RULE_ACCEPT_CTSTATE, NULL, 1);
+		rs.chains[0].rules[0].ctstate = DOCTOR_CT_ESTABLISHED | DOCTOR_CT_RELATED;
+		rule(0, DOCTOR_RULE_JUMP, "filter_FORWARD_ZONES", 2);
+		rule(0, DOCTOR_RULE_DROP, NULL, 3);
+		rule(1, DOCTOR_RULE_GOTO, "filter_FWD_public", 4);
+		rule(2, DOCTOR_RULE_DROP, NULL, 5);
+		rule(3, DOCTOR_RULE_ACCEPT, NULL, 6);
+		T_CHECK(fate_pkt(0, &reply, &w) == DOCTOR_ACCEPTED_CT,
+			"firewalld: a reply is accepted as established");
+		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_DROPPED_RULE && w.handle == 5,
+			"firewalld: the jail's new packet, public zone: rejected there");
+		/* firewall-cmd --zone=trusted --add-interface=fj-out */
+		rs.chains[1].nrules = 0;
+		free(rs.chains[1].rules);
+		rs.chains[1].rules = NULL;
+		rule(1, DOCTOR_RULE_GOTO_IFNAME, "filter_FWD_trusted", 7);
+		rule(1, DOCTOR_RULE_GOTO, "filter_FWD_public", 8);
+		r = &rs.chains[1].rules[0];
+		r->oif = false;
+		snprintf(r->ifname, sizeof(r->ifname), "fj-out");
+		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_ACCEPTED,
+			"firewalld: fj-out in the trusted zone: accepted there");
+		fwd.iif = "other-out";
+		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_DROPPED_RULE && w.handle == 5,
+			"... another interface still goes to public");
+		fwd.iif = NULL;
+		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_DROPPED_RULE,
+			"... and an unknown one is not assumed to match");
+		r = &rs.chains[1].rules[0]; /* rule() moved it */
+		r->oif = true;
+		fwd.iif = "fj-out";
+		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_DROPPED_RULE,
+			"an oifname goto does not match by the input interface");
+		reset();
+	}
 
 	/* Docker: FORWARD policy drop, jumps to DOCKER-USER first. */
 	chain("FORWARD", true, true);
