@@ -40,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "nftinfo.h"
@@ -1699,6 +1701,93 @@ static void check_processes(struct doc *dc, const struct djail *j)
 	sb_free(&list);
 }
 
+/*
+ * A process of this network namespace in a user namespace that maps some
+ * uid to uid 0 outside: its sockets belong to root, not to the uid it
+ * runs as inside, so no uid jail confines it.  nsjail's "--user 4242"
+ * (without ":4242") and a root-started "bwrap --unshare-user --uid 4242"
+ * do this: the process looks like uid 4242 inside and is root to
+ * nftables.  It is an error when the uid inside is a uid jail's; other
+ * such processes (root-started sandboxes) are warnings.  One finding per
+ * user namespace.  Launched by a uid jail's user (jailfw exec), a
+ * launcher can map only that uid, and nothing falls in.
+ */
+static void check_userns(struct doc *dc)
+{
+	char net[64] = "", user[64] = "", path[300], buf[64];
+	uint64_t *seen = NULL;
+	size_t nseen = 0, i;
+	struct dirent *de;
+	DIR *dir;
+	ssize_t n;
+
+	n = readlink("/proc/self/ns/net", net, sizeof(net) - 1);
+	if (n <= 0 || readlink("/proc/self/ns/user", user, sizeof(user) - 1) <= 0)
+		return;
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char *map = NULL, *line, *save = NULL, comm[32] = "?";
+		unsigned long long in, out, cnt, root_in = 0;
+		const struct djail *hit = NULL;
+		struct stat st;
+		bool maps_root = false;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n <= 0 || (buf[n] = '\0', strcmp(buf, net)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/user", de->d_name);
+		n = readlink(path, buf, sizeof(buf) - 1);
+		if (n <= 0 || (buf[n] = '\0', !strcmp(buf, user)) || stat(path, &st))
+			continue;
+		for (i = 0; i < nseen && seen[i] != (uint64_t)st.st_ino; i++)
+			;
+		if (i < nseen)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/uid_map", de->d_name);
+		if (state_read_file(path, &map))
+			continue;
+		for (line = strtok_r(map, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			if (sscanf(line, "%llu %llu %llu", &in, &out, &cnt) == 3 && out == 0 && cnt) {
+				maps_root = true;
+				root_in = in;
+			}
+		free(map);
+		if (!maps_root)
+			continue;
+		*VEC_PUSH(seen, nseen) = st.st_ino;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		map = NULL;
+		if (!state_read_file(path, &map))
+			snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(map, "\n"), map);
+		free(map);
+		for (i = 0; i < dc->njails && !hit; i++)
+			if (dc->jails[i].backend == BACKEND_UID && dc->jails[i].has_uid &&
+			    dc->jails[i].uid == root_in)
+				hit = &dc->jails[i];
+		if (root_in == 0 && !hit)
+			continue; /* root inside and out: nothing pretends to be a jail */
+		finding(dc, hit != NULL, hit ? hit->user_loc : NULL,
+			"process %s (%s) runs as uid %llu in a user namespace that maps it to uid 0 "
+			"outside: its sockets are root's, %s",
+			de->d_name, comm, root_in,
+			hit ? "and uid jail's rules do not confine it" : "no uid jail confines it");
+		if (hit)
+			detail(dc, "jail", "%s (uid %llu)", hit->name, root_in);
+		detail(dc, "fix",
+		       "map the uid to itself (nsjail --user %llu:%llu, not --user %llu), or start "
+		       "the launcher as that user (jailfw exec JAIL -- LAUNCHER ...): a user "
+		       "namespace can then map only that uid",
+		       root_in, root_in, root_in);
+	}
+	closedir(dir);
+	free(seen);
+}
+
 /* ---- netns jails ---- */
 
 static void check_dns(struct doc *dc, const struct djail *j)
@@ -1784,6 +1873,34 @@ static void sysctl_name(const char *key, char *buf, size_t len)
 		buf[i] = buf[i] == '/' ? '.' : buf[i] == '.' ? '/' : buf[i];
 }
 
+/*
+ * Forwarding for every interface, turned on by jailfw: the host routes
+ * whatever reaches it, between any two interfaces, not only the jails'
+ * traffic, and a program started later (Docker) takes it for the
+ * administrator's choice and does not protect itself.  jailfw turns IPv4
+ * forwarding on per interface (docs/ruleset.md), so this is IPv6, or a
+ * record left by an older jailfw.
+ */
+static void check_global_forwarding(struct doc *dc, const struct state_sysctl *s, const char *name)
+{
+	bool v6 = !strcmp(s->key, "net/ipv6/conf/all/forwarding");
+
+	if ((!v6 && strcmp(s->key, "net/ipv4/conf/all/forwarding")) || strcmp(s->set, "1") ||
+	    strcmp(s->old, "0"))
+		return;
+	warning(dc, NULL,
+		"%s is 1 because jailfw turned it on (it was 0): the host forwards %s between all "
+		"its interfaces, not only for its jails",
+		name, v6 ? "IPv6" : "IPv4");
+	detail(dc, "why",
+	       "a program that starts later (Docker) sees forwarding on and does not protect "
+	       "itself; Linux before 6.17 has no per-interface IPv6 forwarding");
+	detail(dc, "fix",
+	       "a forward chain of the host's own with policy drop that accepts jailfw's fwmark "
+	       "(meta mark & 0x%08x != 0) and what else the host should route",
+	       dc->fwmark);
+}
+
 static void check_sysctls(struct doc *dc)
 {
 	size_t i;
@@ -1809,6 +1926,7 @@ static void check_sysctls(struct doc *dc)
 			cur[--n] = '\0';
 		if (!strcmp(cur, s->set)) {
 			ok(dc, "%s is %s, as apply set it", name, cur);
+			check_global_forwarding(dc, s, name);
 			free(cur);
 			continue;
 		}
@@ -1951,6 +2069,7 @@ int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag 
 				atoi(text) == 0;
 		free(text);
 		scan_procs(&dc);
+		check_userns(&dc);
 	}
 	for (i = 0; i < dc.njails; i++) {
 		const struct djail *j = &dc.jails[i];

@@ -27,7 +27,19 @@
 #define CREATE_GROUP 32
 #define DUMP_TRIES 3
 
+/*
+ * IPv4 forwarding is decided by the interface a packet comes in on
+ * (conf/IF/forwarding; conf/all/forwarding, alias net.ipv4.ip_forward,
+ * sets every interface at once).  Where it is off, jailfw turns it on only
+ * on the jails' host sides and the wan (FWD4_IF_FMT), never conf/all: the
+ * host then routes nothing between its other interfaces, and a program
+ * started later (Docker) still sees forwarding off and protects itself
+ * (docs/ruleset.md, "Forwarding").  IPv6 forwarding has no such switch
+ * before Linux 6.17, so FWD6 is the global one.  FWD4 is read, and only
+ * written back where an older jailfw recorded it.
+ */
 #define FWD4 "net/ipv4/conf/all/forwarding"
+#define FWD4_IF_FMT "net/ipv4/conf/%s/forwarding"
 #define FWD6 "net/ipv6/conf/all/forwarding"
 /*
  * A jail needs no router advertisements (its routes are static), and with
@@ -849,6 +861,25 @@ static void add_op(struct prov_plan *pl, const char *key, const char *from, cons
 		   sysctl_name(key, name, sizeof(name)), to, from);
 }
 
+/*
+ * A recorded per-interface IPv4 forwarding that must not go back to 0:
+ * someone turned forwarding on for every interface since (Docker writes
+ * net.ipv4.ip_forward = 1 when it starts), and the wan carries their
+ * traffic too now.
+ */
+static bool fwd4_shared(const char *key)
+{
+	char *all = NULL;
+	bool shared;
+
+	if (strncmp(key, "net/ipv4/conf/", 14) || strcmp(key + strlen(key) - 11, "/forwarding") ||
+	    !strcmp(key, FWD4))
+		return false;
+	shared = !sysctl_read(FWD4, &all) && strcmp(all, "0");
+	free(all);
+	return shared;
+}
+
 static bool safe_ifname(const char *s)
 {
 	return s[0] && strlen(s) < IF_NAMESIZE && !strchr(s, '/') && strcmp(s, ".") &&
@@ -916,7 +947,7 @@ static bool restore_pass(const char *key, int pass)
  */
 static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 {
-	bool need4 = false, need6 = false, own6 = false, change6 = false, change4 = false;
+	bool need4 = false, need6 = false, own6 = false, change6 = false, per4 = false;
 	char *cur6 = NULL, *cur4 = NULL, *cur = NULL, **ra = NULL, key[PATH_MAX];
 	bool *keep = xcalloc(pl->old.nsysctls + 1, sizeof(bool));
 	struct state_sysctl *rec;
@@ -937,12 +968,34 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 	}
 	if (need4 && !sysctl_read(FWD4, &cur4)) {
 		rec = state_find_sysctl(&pl->old, FWD4);
-		change4 = !strcmp(cur4, "0");
+		/* An older jailfw turned it on for all: kept until down. */
 		if (rec)
 			keep[rec - pl->old.sysctls] = true;
+		else
+			per4 = !strcmp(cur4, "0");
+	}
+	if (own6 || per4)
+		ra_targets(pl, p, &ra, &nra);
+	/* The wan's IPv4 forwarding; the jails' host sides at stage. */
+	for (i = 0; per4 && i < nra; i++) {
+		if (!safe_ifname(ra[i]))
+			continue;
+		snprintf(key, sizeof(key), FWD4_IF_FMT, ra[i]);
+		rec = state_find_sysctl(&pl->old, key);
+		free(cur);
+		cur = NULL;
+		if (rec) {
+			keep[rec - pl->old.sysctls] = true;
+			/* Intent saved, value not written: see accept_ra. */
+			if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) &&
+			    !strcmp(cur, rec->old))
+				add_op(pl, key, cur, rec->set, false, false);
+			continue;
+		}
+		if (!sysctl_read(key, &cur) && !strcmp(cur, "0"))
+			add_op(pl, key, cur, "1", false, true);
 	}
 	if (own6) {
-		ra_targets(pl, p, &ra, &nra);
 		for (i = 0; i < nra; i++) {
 			if (!safe_ifname(ra[i]))
 				continue;
@@ -977,8 +1030,6 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 	}
 	if (change6)
 		add_op(pl, FWD6, cur6, "1", false, !state_find_sysctl(&pl->old, FWD6));
-	if (change4)
-		add_op(pl, FWD4, cur4, "1", false, !state_find_sysctl(&pl->old, FWD4));
 	/* Restores, in the order they will run (see restore_pass). */
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {
 		char name[PATH_MAX];
@@ -989,7 +1040,7 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 			continue;
 		free(cur);
 		cur = NULL;
-		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set)) {
+		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set) || fwd4_shared(rec->key)) {
 			struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 
 			/*
@@ -998,7 +1049,12 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 			 * apply never wrote it (its intent was saved first),
 			 * or a killed one restored it.
 			 */
-			if (!cur || strcmp(cur, rec->old))
+			if (cur && !strcmp(cur, rec->set))
+				diag_note(d, NULL, 0,
+					  "%s left at %s: forwarding is on for every interface "
+					  "now (net.ipv4.ip_forward = 1), not by jailfw",
+					  sysctl_name(rec->key, name, sizeof(name)), cur);
+			else if (!cur || strcmp(cur, rec->old))
 				diag_warning(d, NULL, 0,
 					     "%s was changed since jailfw set it to %s; left alone",
 					     sysctl_name(rec->key, name, sizeof(name)), rec->set);
@@ -2049,6 +2105,36 @@ static int write_resolv(struct prov_plan *pl, struct diag *d)
 	return 0;
 }
 
+/*
+ * IPv4 forwarding on each jail's host side, where its packets come in
+ * (see FWD4).  Not recorded: the interface is jailfw's and goes with the
+ * jail.  Where conf/all is on, a new interface has it on already.
+ */
+static int jail_forwarding(struct prov_plan *pl, struct diag *d)
+{
+	char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < pl->njails && !err; i++) {
+		const struct pjail *pj = &pl->jails[i];
+
+		if (pj->action == PJ_REMOVE || !pj->has_v4 || !safe_ifname(pj->host_if))
+			continue;
+		snprintf(key, sizeof(key), FWD4_IF_FMT, pj->host_if);
+		free(cur);
+		cur = NULL;
+		if (!sysctl_read(key, &cur) && !strcmp(cur, "1"))
+			continue;
+		err = sysctl_write(key, "1");
+		if (err)
+			diag_error(d, NULL, 0, "set %s = 1: %s", sysctl_name(key, name, sizeof(name)),
+				   strerror(-err));
+	}
+	free(cur);
+	return err;
+}
+
 static int stage(struct prov_plan *pl, struct diag *d)
 {
 	struct pjail **grp = NULL;
@@ -2107,6 +2193,9 @@ static int stage(struct prov_plan *pl, struct diag *d)
 		if (err)
 			goto out;
 	}
+	err = jail_forwarding(pl, d);
+	if (err)
+		goto out;
 	testhook_point("addrs-set");
 	err = write_resolv(pl, d);
 	if (err)
@@ -2902,6 +2991,11 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		if (!sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
 		    !strcmp(cur, rec->old)) {
 			/* Restored already (a down killed after it), or never set. */
+		} else if (cur && fwd4_shared(rec->key)) {
+			diag_note(d, NULL, 0,
+				  "%s left at %s: forwarding is on for every interface now "
+				  "(net.ipv4.ip_forward = 1), not by jailfw",
+				  name, cur);
 		} else if (!cur || strcmp(cur, rec->set)) {
 			diag_warning(d, NULL, 0,
 				     "%s was changed since jailfw set it to %s; left alone", name,

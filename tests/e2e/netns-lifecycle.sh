@@ -287,7 +287,11 @@ check_match "foobar: IPv6 default route via fd00:97::3:1" "$(ip -n foobar -6 rou
 	"^default via fd00:97::3:1 dev foobar-in"
 check_match "foobar: resolv.conf names 10.97.10.1" "$(cat /etc/netns/foobar/resolv.conf 2>&1)" \
 	"^nameserver 10\.97\.10\.1$"
-check_eq "apply turned IPv4 forwarding on" "$(sysctl_val net.ipv4.conf.all.forwarding)" 1
+# IPv4 forwarding per interface (docs/ruleset.md, "Forwarding"): on where
+# jail traffic comes in, the wan and the jails' host sides, and nowhere else.
+check_eq "apply turned IPv4 forwarding on for the wan and the jails only" \
+	"$(sysctl_val net.ipv4.conf.all.forwarding) $(sysctl_val net.ipv4.conf.wan0.forwarding) $(sysctl_val net.ipv4.conf.foobar-out.forwarding) $(sysctl_val net.ipv4.conf.second-out.forwarding) $(sysctl_val net.ipv4.conf.fv0.forwarding)" \
+	"0 1 1 1 0"
 check_eq "apply turned IPv6 forwarding on" "$(sysctl_val net.ipv6.conf.all.forwarding)" 1
 check_eq "apply set accept_ra 2 on the wan" "$(sysctl_val net.ipv6.conf.wan0.accept_ra)" 2
 check_same "apply left table inet keep alone" "$LIB_TMP/keep.before" <(nft list table inet keep)
