@@ -583,7 +583,8 @@ static void test_rollback_fresh(void)
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0, "fresh: stage");
 	T_CHECK(ns_exists("foobar") && if_nametoindex("foobar-out"), "fresh: staged jail exists");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "1\n"), "fresh: forwarding on");
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") && file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n"),
+		"fresh: IPv4 forwarding on for the wan only, not for all");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n"), "fresh: accept_ra 2");
 	sitter = sit_in("web");
 	T_CHECK(sitter > 0, "fresh: a process enters namespace web");
@@ -604,7 +605,7 @@ static void test_rollback_fresh(void)
 	T_CHECK(wait_link_gone("foobar-out") && wait_link_gone("web-out") &&
 		    wait_link_gone("six-out"),
 		"rollback: veths gone (freed with their namespaces)");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n") &&
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "0\n") &&
 		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "0\n"),
 		"rollback: forwarding restored");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n"),
@@ -665,7 +666,7 @@ static void test_stage_commit(void)
 	T_OUT(false, "ip -n six route show default", "default", "stage: six has no v4 route");
 	T_OUT(true, "ip netns exec foobar cat /etc/resolv.conf", "nameserver 10.97.10.1",
 	      "stage: ip netns exec sees the jail's resolv.conf");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "1\n") &&
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") &&
 		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "1\n"),
 		"stage: forwarding on for both families");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n"),
@@ -686,7 +687,7 @@ static void test_stage_commit(void)
 	st = slurp(STATE_FILE);
 	T_CHECK(has(st, "phase applying") &&
 		    has(st, "jail foobar host=foobar-out peer=foobar-in") && has(st, "pending=1") &&
-		    has(st, "sysctl net/ipv4/conf/all/forwarding old=0 set=1"),
+		    has(st, "sysctl net/ipv4/conf/wan0/forwarding old=0 set=1"),
 		"stage: state records the apply in progress");
 	free(st);
 	T_CHECK(prov_plan_changes(plan, &lines) > 3 && has(lines[0], "create jail foobar"),
@@ -947,7 +948,7 @@ static void test_remove(void)
 	T_CHECK(!has(st, "jail web") && has(st, "jail six"), "remove: state forgets web only");
 	free(st);
 	T_CHECK(ns_exists("six") && link_up(NULL, "six-out"), "remove: other jails untouched");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "1\n"),
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n"),
 		"remove: v4 forwarding still needed (foobar)");
 	cap_free(&c);
 }
@@ -1279,18 +1280,18 @@ static void test_v6_only(void)
 
 	cap_init(&c);
 	T_CHECK(apply(P_SIX, &c) == 0, "v6 only: apply with six alone");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n"),
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "0\n"),
 		"v6 only: IPv4 forwarding given back at commit");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/all/forwarding", "1\n") &&
 		    file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n"),
 		"v6 only: IPv6 forwarding and accept_ra kept");
-	T_CHECK(has(cap_text(&c), "restored net.ipv4.conf.all.forwarding = 0 (was 1)"),
+	T_CHECK(has(cap_text(&c), "restored net.ipv4.conf.wan0.forwarding = 0 (was 1)"),
 		"v6 only: the restore is reported");
 	T_CHECK(!ns_exists("foobar") && !ns_exists("late") &&
 		    access("/etc/netns/foobar", F_OK) != 0,
 		"v6 only: leaving jails removed with their resolv.conf and directory");
 	T_CHECK(apply(P_FOOBAR | P_SIX | P_MOVED, &c) == 0 &&
-		    file_is("/proc/sys/net/ipv4/conf/all/forwarding", "1\n") &&
+		    file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") &&
 		    ping_from("foobar", "10.97.20.1"),
 		"v6 only: foobar back, IPv4 forwarding on again");
 	cap_free(&c);
@@ -1363,7 +1364,7 @@ static void test_down(void)
 	close(held);
 	T_CHECK(wait_link_gone("foobar-out"),
 		"down: foobar-out freed by the kernel once the descriptor is closed");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n") &&
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "0\n") &&
 		    file_is("/proc/sys/net/ipv6/conf/all/forwarding", "0\n"),
 		"down: forwarding restored");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "1\n") &&
