@@ -939,6 +939,26 @@ static bool restore_pass(const char *key, int pass)
 }
 
 /*
+ * A value an earlier apply recorded for KEY is kept (true).  Recorded but
+ * still at its old value: an apply was killed between saving its intent
+ * (the state is written first) and writing the value.  Write it now; the
+ * record stays.
+ */
+static bool keep_recorded(struct prov_plan *pl, const char *key, bool *keep)
+{
+	struct state_sysctl *rec = state_find_sysctl(&pl->old, key);
+	char *cur = NULL;
+
+	if (!rec)
+		return false;
+	keep[rec - pl->old.sysctls] = true;
+	if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
+		add_op(pl, key, cur, rec->set, false, false);
+	free(cur);
+	return true;
+}
+
+/*
  * Decide the sysctl writes: IPv4 forwarding only if a netns jail has IPv4,
  * IPv6 forwarding only if one has IPv6, only where it is off, and accept_ra
  * 2 (only on interfaces at 1) where jailfw is the one that turns IPv6
@@ -981,17 +1001,10 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 		if (!safe_ifname(ra[i]))
 			continue;
 		snprintf(key, sizeof(key), FWD4_IF_FMT, ra[i]);
-		rec = state_find_sysctl(&pl->old, key);
 		free(cur);
 		cur = NULL;
-		if (rec) {
-			keep[rec - pl->old.sysctls] = true;
-			/* Intent saved, value not written: see accept_ra. */
-			if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) &&
-			    !strcmp(cur, rec->old))
-				add_op(pl, key, cur, rec->set, false, false);
+		if (keep_recorded(pl, key, keep))
 			continue;
-		}
 		if (!sysctl_read(key, &cur) && !strcmp(cur, "0"))
 			add_op(pl, key, cur, "1", false, true);
 	}
@@ -1000,22 +1013,10 @@ static void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct di
 			if (!safe_ifname(ra[i]))
 				continue;
 			snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", ra[i]);
-			rec = state_find_sysctl(&pl->old, key);
 			free(cur);
 			cur = NULL;
-			if (rec) {
-				keep[rec - pl->old.sysctls] = true;
-				/*
-				 * Recorded but still at its old value: an
-				 * apply was killed between saving its intent
-				 * (the state is written first) and writing
-				 * the value.  Write it now; the record stays.
-				 */
-				if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) &&
-				    !strcmp(cur, rec->old))
-					add_op(pl, key, cur, rec->set, false, false);
+			if (keep_recorded(pl, key, keep))
 				continue;
-			}
 			if (sysctl_read(key, &cur)) {
 				if (p->settings.nwan)
 					diag_warning(d, &p->settings.wan_loc, 0,
