@@ -238,12 +238,13 @@ wait $S1 $S2 2>/dev/null
 
 # ---------------------------------------------------------------- forwarding turned off
 
-sysctl -qw net.ipv4.conf.all.forwarding=0
+# jailfw turns IPv4 forwarding on for the wan (and the jail's side) only.
+sysctl -qw net.ipv4.conf.wan0.forwarding=0
 check_blocked_ns "forwarding off: the netns jail's tcp/80 stops" dj tcp $A4 80
 doctor_is "forwarding off: exit 1" 1 "$P"
 check_match "... named" "$LIB_OUT" \
-	"^error: net.ipv4.conf.all.forwarding is 0, but apply set it to 1: it changed since$"
-sysctl -qw net.ipv4.conf.all.forwarding=1
+	"^error: net.ipv4.conf.wan0.forwarding is 0, but apply set it to 1: it changed since$"
+sysctl -qw net.ipv4.conf.wan0.forwarding=1
 check_reach_ns "forwarding on again: tcp/80 arrives" dj tcp $A4 80
 doctor_is "... and doctor is clean" 0 "$P"
 
