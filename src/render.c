@@ -157,18 +157,22 @@ static const char *base_name(const char *path)
 }
 
 /*
- * "FILE:LINE": the basename, so the text does not depend on where it ran.
- * Locations point into p->files, whose sanitised basenames are computed
- * once: comments are a good part of the text.
+ * "FILE:LINE", FILE as policy_file_labels() names it.  Locations point into
+ * p->files, whose sanitised labels are computed once: comments are a good
+ * part of the text.  The last file found is tried first: rules come file
+ * by file, and a policy may have thousands of drop-in files.
  */
 static void cb_loc(struct rctx *c, struct cbuf *cb, const struct loc *l)
 {
 	const char *name = NULL;
 	size_t i;
 
-	for (i = 0; i < c->p->nfiles && l->file; i++) {
+	if (c->last_file < c->p->nfiles && c->p->files[c->last_file] == l->file)
+		name = c->fnames[c->last_file];
+	for (i = 0; !name && i < c->p->nfiles && l->file; i++) {
 		if (c->p->files[i] == l->file) {
 			name = c->fnames[i];
+			c->last_file = i;
 			break;
 		}
 	}
@@ -969,12 +973,13 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 	c.scr = &x;
 	c.p = p;
 	c.sb = sb;
-	c.fnames = xcalloc(p->nfiles, sizeof(*c.fnames));
+	c.fnames = policy_file_labels(p);
 	for (i = 0; i < p->nfiles; i++) {
 		struct cbuf cb = {.n = 0};
 
-		cb_puts(&cb, base_name(p->files[i]));
+		cb_puts(&cb, c.fnames[i]);
 		cb.s[cb.n] = '\0';
+		free(c.fnames[i]);
 		c.fnames[i] = xstrdup(cb.s);
 	}
 	c.rj = xcalloc(p->njails, sizeof(*c.rj));
