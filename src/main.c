@@ -169,8 +169,10 @@ static void usage(FILE *f)
 	      "\nexit status: 0 ok, 1 invalid policy (nothing changed), 2 usage error,\n"
 	      "3 the kernel refused (rolled back), 4 missing privilege or unsupported,\n"
 	      "5 conflict with an object jailfw does not own, 6 verify contradiction,\n"
-	      "75 lock busy.  diff: 1 when apply would change something; status: 1 when\n"
-	      "the live state drifted from the last apply.\n",
+	      "75 lock busy.  diff: 0 no change, 1 apply would change something, 2 invalid\n"
+	      "policy; status: 1 when the live state drifted from the last apply; doctor:\n"
+	      "1 something would defeat the policy, 2 invalid policy.  apply prints\n"
+	      "\"jailfw: no changes\" when the policy was in force already.\n",
 	      f);
 }
 
@@ -404,11 +406,21 @@ static int cmd_apply(struct cli *c)
 			invalid(c, "policy not applied");
 		goto out;
 	}
-	if (!c->quiet)
-		printf("applied %s: %zu uid %s, %zu netns %s, table inet %s%s\n", path, res.nuid,
+	/*
+	 * The first words are for scripts (docs/ansible.md): "jailfw: no
+	 * changes" exactly when nothing in the kernel changed.
+	 */
+	if (!c->quiet && !res.nchanges)
+		printf("jailfw: no changes (%s: %zu uid %s, %zu netns %s, table inet %s)\n", path,
+		       res.nuid, plural(res.nuid, "jail", "jails"), res.nnetns,
+		       plural(res.nnetns, "jail", "jails"), policy_table(&p));
+	else if (!c->quiet)
+		printf("jailfw: applied %zu %s (%s: %zu uid %s, %zu netns %s, table inet %s; "
+		       "ruleset %s)\n",
+		       res.nchanges, plural(res.nchanges, "change", "changes"), path, res.nuid,
 		       plural(res.nuid, "jail", "jails"), res.nnetns,
 		       plural(res.nnetns, "jail", "jails"), policy_table(&p),
-		       res.loaded ? "" : " (ruleset unchanged)");
+		       res.loaded ? "reloaded" : "unchanged");
 out:
 	policy_free(&p);
 	return status;
@@ -474,7 +486,8 @@ static int cmd_doctor(struct cli *c)
 
 	policy_init(&p);
 	if (c->nargs && !load_policy(c, policy_arg(c), &p)) {
-		status = invalid(c, "nothing was checked");
+		invalid(c, "nothing was checked");
+		status = EXIT_TROUBLE;
 		goto out;
 	}
 	status = doctor_run(c->nargs ? &p : NULL, &o, &c->d);
@@ -515,14 +528,18 @@ out:
 	return status;
 }
 
-/* diff: exit 0 nothing would change, 1 something would (as diff(1)). */
+/*
+ * diff: exit 0 nothing would change, 1 something would, above 1 trouble
+ * (as diff(1)): an invalid policy is 2 here, not 1.
+ */
 static int cmd_diff(struct cli *c)
 {
 	struct policy p;
 	int status;
 
 	if (!load_policy(c, policy_arg(c), &p)) {
-		status = invalid(c, "policy is invalid");
+		invalid(c, "policy is invalid");
+		status = EXIT_TROUBLE;
 		goto out;
 	}
 	/* diff enters the jails' namespaces to compare them. */
