@@ -1254,3 +1254,25 @@ lib_kernel_snapshot()
 	find /etc/netns -name '.?*' -prune -o -type f \
 		-exec sh -c 'for f; do echo "== $f"; cat "$f"; done' sh {} + >>"$1/etc-netns" 2>&1
 }
+
+# lib_snapshot_before: the kernel and jailfw's files now (lib_kernel_snapshot
+# into $LIB_TMP/before), for check_untouched.
+lib_snapshot_before()
+{
+	rm -rf "$LIB_TMP/before"
+	lib_kernel_snapshot "$LIB_TMP/before"
+}
+
+# check_untouched NAME: the kernel and jailfw's files are as
+# lib_snapshot_before saw them; one check per part of the snapshot.
+check_untouched()
+{
+	local f
+
+	rm -rf "$LIB_TMP/after"
+	lib_kernel_snapshot "$LIB_TMP/after"
+	for f in "$LIB_TMP"/before/*; do
+		f=$(basename "$f")
+		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
+	done
+}

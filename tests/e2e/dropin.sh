@@ -35,25 +35,6 @@ lib_enter_sandbox "$@"
 ETC=/etc/jailfw
 N4=192.0.2.2
 
-# untouched NAME: the kernel and jailfw's files are as in $LIB_TMP/before.
-untouched()
-{
-	local f
-
-	rm -rf "$LIB_TMP/after"
-	lib_kernel_snapshot "$LIB_TMP/after"
-	for f in "$LIB_TMP"/before/*; do
-		f=$(basename "$f")
-		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
-	done
-}
-
-snapshot()
-{
-	rm -rf "$LIB_TMP/before"
-	lib_kernel_snapshot "$LIB_TMP/before"
-}
-
 lib_wan_internet
 lib_serve net internet "tcp:[::]:443" "tcp:[::]:5432" || lib_bail "listeners in net"
 
@@ -116,7 +97,7 @@ check_exit "the directory as POLICY: nothing to change" 0 "$JAILFW" diff "$ETC"
 
 # ---------------------------------------------------------------- a duplicate
 
-snapshot
+lib_snapshot_before
 cat >"$ETC/jails.d/40-web.conf" <<'EOF'
 jail web {
 	backend uid
@@ -127,21 +108,21 @@ EOF
 check_exit "a jail in two files: apply exits 1" 1 "$JAILFW" apply
 check_match "a jail in two files: located in the drop-in, naming the main file" "$LIB_ERR" \
 	'^/etc/jailfw/jails\.d/40-web\.conf:1:6: error: duplicate jail "web" \(first defined at /etc/jailfw/jailfw\.conf:6\)$'
-untouched "a jail in two files"
+check_untouched "a jail in two files"
 rm -f "$ETC/jails.d/40-web.conf"
 
 printf 'settings {\n\tfwmark 0x1\n}\n' >"$ETC/jails.d/45-settings.conf"
 check_exit "settings in a drop-in: apply exits 1" 1 "$JAILFW" apply
 check_match "settings in a drop-in: located there" "$LIB_ERR" \
 	'^/etc/jailfw/jails\.d/45-settings\.conf:1:1: error: "settings" belongs in the main policy file'
-untouched "settings in a drop-in"
+check_untouched "settings in a drop-in"
 rm -f "$ETC/jails.d/45-settings.conf"
 
 chmod g+w "$ETC/jails.d"
 check_exit "a group-writable jails.d: apply exits 1" 1 "$JAILFW" apply
 check_match "a group-writable jails.d: named" "$LIB_ERR" \
 	'^/etc/jailfw/jails\.d: error: is writable by its group \(chmod g-w\)$'
-untouched "a group-writable jails.d"
+check_untouched "a group-writable jails.d"
 chmod g-w "$ETC/jails.d"
 
 # ---------------------------------------------------------------- removing drop-ins

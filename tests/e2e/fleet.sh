@@ -32,24 +32,6 @@ lib_enter_sandbox "$@"
 ETC=/etc/jailfw
 N4=192.0.2.2
 
-untouched()
-{
-	local f
-
-	rm -rf "$LIB_TMP/after"
-	lib_kernel_snapshot "$LIB_TMP/after"
-	for f in "$LIB_TMP"/before/*; do
-		f=$(basename "$f")
-		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
-	done
-}
-
-snapshot()
-{
-	rm -rf "$LIB_TMP/before"
-	lib_kernel_snapshot "$LIB_TMP/before"
-}
-
 # web PORT: the drop-in of jail "web", allowing tcp/PORT.
 web()
 {
@@ -88,11 +70,11 @@ check_allowed_ns "first apply: box reaches tcp/443" jailfw fwd_box box tcp $N4 4
 
 check_exit "in force: diff exits 0" 0 "$JAILFW" diff
 check_eq "in force: diff prints nothing" "$LIB_OUT" ""
-snapshot
+lib_snapshot_before
 check_exit "in force: apply exits 0" 0 "$JAILFW" apply
 check_eq "in force: apply says no changes" "$LIB_OUT" \
 	"jailfw: no changes (/etc/jailfw: 1 uid jail, 1 netns jail, table inet jailfw)"
-untouched "in force: apply"
+check_untouched "in force: apply"
 
 # ---------------------------------------------------------------- a changed drop-in
 
@@ -123,7 +105,7 @@ check_match "box-out repaired: no changes" "$LIB_OUT" '^jailfw: no changes '
 
 # ---------------------------------------------------------------- trouble is not an answer
 
-snapshot
+lib_snapshot_before
 printf 'jail web {\n\tbackend uid\n\tuser 1099\n\tallow tcp/44e\n}\n' >"$ETC/jails.d/web.conf"
 check_exit "invalid drop-in: diff exits 2, not 1" 2 "$JAILFW" diff
 check_match "invalid drop-in: diff names the place" "$LIB_ERR" \
@@ -134,7 +116,7 @@ check_exit "invalid drop-in: apply exits 1" 1 "$JAILFW" apply
 check_eq "invalid drop-in: apply prints nothing on stdout" "$LIB_OUT" ""
 check_exit "invalid drop-in: check exits 1" 1 "$JAILFW" check
 check_exit "diff with two arguments: usage error 2" 2 "$JAILFW" diff "$ETC" "$ETC"
-untouched "invalid drop-in"
+check_untouched "invalid drop-in"
 web 8443
 
 check "down" "$JAILFW" down

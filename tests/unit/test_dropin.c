@@ -21,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "check.h"
 #include "fake_users.h"
 #include "parse.h"
@@ -38,10 +39,8 @@ static char tmpdir[] = "/tmp/jailfw-dropin-XXXXXX";
 
 struct res {
 	struct policy p;
-	struct diag d;
-	char *out; /* everything diag printed */
-	size_t outlen;
-	FILE *f;
+	struct cap c;
+	const char *out; /* everything diag printed, once res_end() ran */
 	bool ok;
 };
 
@@ -49,16 +48,18 @@ static void res_begin(struct res *r)
 {
 	memset(r, 0, sizeof(*r));
 	policy_init(&r->p);
-	r->f = open_memstream(&r->out, &r->outlen);
-	diag_init(&r->d, r->f);
-	r->d.max_errors = 0;
+	cap_init(&r->c);
+	r->c.d.max_errors = 0;
+}
+
+static void res_end(struct res *r)
+{
+	r->out = cap_text(&r->c);
 }
 
 static void res_free(struct res *r)
 {
-	fclose(r->f);
-	free(r->out);
-	diag_free(&r->d);
+	cap_free(&r->c);
 	policy_free(&r->p);
 }
 
@@ -66,10 +67,10 @@ static void res_free(struct res *r)
 static void load(struct res *r, const char *path)
 {
 	res_begin(r);
-	r->ok = policy_parse_path(&r->p, &r->d, path);
+	r->ok = policy_parse_path(&r->p, &r->c.d, path);
 	if (r->ok)
-		r->ok = check_policy(&r->p, &r->d, &test_env);
-	fflush(r->f);
+		r->ok = check_policy(&r->p, &r->c.d, &test_env);
+	res_end(r);
 }
 
 static void put(const char *path, const char *text)
@@ -434,8 +435,8 @@ static void test_include(void)
 
 	/* Not in template files, nor in text parsed from memory. */
 	res_begin(&r);
-	policy_parse_buffer(&r.p, &r.d, "t.conf", "include x.conf\n", 15, true);
-	fflush(r.f);
+	policy_parse_buffer(&r.p, &r.c.d, "t.conf", "include x.conf\n", 15, true);
+	res_end(&r);
 	T_STREQ(r.out,
 		"t.conf:1:1: error: \"include\" is not allowed in a template file (only template "
 		"blocks)\n"
@@ -444,8 +445,8 @@ static void test_include(void)
 		"include: not in a template file");
 	res_free(&r);
 	res_begin(&r);
-	policy_parse_buffer(&r.p, &r.d, "m.conf", "include x.conf\n", 15, false);
-	fflush(r.f);
+	policy_parse_buffer(&r.p, &r.c.d, "m.conf", "include x.conf\n", 15, false);
+	res_end(&r);
 	T_STREQ(r.out,
 		"m.conf:1:1: error: \"include\" needs a policy read from a file\n"
 		"    1 | include x.conf\n"
