@@ -1816,15 +1816,6 @@ static bool list_policy_dir(struct diag *d, const char *dir, const char *pattern
 	return ok;
 }
 
-static void free_names(char **names, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 static struct rfile *reader_find(struct reader *rd, const struct stat *st)
 {
 	size_t i;
@@ -1929,7 +1920,7 @@ static void read_policy_dir_files(struct reader *rd, struct policy *p, struct di
 		read_policy_file(rd, p, d, path, from, span, flags | RF_MISSING_OK);
 		free(path);
 	}
-	free_names(names, n);
+	strv_free(names, n);
 }
 
 /*

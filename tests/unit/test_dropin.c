@@ -104,6 +104,14 @@ static void rm_tree(const char *path)
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* An empty policy directory "pol" with an empty jails.d. */
+static void fresh_policy_dir(void)
+{
+	rm_tree("pol");
+	dir("pol");
+	dir("pol/jails.d");
+}
+
 /* The jails' names in policy order, space-separated. */
 static const char *jail_names(const struct policy *p)
 {
@@ -133,9 +141,7 @@ static void test_directory(void)
 	struct res r;
 	int fd;
 
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
+	fresh_policy_dir();
 	put("pol/jailfw.conf", "settings {\n\twan eth0\n}\n");
 	put("pol/jails.d/b.conf", uid_jail("b", 2002));
 	put("pol/jails.d/B.conf", uid_jail("upper", 2001));
@@ -195,9 +201,7 @@ static void test_directory(void)
 	res_free(&r);
 
 	/* The main file must be there. */
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
+	fresh_policy_dir();
 	put("pol/jails.d/web.conf", uid_jail("web", 2001));
 	load(&r, "pol");
 	T_STREQ(r.out, "pol/jailfw.conf: error: cannot open: No such file or directory\n",
@@ -230,51 +234,44 @@ static void test_directory(void)
 
 static void test_modes(void)
 {
+	static const struct {
+		const char *path;
+		mode_t mode, restore;
+		const char *want, *what;
+	} cases[] = {
+	    {"pol/jails.d", 0775, 0755,
+	     "pol/jails.d: error: is writable by its group (chmod g-w)\n",
+	     "a group-writable jails.d is refused"},
+	    {"pol/jails.d", 0757, 0755,
+	     "pol/jails.d: error: is writable by other users (chmod o-w)\n",
+	     "a world-writable jails.d is refused"},
+	    {"pol/jails.d/web.conf", 0664, 0644,
+	     "pol/jails.d/web.conf: error: is writable by its group (chmod g-w)\n",
+	     "a group-writable drop-in file is refused"},
+	    {"pol", 0777, 0755, "pol: error: is writable by other users (chmod o-w)\n",
+	     "a world-writable policy directory is refused, before any file is read"},
+	    {"pol/inc", 0775, 0755, "pol/inc: error: is writable by its group (chmod g-w)\n",
+	     "an include pattern's group-writable directory is refused"},
+	};
 	struct res r;
+	size_t i;
 
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
-	put("pol/jailfw.conf", uid_jail("main", 2001));
-	put("pol/jails.d/web.conf", uid_jail("web", 2002));
-
-	chmod("pol/jails.d", 0775);
-	load(&r, "pol");
-	T_STREQ(r.out, "pol/jails.d: error: is writable by its group (chmod g-w)\n",
-		"a group-writable jails.d is refused");
-	T_CHECK(!r.ok && r.p.njails == 1, "a group-writable jails.d: none of its files is read");
-	res_free(&r);
-
-	chmod("pol/jails.d", 0757);
-	load(&r, "pol");
-	T_STREQ(r.out, "pol/jails.d: error: is writable by other users (chmod o-w)\n",
-		"a world-writable jails.d is refused");
-	res_free(&r);
-	chmod("pol/jails.d", 0755);
-
-	chmod("pol/jails.d/web.conf", 0664);
-	load(&r, "pol");
-	T_STREQ(r.out, "pol/jails.d/web.conf: error: is writable by its group (chmod g-w)\n",
-		"a group-writable drop-in file is refused");
-	res_free(&r);
-	chmod("pol/jails.d/web.conf", 0644);
-
-	chmod("pol", 0777);
-	load(&r, "pol");
-	T_STREQ(r.out, "pol: error: is writable by other users (chmod o-w)\n",
-		"a world-writable policy directory is refused");
-	T_CHECK(r.p.njails == 0, "a world-writable policy directory: nothing is read");
-	res_free(&r);
-	chmod("pol", 0755);
-
+	fresh_policy_dir();
 	dir("pol/inc");
-	chmod("pol/inc", 0775);
-	put("pol/inc/x.conf", uid_jail("x", 2003));
 	put("pol/jailfw.conf", "include inc/*.conf\n");
+	put("pol/inc/x.conf", uid_jail("x", 2003));
+	put("pol/jails.d/web.conf", uid_jail("web", 2002));
 	load(&r, "pol");
-	T_STREQ(r.out, "pol/inc: error: is writable by its group (chmod g-w)\n",
-		"an include pattern's group-writable directory is refused");
+	T_CHECK(r.ok && !strcmp(jail_names(&r.p), "x web"), "modes: the policy as it should be");
 	res_free(&r);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		chmod(cases[i].path, cases[i].mode);
+		load(&r, "pol");
+		T_STREQ(r.out, cases[i].want, cases[i].what);
+		T_CHECK(!r.ok, cases[i].what);
+		res_free(&r);
+		chmod(cases[i].path, cases[i].restore);
+	}
 	rm_tree("pol");
 }
 
@@ -462,9 +459,7 @@ static void test_dir_and_include(void)
 {
 	struct res r;
 
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
+	fresh_policy_dir();
 	put("pol/jailfw.conf", "include jails.d/*.conf\n"
 			       "jail main {\n\tbackend uid\n\tuser 2003\n}\n");
 	put("pol/jails.d/a.conf", uid_jail("a", 2001));
@@ -503,9 +498,7 @@ static void test_duplicates(void)
 {
 	struct res r;
 
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
+	fresh_policy_dir();
 	put("pol/jailfw.conf", "template web {\n\tallow tcp/80\n}\n");
 	put("pol/jails.d/10-web.conf", "jail web {\n\tbackend uid\n\tuser www\n\tuse web\n}\n");
 	put("pol/jails.d/20-web.conf",
@@ -528,40 +521,50 @@ static void test_duplicates(void)
 
 /* ---- the files' names in rule comments ---- */
 
-static void test_labels(void)
+/* files[i] (NULL-terminated) is named want[i] in rule comments. */
+static void check_labels(const char *const *files, const char *const *want, const char *what)
 {
 	struct policy p;
-	char **l;
+	char **l, *msg;
+	size_t i;
 
 	policy_init(&p);
-	policy_add_file(&p, "/etc/jailfw/jailfw.conf");
-	policy_add_file(&p, "/etc/jailfw/jails.d/web.conf");
-	policy_add_file(&p, "/etc/jailfw/shared/web.conf");
-	policy_add_file(&p, "/etc/jailfw/jails.d/db.conf");
-	policy_add_file(&p, "/usr/share/jailfw/templates/ntp.conf");
-	policy_add_file(&p, "/srv/other/db.conf");
-	policy_add_file(&p, "/etc/jailfw/jails.d/db.conf");
+	for (i = 0; files[i]; i++)
+		policy_add_file(&p, files[i]);
 	l = policy_file_labels(&p);
-	T_STREQ(l[0], "jailfw.conf", "label: the main file's basename");
-	T_STREQ(l[1], "jails.d/web.conf", "label: two web.conf: the path below the main file's");
-	T_STREQ(l[2], "shared/web.conf", "label: ... for both");
-	T_STREQ(l[3], "jails.d/db.conf", "label: db.conf twice");
-	T_STREQ(l[4], "ntp.conf", "label: a template's basename");
-	T_STREQ(l[5], "/srv/other/db.conf", "label: outside the main file's directory: whole");
-	T_STREQ(l[6], "jails.d/db.conf", "label: the same file registered twice is one name");
+	for (i = 0; files[i]; i++) {
+		msg = xasprintf("%s: %s", what, files[i]);
+		T_STREQ(l[i], want[i], msg);
+		free(msg);
+	}
 	policy_file_labels_free(&p, l);
 	policy_free(&p);
+}
 
-	policy_init(&p);
-	policy_add_file(&p, "policy.conf");
-	policy_add_file(&p, "jails.d/policy.conf");
-	policy_add_file(&p, "/abs/x.conf");
-	l = policy_file_labels(&p);
-	T_STREQ(l[0], "policy.conf", "label: a main file without a directory");
-	T_STREQ(l[1], "jails.d/policy.conf", "label: relative paths are below it");
-	T_STREQ(l[2], "x.conf", "label: a unique basename");
-	policy_file_labels_free(&p, l);
-	policy_free(&p);
+static void test_labels(void)
+{
+	static const char *const files[] = {
+	    "/etc/jailfw/jailfw.conf",	    /* the main file */
+	    "/etc/jailfw/jails.d/web.conf", /* web.conf twice */
+	    "/etc/jailfw/shared/web.conf",
+	    "/etc/jailfw/jails.d/db.conf",	    /* db.conf twice, once outside */
+	    "/usr/share/jailfw/templates/ntp.conf", /* a template */
+	    "/srv/other/db.conf",
+	    "/etc/jailfw/jails.d/db.conf", /* the same file again: one name */
+	    NULL,
+	};
+	static const char *const want[] = {
+	    "jailfw.conf", "jails.d/web.conf",	 "shared/web.conf", "jails.d/db.conf",
+	    "ntp.conf",	   "/srv/other/db.conf", "jails.d/db.conf",
+	};
+	static const char *const rel_files[] = {"policy.conf", "jails.d/policy.conf", "/abs/x.conf",
+						NULL};
+	static const char *const rel_want[] = {"policy.conf", "jails.d/policy.conf", "x.conf"};
+
+	check_labels(files, want,
+		     "label: the basename; shared basenames: the path below the main file's "
+		     "directory, or the whole path");
+	check_labels(rel_files, rel_want, "label: a main file without a directory");
 }
 
 /* A drop-in's rules carry its name into the ruleset. */
@@ -570,9 +573,7 @@ static void test_render_comments(void)
 	struct res r;
 	char *text;
 
-	rm_tree("pol");
-	dir("pol");
-	dir("pol/jails.d");
+	fresh_policy_dir();
 	dir("pol/shared");
 	put("pol/jailfw.conf", "include shared/*.conf\n");
 	put("pol/shared/web.conf", "template web {\n\tallow tcp/80\n}\n");
