@@ -1553,6 +1553,12 @@ struct rfile {
 struct reader {
 	struct rfile *files;
 	size_t nfiles;
+	/*
+	 * files by device and inode, open addressing (index + 1, 0: empty),
+	 * at most half full: a jails.d may hold thousands of files.
+	 */
+	size_t *slots;
+	size_t nslots;
 	unsigned int depth;  /* files on the chain being read now */
 	const char *main;    /* the main file, as registered */
 	const char *dropins; /* policy_parse_dir: its jails.d, for messages */
@@ -1788,6 +1794,13 @@ static bool list_policy_dir(struct diag *d, const char *dir, const char *pattern
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
 		    fnmatch(pattern, e->d_name, FNM_PERIOD))
 			continue;
+		/* The directory knows most types; ask about links and the rest. */
+		if (e->d_type == DT_REG) {
+			*VEC_PUSH(*names, *n) = xstrdup(e->d_name);
+			continue;
+		}
+		if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+			continue;
 		if (fstatat(fd, e->d_name, &st, 0) < 0) {
 			char *path;
 			struct loc l = {NULL, 0, 0};
@@ -1816,14 +1829,58 @@ static bool list_policy_dir(struct diag *d, const char *dir, const char *pattern
 	return ok;
 }
 
+static size_t reader_slot(const struct reader *rd, dev_t dev, ino_t ino)
+{
+	uint64_t h = hash64_add(hash64_add(HASH64_INIT, &dev, sizeof(dev)), &ino, sizeof(ino));
+
+	return (size_t)h & (rd->nslots - 1);
+}
+
 static struct rfile *reader_find(struct reader *rd, const struct stat *st)
 {
-	size_t i;
+	size_t i, mask = rd->nslots - 1;
 
-	for (i = 0; i < rd->nfiles; i++)
-		if (rd->files[i].dev == st->st_dev && rd->files[i].ino == st->st_ino)
-			return &rd->files[i];
+	if (!rd->nslots)
+		return NULL;
+	for (i = reader_slot(rd, st->st_dev, st->st_ino); rd->slots[i]; i = (i + 1) & mask) {
+		struct rfile *f = &rd->files[rd->slots[i] - 1];
+
+		if (f->dev == st->st_dev && f->ino == st->st_ino)
+			return f;
+	}
 	return NULL;
+}
+
+static void reader_slot_put(struct reader *rd, size_t idx)
+{
+	size_t i, mask = rd->nslots - 1;
+
+	for (i = reader_slot(rd, rd->files[idx].dev, rd->files[idx].ino); rd->slots[i];
+	     i = (i + 1) & mask)
+		;
+	rd->slots[i] = idx + 1;
+}
+
+/* Index rd->files[idx], just pushed, growing the table when half full. */
+static void reader_add(struct reader *rd, size_t idx)
+{
+	size_t k;
+
+	if (2 * rd->nfiles <= rd->nslots) {
+		reader_slot_put(rd, idx);
+		return;
+	}
+	free(rd->slots);
+	rd->nslots = rd->nslots ? 2 * rd->nslots : 64;
+	rd->slots = xcalloc(rd->nslots, sizeof(*rd->slots));
+	for (k = 0; k < rd->nfiles; k++)
+		reader_slot_put(rd, k);
+}
+
+static void reader_free(struct reader *rd)
+{
+	free(rd->files);
+	free(rd->slots);
 }
 
 /* Where a file that is read again was read first. */
@@ -1889,6 +1946,7 @@ static int read_policy_file(struct reader *rd, struct policy *p, struct diag *d,
 	    .from_span = span,
 	    .reading = true,
 	};
+	reader_add(rd, idx);
 	if (!rd->main)
 		rd->main = fname;
 	rd->depth++;
@@ -1998,7 +2056,7 @@ bool policy_parse_file(struct policy *p, struct diag *d, const char *path)
 
 	memset(&rd, 0, sizeof(rd));
 	ok = parse_main_file(&rd, p, d, path);
-	free(rd.files);
+	reader_free(&rd);
 	return ok;
 }
 
@@ -2026,7 +2084,7 @@ bool policy_parse_dir(struct policy *p, struct diag *d, const char *dir)
 	rd.dropins = path;
 	read_policy_dir_files(&rd, p, d, path, POLICY_DROPIN_PATTERN, NULL, 0, RF_SKIP_SEEN);
 	free(path);
-	free(rd.files);
+	reader_free(&rd);
 	return d->errors == errors;
 }
 

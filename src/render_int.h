@@ -108,6 +108,7 @@ struct rctx {
 	struct render_scratch *scr;
 	/* Sanitised labels of p->files (policy_file_labels), for comments. */
 	char **fnames;
+	size_t *fbyaddr;  /* indexes of p->files, by the address of the name */
 	size_t last_file; /* index of the file cb_loc() found last */
 	/* Per jail, parallel to p->jails: derived text used many times. */
 	struct rjail *rj;
