@@ -46,7 +46,8 @@ WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
 	    -Wshadow -Wformat=2 -Wpointer-arith -Wundef -Wvla
 DEFS := -D_GNU_SOURCE -DJAILFW_VERSION='"$(VERSION)"' \
 	-DJAILFW_TEMPLATE_DIR='"$(DATADIR)/templates"' \
-	-DJAILFW_SYSCONF_TEMPLATE_DIR='"$(SYSCONFDIR)/jailfw/templates"'
+	-DJAILFW_SYSCONF_TEMPLATE_DIR='"$(SYSCONFDIR)/jailfw/templates"' \
+	-DJAILFW_SYSCONF_DIR='"$(SYSCONFDIR)/jailfw"'
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS)
 

@@ -12,25 +12,26 @@
 #
 # Jail names (exec JAIL) are the jails in force, from the first source that
 # names any: `jailfw status --json`, then /run/jailfw/state (what exec
-# itself consults; root only), then the `jail NAME {` lines of the policy
-# in /etc/jailfw/jailfw.conf.  A JAIL that follows a POLICY on the line is
-# one of that policy's jails instead.
+# itself consults; root only), then the `jail NAME {` lines of the default
+# policy, /etc/jailfw/jailfw.conf and /etc/jailfw/jails.d/*.conf.  A JAIL
+# that follows a POLICY on the line is one of that policy's jails instead.
 
 # Where the jails in force are read from; the tests point these elsewhere.
+# The policy is a file or a policy directory, as jailfw's POLICY.
 _jailfw_state_file=/run/jailfw/state
-_jailfw_policy_file=/etc/jailfw/jailfw.conf
+_jailfw_policy_file=/etc/jailfw
 
 # The stand-in usage lines: one "CMD ARGS" per line, in jailfw's own format
 # (`jailfw help CMD` prints "usage: jailfw CMD ARGS").
-_jailfw_builtin_usage='check [-I DIR] POLICY
-render [--json] [-I DIR] POLICY
-apply [-I DIR] [--no-wait] POLICY
-diff [-I DIR] POLICY
+_jailfw_builtin_usage='check [-I DIR] [POLICY]
+render [--json] [-I DIR] [POLICY]
+apply [-I DIR] [--no-wait] [POLICY]
+diff [-I DIR] [POLICY]
 status [--json] [--table NAME]
 down [-I DIR] [--table NAME] [--no-wait] [POLICY]
 exec JAIL [--keep-ids] -- CMD...
-compare [--json] [-I DIR] [--probe] POLICY
-verify [--json] [-I DIR] POLICY
+compare [--json] [-I DIR] [--probe] [POLICY]
+verify [--json] [-I DIR] [POLICY]
 monitor [--json] [--suggest] [--count N] [--timeout S]
 doctor [-I DIR] [POLICY]
 help [COMMAND]'
@@ -88,13 +89,22 @@ _jailfw_usage()
 	printf '%s\n' "${line#=}"
 }
 
-# _jailfw_policy_jails FILE: the jail names a policy file declares.
+# _jailfw_policy_jails POLICY: the jail names a policy file declares, or
+# a policy directory's jailfw.conf and jails.d/*.conf (its includes are
+# not followed).
 _jailfw_policy_jails()
 {
-	[ -f "$1" ] && [ -r "$1" ] || return 0
-	# Statements may share a line, separated by ';'; '#' starts a comment.
-	sed -e 's/#.*//' -e 's/;/\n/g' -- "$1" 2>/dev/null |
-		sed -n 's/^[[:space:]]*jail[[:space:]][[:space:]]*\([a-z0-9][a-z0-9_-]*\)[[:space:]]*{.*/\1/p'
+	local f files=("$1")
+
+	if [ -d "$1" ]; then
+		files=("$1/jailfw.conf" "$1"/jails.d/*.conf)
+	fi
+	for f in "${files[@]}"; do
+		[ -f "$f" ] && [ -r "$f" ] || continue
+		# Statements may share a line, separated by ';'; '#' starts a comment.
+		sed -e 's/#.*//' -e 's/;/\n/g' -- "$f" 2>/dev/null |
+			sed -n 's/^[[:space:]]*jail[[:space:]][[:space:]]*\([a-z0-9][a-z0-9_-]*\)[[:space:]]*{.*/\1/p'
+	done
 }
 
 # _jailfw_status_jails BIN: the jail names `jailfw status --json` shows:

@@ -327,11 +327,13 @@ static void handover_remove(const struct apply_opts *o, const char *name, struct
 		diag_verbose(o->verbose, "removed table inet %s", name);
 }
 
-/* A T-handover left over from an apply killed half-way: remove it. */
-static void handover_leftover(const struct apply_opts *o, const char *name, struct diag *d)
+/* A T-handover left over from an apply killed half-way: remove it (true). */
+static bool handover_leftover(const struct apply_opts *o, const char *name, struct diag *d)
 {
-	if (nftload_table_state(name, d) == NFTLOAD_TABLE_OURS)
-		handover_remove(o, name, d);
+	if (nftload_table_state(name, d) != NFTLOAD_TABLE_OURS)
+		return false;
+	handover_remove(o, name, d);
+	return true;
 }
 
 /*
@@ -350,6 +352,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	struct prov_plan *plan = NULL;
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL;
+	const char *const *lines;
 	bool current, replace;
 
 	memset(res, 0, sizeof(*res));
@@ -386,7 +389,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     "table inet %s is already what the policy renders; not reloading "
 			     "it (its counters keep counting)",
 			     table);
-		handover_leftover(o, handover, d);
+		if (handover_leftover(o, handover, d))
+			res->nchanges++;
 	} else {
 		struct counters_stats cs;
 		char *load;
@@ -418,13 +422,14 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		free(load);
 		if (replace)
 			handover_remove(o, handover, d);
-		else
-			handover_leftover(o, handover, d);
+		else if (handover_leftover(o, handover, d))
+			res->nchanges++;
 		if (ret) {
 			status = apply_kernel_status(ret);
 			goto rollback;
 		}
 		res->loaded = true;
+		res->nchanges++;
 	}
 	testhook_point("ruleset-committed");
 	ret = prov_commit(plan, d);
@@ -439,7 +444,9 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	    nftload_delete_table(old_table, d) == 0) {
 		record_forget(old_table);
 		counters_forget(old_table);
+		res->nchanges++;
 	}
+	res->nchanges += prov_plan_changes(plan, &lines);
 	record_save(p, text);
 	ret = counters_save(p, text);
 	if (ret) {

@@ -17,6 +17,12 @@ enum jailfw_exit {
 	EXIT_OK = 0,
 	EXIT_INVALID = 1,  /* the policy is invalid; nothing changed */
 	EXIT_USAGE = 2,	   /* bad command line */
+	/*
+	 * diff and doctor answer with 1 ("apply would change something",
+	 * "something would defeat the policy"), so an invalid policy is 2
+	 * there, as trouble is for diff(1): anything above 1 is not an answer.
+	 */
+	EXIT_TROUBLE = 2,
 	EXIT_KERNEL = 3,   /* the kernel or netlink refused; rolled back */
 	EXIT_PRIV = 4,	   /* missing privilege or unsupported environment */
 	EXIT_CONFLICT = 5, /* an object jailfw does not own is in the way */
@@ -31,6 +37,12 @@ struct apply_opts {
 
 struct apply_result {
 	bool loaded;	     /* the ruleset was (re)loaded; false: already in force */
+	/*
+	 * What this apply changed in the kernel: the ruleset load counts
+	 * one, and so does each provisioning step (prov_plan_changes) and
+	 * each table removed.  0: the policy was in force already.
+	 */
+	size_t nchanges;
 	size_t nuid, nnetns; /* jails by backend */
 	/*
 	 * SIGHUP, SIGINT, SIGQUIT or SIGTERM, if one arrived while the apply

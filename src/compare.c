@@ -504,15 +504,6 @@ static size_t wrap(const char *text, size_t width, char ***lines)
 	return n;
 }
 
-static void free_lines(char **lines, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(lines[i]);
-	free(lines);
-}
-
 #define COL_PROP 22
 #define COL_TEXT 44
 
@@ -527,9 +518,9 @@ static void print_row(FILE *f, const char *prop, const char *a, const char *b)
 	for (i = 0; i < n; i++)
 		fprintf(f, "  %-*s  %-*s  %s\n", COL_PROP, i < np ? lp[i] : "", COL_TEXT,
 			i < na ? la[i] : "", i < nb ? lb[i] : "");
-	free_lines(lp, np);
-	free_lines(la, na);
-	free_lines(lb, nb);
+	strv_free(lp, np);
+	strv_free(la, na);
+	strv_free(lb, nb);
 }
 
 /*

@@ -478,16 +478,22 @@ char *diff_listings(const char *old, const char *new, const char *old_label, con
 
 /* ---- the command ---- */
 
-int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *d)
+void diff_result_free(struct diff_result *r)
+{
+	prov_plan_free(r->plan);
+	free(r->ruleset);
+	free(r->old_table);
+	memset(r, 0, sizeof(*r));
+}
+
+int diff_policy(const struct policy *p, const char *label, struct diff_result *r, struct diag *d)
 {
 	const char *table = policy_table(p), *old_table;
 	const char *const *lines;
-	struct prov_plan *plan = NULL;
-	char *text = NULL, *want = NULL, *live = NULL, *out = NULL, *ol = NULL, *nl = NULL;
-	size_t i, nchanges = 0;
-	bool moved = false;
+	char *text = NULL, *want = NULL, *live = NULL, *ol = NULL, *nl = NULL;
 	int ret, state, status = EXIT_OK;
 
+	memset(r, 0, sizeof(*r));
 	state = nftload_table_state(table, d);
 	if (state < 0) {
 		status = apply_kernel_status(state);
@@ -522,40 +528,56 @@ int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *
 	}
 	ol = xasprintf("table inet %s (%s)", table,
 		       state == NFTLOAD_TABLE_OURS ? "in force" : "not there");
-	nl = xasprintf("table inet %s (%s)", table, path);
-	out = diff_listings(live, want, ol, nl);
+	nl = xasprintf("table inet %s (%s)", table, label);
+	r->ruleset = diff_listings(live, want, ol, nl);
 
-	ret = prov_diff(p, &plan, d);
+	ret = prov_diff(p, &r->plan, d);
 	if (ret) {
 		status = ret == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(ret);
 		goto out;
 	}
-	nchanges = prov_plan_changes(plan, &lines);
-	old_table = prov_plan_table(plan);
-	moved = old_table && strcmp(old_table, table) &&
-		nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS;
+	old_table = prov_plan_table(r->plan);
+	if (old_table && strcmp(old_table, table) &&
+	    nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS)
+		r->old_table = xstrdup(old_table);
+	r->changes = *r->ruleset || prov_plan_changes(r->plan, &lines) || r->old_table;
+out:
+	if (status)
+		diff_result_free(r);
+	free(text);
+	free(want);
+	free(live);
+	free(ol);
+	free(nl);
+	return status;
+}
+
+int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *d)
+{
+	const char *const *lines;
+	struct diff_result r;
+	size_t i, n;
+	int status;
+
+	status = diff_policy(p, path, &r, d);
+	if (status)
+		return status;
+	n = prov_plan_changes(r.plan, &lines);
 	if (!quiet) {
-		fputs(out, stdout);
-		if (nchanges || moved)
+		fputs(r.ruleset, stdout);
+		if (n || r.old_table)
 			fputs("provisioning:\n", stdout);
-		if (moved)
+		if (r.old_table)
 			printf("  delete table inet %s (the policy now uses table inet %s)\n",
-			       old_table, table);
-		for (i = 0; i < nchanges; i++)
+			       r.old_table, policy_table(p));
+		for (i = 0; i < n; i++)
 			printf("  %s\n", lines[i]);
 	}
-	status = *out || nchanges || moved ? 1 : EXIT_OK;
+	status = r.changes ? EXIT_DIFF_CHANGES : EXIT_OK;
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "jailfw: cannot write the diff: %s\n", strerror(errno));
 		status = EXIT_KERNEL;
 	}
-out:
-	prov_plan_free(plan);
-	free(text);
-	free(want);
-	free(live);
-	free(out);
-	free(ol);
-	free(nl);
+	diff_result_free(&r);
 	return status;
 }

@@ -24,9 +24,10 @@
  * The provisioning side is prov_diff()'s change list (namespaces, links,
  * addresses, resolv.conf files, sysctls), one indented line each.
  *
- * Exit status: 0 nothing would change, 1 something would (as diff(1)),
- * otherwise as DESIGN section 1 (3 the kernel refused the new ruleset or a
- * read failed, 4 privilege, 5 an object jailfw does not own is in the way).
+ * Exit status: 0 nothing would change, 1 something would, anything above
+ * 1 trouble, as for diff(1): 2 the policy is invalid (main.c) or the
+ * command line is, 3 the kernel refused the new ruleset or a read failed,
+ * 4 privilege, 5 an object jailfw does not own is in the way.
  */
 #ifndef JAILFW_DIFF_H
 #define JAILFW_DIFF_H
@@ -43,6 +44,29 @@
  * header lines.
  */
 char *diff_listings(const char *old, const char *new, const char *old_label, const char *new_label);
+
+/* Exit status 1: apply would change something. */
+#define EXIT_DIFF_CHANGES 1
+
+struct prov_plan;
+
+/* What apply would change, all of it. */
+struct diff_result {
+	char *ruleset;		/* diff_listings() of the live and the new table; "": same */
+	struct prov_plan *plan; /* prov_diff()'s: its change list, the recorded table */
+	char *old_table;	/* a table of jailfw's the policy moved away from, or NULL */
+	bool changes;		/* any of the above: apply would change the kernel */
+};
+
+/*
+ * Work out what apply of the checked policy p would change, changing
+ * nothing; label names the policy in the ruleset diff's header.  Returns
+ * EXIT_OK with *r filled (diff_result_free), or the exit status of a
+ * failure (reported through d; *r then holds nothing).  The one place that
+ * decides "would change", for diff and whatever else needs to know.
+ */
+int diff_policy(const struct policy *p, const char *label, struct diff_result *r, struct diag *d);
+void diff_result_free(struct diff_result *r);
 
 /*
  * The whole command for a checked policy p read from path: prints the

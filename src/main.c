@@ -81,25 +81,25 @@ static int cmd_doctor(struct cli *c);
 static int cmd_help(struct cli *c);
 
 static const struct cmd commands[] = {
-	{ "check", cmd_check, 0, OPT_TEMPLATES, 1, 1, "POLICY",
+	{ "check", cmd_check, 0, OPT_TEMPLATES, 0, 1, "[POLICY]",
 	  "parse, validate and dry-run the ruleset; changes nothing" },
-	{ "render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
+	{ "render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
 	  "print the ruleset apply would load (--json: as JSON)" },
-	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 1, "POLICY",
+	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 0, 1, "[POLICY]",
 	  "provision netns jails, load the ruleset in one atomic transaction" },
 	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
 	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
-	{ "diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 1, 1, "POLICY",
+	{ "diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
 	  "what apply would change, ruleset and provisioning; changes nothing" },
 	{ "status", cmd_status, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_TABLE, 0, 0, "",
 	  "live view: jails, counters, drift from the last apply (--json)" },
 	/* exec checks its own capabilities: they depend on the jail's backend. */
 	{ "exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
 	  "run CMD confined: in the jail's netns and/or as its user, no capabilities" },
-	{ "compare", cmd_compare, 0, OPT_TEMPLATES | OPT_JSON | OPT_PROBE, 1, 1,
-	  "[--probe] POLICY", "uid against netns isolation, side by side, for each jail" },
+	{ "compare", cmd_compare, 0, OPT_TEMPLATES | OPT_JSON | OPT_PROBE, 0, 1,
+	  "[--probe] [POLICY]", "uid against netns isolation, side by side, for each jail" },
 	/* verify checks its own capabilities (namespaces, ids, nftables). */
-	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 1, 1, "POLICY",
+	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
 	  "prove the policy in a throwaway sandbox: probe every rule and its near misses" },
 	{ "monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0,
 	  "[--suggest] [--count N] [--timeout S]",
@@ -160,14 +160,19 @@ static void usage(FILE *f)
 	}
 	fputs("  -h, --help        show this text\n"
 	      "  --version         print the version\n"
+	      "\nPOLICY is a policy file, or a directory holding jailfw.conf and jails.d/*.conf\n"
+	      "(read in name order).  Without POLICY: " JAILFW_SYSCONF_DIR ";\n"
+	      "down and doctor: what was last applied.\n"
 	      "\ntemplates (use NAME) are found as NAME.conf in: the -I directories, then\n"
 	      "$JAILFW_TEMPLATE_PATH (colon-separated), " JAILFW_SYSCONF_TEMPLATE_DIR ",\n"
 	      JAILFW_TEMPLATE_DIR ".\n"
 	      "\nexit status: 0 ok, 1 invalid policy (nothing changed), 2 usage error,\n"
 	      "3 the kernel refused (rolled back), 4 missing privilege or unsupported,\n"
 	      "5 conflict with an object jailfw does not own, 6 verify contradiction,\n"
-	      "75 lock busy.  diff: 1 when apply would change something; status: 1 when\n"
-	      "the live state drifted from the last apply.\n",
+	      "75 lock busy.  diff: 0 no change, 1 apply would change something, 2 invalid\n"
+	      "policy; status: 1 when the live state drifted from the last apply; doctor:\n"
+	      "1 something would defeat the policy, 2 invalid policy.  apply prints\n"
+	      "\"jailfw: no changes\" when the policy was in force already.\n",
 	      f);
 }
 
@@ -239,17 +244,29 @@ static void build_template_path(struct cli *c)
 	}
 }
 
+/* The POLICY argument, or the default policy directory. */
+static const char *policy_arg(const struct cli *c)
+{
+	return c->nargs ? c->args[0] : JAILFW_SYSCONF_DIR;
+}
+
 /*
- * Parse, pull in templates, check.  The semantic checks run only on a
- * policy that parsed cleanly: on a broken parse they would mostly repeat
- * the syntax errors in other words (a jail whose backend line was a typo
- * is not "missing a backend").
+ * Parse (a file, or a directory with its drop-in files), pull in
+ * templates, check.  The semantic checks run only on a policy that parsed
+ * cleanly: on a broken parse they would mostly repeat the syntax errors in
+ * other words (a jail whose backend line was a typo is not "missing a
+ * backend").
  */
 static bool load_policy(struct cli *c, const char *path, struct policy *p)
 {
+	size_t i;
+
 	policy_init(p);
-	policy_parse_file(p, &c->d, path);
+	policy_parse_path(p, &c->d, path);
 	policy_load_templates(p, &c->d, c->dirs, c->ndirs);
+	/* Which drop-in and template files were read, in order. */
+	for (i = 0; c->verbose && i < p->nfiles; i++)
+		diag_verbose(true, "read %s", p->files[i]);
 	if (c->d.errors)
 		return false;
 	return check_policy(p, &c->d, NULL) && !c->d.errors;
@@ -271,7 +288,7 @@ static int invalid(const struct cli *c, const char *what)
  */
 static int cmd_check(struct cli *c)
 {
-	const char *path = c->args[0];
+	const char *path = policy_arg(c);
 	struct policy p;
 	char *text = NULL;
 	size_t nuid, nnetns;
@@ -326,7 +343,7 @@ static int cmd_render(struct cli *c)
 	char *text = NULL, *json = NULL;
 	int status = EXIT_OK, ret;
 
-	if (!load_policy(c, c->args[0], &p)) {
+	if (!load_policy(c, policy_arg(c), &p)) {
 		status = invalid(c, "policy is invalid");
 		goto out;
 	}
@@ -373,7 +390,7 @@ out:
 static int cmd_apply(struct cli *c)
 {
 	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
-	const char *path = c->args[0];
+	const char *path = policy_arg(c);
 	struct apply_result res;
 	struct policy p;
 	int status;
@@ -389,11 +406,21 @@ static int cmd_apply(struct cli *c)
 			invalid(c, "policy not applied");
 		goto out;
 	}
-	if (!c->quiet)
-		printf("applied %s: %zu uid %s, %zu netns %s, table inet %s%s\n", path, res.nuid,
+	/*
+	 * The first words are for scripts (docs/ansible.md): "jailfw: no
+	 * changes" exactly when nothing in the kernel changed.
+	 */
+	if (!c->quiet && !res.nchanges)
+		printf("jailfw: no changes (%s: %zu uid %s, %zu netns %s, table inet %s)\n", path,
+		       res.nuid, plural(res.nuid, "jail", "jails"), res.nnetns,
+		       plural(res.nnetns, "jail", "jails"), policy_table(&p));
+	else if (!c->quiet)
+		printf("jailfw: applied %zu %s (%s: %zu uid %s, %zu netns %s, table inet %s; "
+		       "ruleset %s)\n",
+		       res.nchanges, plural(res.nchanges, "change", "changes"), path, res.nuid,
 		       plural(res.nuid, "jail", "jails"), res.nnetns,
 		       plural(res.nnetns, "jail", "jails"), policy_table(&p),
-		       res.loaded ? "" : " (ruleset unchanged)");
+		       res.loaded ? "reloaded" : "unchanged");
 out:
 	policy_free(&p);
 	return status;
@@ -422,7 +449,7 @@ static int cmd_down(struct cli *c)
 		goto out;
 	}
 	if (c->nargs) {
-		if (!load_policy(c, c->args[0], &p)) {
+		if (!load_policy(c, policy_arg(c), &p)) {
 			status = invalid(c, "nothing was removed");
 			goto out;
 		}
@@ -458,8 +485,9 @@ static int cmd_doctor(struct cli *c)
 	int status;
 
 	policy_init(&p);
-	if (c->nargs && !load_policy(c, c->args[0], &p)) {
-		status = invalid(c, "nothing was checked");
+	if (c->nargs && !load_policy(c, policy_arg(c), &p)) {
+		invalid(c, "nothing was checked");
+		status = EXIT_TROUBLE;
 		goto out;
 	}
 	status = doctor_run(c->nargs ? &p : NULL, &o, &c->d);
@@ -474,7 +502,7 @@ static int cmd_verify(struct cli *c)
 	struct policy p;
 	int status;
 
-	if (!load_policy(c, c->args[0], &p)) {
+	if (!load_policy(c, policy_arg(c), &p)) {
 		status = invalid(c, "nothing was verified");
 		goto out;
 	}
@@ -490,7 +518,7 @@ static int cmd_compare(struct cli *c)
 	struct policy p;
 	int status;
 
-	if (!load_policy(c, c->args[0], &p)) {
+	if (!load_policy(c, policy_arg(c), &p)) {
 		status = invalid(c, "nothing was compared");
 		goto out;
 	}
@@ -500,14 +528,18 @@ out:
 	return status;
 }
 
-/* diff: exit 0 nothing would change, 1 something would (as diff(1)). */
+/*
+ * diff: exit 0 nothing would change, 1 something would, above 1 trouble
+ * (as diff(1)): an invalid policy is 2 here, not 1.
+ */
 static int cmd_diff(struct cli *c)
 {
 	struct policy p;
 	int status;
 
-	if (!load_policy(c, c->args[0], &p)) {
-		status = invalid(c, "policy is invalid");
+	if (!load_policy(c, policy_arg(c), &p)) {
+		invalid(c, "policy is invalid");
+		status = EXIT_TROUBLE;
 		goto out;
 	}
 	/* diff enters the jails' namespaces to compare them. */
@@ -515,7 +547,7 @@ static int cmd_diff(struct cli *c)
 		status = EXIT_PRIV;
 		goto out;
 	}
-	status = diff_run(&p, c->args[0], c->quiet, &c->d);
+	status = diff_run(&p, policy_arg(c), c->quiet, &c->d);
 out:
 	policy_free(&p);
 	return status;

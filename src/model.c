@@ -96,6 +96,71 @@ const char *policy_add_file(struct policy *p, const char *name)
 	return *slot;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static int label_cmp(const void *a, const void *b, void *labels)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = strcmp(((char **)labels)[x], ((char **)labels)[y]);
+
+	return r ? r : (x > y) - (x < y);
+}
+
+/*
+ * A file whose basename another file shares: its path below the main
+ * file's directory (a relative main file: any relative path), else the
+ * whole path.
+ */
+static char *long_label(const struct policy *p, const char *path)
+{
+	const char *root = p->files[0], *slash = strrchr(root, '/');
+	size_t n = slash ? (size_t)(slash - root + 1) : 0;
+
+	if (n ? !strncmp(path, root, n) : path[0] != '/')
+		return xstrdup(path + n);
+	return xstrdup(path);
+}
+
+char **policy_file_labels(const struct policy *p)
+{
+	char **labels = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*labels));
+	size_t *order, i, k;
+
+	for (i = 0; i < p->nfiles; i++)
+		labels[i] = xstrdup(base_name(p->files[i]));
+	/* Sorted, equal names are neighbours: O(n log n) for thousands of drop-ins. */
+	order = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*order));
+	for (i = 0; i < p->nfiles; i++)
+		order[i] = i;
+	qsort_r(order, p->nfiles, sizeof(*order), label_cmp, labels);
+	for (i = 0; i < p->nfiles; i = k) {
+		bool clash = false;
+
+		for (k = i + 1; k < p->nfiles && !strcmp(labels[order[i]], labels[order[k]]); k++)
+			clash = clash || strcmp(p->files[order[i]], p->files[order[k]]);
+		for (; clash && i < k; i++) {
+			free(labels[order[i]]);
+			labels[order[i]] = long_label(p, p->files[order[i]]);
+		}
+	}
+	free(order);
+	return labels;
+}
+
+void policy_file_labels_free(const struct policy *p, char **labels)
+{
+	size_t i;
+
+	for (i = 0; labels && i < p->nfiles; i++)
+		free(labels[i]);
+	free(labels);
+}
+
 const char *policy_table(const struct policy *p)
 {
 	return p->settings.table ? p->settings.table : DEFAULT_TABLE;

@@ -182,6 +182,14 @@ void policy_init(struct policy *p);
 void policy_free(struct policy *p);
 /* Register a file name; returns the stable copy that locations point at. */
 const char *policy_add_file(struct policy *p, const char *name);
+/*
+ * The names of p->files in rule comments, malloc'd, one per file: the
+ * basename ("web.conf", "ntp.conf"), so the text does not depend on where
+ * it ran; when different files share one, their path below the main
+ * file's directory ("jails.d/web.conf") or, outside it, the whole path.
+ */
+char **policy_file_labels(const struct policy *p);
+void policy_file_labels_free(const struct policy *p, char **labels);
 
 const char *policy_table(const struct policy *p);
 uint32_t policy_fwmark(const struct policy *p);

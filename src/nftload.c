@@ -307,24 +307,19 @@ static bool comment_char_eq(char c, char from_file)
 	return c == (safe ? from_file : '_');
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 /*
  * Match "FILE:LINE" at s (length n) against the files the policy was read
- * from; the longest basename wins, so "a.conf" never shadows "aa.conf".
- * Returns the characters consumed, 0 if nothing matched.
+ * from, named as in the comments (policy_file_labels); the longest name
+ * wins, so "a.conf" never shadows "aa.conf".  Returns the characters
+ * consumed, 0 if nothing matched.
  */
-static size_t match_loc(const struct policy *p, const char *s, size_t n, struct loc *loc)
+static size_t match_loc(const struct policy *p, char *const *labels, const char *s, size_t n,
+			struct loc *loc)
 {
 	size_t best = 0, used = 0, i;
 
 	for (i = 0; i < p->nfiles; i++) {
-		const char *b = base_name(p->files[i]);
+		const char *b = labels[i];
 		size_t bl = strlen(b), k, d;
 		unsigned long line = 0;
 
@@ -354,8 +349,8 @@ static size_t match_loc(const struct policy *p, const char *s, size_t n, struct 
  *   comment "ntp.conf:2 via policy.conf:9"      (a template's rule, used at :9)
  * loc gets the first place, via the "via" one (line 0 if none).
  */
-static bool comment_locs(const struct policy *p, const char *s, size_t n, struct loc *loc,
-			 struct loc *via)
+static bool comment_locs(const struct policy *p, char *const *labels, const char *s, size_t n,
+			 struct loc *loc, struct loc *via)
 {
 	static const char tag[] = "comment \"";
 	static const char via_tag[] = " via ";
@@ -369,13 +364,13 @@ static bool comment_locs(const struct policy *p, const char *s, size_t n, struct
 	end = memchr(c, '"', (size_t)(s + n - c));
 	if (!end)
 		end = s + n;
-	used = match_loc(p, c, (size_t)(end - c), loc);
+	used = match_loc(p, labels, c, (size_t)(end - c), loc);
 	if (!used)
 		return false;
 	c += used;
 	if ((size_t)(end - c) > sizeof(via_tag) - 1 && !memcmp(c, via_tag, sizeof(via_tag) - 1)) {
 		c += sizeof(via_tag) - 1;
-		if (!match_loc(p, c, (size_t)(end - c), via))
+		if (!match_loc(p, labels, c, (size_t)(end - c), via))
 			memset(via, 0, sizeof(*via));
 	}
 	return true;
@@ -424,6 +419,7 @@ static unsigned int statement_span(const struct diag *d, struct loc *loc)
 unsigned int nftload_report_errors(const struct policy *p, const char *text, const char *errbuf,
 				   struct diag *d)
 {
+	char **labels = policy_file_labels(p);
 	struct loc prev = { 0 };
 	const char *prev_msg = NULL;
 	unsigned int reported = 0;
@@ -438,7 +434,7 @@ unsigned int nftload_report_errors(const struct policy *p, const char *text, con
 		size_t len;
 
 		if (!errs[i].line || !text || !text_line(text, errs[i].line, &s, &len) ||
-		    !comment_locs(p, s, len, &loc, &via))
+		    !comment_locs(p, labels, s, len, &loc, &via))
 			continue;
 		/* One rule of the policy renders to many lines: say it once. */
 		if (prev_msg && prev.file == loc.file && prev.line == loc.line &&
@@ -472,6 +468,7 @@ unsigned int nftload_report_errors(const struct policy *p, const char *text, con
 		reported++;
 	}
 	free_errors(errs, n);
+	policy_file_labels_free(p, labels);
 	return reported;
 }
 

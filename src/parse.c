@@ -11,8 +11,10 @@
 #include "parse.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,12 +25,14 @@
 #include "lex.h"
 
 const char *const policy_keywords[] = {
-    "settings", "jail", "template", "wan", "log-drops", "table",   "fwmark", "backend", "user",
-    "ipv4",	"ipv6", "ifname",   "dns", "allow",	"publish", "use",    "to",	"host",
+    "settings", "jail", "template", "wan",  "log-drops", "table", "fwmark",
+    "backend",	"user", "ipv4",	    "ipv6", "ifname",	 "dns",	  "allow",
+    "publish",	"use",	"to",	    "host", "include",
 };
 const size_t policy_nkeywords = ARRAY_SIZE(policy_keywords);
 
-static const char *const top_kw[] = {"settings", "jail", "template"};
+/* "template" must stay third: template files allow only that one. */
+static const char *const top_kw[] = {"settings", "jail", "template", "include"};
 static const char *const settings_kw[] = {"wan", "log-drops", "table", "fwmark"};
 static const char *const jail_kw[] = {"backend", "user",  "ipv4",    "ipv6", "ifname",
 				      "dns",	 "allow", "publish", "use",  "log-drops"};
@@ -42,6 +46,8 @@ static const char *const tmpl_kw[] = {"allow", "publish"};
 
 enum block_kind { BLK_TOP, BLK_SETTINGS, BLK_JAIL, BLK_TMPL };
 
+struct reader;
+
 struct parser {
 	struct lexer lx;
 	struct token tok; /* the lookahead */
@@ -49,7 +55,12 @@ struct parser {
 	struct diag *d;
 	const char *file;
 	bool template_only;
+	bool is_main;	   /* the policy's main file: settings belong here */
+	struct reader *rd; /* the files read so far; NULL: no include */
 };
+
+static void parse_include(struct parser *ps);
+static const char *reader_main(const struct reader *rd);
 
 static void advance(struct parser *ps)
 {
@@ -1438,7 +1449,16 @@ static void parse_settings(struct parser *ps, struct loc *first)
 	size_t i;
 
 	memset(&scratch, 0, sizeof(scratch));
-	if (ps->p->has_settings) {
+	if (!ps->is_main) {
+		/*
+		 * Settings act on every jail (the table, the wan, the mark):
+		 * a file dropped in for one service must not change them.
+		 */
+		terr(ps, &kw,
+		     "\"settings\" belongs in the main policy file (%s), not in an included one",
+		     reader_main(ps->rd));
+		s = &scratch;
+	} else if (ps->p->has_settings) {
 		/* Read the second block too, for its errors, but keep nothing. */
 		if (first->line)
 			terr(ps, &kw, "duplicate \"settings\" block (first at %s)",
@@ -1490,7 +1510,8 @@ static void parse_top(struct parser *ps)
 			break;
 		}
 		if (ps->template_only &&
-		    (tok_is(&ps->tok, "settings") || tok_is(&ps->tok, "jail"))) {
+		    (tok_is(&ps->tok, "settings") || tok_is(&ps->tok, "jail") ||
+		     tok_is(&ps->tok, "include"))) {
 			terr(ps, &ps->tok,
 			     "\"%.*s\" is not allowed in a template file (only template "
 			     "blocks)",
@@ -1502,6 +1523,8 @@ static void parse_top(struct parser *ps)
 			parse_jail(ps);
 		} else if (tok_is(&ps->tok, "template")) {
 			parse_template(ps);
+		} else if (!ps->template_only && tok_is(&ps->tok, "include")) {
+			parse_include(ps);
 		} else if (ps->template_only) {
 			unknown_stmt(ps, BLK_TOP, top_kw + 2, 1);
 		} else {
@@ -1512,9 +1535,48 @@ static void parse_top(struct parser *ps)
 
 /* ---- entry points ---- */
 
+/*
+ * The files of one policy read so far, known by device and inode (a
+ * symlink or a second path to a file is the same file), so that an
+ * include cycle or a file read twice is an error rather than a loop or a
+ * "duplicate jail" against itself.
+ */
+struct rfile {
+	dev_t dev;
+	ino_t ino;
+	const char *name; /* as registered in policy.files */
+	struct loc from;  /* the include that read it; file NULL: none did */
+	unsigned int from_span;
+	bool reading; /* on the chain of includes being read now */
+};
+
+struct reader {
+	struct rfile *files;
+	size_t nfiles;
+	/*
+	 * files by device and inode, open addressing (index + 1, 0: empty),
+	 * at most half full: a jails.d may hold thousands of files.
+	 */
+	size_t *slots;
+	size_t nslots;
+	unsigned int depth;  /* files on the chain being read now */
+	const char *main;    /* the main file, as registered */
+	const char *dropins; /* policy_parse_dir: its jails.d, for messages */
+};
+
+enum {
+	RF_MISSING_OK = 1u << 0, /* a file that does not exist: return -1 */
+	RF_SKIP_SEEN = 1u << 1,	 /* a file already read: skip it quietly */
+};
+
+static const char *reader_main(const struct reader *rd)
+{
+	return rd && rd->main ? rd->main : "?";
+}
+
 /* file is already registered with p (stable) and its text with d. */
 static bool parse_text(struct policy *p, struct diag *d, const char *file, const char *buf,
-		       size_t len, bool template_only)
+		       size_t len, bool template_only, struct reader *rd)
 {
 	unsigned int errors = d->errors;
 	struct parser ps;
@@ -1524,6 +1586,8 @@ static bool parse_text(struct policy *p, struct diag *d, const char *file, const
 	ps.d = d;
 	ps.file = file;
 	ps.template_only = template_only;
+	ps.rd = rd;
+	ps.is_main = !rd || file == rd->main;
 	lex_init(&ps.lx, d, file, buf, len);
 	advance(&ps);
 	parse_top(&ps);
@@ -1536,24 +1600,42 @@ bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file, con
 	const char *f = policy_add_file(p, file);
 
 	diag_add_source(d, f, buf, len);
-	return parse_text(p, d, f, buf, len, template_only);
+	return parse_text(p, d, f, buf, len, template_only, NULL);
+}
+
+/*
+ * Whoever can write the policy, or a directory it is read from, decides
+ * what the jails may reach; a world-writable file hands that to every
+ * local user, a group-writable one to every member of its group (sshd's
+ * StrictModes refuses both for the same reason).
+ */
+static bool mode_trusted(struct diag *d, const struct loc *l, const struct stat *st)
+{
+	if (st->st_mode & S_IWOTH) {
+		diag_error(d, l, 0, "is writable by other users (chmod o-w)");
+		return false;
+	}
+	if (st->st_mode & S_IWGRP) {
+		diag_error(d, l, 0, "is writable by its group (chmod g-w)");
+		return false;
+	}
+	return true;
 }
 
 /*
  * Open and read a policy or template file.  Returns 1 with the text in
- * *text (registered in p and d), 0 after reporting an error, -1 when the
- * file does not exist and missing_ok.
+ * *text (registered in p and d) and the file's identity in *st, 0 after
+ * reporting an error, -1 when the file does not exist and missing_ok.
  *
  * O_NONBLOCK so that opening a FIFO cannot hang us before fstat() refuses
  * it; O_NOCTTY so a terminal device cannot become our controlling tty.
  */
 static int read_file(struct policy *p, struct diag *d, const char *path, bool missing_ok,
-		     const char **fname, char **text, size_t *len)
+		     const char **fname, char **text, size_t *len, struct stat *st)
 {
 	struct loc l = {NULL, 0, 0};
 	size_t cap = 0, n = 0;
 	char *buf = NULL;
-	struct stat st;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -1564,35 +1646,23 @@ static int read_file(struct policy *p, struct diag *d, const char *path, bool mi
 		diag_error(d, &l, 0, "cannot open: %s", strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st) < 0) {
 		diag_error(d, &l, 0, "cannot stat: %s", strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		diag_error(d, &l, 0, "is not a regular file");
 		goto out;
 	}
-	/*
-	 * Whoever can write the policy decides what the jails may reach;
-	 * a world-writable file hands that to every local user, a
-	 * group-writable one to every member of its group (sshd's
-	 * StrictModes refuses both for the same reason).
-	 */
-	if (st.st_mode & S_IWOTH) {
-		diag_error(d, &l, 0, "is writable by other users (chmod o-w)");
+	if (!mode_trusted(d, &l, st))
 		goto out;
-	}
-	if (st.st_mode & S_IWGRP) {
-		diag_error(d, &l, 0, "is writable by its group (chmod g-w)");
-		goto out;
-	}
-	if (st.st_size > (off_t)POLICY_MAX_SIZE) {
-		diag_error(d, &l, 0, "is too large (%lld bytes, at most %u)", (long long)st.st_size,
-			   POLICY_MAX_SIZE);
+	if (st->st_size > (off_t)POLICY_MAX_SIZE) {
+		diag_error(d, &l, 0, "is too large (%lld bytes, at most %u)",
+			   (long long)st->st_size, POLICY_MAX_SIZE);
 		goto out;
 	}
 	/* st_size is only a hint: files in /proc report 0, others grow. */
-	cap = (size_t)st.st_size + 1;
+	cap = (size_t)st->st_size + 1;
 	if (cap < 4096)
 		cap = 4096;
 	buf = xmalloc(cap);
@@ -1630,17 +1700,446 @@ out:
 	return ret;
 }
 
-bool policy_parse_file(struct policy *p, struct diag *d, const char *path)
+/* ---- policy files: include, drop-in directories ---- */
+
+static bool has_wildcard(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[')
+			return true;
+	return false;
+}
+
+/* "DIR/NAME", without doubling a slash DIR ends in. */
+static char *path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/*
+ * Open a directory the policy is read from and hold it to the files'
+ * rules.  Returns 1 with *fd open, 0 after reporting an error, -1 when it
+ * does not exist.
+ */
+static int open_policy_dir(struct diag *d, const char *dir, int *fd)
+{
+	struct loc l = {dir, 0, 0};
+	struct stat st;
+
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0 && errno == ENOENT)
+		return -1;
+	if (*fd < 0) {
+		diag_error(d, &l, 0, errno == ENOTDIR ? "is not a directory" : "cannot open: %s",
+			   strerror(errno));
+		return 0;
+	}
+	if (fstat(*fd, &st) < 0) {
+		diag_error(d, &l, 0, "cannot stat: %s", strerror(errno));
+	} else if (mode_trusted(d, &l, &st)) {
+		return 1;
+	}
+	close(*fd);
+	*fd = -1;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The names in dir that pattern matches and that are regular files (or
+ * symlinks to one), sorted by strcmp(): byte order, the C locale's,
+ * whatever the environment's locale says, so that every host reads the
+ * same files in the same order.  FNM_PERIOD: a leading dot is matched only
+ * by a dot, so hidden files (an editor's ".web.conf.swp" or "#" lock
+ * file) never match "*.conf", as in the shell.  Anything else, a
+ * directory, a socket, a symlink to nowhere, is not policy and is skipped.
+ * A missing directory has no names.  Returns false after reporting an
+ * error.
+ */
+static bool list_policy_dir(struct diag *d, const char *dir, const char *pattern, char ***names,
+			    size_t *n)
+{
+	struct dirent *e;
+	struct stat st;
+	bool ok = true;
+	DIR *dh;
+	int fd, r;
+
+	*names = NULL;
+	*n = 0;
+	r = open_policy_dir(d, dir, &fd);
+	if (r <= 0)
+		return r < 0;
+	dh = fdopendir(fd);
+	if (!dh) {
+		struct loc l = {dir, 0, 0};
+
+		diag_error(d, &l, 0, "cannot read: %s", strerror(errno));
+		close(fd);
+		return false;
+	}
+	for (;;) {
+		errno = 0;
+		e = readdir(dh);
+		if (!e)
+			break;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fnmatch(pattern, e->d_name, FNM_PERIOD))
+			continue;
+		/* The directory knows most types; ask about links and the rest. */
+		if (e->d_type == DT_REG) {
+			*VEC_PUSH(*names, *n) = xstrdup(e->d_name);
+			continue;
+		}
+		if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(fd, e->d_name, &st, 0) < 0) {
+			char *path;
+			struct loc l = {NULL, 0, 0};
+
+			/* Removed since readdir(), or a dangling symlink. */
+			if (errno == ENOENT)
+				continue;
+			l.file = path = path_join(dir, e->d_name);
+			diag_error(d, &l, 0, "cannot stat: %s", strerror(errno));
+			free(path);
+			ok = false;
+			continue;
+		}
+		if (S_ISREG(st.st_mode))
+			*VEC_PUSH(*names, *n) = xstrdup(e->d_name);
+	}
+	if (errno) {
+		struct loc l = {dir, 0, 0};
+
+		diag_error(d, &l, 0, "cannot read: %s", strerror(errno));
+		ok = false;
+	}
+	closedir(dh);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), name_cmp);
+	return ok;
+}
+
+static size_t reader_slot(const struct reader *rd, dev_t dev, ino_t ino)
+{
+	uint64_t h = hash64_add(hash64_add(HASH64_INIT, &dev, sizeof(dev)), &ino, sizeof(ino));
+
+	return (size_t)h & (rd->nslots - 1);
+}
+
+static struct rfile *reader_find(struct reader *rd, const struct stat *st)
+{
+	size_t i, mask = rd->nslots - 1;
+
+	if (!rd->nslots)
+		return NULL;
+	for (i = reader_slot(rd, st->st_dev, st->st_ino); rd->slots[i]; i = (i + 1) & mask) {
+		struct rfile *f = &rd->files[rd->slots[i] - 1];
+
+		if (f->dev == st->st_dev && f->ino == st->st_ino)
+			return f;
+	}
+	return NULL;
+}
+
+static void reader_slot_put(struct reader *rd, size_t idx)
+{
+	size_t i, mask = rd->nslots - 1;
+
+	for (i = reader_slot(rd, rd->files[idx].dev, rd->files[idx].ino); rd->slots[i];
+	     i = (i + 1) & mask)
+		;
+	rd->slots[i] = idx + 1;
+}
+
+/* Index rd->files[idx], just pushed, growing the table when half full. */
+static void reader_add(struct reader *rd, size_t idx)
+{
+	size_t k;
+
+	if (2 * rd->nfiles <= rd->nslots) {
+		reader_slot_put(rd, idx);
+		return;
+	}
+	free(rd->slots);
+	rd->nslots = rd->nslots ? 2 * rd->nslots : 64;
+	rd->slots = xcalloc(rd->nslots, sizeof(*rd->slots));
+	for (k = 0; k < rd->nfiles; k++)
+		reader_slot_put(rd, k);
+}
+
+static void reader_free(struct reader *rd)
+{
+	free(rd->files);
+	free(rd->slots);
+}
+
+/* Where a file that is read again was read first. */
+static void note_first_read(struct diag *d, const struct reader *rd, const struct rfile *f)
+{
+	struct loc l = {f->name, 0, 0};
+
+	if (f->from.file)
+		diag_note(d, &f->from, f->from_span, "\"%s\" is included here", f->name);
+	else if (f->name == rd->main)
+		diag_note(d, &l, 0, "the main policy file");
+	else
+		diag_note(d, &l, 0, "read as a drop-in file of %s", rd->dropins);
+}
+
+/*
+ * Read path into p and parse it, with its own includes.  from (span
+ * columns) is the include statement that names it, NULL for the main
+ * file and a policy directory's drop-in files.  Returns 1 when read (or
+ * skipped, RF_SKIP_SEEN), 0 after reporting an error, -1 when it does not
+ * exist and RF_MISSING_OK.
+ */
+static int read_policy_file(struct reader *rd, struct policy *p, struct diag *d, const char *path,
+			    const struct loc *from, unsigned int span, unsigned int flags)
 {
 	const char *fname;
+	struct rfile *seen;
 	char *text = NULL;
-	size_t len = 0;
+	struct stat st;
+	size_t len = 0, idx;
+	int r;
+
+	/* Belt and braces: a cycle is caught below, but only file by file. */
+	if (rd->depth > POLICY_INCLUDE_MAX_DEPTH) {
+		diag_error(d, from, span, "includes nested more than %d deep",
+			   POLICY_INCLUDE_MAX_DEPTH);
+		return 0;
+	}
+	r = read_file(p, d, path, flags & RF_MISSING_OK, &fname, &text, &len, &st);
+	if (r != 1)
+		return r;
+	seen = reader_find(rd, &st);
+	if (seen && !seen->reading && (flags & RF_SKIP_SEEN)) {
+		free(text);
+		return 1;
+	}
+	if (seen) {
+		if (seen->reading)
+			diag_error(d, from, span, "include cycle: \"%s\" is already being read",
+				   fname);
+		else
+			diag_error(d, from, span, "\"%s\" is already part of the policy", fname);
+		note_first_read(d, rd, seen);
+		free(text);
+		return 0;
+	}
+	idx = rd->nfiles;
+	*VEC_PUSH(rd->files, rd->nfiles) = (struct rfile){
+	    .dev = st.st_dev,
+	    .ino = st.st_ino,
+	    .name = fname,
+	    .from = from ? *from : (struct loc){NULL, 0, 0},
+	    .from_span = span,
+	    .reading = true,
+	};
+	reader_add(rd, idx);
+	if (!rd->main)
+		rd->main = fname;
+	rd->depth++;
+	parse_text(p, d, fname, text, len, false, rd);
+	rd->depth--;
+	/* By index: the includes may have moved the array. */
+	rd->files[idx].reading = false;
+	free(text);
+	return 1;
+}
+
+/*
+ * Every file of dir that pattern matches, in byte order (list_policy_dir).
+ * from as for read_policy_file.
+ */
+static void read_policy_dir_files(struct reader *rd, struct policy *p, struct diag *d,
+				  const char *dir, const char *pattern, const struct loc *from,
+				  unsigned int span, unsigned int flags)
+{
+	char **names;
+	size_t n, i;
+
+	if (!list_policy_dir(d, dir, pattern, &names, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		char *path = path_join(dir, names[i]);
+
+		/* A file removed since the listing is not policy any more. */
+		read_policy_file(rd, p, d, path, from, span, flags | RF_MISSING_OK);
+		free(path);
+	}
+	strv_free(names, n);
+}
+
+/*
+ * include PATTERN, at the top level: a file, or (with a wildcard in its
+ * last part) every file a pattern matches, read right here as if its text
+ * stood in place of the statement.  A relative PATTERN starts at the
+ * including file's directory, so a policy directory can be copied or
+ * moved whole.  A pattern may match nothing (an empty jails.d is a normal
+ * state), but a plain file name that names nothing is an error: a typo
+ * must not silently drop the jails it was meant to bring in.
+ */
+static void parse_include(struct parser *ps)
+{
+	struct token kw = ps->tok, t;
+	const char *base, *slash;
+	char *path = NULL, *dir = NULL;
+	struct loc at;
+
+	advance(ps);
+	if (!need_word(ps, &kw, "a file name or a pattern such as jails.d/*.conf"))
+		return;
+	t = ps->tok;
+	advance(ps);
+	if (!expect_end(ps, &kw, NULL))
+		return;
+	at = tok_loc(ps, &t);
+	if (!ps->rd) {
+		terr(ps, &kw, "\"include\" needs a policy read from a file");
+		return;
+	}
+	slash = strrchr(ps->file, '/');
+	if (t.text[0] == '/' || !slash)
+		path = xstrndup(t.text, t.len);
+	else
+		path = xasprintf("%.*s%.*s", (int)(slash - ps->file + 1), ps->file, (int)t.len,
+				 t.text);
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (has_wildcard(path, (size_t)(base - path))) {
+		perr(ps, at, t.len,
+		     "wildcards are allowed only in the file name of an include, not in its "
+		     "directories");
+		goto out;
+	}
+	if (!has_wildcard(base, strlen(base))) {
+		if (read_policy_file(ps->rd, ps->p, ps->d, path, &at, span_of(t.len),
+				     RF_MISSING_OK) < 0)
+			perr(ps, at, t.len, "cannot include \"%s\": no such file", path);
+		goto out;
+	}
+	if (!slash)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+	read_policy_dir_files(ps->rd, ps->p, ps->d, dir, base, &at, span_of(t.len), 0);
+out:
+	free(dir);
+	free(path);
+}
+
+static bool parse_main_file(struct reader *rd, struct policy *p, struct diag *d, const char *path)
+{
+	unsigned int errors = d->errors;
+
+	read_policy_file(rd, p, d, path, NULL, 0, 0);
+	return d->errors == errors;
+}
+
+bool policy_parse_file(struct policy *p, struct diag *d, const char *path)
+{
+	struct reader rd;
 	bool ok;
 
-	if (read_file(p, d, path, false, &fname, &text, &len) != 1)
+	memset(&rd, 0, sizeof(rd));
+	ok = parse_main_file(&rd, p, d, path);
+	reader_free(&rd);
+	return ok;
+}
+
+bool policy_parse_dir(struct policy *p, struct diag *d, const char *dir)
+{
+	unsigned int errors = d->errors;
+	struct reader rd;
+	char *path;
+	int fd, r;
+
+	memset(&rd, 0, sizeof(rd));
+	r = open_policy_dir(d, dir, &fd);
+	if (r < 0) {
+		struct loc l = {dir, 0, 0};
+
+		diag_error(d, &l, 0, "cannot open: %s", strerror(ENOENT));
+	}
+	if (r <= 0)
 		return false;
-	ok = parse_text(p, d, fname, text, len, false);
-	free(text);
+	close(fd);
+	path = path_join(dir, POLICY_DIR_MAIN);
+	parse_main_file(&rd, p, d, path);
+	free(path);
+	path = path_join(dir, POLICY_DIR_DROPINS);
+	rd.dropins = path;
+	read_policy_dir_files(&rd, p, d, path, POLICY_DROPIN_PATTERN, NULL, 0, RF_SKIP_SEEN);
+	free(path);
+	reader_free(&rd);
+	return d->errors == errors;
+}
+
+/* A jails.d beside it that has drop-in files, none of which was read. */
+static bool dropins_left_out(const struct policy *p, const char *dropins)
+{
+	size_t n = strlen(dropins), i;
+	struct dirent *e;
+	bool found = false;
+	DIR *dh;
+
+	for (i = 0; i < p->nfiles; i++)
+		if (!strncmp(p->files[i], dropins, n) && p->files[i][n] == '/')
+			return false;
+	dh = opendir(dropins);
+	if (!dh)
+		return false;
+	while (!found && (e = readdir(dh)))
+		found = !fnmatch(POLICY_DROPIN_PATTERN, e->d_name, FNM_PERIOD);
+	closedir(dh);
+	return found;
+}
+
+bool policy_parse_path(struct policy *p, struct diag *d, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	struct stat st;
+	char *dir, *dropins;
+	bool ok;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return policy_parse_dir(p, d, path);
+	ok = policy_parse_file(p, d, path);
+	if (!ok || strcmp(base, POLICY_DIR_MAIN))
+		return ok;
+	/*
+	 * "jailfw apply /etc/jailfw/jailfw.conf" reads that file alone, while
+	 * the directory or a bare "jailfw apply" reads its jails.d as well:
+	 * say so, rather than tear down the drop-ins' jails unannounced.
+	 */
+	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	dropins = path_join(dir, POLICY_DIR_DROPINS);
+	if (dropins_left_out(p, dropins)) {
+		struct loc l = {p->files[0], 0, 0};
+
+		diag_warning(d, &l, 0, "%s is not read: the policy named is this file alone",
+			     dropins);
+		diag_note(d, &l, 0,
+			  "name the directory (%s) to read %s with %s, or include them in this "
+			  "file (include %s/%s)",
+			  dir, POLICY_DIR_MAIN, POLICY_DIR_DROPINS, POLICY_DIR_DROPINS,
+			  POLICY_DROPIN_PATTERN);
+	}
+	free(dropins);
+	free(dir);
 	return ok;
 }
 
@@ -1681,14 +2180,15 @@ bool policy_load_templates(struct policy *p, struct diag *d, const char *const *
 				char *path = xasprintf("%s/%s.conf", dirs[dir], name);
 				const char *fname;
 				char *text = NULL;
+				struct stat st;
 				size_t len = 0;
-				int r = read_file(p, d, path, true, &fname, &text, &len);
+				int r = read_file(p, d, path, true, &fname, &text, &len, &st);
 
 				free(path);
 				if (r < 0)
 					continue;
 				if (r > 0) {
-					parse_text(p, d, fname, text, len, true);
+					parse_text(p, d, fname, text, len, true, NULL);
 					free(text);
 					if (!has_template(p, name)) {
 						struct loc l = {fname, 0, 0};

@@ -16,13 +16,32 @@
 /* Refuse policy and template files larger than this (bytes). */
 #define POLICY_MAX_SIZE (4u << 20)
 
+/* A policy directory: its main file and its drop-in files (jailfw.conf(5)). */
+#define POLICY_DIR_MAIN "jailfw.conf"
+#define POLICY_DIR_DROPINS "jails.d"
+#define POLICY_DROPIN_PATTERN "*.conf"
+/* include inside an included file inside ...: at most this deep. */
+#define POLICY_INCLUDE_MAX_DEPTH 8
+
 /*
  * Read a policy file: it must be a regular file (symlinks are followed, but
  * the target must be regular), at most POLICY_MAX_SIZE bytes and not
  * writable by group or others.  Its text is registered with d for quoting.
- * Then parse it into p.  Returns false if anything was reported as an error.
+ * Then parse it into p, with every file its include statements name.
+ * Returns false if anything was reported as an error.
  */
 bool policy_parse_file(struct policy *p, struct diag *d, const char *path);
+
+/*
+ * Read a policy directory: DIR/jailfw.conf (which must exist), then every
+ * DIR/jails.d/NAME.conf in byte order of NAME, as if the main file ended
+ * in an include of them (one that it includes itself is not read twice).
+ * The directories are held to the same rules as the files.
+ */
+bool policy_parse_dir(struct policy *p, struct diag *d, const char *dir);
+
+/* policy_parse_dir for a directory, policy_parse_file for anything else. */
+bool policy_parse_path(struct policy *p, struct diag *d, const char *path);
 
 /*
  * Parse text that is already in memory (tests, fuzzers).  file is the name

@@ -156,22 +156,46 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+static int file_addr_cmp(const void *a, const void *b, void *files)
+{
+	uintptr_t x = (uintptr_t)((char **)files)[*(const size_t *)a];
+	uintptr_t y = (uintptr_t)((char **)files)[*(const size_t *)b];
+
+	return (x > y) - (x < y);
+}
+
+/* The index of file in p->files, or SIZE_MAX. */
+static size_t file_index(struct rctx *c, const char *file)
+{
+	size_t lo = 0, hi = c->p->nfiles, mid;
+
+	if (c->last_file < c->p->nfiles && c->p->files[c->last_file] == file)
+		return c->last_file;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)c->p->files[c->fbyaddr[mid]] < (uintptr_t)file)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->p->nfiles && c->p->files[c->fbyaddr[lo]] == file)
+		return c->last_file = c->fbyaddr[lo];
+	return SIZE_MAX;
+}
+
 /*
- * "FILE:LINE": the basename, so the text does not depend on where it ran.
- * Locations point into p->files, whose sanitised basenames are computed
- * once: comments are a good part of the text.
+ * "FILE:LINE", FILE as policy_file_labels() names it.  Locations point into
+ * p->files, whose sanitised labels are computed once: comments are a good
+ * part of the text.  A policy may have thousands of drop-in files: the
+ * file is found by the address of its name, the last one found first.
  */
 static void cb_loc(struct rctx *c, struct cbuf *cb, const struct loc *l)
 {
 	const char *name = NULL;
-	size_t i;
+	size_t i = l->file ? file_index(c, l->file) : SIZE_MAX;
 
-	for (i = 0; i < c->p->nfiles && l->file; i++) {
-		if (c->p->files[i] == l->file) {
-			name = c->fnames[i];
-			break;
-		}
-	}
+	if (i != SIZE_MAX)
+		name = c->fnames[i];
 	if (name) {
 		cb_putraw(cb, name, strlen(name));
 	} else {
@@ -969,14 +993,18 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 	c.scr = &x;
 	c.p = p;
 	c.sb = sb;
-	c.fnames = xcalloc(p->nfiles, sizeof(*c.fnames));
+	c.fnames = policy_file_labels(p);
+	c.fbyaddr = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*c.fbyaddr));
 	for (i = 0; i < p->nfiles; i++) {
 		struct cbuf cb = {.n = 0};
 
-		cb_puts(&cb, base_name(p->files[i]));
+		cb_puts(&cb, c.fnames[i]);
 		cb.s[cb.n] = '\0';
+		free(c.fnames[i]);
 		c.fnames[i] = xstrdup(cb.s);
+		c.fbyaddr[i] = i;
 	}
+	qsort_r(c.fbyaddr, p->nfiles, sizeof(*c.fbyaddr), file_addr_cmp, p->files);
 	c.rj = xcalloc(p->njails, sizeof(*c.rj));
 	sb_init(&c.text);
 	for (i = 0; i < p->njails; i++)
@@ -1036,6 +1064,7 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 	for (i = 0; i < p->nfiles; i++)
 		free(c.fnames[i]);
 	free(c.fnames);
+	free(c.fbyaddr);
 	free(c.rj);
 	sb_free(&c.text);
 	free(x.segs);

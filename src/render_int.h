@@ -106,8 +106,10 @@ struct rctx {
 	struct rpiece *pieces;
 	size_t npieces, cpieces;
 	struct render_scratch *scr;
-	/* Sanitised basenames of p->files, for comments. */
+	/* Sanitised labels of p->files (policy_file_labels), for comments. */
 	char **fnames;
+	size_t *fbyaddr;  /* indexes of p->files, by the address of the name */
+	size_t last_file; /* index of the file cb_loc() found last */
 	/* Per jail, parallel to p->jails: derived text used many times. */
 	struct rjail *rj;
 	struct strbuf text;

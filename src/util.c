@@ -64,6 +64,15 @@ char *xasprintf(const char *fmt, ...)
 	return sb_steal(&sb);
 }
 
+void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void *vec_grow(void *arr, size_t n, size_t elem)
 {
 	size_t cap;

@@ -35,6 +35,8 @@ char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 #define VEC_PUSH(arr, n) \
 	((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 void *vec_grow(void *arr, size_t n, size_t elem);
+/* Free n malloc'd strings and the array that holds them. */
+void strv_free(char **v, size_t n);
 
 /* A growable NUL-terminated string. */
 struct strbuf {

@@ -27,8 +27,9 @@
 #    namespaces live as bind mounts under /run/netns.  `ip netns add` makes
 #    /run/netns a *shared* mount; without a private mount namespace and a
 #    tmpfs of our own over it, those bind mounts would propagate to the host
-#    and outlive the test.  /run/jailfw (jailfw's state and lock) and
-#    /etc/netns (per-jail resolv.conf) get a private tmpfs for the same
+#    and outlive the test.  /run/jailfw (jailfw's state and lock),
+#    /etc/netns (per-jail resolv.conf) and /etc/jailfw (the default policy
+#    directory and local templates) get a private tmpfs for the same
 #    reason: the test must not see or leave anything the host's jailfw owns.
 #  - The sandbox namespace plays "the host": jailfw runs there, and the uid
 #    jails' processes run there (as uid 1099 etc. via setpriv).
@@ -265,7 +266,7 @@ lib_enter_sandbox()
 		fi
 		# Mount points must exist before the private tmpfs can cover
 		# them; remove the ones we created once the sandbox is gone.
-		for d in /run/netns /run/jailfw /etc/netns; do
+		for d in /run/netns /run/jailfw /etc/netns /etc/jailfw; do
 			if [ ! -d "$d" ]; then
 				mkdir -p "$d" && created+=("$d")
 			fi
@@ -289,7 +290,7 @@ lib_enter_sandbox()
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	for d in /run/netns /run/jailfw /etc/netns; do
+	for d in /run/netns /run/jailfw /etc/netns /etc/jailfw; do
 		if ! mount -t tmpfs -o mode=0755 jailfw-test "$d"; then
 			echo "FAIL $LIB_NAME: cannot mount a private tmpfs on $d"
 			exit 1
@@ -1252,4 +1253,26 @@ lib_kernel_snapshot()
 	find /etc/netns -name '.?*' -prune -o -printf '%p %y %m %i\n' 2>&1 | sort >"$1/etc-netns"
 	find /etc/netns -name '.?*' -prune -o -type f \
 		-exec sh -c 'for f; do echo "== $f"; cat "$f"; done' sh {} + >>"$1/etc-netns" 2>&1
+}
+
+# lib_snapshot_before: the kernel and jailfw's files now (lib_kernel_snapshot
+# into $LIB_TMP/before), for check_untouched.
+lib_snapshot_before()
+{
+	rm -rf "$LIB_TMP/before"
+	lib_kernel_snapshot "$LIB_TMP/before"
+}
+
+# check_untouched NAME: the kernel and jailfw's files are as
+# lib_snapshot_before saw them; one check per part of the snapshot.
+check_untouched()
+{
+	local f
+
+	rm -rf "$LIB_TMP/after"
+	lib_kernel_snapshot "$LIB_TMP/after"
+	for f in "$LIB_TMP"/before/*; do
+		f=$(basename "$f")
+		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
+	done
 }

@@ -104,9 +104,13 @@ expect "--help exits 0" 0 root "$JAILFW" --help
 expect "no command: usage error 2" 2 root "$JAILFW"
 expect "unknown command: usage error 2" 2 root "$JAILFW" frobnicate
 expect "unknown option: usage error 2" 2 root "$JAILFW" --frobnicate check "$P"
-expect "check without POLICY: usage error 2" 2 root "$JAILFW" check
-expect "render without POLICY: usage error 2" 2 root "$JAILFW" render
-expect "apply without POLICY: usage error 2" 2 root "$JAILFW" apply
+# Without POLICY: the default policy directory, /etc/jailfw (a private,
+# empty tmpfs in this sandbox: lib.sh), whose jailfw.conf is missing.
+for c in check render apply; do
+	expect "$c without POLICY: the default /etc/jailfw, not there: exit 1" 1 root "$JAILFW" "$c"
+	check_match "$c without POLICY: names the default's main file" "$ERR" \
+		"^/etc/jailfw/jailfw\.conf: error: cannot open: No such file or directory$"
+done
 expect "check with two policies: usage error 2" 2 root "$JAILFW" check "$P" "$P"
 
 # ---------------------------------------------------------------- no privilege

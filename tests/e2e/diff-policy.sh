@@ -44,25 +44,6 @@ policy()
 	} >"$P"
 }
 
-# untouched NAME: the kernel and jailfw's files are as in $LIB_TMP/before.
-untouched()
-{
-	local f
-
-	rm -rf "$LIB_TMP/after"
-	lib_kernel_snapshot "$LIB_TMP/after"
-	for f in "$LIB_TMP"/before/*; do
-		f=$(basename "$f")
-		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
-	done
-}
-
-snapshot()
-{
-	rm -rf "$LIB_TMP/before"
-	lib_kernel_snapshot "$LIB_TMP/before"
-}
-
 # has_line NAME LINE: the last diff printed LINE exactly (tabs included).
 has_line()
 {
@@ -81,7 +62,7 @@ cp "$P" "$LIB_TMP/applied.conf"
 
 # ---------------------------------------------------------------- nothing applied
 
-snapshot
+lib_snapshot_before
 check_exit "nothing applied: diff exits 1" 1 "$JAILFW" diff "$P"
 has_line "nothing applied: the table header" "--- table inet jailfw (not there)"
 has_line "nothing applied: web's chain is added" "@@ chain uid_web: added @@"
@@ -92,7 +73,7 @@ has_line "nothing applied: provisioning follows" "provisioning:"
 check_match "nothing applied: box would be created" "$LIB_OUT" "^  create jail box: namespace box, veth box-out/box-in"
 check_match "nothing applied: forwarding would be turned on" "$LIB_OUT" \
 	"^  set net\.ipv4\.conf\.all\.forwarding = 1 \(was 0\)"
-untouched "nothing applied"
+check_untouched "nothing applied"
 check "nothing applied: no namespace box" test ! -e /run/netns/box
 
 # ---------------------------------------------------------------- in force
@@ -104,13 +85,13 @@ ip netns exec box sysctl -qw net.ipv6.conf.box-in.router_solicitations=0
 lib_serve net internet "tcp:[::]:443" || lib_bail "listener in net"
 check_reach_ns "box reaches tcp/443" box tcp 192.0.2.2 443
 sleep 1
-snapshot
+lib_snapshot_before
 check "the ruleset has non-zero counters" grep -q "counter packets [1-9]" "$LIB_TMP/before/ruleset"
 
 check_exit "the policy in force: diff exits 0" 0 "$JAILFW" diff "$P"
 check_eq "the policy in force: no output" "$LIB_OUT" ""
 check_eq "the policy in force: nothing on stderr" "$LIB_ERR" ""
-untouched "the policy in force"
+check_untouched "the policy in force"
 
 # ---------------------------------------------------------------- changes
 
@@ -119,7 +100,7 @@ check_exit "only lines moved: diff exits 1 (apply would reload)" 1 "$JAILFW" dif
 check_eq "only lines moved: one summary, no rule shown" \
 	"$(printf '%s\n' "$LIB_OUT" | grep -v '^[-+]\{3\} ')" \
 	"$(printf '@@ comments @@\n# 24 rules and elements differ only in their comment (the policy line they name moved)')"
-untouched "only lines moved"
+check_untouched "only lines moved"
 
 policy "$WEB$BOX" 124
 check_exit "changed allowlist: diff exits 1" 1 "$JAILFW" diff "$P"
@@ -134,7 +115,7 @@ check_eq "changed allowlist: no provisioning" \
 	"$(printf '%s\n' "$LIB_OUT" | grep -c '^provisioning:')" 0
 check_exit "changed allowlist: diff -q exits 1" 1 "$JAILFW" -q diff "$P"
 check_eq "changed allowlist: diff -q prints nothing" "$LIB_OUT" ""
-untouched "changed allowlist"
+check_untouched "changed allowlist"
 
 policy "$WEB$BOX$DB" 123
 check_exit "added uid jail: diff exits 1" 1 "$JAILFW" diff "$P"
@@ -143,7 +124,7 @@ has_line "added uid jail: its dispatch element" \
 	"$(printf '+\t\t\t1100 comment "jailfw.conf:15" : jump uid_db')"
 has_line "added uid jail: its allowlist element" \
 	"$(printf '+\t\t\t1100 . tcp . 5432 comment "jailfw.conf:18" : jump dst_any')"
-untouched "added uid jail"
+check_untouched "added uid jail"
 
 policy "$WEB$BOX$NBOX" 123
 check_exit "added netns jail: diff exits 1" 1 "$JAILFW" diff "$P"
@@ -152,7 +133,7 @@ check_match "added netns jail: it would be created" "$LIB_OUT" \
 	"^  create jail nbox: namespace nbox, veth nbox-out/nbox-in"
 check_eq "added netns jail: box is not touched" \
 	"$(printf '%s\n' "$LIB_OUT" | grep -c '^  .* box[: ]')" 0
-untouched "added netns jail"
+check_untouched "added netns jail"
 check "added netns jail: no namespace nbox" test ! -e /run/netns/nbox
 
 policy "$WEB" 123
@@ -160,7 +141,7 @@ check_exit "removed netns jail: diff exits 1" 1 "$JAILFW" diff "$P"
 has_line "removed netns jail: its chain" "@@ chain fwd_box: removed @@"
 has_line "removed netns jail: the forward hook goes too" "@@ chain forward: removed @@"
 check_match "removed netns jail: it would be torn down" "$LIB_OUT" "^  remove jail box"
-untouched "removed netns jail"
+check_untouched "removed netns jail"
 check "removed netns jail: box is still there" test -e /run/netns/box
 
 # ---------------------------------------------------------------- not jailfw's

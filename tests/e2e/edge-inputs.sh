@@ -194,8 +194,11 @@ refused "a FIFO" fifo.conf '^fifo\.conf: error: is not a regular file'
 
 refused "/dev/zero" /dev/zero '^/dev/zero: error: is not a regular file'
 
+# A directory is a policy directory (jailfw.conf and jails.d): this one
+# has no jailfw.conf.
 mkdir dir.conf || lib_bail "mkdir"
-refused "a directory" dir.conf '^dir\.conf: error: is not a regular file'
+refused "a directory without jailfw.conf" dir.conf \
+	'^dir\.conf/jailfw\.conf: error: cannot open: No such file or directory$'
 
 # A regular file to stat() (size 0), read to its end: KEY=VALUE words
 # separated by NUL bytes, reported where they are.

@@ -146,6 +146,15 @@ check_eq "exec JAIL, then the options" "$(comp "$JAILFW" exec pol-one --k)" "--k
 check_eq "exec JAIL, then \"--\"" "$(comp "$JAILFW" exec pol-one "")" "--"
 _jailfw_policy_file=$LIB_TMP/no-policy
 check_eq "exec JAIL: no state, no policy: nothing" "$(comp "$JAILFW" exec "")" ""
+# A policy directory, as the default /etc/jailfw: jailfw.conf and jails.d/*.conf.
+PDIR=$LIB_TMP/poldir
+mkdir -p "$PDIR/jails.d" || lib_bail "mkdir $PDIR"
+cp "$POL" "$PDIR/jailfw.conf"
+printf 'jail drop-in {\n\tbackend uid\n\tuser 1097\n}\n' >"$PDIR/jails.d/web.conf"
+printf 'jail backup-only {\n}\n' >"$PDIR/jails.d/web.conf~"
+_jailfw_policy_file=$PDIR
+check_eq "exec JAIL: no state, a policy directory's jailfw.conf and jails.d/*.conf" \
+	"$(comp "$JAILFW" exec "")" "$(lines pol-one pol-two drop-in)"
 
 # The jails really in force: apply a policy (in this sandbox's own netns),
 # then exec's jail names are that policy's, read from what apply recorded

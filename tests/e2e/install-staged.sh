@@ -143,8 +143,8 @@ UNIT=$STAGE/$U/jailfw.service
 check_eq "no @VARIABLE@ is left in jailfw.service" "$(grep -c '@[A-Z]*@' "$UNIT")" 0
 check_eq "jailfw.service runs the installed binary on the installed policy" \
 	"$(grep -E '^Exec' "$UNIT")" \
-	"$(printf '%s\n' "ExecStart=/usr/sbin/jailfw apply /etc/jailfw/jailfw.conf" \
-		"ExecReload=/usr/sbin/jailfw apply /etc/jailfw/jailfw.conf" \
+	"$(printf '%s\n' "ExecStart=/usr/sbin/jailfw apply /etc/jailfw" \
+		"ExecReload=/usr/sbin/jailfw apply /etc/jailfw" \
 		"ExecStop=/usr/sbin/jailfw down")"
 # Any of these gives the unit a mount namespace of its own, where the
 # /run/netns bind mounts apply makes would stay (see the unit's comment).
@@ -233,21 +233,25 @@ else
 fi
 
 # What systemd would run, run here: ExecStart, a flush of the whole ruleset
-# (nftables.service's restart), ExecReload, ExecStop.
-POLICY=$LIB_TMP/policy.conf
-cat >"$POLICY" <<'EOF'
+# (nftables.service's restart), ExecReload, ExecStop.  The policy is a
+# policy directory, as /etc/jailfw: jailfw.conf and a drop-in file.
+POLICY=$LIB_TMP/policy
+mkdir -p "$POLICY/jails.d"
+cat >"$POLICY/jailfw.conf" <<'EOF'
 jail svc-uid {
 	backend uid
 	user 1099
 	allow udp/123
 }
+EOF
+cat >"$POLICY/jails.d/svcns.conf" <<'EOF'
 jail svcns {
 	backend netns
 	ipv4 10.97.30.0/30
 	allow tcp/443
 }
 EOF
-chmod 0644 "$POLICY"
+chmod 0644 "$POLICY/jailfw.conf" "$POLICY/jails.d/svcns.conf"
 
 # unit_cmd KEY: the unit's KEY= command line, run with the staged binary
 # on the test's policy.
@@ -257,7 +261,7 @@ unit_cmd()
 
 	line=$(sed -n "s/^$1=//p" "$UNIT")
 	line=${line//\/usr\/sbin\/jailfw/$JF}
-	line=${line//\/etc\/jailfw\/jailfw.conf/$POLICY}
+	line=${line//\/etc\/jailfw/$POLICY}
 	read -ra argv <<<"$line"
 	"${argv[@]}"
 }
@@ -282,11 +286,10 @@ if check "ExecStart: apply" unit_cmd ExecStart; then
 	check "after ExecReload: jailfw's table is back" table_there
 	check_eq "after ExecReload: the same namespace (the jailed services keep theirs)" \
 		"$(ns_inode)" "$ino"
-	cp "$POLICY" "$LIB_TMP/policy.good"
-	echo "jail broken {" >>"$POLICY"
-	check_exit "ExecReload of an invalid policy: exit 1" 1 unit_cmd ExecReload
+	echo "jail broken {" >"$POLICY/jails.d/broken.conf"
+	check_exit "ExecReload of an invalid drop-in: exit 1" 1 unit_cmd ExecReload
 	check "after a failed ExecReload: the table stays in force" table_there
-	cp "$LIB_TMP/policy.good" "$POLICY"
+	rm "$POLICY/jails.d/broken.conf"
 	check "ExecStop: down" unit_cmd ExecStop
 	check_fails "after ExecStop: jailfw's table is gone" table_there
 	check "after ExecStop: the namespace is gone" test ! -e /run/netns/svcns

@@ -3,8 +3,10 @@
  * Golden diagnostics: every tests/parse/fail/NAME.conf must produce exactly
  * the diagnostics in NAME.err (byte for byte) and be refused (check-warn-*
  * cases: accepted, with a warning), and every tests/parse/ok/ policy must
- * produce no diagnostic at all.  The pipeline is the CLI's: parse the
- * file, load templates, and check only if parsing succeeded.
+ * produce no diagnostic at all.  A directory NAME (no dot in the name) is
+ * a policy directory: NAME/jailfw.conf and NAME/jails.d/ (jailfw.conf(5)).
+ * The pipeline is the CLI's: parse the file or directory, load templates,
+ * and check only if parsing succeeded.
  *
  *   JAILFW_REGEN=1 build/tests/test_golden_diag    rewrite the .err files
  *   JAILFW_GOLDEN_FILTER=check- ...                 only files starting so
@@ -53,7 +55,7 @@ static char *run_policy(const char *path, unsigned int *errors)
 	}
 	policy_init(&p);
 	diag_init(&d, f);
-	if (policy_parse_file(&p, &d, path) &&
+	if (policy_parse_path(&p, &d, path) &&
 	    policy_load_templates(&p, &d, tmpl_dirs, ARRAY_SIZE(tmpl_dirs)))
 		check_policy(&p, &d, &test_env);
 	*errors = d.errors;
@@ -103,14 +105,17 @@ static bool ends_with(const char *s, const char *suffix)
 	return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
-/* The *.conf files of dir, sorted (scandir's alphasort: stable order). */
+/*
+ * The *.conf files and the policy directories (names without a dot) of
+ * dir, sorted (scandir's alphasort: stable order).
+ */
 static int conf_filter(const struct dirent *e)
 {
 	const char *only = getenv("JAILFW_GOLDEN_FILTER");
 
 	if (only && strncmp(e->d_name, only, strlen(only)))
 		return 0;
-	return e->d_name[0] != '.' && ends_with(e->d_name, ".conf");
+	return e->d_name[0] != '.' && (ends_with(e->d_name, ".conf") || !strchr(e->d_name, '.'));
 }
 
 static int list_confs(const char *dir, struct dirent ***names)
@@ -154,7 +159,8 @@ static void run_fail_dir(bool regen)
 		T_CHECK(n >= 25, "at least 25 golden failure cases");
 	for (i = 0; i < n; i++) {
 		char *conf = xasprintf("%s/%s", FAIL_DIR, names[i]->d_name);
-		char *err = xasprintf("%.*s.err", (int)(strlen(conf) - 5), conf);
+		size_t stem = strlen(conf) - (ends_with(conf, ".conf") ? 5 : 0);
+		char *err = xasprintf("%.*s.err", (int)stem, conf);
 		char *what = xasprintf("%s matches %s", conf, err);
 		unsigned int errors;
 		char *got = run_policy(conf, &errors);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Golden render tests: every tests/render/NAME.conf is parsed, checked and
- * rendered (with RENDER_REPLACE) and must equal tests/render/NAME.nft byte
- * for byte.  JAILFW_REGEN=1 rewrites the .nft files instead; review the
- * diff, then load them with tests/e2e/render-load.sh.
+ * Golden render tests: every tests/render/NAME.conf, and every policy
+ * directory tests/render/NAME (no dot in the name: NAME/jailfw.conf and
+ * NAME/jails.d/), is parsed, checked and rendered (with RENDER_REPLACE)
+ * and must equal tests/render/NAME.nft byte for byte.  JAILFW_REGEN=1
+ * rewrites the .nft files instead; review the diff, then load them with
+ * tests/e2e/render-load.sh.
  *
  * Users are resolved by a fake database so that the result does not depend
  * on the machine: www=1099, db=1100, nobody=65534.
@@ -93,7 +95,7 @@ static char *render_file(const char *conf)
 
 	policy_init(&p);
 	diag_init(&d, stdout);
-	ok = policy_parse_file(&p, &d, conf);
+	ok = policy_parse_path(&p, &d, conf);
 	ok = ok && policy_load_templates(&p, &d, dirs, ARRAY_SIZE(dirs));
 	ok = ok && check_policy(&p, &d, &env);
 	if (ok)
@@ -123,16 +125,18 @@ int main(void)
 	while ((de = readdir(dir))) {
 		size_t n = strlen(de->d_name);
 
-		if (n > 5 && !strcmp(de->d_name + n - 5, ".conf"))
-			*VEC_PUSH(names, nnames) = xstrndup(de->d_name, n - 5);
+		if ((n > 5 && !strcmp(de->d_name + n - 5, ".conf")) ||
+		    (de->d_name[0] != '.' && !strchr(de->d_name, '.')))
+			*VEC_PUSH(names, nnames) = xstrdup(de->d_name);
 	}
 	closedir(dir);
 	qsort(names, nnames, sizeof(*names), name_cmp);
 	T_CHECK(nnames >= 10, "golden policies present");
 
 	for (i = 0; i < nnames; i++) {
-		char *conf = xasprintf(DIR_RENDER "/%s.conf", names[i]);
-		char *nft = xasprintf(DIR_RENDER "/%s.nft", names[i]);
+		size_t stem = strcspn(names[i], ".");
+		char *conf = xasprintf(DIR_RENDER "/%s", names[i]);
+		char *nft = xasprintf(DIR_RENDER "/%.*s.nft", (int)stem, names[i]);
 		char *what = xasprintf("render %s", names[i]);
 		char *got = render_file(conf);
 		char *want;
