@@ -57,6 +57,7 @@
 #include "apply.h"
 #include "caps.h"
 #include "model.h"
+#include "fileio.h"
 #include "netns.h"
 #include "nftload.h"
 #include "util.h"
@@ -318,22 +319,32 @@ out:
  * as 127.0.0.53).  Bind mounts follow symlinks, so a /etc/resolv.conf
  * that links into /run/systemd is covered where it points.  Stricter than
  * `ip netns exec`, which warns and runs anyway: a file the admin put
- * there that cannot be applied stops the exec.
+ * there that cannot be applied stops the exec, and so does a directory
+ * that is not root's alone (fileio.h): whoever could write there would
+ * choose CMD's /etc/passwd.
  */
 static int bind_etc(const char *name, struct diag *d)
 {
-	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX], why[FILEIO_WHY_MAX];
 	struct dirent *e;
 	DIR *dp;
-	int err = 0;
+	int dfd, err = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%s", NETNS_ETC_DIR, name);
-	dp = opendir(dir);
+	err = netns_etc_open(name, false, NULL, &dfd, why);
+	if (err == -ENOENT)
+		return 0;
+	if (err == -EEXIST) {
+		diag_error(d, NULL, 0, "%s, so its files are not bound over /etc; nothing run",
+			   why);
+		return err;
+	}
+	dp = err ? NULL : fdopendir(dfd);
 	if (!dp) {
-		if (errno == ENOENT)
-			return 0;
-		err = -errno;
-		diag_error(d, NULL, 0, "open %s: %s", dir, strerror(errno));
+		err = err ? err : -errno;
+		if (dfd >= 0)
+			close(dfd);
+		diag_error(d, NULL, 0, "open %s: %s", dir, strerror(-err));
 		return err;
 	}
 	errno = 0;
@@ -639,8 +650,8 @@ static int load_state(struct state *s, struct diag *d)
 	/* Not root: say what it takes, not only that /run/jailfw is closed. */
 	if (err == -EACCES || err == -EPERM)
 		caps_require_list("exec", root, ARRAY_SIZE(root), d);
-	/* Malformed: -EINVAL would read as a usage error. */
-	return err == -EINVAL ? -EBADMSG : err;
+	/* Not jailfw's writing: a conflict (-EINVAL would read as usage). */
+	return err == -EINVAL ? -EEXIST : err;
 }
 
 int exec_jail(const char *jail, const struct exec_opts *o, char *const argv[], struct diag *d)
