@@ -140,6 +140,25 @@ int exec_lookup(struct state *s, const char *jail, const struct exec_opts *o,
 		diag_error(d, NULL, 0, "jail \"%s\" has no user recorded", jail);
 		return -EINVAL;
 	}
+	/*
+	 * Without a user, CMD would stay uid 0: no capabilities, but still
+	 * the owner of root's files (/etc/shadow, /etc/passwd, unit files,
+	 * /run/jailfw/state, which decides what jailfw tears down): enough
+	 * to leave any jail, and to take the host.  Only a launcher that
+	 * drops privileges itself may have root, and asks for it by name.
+	 */
+	if (!o->keep_ids && (!j->has_user || j->uid == 0)) {
+		diag_error(d, NULL, 0,
+			   "jail \"%s\" %s: CMD would run as uid 0, which even without "
+			   "capabilities owns root's files (/etc/shadow, unit files, %s); "
+			   "nothing run",
+			   jail, j->has_user ? "names uid 0 as its user" : "names no user",
+			   STATE_FILE);
+		diag_note(d, NULL, 0,
+			  "give the jail a user (\"user NAME\"), or pass --keep-ids to run a "
+			  "launcher that drops privileges itself (nsjail) as root");
+		return -EINVAL;
+	}
 	if (o->keep_ids && j->backend == BACKEND_UID) {
 		diag_error(d, NULL, 0,
 			   "--keep-ids is refused for uid jail \"%s\": its ruleset confines "
@@ -694,16 +713,6 @@ int exec_jail(const char *jail, const struct exec_opts *o, char *const argv[], s
 		nsfd = -1;
 	}
 	if (!o->keep_ids) {
-		/*
-		 * Without a user the process stays uid 0, capabilities or
-		 * not, and uid 0 owns most of the file system: say so.
-		 */
-		if (!j->has_user)
-			diag_warning(d, NULL, 0,
-				     "jail \"%s\" names no user: CMD runs as uid 0 without "
-				     "capabilities, and uid 0 still owns most files; give the "
-				     "jail a user",
-				     j->name);
 		err = drop_privileges(j, d);
 		if (err)
 			goto out;

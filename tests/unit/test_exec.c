@@ -34,6 +34,13 @@
 #include "capture.h"
 #include "t.h"
 
+/* exec's refusal of jail "bare", which names no user. */
+static const char bare_refused[] =
+    "jailfw: error: jail \"bare\" names no user: CMD would run as uid 0, which even without "
+    "capabilities owns root's files (/etc/shadow, unit files, /run/jailfw/state); nothing run\n"
+    "jailfw: note: give the jail a user (\"user NAME\"), or pass --keep-ids to run a launcher "
+    "that drops privileges itself (nsjail) as root\n";
+
 /* A diag that writes into memory, to look at the messages. */
 static bool has_text(const char *hay, const char *needle)
 {
@@ -141,6 +148,23 @@ static void test_lookup(void)
 	err = exec_lookup(&s, "foobar", &keep, &j, &c.d);
 	T_CHECK(err == 0 && j, "lookup: --keep-ids for a netns jail is fine");
 	cap_free(&c);
+
+	cap_init(&c);
+	err = exec_lookup(&s, "bare", &plain, &j, &c.d);
+	T_CHECK(err == -EINVAL && !j, "lookup: a jail without a user needs --keep-ids");
+	T_STREQ(cap_text(&c), bare_refused, "lookup: ... and says why");
+	cap_free(&c);
+	cap_init(&c);
+	err = exec_lookup(&s, "bare", &keep, &j, &c.d);
+	T_CHECK(err == 0 && j, "lookup: a jail without a user, with --keep-ids");
+	cap_free(&c);
+	state_find_jail(&s, "foobar")->uid = 0;
+	cap_init(&c);
+	err = exec_lookup(&s, "foobar", &plain, &j, &c.d);
+	T_CHECK(err == -EINVAL && has_text(cap_text(&c), "names uid 0 as its user"),
+		"lookup: a jail whose user is uid 0 needs --keep-ids too");
+	cap_free(&c);
+	state_find_jail(&s, "foobar")->uid = 65534;
 
 	state_find_jail(&s, "foobar")->pending = true;
 	cap_init(&c);
@@ -716,12 +740,10 @@ static void test_exec_root(void)
 	      "id -u; grep -E '^(CapEff|NoNewPrivs):' /proc/self/status; exec ls /proc/self/fd", 0,
 	      want,
 	      "root: --keep-ids: root, its capabilities, no no_new_privs, no leaked descriptor");
-	T_RUN("bare", false,
-	      "id -u; id -G; grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status", 0,
-	      "jailfw: warning: jail \"bare\" names no user: CMD runs as uid 0 without "
-	      "capabilities, and uid 0 still owns most files; give the jail a user\n"
-	      "0\n0\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n",
-	      "root: netns jail without a user: root without capabilities, and a warning");
+	T_RUN("bare", false, "id -u", 64 + EINVAL, bare_refused,
+	      "root: netns jail without a user: refused without --keep-ids, nothing run");
+	T_RUN("bare", true, "id -u", 0, "0\n",
+	      "root: netns jail without a user, --keep-ids: runs as root");
 	T_RUN("foobar", false, "exec /nonexistent/cmd", 127,
 	      "/bin/sh: 1: exec: /nonexistent/cmd: not found\n",
 	      "root: netns jail: CMD's exit status passes through");
