@@ -630,7 +630,7 @@ static int seal_fds(struct diag *d)
  */
 static bool on_path(const char *file)
 {
-	const char *path = getenv("PATH"), *p, *end;
+	const char *path = secure_getenv("PATH"), *p, *end;
 	char buf[PATH_MAX];
 	struct stat st;
 	int len;

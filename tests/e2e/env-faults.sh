@@ -44,6 +44,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 lib_enter_sandbox "$@"
+lib_use_testhooks
 
 N4=192.0.2.2
 PUID=1099 # the uid jail www
