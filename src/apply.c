@@ -138,15 +138,18 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 
 /*
  * Signals that ask a process to end, and that a user (Ctrl-C, Ctrl-\), a
- * closing terminal or a service manager (systemctl stop) sends: once the
- * lock is held, they wait until the apply or down has finished or rolled
- * back and the lock is released.  Ended half-way, an apply would leave the
+ * closing terminal or a service manager (systemctl stop) sends, and
+ * SIGPIPE, which the kernel sends when a reader of our output has gone
+ * (`jailfw -v apply P | head -1`): once the lock is held, they wait until
+ * the apply or down has finished or rolled back and the lock is released
+ * (meanwhile a write to the closed pipe only fails, with EPIPE, and the
+ * output it carried is lost).  Ended half-way, an apply would leave the
  * next one to finish its work: nothing would be unconfined (DESIGN
  * section 3), but the policy asked for would not be in force either, and
  * the one who pressed Ctrl-C could not tell which of the two is.  Waiting
  * for the lock is not held up: nothing has changed yet then.
  */
-static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE};
 
 struct sig_hold {
 	sigset_t old; /* the caller's mask, given back on release */

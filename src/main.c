@@ -795,7 +795,7 @@ out:
 	free(c.args);
 	free(c.env_path);
 	/*
-	 * A SIGTERM, SIGINT, SIGHUP or SIGQUIT that came during apply or
+	 * A SIGTERM, SIGINT, SIGHUP, SIGQUIT or SIGPIPE that came during apply or
 	 * down: the work is done and reported, now end the way it asks (see
 	 * apply_reraise).  128 + N only if the signal did not end us.
 	 */
