@@ -7,8 +7,8 @@
  * nobody else; every file below it is then reached with *at() calls from
  * that descriptor, never through a path that could be changed meanwhile,
  * and opened with O_NOFOLLOW.  A planted symbolic link is never followed
- * and a directory another user controls is refused (docs/design.md,
- * "jailfw's own files").
+ * and a directory another user controls is refused (docs/jailfw.8,
+ * FILES).
  *
  * Functions return 0 or -errno.  -EEXIST means "something is there that
  * jailfw will not use": why (at least FILEIO_WHY_MAX bytes) says what,
