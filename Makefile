@@ -55,6 +55,7 @@ LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TESTHOOKS_OBJ := $(BUILD)/obj/testhook-on.o # the test build's hooks: see below
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	       -fno-sanitize-recover=undefined
@@ -78,11 +79,29 @@ $(BUILD)/libjailfw.a: $(LIB_OBJS)
 $(BUILD)/jailfw: $(BUILD)/obj/main.o $(BUILD)/libjailfw.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libjailfw.a | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libjailfw.a $(LDLIBS)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TESTHOOKS_OBJ) $(BUILD)/libjailfw.a \
+		| $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(TESTHOOKS_OBJ) $(BUILD)/libjailfw.a \
+		$(LDLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
+
+# ---- the test build: JAILFW_TEST_* hooks (src/testhook.h) ----
+# BUILD/jailfw, the binary make install installs, has no test hook: its
+# testhook.o (in libjailfw.a) is empty.  The hooks are compiled with
+# -DJAILFW_TESTHOOKS into testhook-on.o, which is linked ahead of the
+# library into BUILD/jailfw-testhooks (the e2e scripts that drive faults,
+# kills and pauses run it) and into every unit test: the linker then
+# takes testhook_* from it and never pulls the library's empty one.
+all: $(BUILD)/jailfw-testhooks
+
+$(TESTHOOKS_OBJ): src/testhook.c src/testhook.h $(BUILD)/defs.stamp | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -DJAILFW_TESTHOOKS -MMD -c -o $@ $<
+
+$(BUILD)/jailfw-testhooks: $(BUILD)/obj/main.o $(TESTHOOKS_OBJ) $(BUILD)/libjailfw.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# ---- end of the test build ----
 
 check: all
 	tests/run --build $(BUILD)
@@ -171,6 +190,12 @@ SUBST_PATHS = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)
 # objects are not rebuilt when only PREFIX changes: refuse to install one
 # built for other directories, which would never find its templates.
 install: $(BUILD)/jailfw
+	@if tr '\0' '\n' <$(BUILD)/jailfw | grep -q '^JAILFW_TEST_'; then \
+		echo "install: $(BUILD)/jailfw is a test build (it has the JAILFW_TEST_* hooks," \
+			"built with -DJAILFW_TESTHOOKS); rebuild it without them:" \
+			"rm -rf $(BUILD) && make BUILD=$(BUILD) PREFIX=$(PREFIX)" >&2; \
+		exit 1; \
+	fi
 	@for d in $(DATADIR)/templates $(SYSCONFDIR)/jailfw/templates; do \
 		tr '\0' '\n' <$(BUILD)/jailfw | grep -qxF "$$d" && continue; \
 		echo "install: $(BUILD)/jailfw was built for other directories (it does not" \

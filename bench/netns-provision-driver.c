@@ -61,7 +61,7 @@ static int apply(const struct policy *p, struct diag *d)
 	struct prov_plan *plan = NULL;
 	int fd, err;
 
-	err = state_lock(true, &fd);
+	err = state_lock(true, &fd, NULL);
 	if (err)
 		return err;
 	err = prov_stage(p, &plan, d);
@@ -80,7 +80,7 @@ static int down(struct diag *d)
 	struct prov_plan *plan = NULL;
 	int fd, err;
 
-	err = state_lock(true, &fd);
+	err = state_lock(true, &fd, NULL);
 	if (err)
 		return err;
 	err = prov_down_cut(&plan, d);

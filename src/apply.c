@@ -13,7 +13,6 @@
 #include "counters.h"
 #include "nftload.h"
 #include "provision.h"
-#include "record.h"
 #include "render.h"
 #include "state.h"
 #include "testhook.h"
@@ -122,8 +121,10 @@ void apply_count_jails(const struct policy *p, size_t *nuid, size_t *nnetns)
 /* Take /run/jailfw/lock: applies and downs never interleave. */
 static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 {
-	int ret = state_lock(!o->no_wait, fd);
+	int ret = state_lock(!o->no_wait, fd, d);
 
+	if (ret == -EEXIST)
+		return EXIT_CONFLICT; /* STATE_DIR is not jailfw's: reported */
 	if (ret == -EBUSY) {
 		diag_error(d, NULL, 0, "another jailfw apply or down holds %s", STATE_LOCK);
 		return EXIT_LOCKED;
@@ -137,15 +138,18 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 
 /*
  * Signals that ask a process to end, and that a user (Ctrl-C, Ctrl-\), a
- * closing terminal or a service manager (systemctl stop) sends: once the
- * lock is held, they wait until the apply or down has finished or rolled
- * back and the lock is released.  Ended half-way, an apply would leave the
+ * closing terminal or a service manager (systemctl stop) sends, and
+ * SIGPIPE, which the kernel sends when a reader of our output has gone
+ * (`jailfw -v apply P | head -1`): once the lock is held, they wait until
+ * the apply or down has finished or rolled back and the lock is released
+ * (meanwhile a write to the closed pipe only fails, with EPIPE, and the
+ * output it carried is lost).  Ended half-way, an apply would leave the
  * next one to finish its work: nothing would be unconfined (DESIGN
  * section 3), but the policy asked for would not be in force either, and
  * the one who pressed Ctrl-C could not tell which of the two is.  Waiting
  * for the lock is not held up: nothing has changed yet then.
  */
-static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE};
 
 struct sig_hold {
 	sigset_t old; /* the caller's mask, given back on release */
@@ -376,7 +380,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	}
 	text = render_policy_str(p, RENDER_REPLACE);
 	replace = ret == NFTLOAD_TABLE_OURS;
-	current = replace && record_is_current(p, text, d);
+	current = replace && counters_is_current(p, text, d);
 	handover = nftload_handover_name(table);
 
 	ret = prov_stage(p, &plan, d);
@@ -442,12 +446,10 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	if (old_table && strcmp(old_table, table) &&
 	    nftload_table_state(old_table, d) == NFTLOAD_TABLE_OURS &&
 	    nftload_delete_table(old_table, d) == 0) {
-		record_forget(old_table);
-		counters_forget(old_table);
+		state_record_forget(old_table);
 		res->nchanges++;
 	}
 	res->nchanges += prov_plan_changes(plan, &lines);
-	record_save(p, text);
 	ret = counters_save(p, text);
 	if (ret) {
 		/*
@@ -455,7 +457,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		 * An older record left in place would describe another
 		 * ruleset, and status would call the new one drift.
 		 */
-		counters_forget(table);
+		state_record_forget(table);
 		diag_warning(d, NULL, 0,
 			     "cannot record the committed table in %s: %s; status will not "
 			     "detect changes to it",
@@ -529,8 +531,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 			status = apply_kernel_status(ret);
 			goto out;
 		}
-		record_forget(table);
-		counters_forget(table);
+		state_record_forget(table);
 		*removed = true;
 	}
 	testhook_point("table-deleted");

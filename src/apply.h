@@ -45,7 +45,7 @@ struct apply_result {
 	size_t nchanges;
 	size_t nuid, nnetns; /* jails by backend */
 	/*
-	 * SIGHUP, SIGINT, SIGQUIT or SIGTERM, if one arrived while the apply
+	 * SIGHUP, SIGINT, SIGQUIT, SIGTERM or SIGPIPE, if one arrived while the apply
 	 * held the lock (0: none).  Held until the apply had finished or
 	 * rolled back and the lock was released, then taken off the pending
 	 * set: the caller reports its result and ends with apply_reraise().

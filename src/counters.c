@@ -14,7 +14,8 @@
 #include "state.h"
 #include "util.h"
 
-#define RECORD_MAGIC "jailfw-committed 2"
+#define RECORD_MAGIC "jailfw-committed 3"
+#define RECORD_MAGIC_V2 "jailfw-committed 2"
 
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
@@ -288,11 +289,6 @@ char *counters_rewrite(const char *text, const struct counters_init *chains, siz
 
 /* ---- the record ---- */
 
-static char *record_path(const char *table)
-{
-	return xasprintf("%s/" COUNTERS_RECORD_PREFIX "%s", STATE_DIR, table);
-}
-
 static int obj_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct counters_obj *)a)->name,
@@ -340,10 +336,13 @@ static int record_parse(char *text, struct counters_record *r)
 		else
 			next = line + strlen(line);
 		if (!head) {
-			if (strcmp(line, RECORD_MAGIC))
+			/* Version 2 had no digest: read it, the next apply loads again. */
+			if (strcmp(line, RECORD_MAGIC) && strcmp(line, RECORD_MAGIC_V2))
 				return -EINVAL;
 			head = true;
 		} else if (sscanf(line, "genid %" SCNu32, &r->genid) == 1) {
+			continue;
+		} else if (sscanf(line, "digest %" SCNx64, &r->text_digest) == 1) {
 			continue;
 		} else if (!strcmp(line, "pending")) {
 			r->pending = true;
@@ -369,12 +368,11 @@ static int record_parse(char *text, struct counters_record *r)
 
 int counters_record_load(const char *table, struct counters_record *r)
 {
-	char *path = record_path(table), *text = NULL;
+	char *text = NULL;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	err = state_read_file(path, &text);
-	free(path);
+	err = state_record_read(table, STATE_RECORD_COMMITTED, &text);
 	if (err)
 		return err;
 	err = record_parse(text, r);
@@ -389,6 +387,8 @@ static void record_format(struct strbuf *sb, const struct counters_record *r)
 	size_t i;
 
 	sb_printf(sb, RECORD_MAGIC "\ngenid %" PRIu32 "\n", r->genid);
+	if (r->text_digest)
+		sb_printf(sb, "digest %016" PRIx64 "\n", r->text_digest);
 	if (r->pending)
 		sb_printf(sb, "pending\n");
 	else
@@ -402,15 +402,13 @@ static void record_format(struct strbuf *sb, const struct counters_record *r)
 
 static int record_write(const char *table, const struct counters_record *r)
 {
-	char *path = record_path(table);
 	struct strbuf sb;
 	int err;
 
 	sb_init(&sb);
 	record_format(&sb, r);
-	err = state_write_atomic(path, sb.s, sb.len, 0644);
+	err = state_record_write(table, STATE_RECORD_COMMITTED, sb.s, sb.len);
 	sb_free(&sb);
-	free(path);
 	return err;
 }
 
@@ -446,11 +444,6 @@ static void record_of_table(const struct nftinfo_table *t, struct counters_recor
 	/* nftinfo sorts chains and sets by name, as the record wants them. */
 }
 
-static char *text_path(const char *table)
-{
-	return xasprintf("%s/" COUNTERS_RECORD_PREFIX "%s.nft", STATE_DIR, table);
-}
-
 /*
  * Reading the table back right after the commit costs as much as a fifth
  * of the whole apply at 5000 jails (every chain, rule and element comes
@@ -467,7 +460,6 @@ int counters_save(const struct policy *p, const char *text)
 	struct counters_record r;
 	size_t i, nct;
 	uint32_t genid;
-	char *path;
 	int err;
 
 	/*
@@ -483,12 +475,11 @@ int counters_save(const struct policy *p, const char *text)
 	err = nftinfo_genid(&r.genid);
 	if (err)
 		return err;
-	path = text_path(table);
-	err = state_write_atomic(path, text, strlen(text), 0600);
-	free(path);
+	err = state_record_write(table, STATE_RECORD_TEXT, text, strlen(text));
 	if (err)
 		return err;
 	r.pending = true;
+	r.text_digest = hash64(text, strlen(text));
 	nct = counters_scan_text(p, text, &ct);
 	for (i = 0; i < nct; i++)
 		if (plain_name(ct[i].name))
@@ -526,14 +517,13 @@ static char *readback_record(const char *table)
  */
 static int record_reference(const char *table, struct counters_record *ref)
 {
-	char *path = text_path(table), *text = NULL, *out = NULL;
+	char *text = NULL, *out = NULL;
 	struct policy dummy;
 	struct diag quiet;
 	int err;
 
 	memset(ref, 0, sizeof(*ref));
-	err = state_read_file(path, &text);
-	free(path);
+	err = state_record_read(table, STATE_RECORD_TEXT, &text);
 	if (err)
 		return err;
 	memset(&dummy, 0, sizeof(dummy));
@@ -562,8 +552,8 @@ int counters_record_settle(const char *table, struct counters_record *r,
 {
 	struct counters_record ref;
 	const struct counters_obj *o;
+	int err, lockfd;
 	size_t i;
-	int err;
 
 	if (!r->pending)
 		return 0;
@@ -580,23 +570,69 @@ int counters_record_settle(const char *table, struct counters_record *r,
 		ref.chains[i].sig = o ? o->sig : 0;
 	}
 	ref.genid = r->genid;
+	ref.text_digest = r->text_digest;
 	counters_record_free(r);
 	*r = ref;
-	/* Settled for good; if the write fails the next reader settles again. */
-	if (persist)
-		record_write(table, r);
+	/*
+	 * Settled for good, written back only while no apply or down is
+	 * under way (it would write the record itself, and this one may
+	 * already describe another table); otherwise, or if the write
+	 * fails, the next reader settles again.
+	 */
+	if (persist && state_try_lock(&lockfd)) {
+		if (!counters_record_load(table, &ref) && ref.pending && ref.genid == r->genid &&
+		    ref.text_digest == r->text_digest)
+			record_write(table, r);
+		counters_record_free(&ref);
+		state_unlock(lockfd);
+	}
 	return 0;
 }
 
-void counters_forget(const char *table)
+bool counters_is_current(const struct policy *p, const char *text, struct diag *d)
 {
-	char *path = record_path(table);
+	const char *table = policy_table(p);
+	char *live = NULL, *want = NULL;
+	struct counters_record r;
+	struct diag quiet;
+	uint32_t genid;
+	bool same = false;
 
-	unlink(path);
-	free(path);
-	path = text_path(table);
-	unlink(path);
-	free(path);
+	if (counters_record_load(table, &r) || !r.text_digest ||
+	    r.text_digest != hash64(text, strlen(text)) || nftinfo_genid(&genid))
+		goto out;
+	if (genid == r.genid) {
+		same = true;
+		goto out;
+	}
+	/*
+	 * Something was committed since.  Failures here only mean "load it
+	 * again", so they are not reported to the user.
+	 */
+	diag_init(&quiet, d->out);
+	quiet.max_errors = 1;
+	quiet.out = fopen("/dev/null", "we");
+	if (quiet.out) {
+		if (nftload_list_table(table, NFTLOAD_LIST_STATELESS, &live, &quiet) == 0 &&
+		    nftload_run_isolated(p, text, NFTLOAD_LIST_STATELESS, &want, &quiet) == 0)
+			same = !strcmp(live, want);
+		fclose(quiet.out);
+	}
+	diag_free(&quiet);
+	free(live);
+	free(want);
+	/*
+	 * The table is what jailfw would load, rule for rule: the record
+	 * describes it as of this generation (and a pending one may be
+	 * settled from it, counters_record_settle).
+	 */
+	if (same) {
+		r.genid = genid;
+		record_write(table, &r);
+	}
+out:
+	counters_record_free(&r);
+	return same;
 }
 
 /* ---- carrying counters into a new text ---- */

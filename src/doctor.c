@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "fileio.h"
 #include "nftinfo.h"
 #include "state.h"
 #include "util.h"
@@ -1470,7 +1471,7 @@ static void check_legacy(struct doc *dc)
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		char *text = NULL;
 
-		if (state_read_file(files[i], &text) || !text[0]) {
+		if (fileio_read(files[i], &text) || !text[0]) {
 			free(text);
 			continue;
 		}
@@ -1637,7 +1638,7 @@ static void scan_procs(struct doc *dc)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
-		if (state_read_file(path, &status))
+		if (fileio_read(path, &status))
 			continue;
 		p = strstr(status, "\nUid:");
 		if (p && sscanf(p + 5, "%u %u %u %u", &r, &e, &sv, &fs) == 4 &&
@@ -1802,10 +1803,10 @@ static void check_dns(struct doc *dc, const struct djail *j)
 
 	sb_init(&what);
 	snprintf(path, sizeof(path), NETNS_ETC "/%s/resolv.conf", j->name);
-	err = state_read_file(path, &text);
+	err = fileio_read(path, &text);
 	own = !err;
 	if (err == -ENOENT)
-		err = state_read_file(RESOLV, &text);
+		err = fileio_read(RESOLV, &text);
 	if (err && err != -ENOENT) {
 		warning(dc, loc, "netns jail %s: cannot read %s: %s", j->name, own ? path : RESOLV,
 			strerror(-err));
@@ -1913,7 +1914,7 @@ static void check_sysctls(struct doc *dc)
 
 		sysctl_name(s->key, name, sizeof(name));
 		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
-		err = state_read_file(path, &cur);
+		err = fileio_read(path, &cur);
 		if (err) {
 			warning(dc, NULL, "%s, which apply set to %s, cannot be read: %s%s", name,
 				s->set, strerror(-err),
@@ -2057,16 +2058,16 @@ int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag 
 	if (count_backend(&dc, BACKEND_UID)) {
 		char *text = NULL;
 
-		if (!state_read_file(SUBUID, &text))
+		if (!fileio_read(SUBUID, &text))
 			dc.subuid = subid_numeric(text);
 		free(text);
 		text = NULL;
-		if (!state_read_file(SUBGID, &text))
+		if (!fileio_read(SUBGID, &text))
 			dc.subgid = subid_numeric(text);
 		free(text);
 		text = NULL;
-		dc.userns_off = !state_read_file("/proc/sys/user/max_user_namespaces", &text) &&
-				atoi(text) == 0;
+		dc.userns_off =
+		    !fileio_read("/proc/sys/user/max_user_namespaces", &text) && atoi(text) == 0;
 		free(text);
 		scan_procs(&dc);
 		check_userns(&dc);

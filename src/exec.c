@@ -57,6 +57,7 @@
 #include "apply.h"
 #include "caps.h"
 #include "model.h"
+#include "fileio.h"
 #include "netns.h"
 #include "nftload.h"
 #include "util.h"
@@ -137,6 +138,25 @@ int exec_lookup(struct state *s, const char *jail, const struct exec_opts *o,
 	if (j->backend == BACKEND_UID && !j->has_user) {
 		/* state_load refuses such a record; a hand-built state might not. */
 		diag_error(d, NULL, 0, "jail \"%s\" has no user recorded", jail);
+		return -EINVAL;
+	}
+	/*
+	 * Without a user, CMD would stay uid 0: no capabilities, but still
+	 * the owner of root's files (/etc/shadow, /etc/passwd, unit files,
+	 * /run/jailfw/state, which decides what jailfw tears down): enough
+	 * to leave any jail, and to take the host.  Only a launcher that
+	 * drops privileges itself may have root, and asks for it by name.
+	 */
+	if (!o->keep_ids && (!j->has_user || j->uid == 0)) {
+		diag_error(d, NULL, 0,
+			   "jail \"%s\" %s: CMD would run as uid 0, which even without "
+			   "capabilities owns root's files (/etc/shadow, unit files, %s); "
+			   "nothing run",
+			   jail, j->has_user ? "names uid 0 as its user" : "names no user",
+			   STATE_FILE);
+		diag_note(d, NULL, 0,
+			  "give the jail a user (\"user NAME\"), or pass --keep-ids to run a "
+			  "launcher that drops privileges itself (nsjail) as root");
 		return -EINVAL;
 	}
 	if (o->keep_ids && j->backend == BACKEND_UID) {
@@ -318,22 +338,32 @@ out:
  * as 127.0.0.53).  Bind mounts follow symlinks, so a /etc/resolv.conf
  * that links into /run/systemd is covered where it points.  Stricter than
  * `ip netns exec`, which warns and runs anyway: a file the admin put
- * there that cannot be applied stops the exec.
+ * there that cannot be applied stops the exec, and so does a directory
+ * that is not root's alone (fileio.h): whoever could write there would
+ * choose CMD's /etc/passwd.
  */
 static int bind_etc(const char *name, struct diag *d)
 {
-	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	char dir[PATH_MAX], src[PATH_MAX], dst[PATH_MAX], why[FILEIO_WHY_MAX];
 	struct dirent *e;
 	DIR *dp;
-	int err = 0;
+	int dfd, err = 0;
 
 	snprintf(dir, sizeof(dir), "%s/%s", NETNS_ETC_DIR, name);
-	dp = opendir(dir);
+	err = netns_etc_open(name, false, NULL, &dfd, why);
+	if (err == -ENOENT)
+		return 0;
+	if (err == -EEXIST) {
+		diag_error(d, NULL, 0, "%s, so its files are not bound over /etc; nothing run",
+			   why);
+		return err;
+	}
+	dp = err ? NULL : fdopendir(dfd);
 	if (!dp) {
-		if (errno == ENOENT)
-			return 0;
-		err = -errno;
-		diag_error(d, NULL, 0, "open %s: %s", dir, strerror(errno));
+		err = err ? err : -errno;
+		if (dfd >= 0)
+			close(dfd);
+		diag_error(d, NULL, 0, "open %s: %s", dir, strerror(-err));
 		return err;
 	}
 	errno = 0;
@@ -600,7 +630,7 @@ static int seal_fds(struct diag *d)
  */
 static bool on_path(const char *file)
 {
-	const char *path = getenv("PATH"), *p, *end;
+	const char *path = secure_getenv("PATH"), *p, *end;
 	char buf[PATH_MAX];
 	struct stat st;
 	int len;
@@ -639,8 +669,8 @@ static int load_state(struct state *s, struct diag *d)
 	/* Not root: say what it takes, not only that /run/jailfw is closed. */
 	if (err == -EACCES || err == -EPERM)
 		caps_require_list("exec", root, ARRAY_SIZE(root), d);
-	/* Malformed: -EINVAL would read as a usage error. */
-	return err == -EINVAL ? -EBADMSG : err;
+	/* Not jailfw's writing: a conflict (-EINVAL would read as usage). */
+	return err == -EINVAL ? -EEXIST : err;
 }
 
 int exec_jail(const char *jail, const struct exec_opts *o, char *const argv[], struct diag *d)
@@ -683,16 +713,6 @@ int exec_jail(const char *jail, const struct exec_opts *o, char *const argv[], s
 		nsfd = -1;
 	}
 	if (!o->keep_ids) {
-		/*
-		 * Without a user the process stays uid 0, capabilities or
-		 * not, and uid 0 owns most of the file system: say so.
-		 */
-		if (!j->has_user)
-			diag_warning(d, NULL, 0,
-				     "jail \"%s\" names no user: CMD runs as uid 0 without "
-				     "capabilities, and uid 0 still owns most files; give the "
-				     "jail a user",
-				     j->name);
 		err = drop_privileges(j, d);
 		if (err)
 			goto out;

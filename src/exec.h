@@ -17,7 +17,9 @@
  * no_new_privs; in every case no descriptor of jailfw's beyond 0, 1 and 2
  * reaches CMD.  --keep-ids keeps root and its capabilities for a launcher
  * that drops privileges itself (nsjail); it is refused for uid jails,
- * where root would simply not be confined.
+ * where root would simply not be confined.  A netns jail without a user
+ * (or whose user is uid 0) needs --keep-ids: uid 0 without capabilities
+ * still owns root's files, so exec refuses to hand it out unasked.
  *
  * Nothing is run unless all of it succeeded, and before anything changes
  * jailfw checks that the jail is in force: known to the state, not being
@@ -49,10 +51,12 @@ struct exec_opts {
  *   -ESRCH    no jail of that name in force (the message lists the jails
  *             that are, with a "did you mean")        -> exit 2 (usage)
  *   -EINVAL   a request that cannot be honoured: --keep-ids for a uid
- *             jail, an empty argv                      -> exit 2 (usage)
+ *             jail, no --keep-ids for a jail without a user (or with
+ *             uid 0), an empty argv                    -> exit 2 (usage)
  *   -EBUSY    the jail is being set up or torn down (an apply or down
  *             under way, or killed half-way)           -> exit 75
- *   -EEXIST   its namespace or table is not the one jailfw made -> exit 5
+ *   -EEXIST   its namespace or table is not the one jailfw made, or
+ *             the state is not one jailfw wrote        -> exit 5
  *   -EPERM, -EACCES  a capability is missing (named) or the kernel said
  *             no                                       -> exit 4
  *   other -errno  the state could not be read, the namespace or table is

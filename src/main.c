@@ -224,7 +224,7 @@ static int unknown_cmd(const char *name)
  */
 static void build_template_path(struct cli *c)
 {
-	const char *env = getenv("JAILFW_TEMPLATE_PATH");
+	const char *env = secure_getenv("JAILFW_TEMPLATE_PATH");
 	char *s, *tok, *save = NULL;
 
 	if (env && *env) {
@@ -722,12 +722,35 @@ static int parse_cmd_args(struct cli *c, const struct cmd *k, int argc, char **a
 	return EXIT_OK;
 }
 
+/*
+ * What in the environment could steer jailfw, run as root, beyond what
+ * its caller may do anyway (docs/jailfw.8, ENVIRONMENT).  jailfw's own
+ * variables are read with secure_getenv, so they count for nothing when
+ * jailfw has more privilege than its caller (setuid, file capabilities);
+ * it never calls setlocale(), so no locale file is read and messages stay
+ * in English.  What remains is a library's: libnftables loads libxtables,
+ * which dlopen()s its extensions from $XTABLES_LIBDIR (and the iptables
+ * variables before it) when a ruleset listed holds an xt expression
+ * (doctor and status list the live ruleset): code of the caller's choice,
+ * run as root.  They go before any library reads them.
+ */
+static void scrub_environment(void)
+{
+	static const char *const steer[] = {"XTABLES_LIBDIR", "IPTABLES_LIB_DIR",
+					    "IP6TABLES_LIB_DIR"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(steer); i++)
+		unsetenv(steer[i]);
+}
+
 int main(int argc, char **argv)
 {
 	const struct cmd *k;
 	struct cli c;
 	int i, status;
 
+	scrub_environment();
 	memset(&c, 0, sizeof(c));
 	diag_init(&c.d, stderr);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -772,7 +795,7 @@ out:
 	free(c.args);
 	free(c.env_path);
 	/*
-	 * A SIGTERM, SIGINT, SIGHUP or SIGQUIT that came during apply or
+	 * A SIGTERM, SIGINT, SIGHUP, SIGQUIT or SIGPIPE that came during apply or
 	 * down: the work is done and reported, now end the way it asks (see
 	 * apply_reraise).  128 + N only if the signal did not end us.
 	 */

@@ -18,7 +18,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "fileio.h"
 #include "testhook.h"
 #include "util.h"
 
@@ -169,20 +169,27 @@ int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp
 		goto out;
 	}
 	unshared = true;
-	/* The bind mount is what keeps the namespace alive after we leave. */
-	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0) {
-		err = -errno;
-		goto out;
-	}
-	mounted = true;
 	nsfd = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
 		err = -errno;
 		goto out;
 	}
 	err = fd_id(nsfd, id);
+	/*
+	 * inside runs while the namespace has no name yet: what it does
+	 * there (provision.c labels the namespace as jailfw's) is in place
+	 * before anyone can see the namespace at path.
+	 */
 	if (!err && inside)
 		err = inside(ctx);
+	if (err)
+		goto out;
+	/* The bind mount is what keeps the namespace alive after we leave. */
+	if (mount(SELF_NETNS, path, "none", MS_BIND, NULL) < 0) {
+		err = -errno;
+		goto out;
+	}
+	mounted = true;
 out:
 	if (unshared)
 		return_to(self);
@@ -504,27 +511,47 @@ static int etc_path(const char *name, const char *file, char path[PATH_MAX])
 	return 0;
 }
 
-int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir)
+int netns_etc_open(const char *name, bool create, bool *made, int *dfd, char *why)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	int err;
+	char dir[PATH_MAX];
+	int efd, err;
 
-	*made_dir = false;
+	*dfd = -1;
+	if (made)
+		*made = false;
 	err = etc_path(name, NULL, dir);
 	if (!err)
-		err = etc_path(name, file, path);
+		err = fileio_open_dir(NETNS_ETC_DIR, create ? 0755 : 0, NULL, &efd, why);
 	if (err)
 		return err;
-	if (mkdir(NETNS_ETC_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mkdir(dir, 0755) == 0)
-		*made_dir = true;
-	else if (errno != EEXIST)
-		return -errno;
-	err = state_write_atomic(path, text, strlen(text), 0644);
+	err = fileio_open_subdir(efd, dir, name, create ? 0755 : 0, made, dfd, why);
+	close(efd);
+	return err;
+}
+
+/* /etc/netns/NAME, opened to reach FILE in it (both names checked). */
+static int etc_open_for(const char *name, const char *file, bool create, bool *made, int *dfd,
+			char *why)
+{
+	char path[PATH_MAX];
+	int err = etc_path(name, file, path);
+
+	return err ? err : netns_etc_open(name, create, made, dfd, why);
+}
+
+int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir, char *why)
+{
+	int dfd, err;
+
+	*made_dir = false;
+	err = etc_open_for(name, file, true, made_dir, &dfd, why);
+	if (err)
+		return err;
+	err = fileio_write_at(dfd, file, text, strlen(text), 0644);
+	close(dfd);
 	/* A full /etc: the caller never learns of the directory, so it goes here. */
 	if (err && *made_dir) {
-		rmdir(dir);
+		netns_etc_remove(name, NULL, true, why);
 		*made_dir = false;
 	}
 	return err;
@@ -538,32 +565,41 @@ bool netns_etc_exists(const char *name)
 	return !etc_path(name, NULL, dir) && lstat(dir, &st) == 0;
 }
 
-int netns_etc_read(const char *name, const char *file, char **text)
+int netns_etc_read(const char *name, const char *file, char **text, char *why)
 {
-	char path[PATH_MAX];
-	int err;
+	int dfd, err;
 
 	*text = NULL;
-	err = etc_path(name, file, path);
+	err = etc_open_for(name, file, false, NULL, &dfd, why);
 	if (err)
 		return err;
-	return state_read_file(path, text);
+	err = fileio_read_at(dfd, file, text);
+	close(dfd);
+	return err;
 }
 
-int netns_etc_remove(const char *name, const char *file, bool rmdir_too)
+int netns_etc_remove(const char *name, const char *file, bool rmdir_too, char *why)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	int err;
+	char dir[PATH_MAX];
+	int efd, dfd, err;
 
-	err = etc_path(name, NULL, dir);
-	if (!err && file)
-		err = etc_path(name, file, path);
-	if (err)
+	err = etc_path(name, file, dir);
+	if (!err && file) {
+		err = etc_open_for(name, file, false, NULL, &dfd, why);
+		if (err == -ENOENT)
+			err = 0;
+		else if (!err) {
+			err = fileio_remove_at(dfd, file, 0);
+			close(dfd);
+		}
+	}
+	if (err || !rmdir_too)
 		return err;
-	if (file && unlink(path) < 0 && errno != ENOENT)
-		return -errno;
 	/* Only if empty: the admin may keep other files there. */
-	if (rmdir_too && rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
-		return -errno;
-	return 0;
+	err = fileio_open_dir(NETNS_ETC_DIR, 0, NULL, &efd, why);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = fileio_remove_at(efd, name, AT_REMOVEDIR);
+	close(efd);
+	return err == -ENOTEMPTY || err == -EEXIST ? 0 : err;
 }

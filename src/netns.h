@@ -36,9 +36,10 @@ static inline bool netns_id_eq(const struct netns_id *a, const struct netns_id *
  * Create namespace NAME: -EEXIST if /run/netns/NAME exists.  On success
  * *fdp is an O_CLOEXEC descriptor of the new namespace and *id its
  * identity.  When inside is not NULL it runs while the calling thread is
- * in the new namespace (to open a netlink socket there without entering
- * it again); its error undoes the creation.  The caller is always back in
- * its own namespace on return.
+ * in the new namespace, before the namespace is mounted at its name (to
+ * open a netlink socket there without entering it again, and to mark the
+ * namespace before anyone can see it); its error undoes the creation.
+ * The caller is always back in its own namespace on return.
  */
 int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp,
 		 struct netns_id *id);
@@ -87,15 +88,25 @@ int netns_find_users(const struct netns_id *ids, size_t n, pid_t *users);
 int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx);
 
 /*
- * /etc/netns/NAME/FILE.  write replaces the file atomically (temporary
- * file, fsync, rename), creating /etc/netns/NAME if needed (*made_dir then
- * true).  read returns a malloc'd, NUL-terminated copy (-ENOENT if none).
- * remove unlinks it (file NULL: nothing) and, when rmdir_too, the
- * directory if it is then empty.
+ * /etc/netns/NAME/FILE, reached only through directories checked as
+ * fileio.h says: /etc/netns and /etc/netns/NAME must be real directories
+ * of root's that nobody else may write (jailfw makes them 0755 when
+ * missing), so that a symbolic link or a directory planted there by
+ * someone else never redirects a write.  -EEXIST when one is not, with
+ * why (FILEIO_WHY_MAX bytes) saying which and how.
+ *
+ * open gives a descriptor of /etc/netns/NAME (create: make what is
+ * missing, *made when NAME was).  write replaces FILE atomically
+ * (fileio_write_at), creating the directories if needed (*made_dir then
+ * true).  read returns a malloc'd, NUL-terminated copy (-ENOENT if none;
+ * a symbolic link is not followed).  remove unlinks it (file NULL:
+ * nothing) and, when rmdir_too, the directory if it is then empty.
  */
-int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir);
-int netns_etc_read(const char *name, const char *file, char **text);
-int netns_etc_remove(const char *name, const char *file, bool rmdir_too);
+int netns_etc_open(const char *name, bool create, bool *made, int *dfd, char *why);
+int netns_etc_write(const char *name, const char *file, const char *text, bool *made_dir,
+		    char *why);
+int netns_etc_read(const char *name, const char *file, char **text, char *why);
+int netns_etc_remove(const char *name, const char *file, bool rmdir_too, char *why);
 /* Whether /etc/netns/NAME exists (as anything). */
 bool netns_etc_exists(const char *name);
 

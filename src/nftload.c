@@ -476,7 +476,7 @@ unsigned int nftload_report_errors(const struct policy *p, const char *text, con
  * Table names go into command text, so they are checked here too, not only
  * by check.c: a letter, then letters, digits, '_' or '-'.
  */
-static bool table_name_ok(const char *t)
+bool nftload_table_name_ok(const char *t)
 {
 	size_t i;
 
@@ -605,7 +605,7 @@ int nftload_list_table(const char *table, enum nftload_listing how, char **out,
 	int ret;
 
 	*out = NULL;
-	if (!table_name_ok(table)) {
+	if (!nftload_table_name_ok(table)) {
 		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
 		return -EINVAL;
 	}
@@ -621,7 +621,7 @@ int nftload_table_exists(const char *table)
 	char *comment = NULL;
 	int ret;
 
-	if (!table_name_ok(table))
+	if (!nftload_table_name_ok(table))
 		return -EINVAL;
 	ret = nftinfo_table_comment(table, &comment);
 	free(comment);
@@ -638,7 +638,7 @@ int nftload_delete_table(const char *table, struct diag *d)
 	size_t n;
 	int ret = 0;
 
-	if (!table_name_ok(table)) {
+	if (!nftload_table_name_ok(table)) {
 		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
 		return -EINVAL;
 	}
@@ -879,7 +879,7 @@ int nftload_table_state(const char *table, struct diag *d)
 	char *comment = NULL;
 	int ret;
 
-	if (!table_name_ok(table)) {
+	if (!nftload_table_name_ok(table)) {
 		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
 		return -EINVAL;
 	}

@@ -28,6 +28,12 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 #define NFTLOAD_HANDOVER_SUFFIX "-handover"
 char *nftload_handover_name(const char *table);
 
+/*
+ * Whether t may name a table in command text: a letter, then letters,
+ * digits, '_' or '-', at most 64 characters.
+ */
+bool nftload_table_name_ok(const char *t);
+
 /* Delete table inet NAME if it exists; 0 when gone (or never there). */
 int nftload_delete_table(const char *table, struct diag *d);
 

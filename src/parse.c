@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1603,14 +1604,28 @@ bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file, con
 	return parse_text(p, d, f, buf, len, template_only, NULL);
 }
 
+/* Root, or the user running jailfw, may own what jailfw reads. */
+static bool owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == getuid();
+}
+
 /*
  * Whoever can write the policy, or a directory it is read from, decides
  * what the jails may reach; a world-writable file hands that to every
- * local user, a group-writable one to every member of its group (sshd's
- * StrictModes refuses both for the same reason).
+ * local user, a group-writable one to every member of its group, and a
+ * file of another user's to that user (sshd's StrictModes refuses all
+ * three for the same reason).
  */
 static bool mode_trusted(struct diag *d, const struct loc *l, const struct stat *st)
 {
+	if (!owner_ok(st->st_uid)) {
+		diag_error(d, l, 0,
+			   "is owned by uid %u, not by root or by uid %u, who runs jailfw "
+			   "(chown root)",
+			   (unsigned int)st->st_uid, (unsigned int)getuid());
+		return false;
+	}
 	if (st->st_mode & S_IWOTH) {
 		diag_error(d, l, 0, "is writable by other users (chmod o-w)");
 		return false;
@@ -1618,6 +1633,57 @@ static bool mode_trusted(struct diag *d, const struct loc *l, const struct stat 
 	if (st->st_mode & S_IWGRP) {
 		diag_error(d, l, 0, "is writable by its group (chmod g-w)");
 		return false;
+	}
+	return true;
+}
+
+/*
+ * Whoever can write a directory on the way to the file can put another
+ * file in its place (rename the directory away, make a new one): so, as
+ * sshd's StrictModes does, every directory from the file's up to / must be
+ * owned by root or the user running jailfw and writable by nobody else.
+ * One exception, root's sticky directories (/tmp): there nobody may
+ * rename or remove what is not theirs.  The path checked is the one the
+ * kernel opened (symbolic links resolved), from /proc/self/fd.
+ */
+static bool dirs_trusted(int fd, const char *path, struct diag *d, const struct loc *l)
+{
+	char link[64], real[PATH_MAX], *slash;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real) - 1);
+	if (n > 0 && real[0] == '/') {
+		real[n] = '\0';
+	} else if (!realpath(path, real)) {
+		diag_error(d, l, 0, "cannot tell which directories hold it: %s", strerror(errno));
+		return false;
+	}
+	while ((slash = strrchr(real, '/'))) {
+		slash[slash == real] = '\0';
+		if (stat(real, &st) < 0) {
+			diag_error(d, l, 0, "cannot check directory \"%s\": %s", real,
+				   strerror(errno));
+			return false;
+		}
+		if (!owner_ok(st.st_uid)) {
+			diag_error(d, l, 0,
+				   "is in directory \"%s\", owned by uid %u, not by root or by uid "
+				   "%u, who runs jailfw: its owner could replace the file",
+				   real, (unsigned int)st.st_uid, (unsigned int)getuid());
+			return false;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(st.st_uid == 0 && (st.st_mode & S_ISVTX))) {
+			diag_error(d, l, 0,
+				   "is in directory \"%s\", writable by %s (chmod go-w): they "
+				   "could replace the file",
+				   real, st.st_mode & S_IWOTH ? "other users" : "its group");
+			return false;
+		}
+		if (!strcmp(real, "/"))
+			break;
 	}
 	return true;
 }
@@ -1654,7 +1720,7 @@ static int read_file(struct policy *p, struct diag *d, const char *path, bool mi
 		diag_error(d, &l, 0, "is not a regular file");
 		goto out;
 	}
-	if (!mode_trusted(d, &l, st))
+	if (!mode_trusted(d, &l, st) || !dirs_trusted(fd, path, d, &l))
 		goto out;
 	if (st->st_size > (off_t)POLICY_MAX_SIZE) {
 		diag_error(d, &l, 0, "is too large (%lld bytes, at most %u)",

@@ -25,10 +25,13 @@
 
 /*
  * Read a policy file: it must be a regular file (symlinks are followed, but
- * the target must be regular), at most POLICY_MAX_SIZE bytes and not
- * writable by group or others.  Its text is registered with d for quoting.
- * Then parse it into p, with every file its include statements name.
- * Returns false if anything was reported as an error.
+ * the target must be regular), at most POLICY_MAX_SIZE bytes, owned by root
+ * or the user running jailfw and not writable by group or others, and so
+ * must every directory above it (root's sticky directories, such as /tmp,
+ * excepted); template files and policy directories too.  Its text is
+ * registered with d for quoting.  Then parse it into p, with every file its
+ * include statements name.  Returns false if anything was reported as an
+ * error.
  */
 bool policy_parse_file(struct policy *p, struct diag *d, const char *path);
 

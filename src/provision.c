@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "netns.h"
 #include "rtnl.h"
 #include "state.h"
@@ -87,6 +88,7 @@ struct pjail {
 	unsigned int host_flags;
 	int jail_ifindex, jail_iflink, lo_ifindex;
 	unsigned int jail_flags, lo_flags;
+	bool lo_marked; /* its lo carries jailfw's label (see ns_proven) */
 	char jail_kind[16];
 	struct rtnl_addr *haddrs; /* on NAME-out */
 	size_t nhaddrs;
@@ -106,7 +108,7 @@ struct pjail {
 	bool jr_open;
 	bool created_ns, created_veth, took_down, brought_up, removed;
 	bool wrote_resolv, made_etc_dir;
-	int ra_err;	   /* creation: writing accept_ra failed */
+	bool inside_err;   /* creation: open_jail_socket failed (and said so) */
 	pid_t user;	   /* teardown: a process still in the namespace */
 	bool host_deleted; /* teardown: NAME-out deleted explicitly */
 };
@@ -485,6 +487,7 @@ static int jlink_cb(const struct nlmsghdr *nlh, void *ctx)
 	if (l.flags & IFF_LOOPBACK) {
 		pj->lo_ifindex = l.ifindex;
 		pj->lo_flags = l.flags;
+		pj->lo_marked = !strcmp(l.alias, pj->alias);
 	} else if (!strcmp(l.name, pj->jail_if)) {
 		pj->jail_ifindex = l.ifindex;
 		pj->jail_flags = l.flags;
@@ -503,6 +506,7 @@ static void jlink_reset(void *ctx)
 
 	pj->lo_ifindex = pj->jail_ifindex = pj->jail_iflink = 0;
 	pj->lo_flags = pj->jail_flags = 0;
+	pj->lo_marked = false;
 	pj->jail_kind[0] = '\0';
 	pj->fix_ra = false;
 }
@@ -555,8 +559,9 @@ static int jail_snapshot(void *ctx)
 
 	err = rtnl_open(&r);
 	if (err) {
-		diag_error(c->d, pj_loc(pj), 0, "open netlink in namespace \"%s\": %s", pj->name,
-			   strerror(-err));
+		if (c->d)
+			diag_error(c->d, pj_loc(pj), 0, "open netlink in namespace \"%s\": %s",
+				   pj->name, strerror(-err));
 		return err;
 	}
 	rtnl_batch_init(&b);
@@ -599,6 +604,16 @@ static bool addr_unwanted(const struct rtnl_addr *a, const struct pjail *pj, boo
 	return !addr_eq(&a->addr, &want);
 }
 
+/* jailfw's label on the jail's lo: see ns_proven. */
+static void add_lo_label(struct pjail *pj, struct rtnl_batch *b)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), "lo", pj->alias);
+	rtnl_batch_add(b, nlh, NULL, pj, "set alias \"%s\" on \"lo\" in namespace \"%s\"",
+		       pj->alias, pj->name);
+}
+
 /*
  * The requests that bring the jail side to what the policy says, from the
  * snapshot: nothing at all when it already matches.  Order matters: links
@@ -614,6 +629,8 @@ static void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 	struct prefix a, gw;
 	size_t i, k;
 
+	if (pj->lo_ifindex && !pj->lo_marked)
+		add_lo_label(pj, b);
 	if (pj->lo_ifindex && !(pj->lo_flags & IFF_UP)) {
 		nlh = rtnl_build_setlink(rtnl_batch_room(b), rtnl_batch_seq(b), pj->lo_ifindex,
 					 IFF_UP, IFF_UP);
@@ -775,20 +792,40 @@ static char *resolv_text(const struct jail *j)
 }
 
 /*
- * Remove /etc/netns/NAME/resolv.conf if jailfw wrote it (its header says
- * so), then the directory if jailfw made it and it is empty.
+ * Say why a step on /etc/netns/NAME/resolv.conf failed: for -EEXIST, that
+ * the directory is not one jailfw writes into (why says which and how).
  */
-static int remove_resolv(const char *name, bool rmdir_too)
+static void resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
+			 int err, const char *why)
 {
-	char *cur = NULL;
+	if (err == -EEXIST)
+		diag_error(d, loc, 0,
+			   "%s: jailfw writes %s/%s/resolv.conf only into directories of root's "
+			   "that nobody else can write",
+			   why, NETNS_ETC_DIR, name);
+	else
+		diag_error(d, loc, 0, "%s %s/%s/resolv.conf: %s", verb, NETNS_ETC_DIR, name,
+			   strerror(-err));
+}
+
+/*
+ * Remove /etc/netns/NAME/resolv.conf if jailfw wrote it (its header says
+ * so), then the directory if jailfw made it and it is empty.  Failures are
+ * reported at loc.
+ */
+static int remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d)
+{
+	char why[FILEIO_WHY_MAX], *cur = NULL;
 	int err;
 
-	err = netns_etc_read(name, "resolv.conf", &cur);
+	err = netns_etc_read(name, "resolv.conf", &cur, why);
 	if (!err && resolv_ours(cur, name))
-		err = netns_etc_remove(name, "resolv.conf", rmdir_too);
+		err = netns_etc_remove(name, "resolv.conf", rmdir_too, why);
 	else if (!err || err == -ENOENT)
-		err = rmdir_too ? netns_etc_remove(name, NULL, true) : 0;
+		err = rmdir_too ? netns_etc_remove(name, NULL, true, why) : 0;
 	free(cur);
+	if (err)
+		resolv_error(d, loc, "remove", name, err, why);
 	return err;
 }
 
@@ -816,7 +853,7 @@ static int sysctl_read(const char *key, char **val)
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	err = state_read_file(path, val);
+	err = fileio_read(path, val);
 	if (err)
 		return err;
 	n = strlen(*val);
@@ -1248,6 +1285,55 @@ static const struct state_jail *old_netns(struct prov_plan *pl, const char *name
 	return st && st->backend == BACKEND_NETNS ? st : NULL;
 }
 
+/*
+ * Ownership.  The state names the namespaces jailfw made, but it is a
+ * file, and a file can be edited: a name and a namespace identity (which
+ * anyone may read with stat) prove nothing about what is there.  The
+ * proof is in the namespace itself: jailfw labels its lo "jailfw:NAME"
+ * (the label NAME-out carries on the host) while the namespace has no
+ * name yet (open_jail_socket runs before netns_create mounts it), so no
+ * namespace jailfw made is ever seen without it, and none that
+ * `ip netns add` or another tool makes has it.  A namespace made before
+ * jailfw labelled them proves it by its veth instead: NAME-in, whose peer
+ * is the host link labelled jailfw:NAME; keeping it gives it the label.
+ * Only a namespace proven so is adopted by an apply, or removed.
+ */
+static bool ns_proven(const struct prov_plan *pl, const struct pjail *pj)
+{
+	const struct rtnl_link *hl;
+
+	if (pj->lo_marked)
+		return true;
+	if (!pj->jail_ifindex || strcmp(pj->jail_kind, "veth"))
+		return false;
+	hl = find_hlink(pl, pj->host_if);
+	return hl && !strcmp(hl->alias, pj->alias) && hl->ifindex == pj->jail_iflink &&
+	       hl->iflink == pj->jail_ifindex;
+}
+
+/* The namespace open at fd, read into pj: is it proven jailfw's? */
+static bool ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd)
+{
+	struct snap_ctx c = {pj, NULL, true};
+
+	return netns_run(fd, jail_snapshot, &c) == 0 && ns_proven(pl, pj);
+}
+
+/* Say that pj's namespace is not proven jailfw's: an error, or a warning. */
+static void say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error)
+{
+	char *msg = xasprintf("namespace \"%s\" (%s/%s) carries neither jailfw's label (alias "
+			      "\"%s\" on its lo) nor jailfw's veth: it is not the one jailfw "
+			      "made, and jailfw leaves it alone",
+			      pj->name, NETNS_RUN_DIR, pj->name, pj->alias);
+
+	if (error)
+		diag_error(d, loc, 0, "%s", msg);
+	else
+		diag_warning(d, loc, 0, "%s", msg);
+	free(msg);
+}
+
 static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 {
 	struct snap_ctx c = {pj, d, false};
@@ -1395,6 +1481,10 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 			pj->need_veth = true;
 			pj->stale_host = pj->host_ifindex;
 			pj->host_ifindex = 0;
+		} else if (!ns_proven(pl, pj)) {
+			pl->conflicts++;
+			say_unproven(d, pj_loc(pj), pj, true);
+			return 0;
 		}
 	}
 	/*
@@ -1411,16 +1501,18 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 				 pj->host_if, alt->owner, alt->owner, pj->host_if);
 	}
 	if (pj->pol->ndns) {
-		char *cur = NULL;
+		char why[FILEIO_WHY_MAX], *cur = NULL;
 
 		pj->resolv = resolv_text(pj->pol);
-		err = netns_etc_read(pj->name, "resolv.conf", &cur);
+		err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
 		if (err == -ENOENT) {
 			pj->resolv_write = true;
 			pj->etc_dir_new = !netns_etc_exists(pj->name);
+		} else if (err == -EEXIST) {
+			pl->conflicts++;
+			resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
 		} else if (err) {
-			diag_error(d, &pj->pol->dns_loc, 0, "read %s/%s/resolv.conf: %s",
-				   NETNS_ETC_DIR, pj->name, strerror(-err));
+			resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
 			return err;
 		} else if (!resolv_ours(cur, pj->name)) {
 			conflict(pl, d, &pj->pol->dns_loc,
@@ -1443,17 +1535,22 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 	const struct rtnl_link *hl;
 	const char *owner;
 	struct netns_id id;
-	int err;
+	int fd, err;
 
-	err = netns_open(pj->name, NULL, &id);
+	err = netns_open(pj->name, &fd, &id);
 	if (!err) {
 		pj->ns = id;
 		pj->ns_ours = !st->ns.ino || netns_id_eq(&st->ns, &id);
-		if (!pj->ns_ours)
+		if (!pj->ns_ours) {
 			diag_warning(d, NULL, 0,
 				     "namespace \"%s\" is no longer the one jailfw created "
 				     "(%s/%s); left alone",
 				     pj->name, NETNS_RUN_DIR, pj->name);
+		} else if (!ns_is_ours(pl, pj, fd)) {
+			pj->ns_ours = false;
+			say_unproven(d, NULL, pj, false);
+		}
+		close(fd);
 	} else if (err == -ENODATA && !st->ns.ino) {
 		pj->ns_ours = true; /* an empty file from a killed creation */
 	} else if (err == -ENOENT) {
@@ -1566,13 +1663,24 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 		add_change(pl, "set %s up after the ruleset commit", pj->host_if);
 }
 
+/*
+ * The state, as state_load reads it.  One that jailfw did not write is a
+ * conflict like any object it does not own: -EEXIST, exit 5.
+ */
+static int load_state(struct prov_plan *pl, struct diag *d)
+{
+	int err = state_load(&pl->old, d);
+
+	return err == -EINVAL ? -EEXIST : err;
+}
+
 static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 {
 	size_t i;
 	int err;
 
 	pl->had_state = access(STATE_FILE, F_OK) == 0;
-	err = state_load(&pl->old, d);
+	err = load_state(pl, d);
 	if (err)
 		return err;
 	if (pl->old.phase != STATE_IDLE)
@@ -1865,15 +1973,19 @@ static int write_jail_ra(void *ctx)
 }
 
 /*
- * Runs inside a jail's namespace, before its veth exists: the socket
- * stays bound to the namespace; and the namespace's default accept_ra
- * becomes 0, which NAME-in inherits when the kernel creates it there, so
- * that it never solicits a router, not even at its first link up (no
- * window between creation and a write to NAME-in's own setting).
+ * Runs inside a jail's namespace, before its veth exists (and, for a new
+ * namespace, before it has its name: netns_create): the socket stays
+ * bound to the namespace; the namespace's default accept_ra becomes 0,
+ * which NAME-in inherits when the kernel creates it there, so that it
+ * never solicits a router, not even at its first link up (no window
+ * between creation and a write to NAME-in's own setting); and its lo gets
+ * jailfw's label, the proof that the namespace is jailfw's (ns_proven).
  */
 static int open_jail_socket(void *ctx)
 {
-	struct pjail *pj = ctx;
+	struct fix_ctx *c = ctx;
+	struct pjail *pj = c->pj;
+	struct rtnl_batch b;
 	int err;
 
 	/*
@@ -1881,13 +1993,25 @@ static int open_jail_socket(void *ctx)
 	 * would cost more than writing, and writing 0 over 0 changes
 	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
 	 */
-	pj->ra_err = sysctl_write(RA_DEFAULT, "0");
-	if (pj->ra_err == -ENOENT)
-		pj->ra_err = 0;
-	if (pj->ra_err)
-		return pj->ra_err;
+	err = sysctl_write(RA_DEFAULT, "0");
+	if (err && err != -ENOENT) {
+		diag_error(c->d, pj_loc(pj), 0,
+			   "set net.ipv6.conf.default.accept_ra = 0 in %snamespace \"%s\": %s",
+			   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
+		pj->inside_err = true;
+		return err;
+	}
 	err = rtnl_open(&pj->jr);
 	pj->jr_open = !err;
+	if (err)
+		return err;
+	if (pj->action != PJ_CREATE && pj->lo_marked)
+		return 0;
+	rtnl_batch_init(&b);
+	add_lo_label(pj, &b);
+	err = talk(&pj->jr, &b, c->d);
+	rtnl_batch_free(&b);
+	pj->inside_err = err != 0;
 	return err;
 }
 
@@ -1902,18 +2026,15 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 	for (i = 0; i < n && !err; i++) {
 		struct pjail *pj = grp[i];
 
+		struct fix_ctx c = {pj, d};
+
+		pj->inside_err = false;
 		if (pj->action == PJ_CREATE) {
-			err = netns_create(pj->name, open_jail_socket, pj, &pj->nsfd, &pj->ns);
-			if (err && pj->ra_err) {
-				diag_error(
-				    d, pj_loc(pj), 0,
-				    "set net.ipv6.conf.default.accept_ra = 0 in new namespace "
-				    "\"%s\": %s",
-				    pj->name, strerror(-err));
-				break;
-			} else if (err) {
-				diag_error(d, pj_loc(pj), 0, "create namespace \"%s\": %s",
-					   pj->name, strerror(-err));
+			err = netns_create(pj->name, open_jail_socket, &c, &pj->nsfd, &pj->ns);
+			if (err) {
+				if (!pj->inside_err)
+					diag_error(d, pj_loc(pj), 0, "create namespace \"%s\": %s",
+						   pj->name, strerror(-err));
 				break;
 			}
 			pj->created_ns = true;
@@ -1922,18 +2043,13 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 		} else {
 			err = netns_open(pj->name, &pj->nsfd, &pj->ns);
 			if (!err)
-				err = netns_run(pj->nsfd, open_jail_socket, pj);
-			if (err && pj->ra_err) {
-				diag_error(d, pj_loc(pj), 0,
-					   "set net.ipv6.conf.default.accept_ra = 0 in namespace "
-					   "\"%s\": %s",
-					   pj->name, strerror(-err));
-				break;
-			} else if (err) {
+				err = netns_run(pj->nsfd, open_jail_socket, &c);
+			if (err && !pj->inside_err) {
 				diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name,
 					   strerror(-err));
-				break;
 			}
+			if (err)
+				break;
 		}
 	}
 	if (err)
@@ -2074,16 +2190,16 @@ static int write_resolv(struct prov_plan *pl, struct diag *d)
 
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
+		char why[FILEIO_WHY_MAX];
 		struct state_jail *sj;
 		bool made = false;
 
 		if (pj->action == PJ_REMOVE || (!pj->resolv_write && !pj->resolv_remove))
 			continue;
 		if (pj->resolv_write) {
-			err = netns_etc_write(pj->name, "resolv.conf", pj->resolv, &made);
+			err = netns_etc_write(pj->name, "resolv.conf", pj->resolv, &made, why);
 			if (err) {
-				diag_error(d, &pj->pol->dns_loc, 0, "write %s/%s/resolv.conf: %s",
-					   NETNS_ETC_DIR, pj->name, strerror(-err));
+				resolv_error(d, &pj->pol->dns_loc, "write", pj->name, err, why);
 				return err;
 			}
 			pj->wrote_resolv = true;
@@ -2093,12 +2209,9 @@ static int write_resolv(struct prov_plan *pl, struct diag *d)
 				sj->etc_dir = true;
 		} else {
 			sj = state_find_jail(&pl->st, pj->name);
-			err = remove_resolv(pj->name, sj && sj->etc_dir);
-			if (err) {
-				diag_error(d, pj_loc(pj), 0, "remove %s/%s/resolv.conf: %s",
-					   NETNS_ETC_DIR, pj->name, strerror(-err));
+			err = remove_resolv(pj->name, sj && sj->etc_dir, pj_loc(pj), d);
+			if (err)
 				return err;
-			}
 			if (sj)
 				sj->resolv = sj->etc_dir = false;
 		}
@@ -2308,15 +2421,9 @@ static bool want_up(const struct pjail *pj)
 
 static int remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct diag *d)
 {
-	int err;
-
 	if (!sj->resolv && !sj->etc_dir)
 		return 0;
-	err = remove_resolv(pj->name, sj->etc_dir);
-	if (err)
-		diag_error(d, pj_loc(pj), 0, "remove %s/%s/resolv.conf: %s", NETNS_ETC_DIR,
-			   pj->name, strerror(-err));
-	return err;
+	return remove_resolv(pj->name, sj->etc_dir, pj_loc(pj), d);
 }
 
 /* ---- teardown: namespaces removed, and their veths with them ---- */
@@ -2759,7 +2866,11 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		struct pjail *pj = &pl->jails[i];
 
 		if (pj->wrote_resolv && !pj->resolv_existed) {
-			err = netns_etc_remove(pj->name, "resolv.conf", pj->made_etc_dir);
+			char why[FILEIO_WHY_MAX];
+
+			err = netns_etc_remove(pj->name, "resolv.conf", pj->made_etc_dir, why);
+			if (err)
+				resolv_error(d, pj_loc(pj), "remove", pj->name, err, why);
 			ret = ret ? ret : err;
 		}
 	}
@@ -2880,7 +2991,7 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 	int err;
 
 	*planp = pl;
-	err = state_load(&pl->old, d);
+	err = load_state(pl, d);
 	if (err)
 		return err;
 	state_copy(&pl->st, &pl->old);
@@ -2923,6 +3034,7 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		owner = hl ? alias_jail(hl) : NULL;
 		pj->action = PJ_REMOVE;
 		snprintf(pj->host_if, sizeof(pj->host_if), "%s", sj->host_if);
+		snprintf(pj->jail_if, sizeof(pj->jail_if), "%s", sj->jail_if);
 		if (owner && !strcmp(owner, pj->name)) {
 			pj->host_ifindex = hl->ifindex;
 			pj->host_flags = hl->flags;
@@ -2944,17 +3056,25 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
 		struct netns_id id;
+		bool proven = true;
+		int fd;
 
-		err = netns_open(pj->name, NULL, &id);
+		err = netns_open(pj->name, &fd, &id);
 		if (!err) {
 			pj->ns = id;
 			pj->ns_ours = !sj->ns.ino || netns_id_eq(&sj->ns, &id);
+			if (pj->ns_ours && !ns_is_ours(pl, pj, fd))
+				pj->ns_ours = proven = false;
+			close(fd);
 		} else {
 			pj->ns_ours = err == -ENODATA && !sj->ns.ino;
 			pj->ns_gone = err == -ENOENT;
 			pj->ns = sj->ns;
 		}
-		if (!err && !pj->ns_ours) {
+		if (!proven) {
+			say_unproven(d, NULL, pj, true);
+			foreign = true;
+		} else if (!err && !pj->ns_ours) {
 			diag_error(d, NULL, 0,
 				   "namespace \"%s\" is not the one jailfw created (%s/%s); left "
 				   "alone",

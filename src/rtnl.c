@@ -747,7 +747,7 @@ int rtnl_talk(struct rtnl *r, struct rtnl_batch *b)
 {
 	struct talk t = {.b = b};
 	const struct rtnl_req *failed;
-	bool faults = getenv("JAILFW_TEST_FAULT") != NULL;
+	bool faults = testhook_any_fault();
 	size_t i = 0, off = 0;
 	int err;
 
@@ -759,7 +759,8 @@ int rtnl_talk(struct rtnl *r, struct rtnl_batch *b)
 		/* A refused request ends the datagram before it; it is not sent. */
 		if (fault) {
 			b->reqs[i].err = -EIO;
-			b->reqs[i].kmsg = xasprintf("refused by JAILFW_TEST_FAULT=%s", fault);
+			b->reqs[i].kmsg =
+			    xasprintf("refused by %s=%s", testhook_fault_var(), fault);
 			b->reqs[i].done = true;
 			off += NLMSG_ALIGN(head->nlmsg_len);
 			i++;

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "nftload.h"
 #include "util.h"
 
 #define STATE_MAGIC "jailfw-state 1"
-#define STATE_MAX_SIZE (16u << 20)
 
 void state_init(struct state *s)
 {
@@ -126,129 +126,65 @@ void state_del_sysctl(struct state *s, const char *key)
 	s->nsysctls--;
 }
 
-/* ---- files ---- */
+/* ---- the directory and its files ---- */
 
-int state_read_file(const char *path, char **text)
+/*
+ * STATE_DIR, checked (fileio.h); create: make it if missing.  A directory
+ * that is not root's, or that others may write, is reported through d
+ * (when given) and refused with -EEXIST: whoever controls it could plant
+ * a symbolic link where jailfw writes, or a state of their own.
+ */
+static int open_dir(bool create, int *dfd, struct diag *d)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = xmalloc(cap);
-	int fd, err = 0;
-	ssize_t n;
+	char why[FILEIO_WHY_MAX];
+	int err = fileio_open_dir(STATE_DIR, create ? 0700 : 0, NULL, dfd, why);
+
+	if (err == -EEXIST && d) {
+		diag_error(d, NULL, 0,
+			   "%s: jailfw keeps its state only in a directory of root's "
+			   "that nobody else can write; nothing was done",
+			   why);
+		diag_note(d, NULL, 0, "remove it: jailfw makes %s again, mode 0700", STATE_DIR);
+	}
+	return err;
+}
+
+/* Read name from STATE_DIR; -ENOENT when it or the directory is missing. */
+static int read_file(const char *name, char **text, struct diag *d)
+{
+	int dfd, err;
 
 	*text = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= STATE_MAX_SIZE) {
-				err = -EFBIG;
-				goto out;
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	/* Text only: a NUL inside would silently cut the file short. */
-	if (strlen(buf) != len)
-		err = -EINVAL;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*text = buf;
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, err = 0;
-
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-	} else {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			err = -errno;
-		close(fd);
-	}
-	free(copy);
-	return err;
-}
-
-int state_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	const char *p = buf;
-	int fd = -1, err = 0;
-	ssize_t n;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.jailfw-tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	/* O_NOFOLLOW: a symlink planted at the temporary name is refused. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		err = -errno;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = fsync_dir_of(path);
-out:
-	if (fd >= 0)
-		close(fd);
+	err = open_dir(false, &dfd, d);
 	if (err)
-		unlink(tmp);
+		return err;
+	err = fileio_read_at(dfd, name, text);
+	close(dfd);
 	return err;
 }
 
-static int make_dir(void)
+static int write_file(const char *name, const char *text, size_t len)
 {
-	if (mkdir(STATE_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	int dfd, err;
+
+	err = open_dir(true, &dfd, NULL);
+	if (err)
+		return err;
+	err = fileio_write_at(dfd, name, text, len, 0600);
+	close(dfd);
+	return err;
+}
+
+static int remove_file(const char *name)
+{
+	int dfd, err;
+
+	err = open_dir(false, &dfd, NULL);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = fileio_remove_at(dfd, name, 0);
+	close(dfd);
+	return err;
 }
 
 /* ---- the state file format ---- */
@@ -310,45 +246,92 @@ char *state_format(const struct state *s)
 
 int state_save(const struct state *s)
 {
-	char *text;
-	int err;
+	char *text = state_format(s);
+	int err = write_file(STATE_NAME, text, strlen(text));
 
-	err = make_dir();
-	if (err)
-		return err;
-	text = state_format(s);
-	err = state_write_atomic(STATE_FILE, text, strlen(text), 0600);
 	free(text);
 	return err;
 }
 
 int state_prepare_next(const char *text)
 {
-	int err = make_dir();
-
-	return err ? err : state_write_atomic(STATE_NEXT, text, strlen(text), 0600);
+	return write_file(STATE_NEXT_NAME, text, strlen(text));
 }
 
 int state_install_next(void)
 {
-	if (rename(STATE_NEXT, STATE_FILE) < 0)
-		return -errno;
-	return fsync_dir_of(STATE_FILE);
+	int dfd, err;
+
+	err = open_dir(false, &dfd, NULL);
+	if (err)
+		return err;
+	err = renameat(dfd, STATE_NEXT_NAME, dfd, STATE_NAME) < 0 ? -errno : 0;
+	if (!err && fsync(dfd) < 0 && errno != EINVAL)
+		err = -errno;
+	close(dfd);
+	return err;
 }
 
 void state_drop_next(void)
 {
-	unlink(STATE_NEXT);
+	remove_file(STATE_NEXT_NAME);
 }
 
 int state_remove(void)
 {
-	if (unlink(STATE_FILE) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	return remove_file(STATE_NAME);
 }
 
-static bool parse_prefix(const char *s, struct prefix *p)
+/* ---- reading it back: every line must be one jailfw could have written ---- */
+
+/* What a jail's record holds, for "twice" checks. */
+enum {
+	F_HOST = 1 << 0,
+	F_PEER = 1 << 1,
+	F_NETNS = 1 << 2,
+	F_V4 = 1 << 3,
+	F_V6 = 1 << 4,
+	F_UID = 1 << 5,
+	F_GID = 1 << 6,
+	F_RESOLV = 1 << 7,
+	F_ETCDIR = 1 << 8,
+	F_PENDING = 1 << 9,
+	F_BACKEND = 1 << 10,
+};
+
+/* A jail name as the policy language allows it: [a-z0-9][a-z0-9_-]*, <= 64. */
+static bool jail_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 64 && s[0] != '_' && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* An interface name the kernel accepts (dev_valid_name) and a path can hold. */
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < IF_NAMESIZE && strcmp(s, ".") && strcmp(s, "..") &&
+	       !s[strcspn(s, "/: \t\n")];
+}
+
+/* jailfw records prefixes as the policy has them: without host bits. */
+static bool no_host_bits(const struct prefix *p)
+{
+	size_t i, n = p->family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < n; i++) {
+		unsigned int net = p->len >= 8 * (i + 1) ? 8 : p->len > 8 * i ? p->len - 8 * i : 0;
+
+		if (p->addr.b[i] & (0xffu >> net))
+			return false;
+	}
+	return true;
+}
+
+static bool parse_prefix(const char *s, int family, struct prefix *p)
 {
 	char buf[PREFIX_STRLEN + 8], *slash, *end;
 	unsigned long len;
@@ -361,15 +344,15 @@ static bool parse_prefix(const char *s, struct prefix *p)
 		return false;
 	*slash = '\0';
 	memset(p, 0, sizeof(*p));
-	p->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	p->family = family;
 	if (inet_pton(p->family, buf, p->addr.b) != 1)
 		return false;
 	errno = 0;
 	len = strtoul(slash + 1, &end, 10);
-	if (errno || *end || end == slash + 1 || len > (p->family == AF_INET ? 32u : 128u))
+	if (errno || *end || end == slash + 1 || len > (family == AF_INET ? 32u : 128u))
 		return false;
 	p->len = (uint8_t)len;
-	return true;
+	return no_host_bits(p);
 }
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *v)
@@ -383,140 +366,241 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 	return !errno && !*end && *v <= max;
 }
 
-static bool copy_ifname(const char *s, char buf[IF_NAMESIZE])
-{
-	if (!*s || strlen(s) >= IF_NAMESIZE)
-		return false;
-	strcpy(buf, s);
-	return true;
-}
+/*
+ * The sysctls jailfw changes, and how (provision.c, plan_sysctls): the
+ * forwarding switches on, and accept_ra 2 on the interfaces where router
+ * advertisements must keep working once IPv6 forwarding is on.  "%s" is
+ * an interface name.  A restore writes old back, so both values matter.
+ */
+static const struct {
+	const char *key, *old, *set;
+} managed_sysctls[] = {
+    {"net/ipv4/conf/all/forwarding", "0", "1"},
+    {"net/ipv6/conf/all/forwarding", "0", "1"},
+    {"net/ipv6/conf/%s/accept_ra", "1", "2"},
+};
 
-/* One "key=value" field of a jail record. */
-static bool jail_field(struct state_jail *j, const char *key, const char *val)
+bool state_sysctl_managed(const char *key, const char *old, const char *set)
 {
-	unsigned long long a, b;
-	char *colon;
+	size_t i, pre, post, n = strlen(key);
+	const char *pct;
+	char ifname[IF_NAMESIZE];
 
-	if (!strcmp(key, "host"))
-		return copy_ifname(val, j->host_if);
-	if (!strcmp(key, "peer"))
-		return copy_ifname(val, j->jail_if);
-	if (!strcmp(key, "netns")) {
-		colon = strchr(val, ':');
-		if (!colon)
-			return false;
-		*colon = '\0';
-		if (!parse_uint(val, UINT64_MAX, &a) || !parse_uint(colon + 1, UINT64_MAX, &b))
-			return false;
-		j->ns.dev = a;
-		j->ns.ino = b;
-		return true;
-	}
-	if (!strcmp(key, "v4"))
-		return (j->has_v4 = parse_prefix(val, &j->v4)) && j->v4.family == AF_INET;
-	if (!strcmp(key, "v6"))
-		return (j->has_v6 = parse_prefix(val, &j->v6)) && j->v6.family == AF_INET6;
-	if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-		if (!parse_uint(val, UINT32_MAX, &a))
-			return false;
-		j->has_user = true;
-		if (key[0] == 'u')
-			j->uid = (uid_t)a;
-		else
-			j->gid = (gid_t)a;
-		return true;
-	}
-	if (!strcmp(key, "resolv"))
-		return (j->resolv = !strcmp(val, "1"));
-	if (!strcmp(key, "etcdir"))
-		return (j->etc_dir = !strcmp(val, "1"));
-	if (!strcmp(key, "pending"))
-		return (j->pending = !strcmp(val, "1"));
-	if (!strcmp(key, "backend")) {
-		if (!strcmp(val, "uid"))
-			j->backend = BACKEND_UID;
-		else if (!strcmp(val, "netns"))
-			j->backend = BACKEND_NETNS;
-		else
-			return false;
-		return true;
+	for (i = 0; i < ARRAY_SIZE(managed_sysctls); i++) {
+		const char *k = managed_sysctls[i].key;
+
+		if (strcmp(old, managed_sysctls[i].old) || strcmp(set, managed_sysctls[i].set))
+			continue;
+		pct = strstr(k, "%s");
+		if (!pct) {
+			if (!strcmp(key, k))
+				return true;
+			continue;
+		}
+		pre = (size_t)(pct - k);
+		post = strlen(pct + 2);
+		if (n <= pre + post || n - pre - post >= IF_NAMESIZE || strncmp(key, k, pre) ||
+		    strcmp(key + n - post, pct + 2))
+			continue;
+		snprintf(ifname, sizeof(ifname), "%.*s", (int)(n - pre - post), key + pre);
+		if (ifname_ok(ifname) && strcmp(ifname, "all") && strcmp(ifname, "default"))
+			return true;
 	}
 	return false;
 }
 
-static bool parse_line(struct state *s, char *line)
+/* "DEV:INODE", both decimal. */
+static bool parse_nsid(const char *val, struct netns_id *id)
+{
+	const char *colon = strchr(val, ':');
+	unsigned long long dev, ino;
+	char buf[24];
+
+	if (!colon || (size_t)(colon - val) >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%.*s", (int)(colon - val), val);
+	if (!parse_uint(buf, UINT64_MAX, &dev) || !parse_uint(colon + 1, UINT64_MAX, &ino))
+		return false;
+	id->dev = dev;
+	id->ino = ino;
+	return true;
+}
+
+/* One "key=value" field of a jail record: NULL, or what is wrong with it. */
+static const char *jail_field(struct state_jail *j, unsigned int *seen, const char *key,
+			      const char *val)
+{
+	static const char *const keys[] = {"host", "peer",   "netns",  "v4",	  "v6",	    "uid",
+					   "gid",  "resolv", "etcdir", "pending", "backend"};
+	unsigned long long a;
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(keys) && strcmp(key, keys[k]); k++)
+		;
+	if (k == ARRAY_SIZE(keys))
+		return "unknown field";
+	if (*seen & (1u << k))
+		return "a field given twice";
+	*seen |= 1u << k;
+	switch (1u << k) {
+	case F_HOST:
+	case F_PEER:
+		if (!ifname_ok(val))
+			return "not an interface name";
+		snprintf(k == 0 ? j->host_if : j->jail_if, IF_NAMESIZE, "%s", val);
+		return NULL;
+	case F_NETNS:
+		if (!parse_nsid(val, &j->ns))
+			return "not a namespace identity (DEV:INODE)";
+		return NULL;
+	case F_V4:
+		j->has_v4 = parse_prefix(val, AF_INET, &j->v4);
+		return j->has_v4 ? NULL : "not an IPv4 prefix without host bits";
+	case F_V6:
+		j->has_v6 = parse_prefix(val, AF_INET6, &j->v6);
+		return j->has_v6 ? NULL : "not an IPv6 prefix without host bits";
+	case F_UID:
+	case F_GID:
+		/* (uid_t)-1 is "no change" to setresuid: never a user. */
+		if (!parse_uint(val, UINT32_MAX - 1, &a))
+			return "not a user or group id";
+		if (key[0] == 'u')
+			j->uid = (uid_t)a;
+		else
+			j->gid = (gid_t)a;
+		return NULL;
+	case F_RESOLV:
+	case F_ETCDIR:
+	case F_PENDING:
+		if (strcmp(val, "1"))
+			return "a flag that is not 1";
+		*(k == 7 ? &j->resolv : k == 8 ? &j->etc_dir : &j->pending) = true;
+		return NULL;
+	}
+	if (!strcmp(val, "uid"))
+		j->backend = BACKEND_UID;
+	else if (strcmp(val, "netns"))
+		return "an unknown backend";
+	return NULL;
+}
+
+/* A whole jail record, its fields read: what is wrong with it, or NULL. */
+static const char *jail_record(struct state_jail *j, unsigned int seen)
+{
+	if ((seen & (F_UID | F_GID)) && (seen & (F_UID | F_GID)) != (F_UID | F_GID))
+		return "a user id without its group id, or the reverse";
+	j->has_user = seen & F_UID;
+	/*
+	 * A uid jail is a user and nothing else, never root (check.c refuses
+	 * to confine uid 0): a record that mixes in interfaces or a
+	 * namespace was not written by us.
+	 */
+	if (j->backend == BACKEND_UID) {
+		if (!j->has_user)
+			return "a uid jail without a user";
+		if (!j->uid)
+			return "a uid jail of uid 0";
+		if (seen & ~(F_UID | F_GID | F_BACKEND))
+			return "a uid jail with netns fields";
+		return NULL;
+	}
+	if (!(seen & F_HOST) || !(seen & F_PEER) || !(seen & F_NETNS))
+		return "a netns jail without host=, peer= and netns=";
+	if (!strcmp(j->host_if, j->jail_if))
+		return "the same name for both ends of the veth";
+	/*
+	 * 0:0 is the identity of a namespace whose creation was under way,
+	 * and only that: a record that claims no particular namespace must
+	 * be pending.  (Even then, a namespace is removed only if it carries
+	 * jailfw's mark: provision.c.)
+	 */
+	if (!j->ns.ino && (j->ns.dev || !j->pending))
+		return "namespace identity 0:0 in a record that is not pending";
+	return NULL;
+}
+
+/* One line: NULL, or what is wrong with it. */
+static const char *parse_line(struct state *s, char *line, unsigned int *have)
 {
 	char *save = NULL, *word, *kv, *eq;
 	char *old = NULL, *set = NULL;
+	const char *why;
 	size_t i;
 
 	word = strtok_r(line, " \t", &save);
 	if (!word)
-		return true;
+		return NULL;
 	if (!strcmp(word, "phase")) {
 		word = strtok_r(NULL, " \t", &save);
+		if (*have & 1)
+			return "a second phase";
+		*have |= 1;
 		for (i = 0; word && i < ARRAY_SIZE(phase_names); i++) {
 			if (!strcmp(word, phase_names[i])) {
 				s->phase = (enum state_phase)i;
-				return !strtok_r(NULL, " \t", &save);
+				return strtok_r(NULL, " \t", &save) ? "text after the phase" : NULL;
 			}
 		}
-		return false;
+		return "an unknown phase";
 	}
 	if (!strcmp(word, "table")) {
 		word = strtok_r(NULL, " \t", &save);
-		if (!word || s->table)
-			return false;
+		if (s->table)
+			return "a second table";
+		if (!word || !nftload_table_name_ok(word))
+			return "not a table name";
 		s->table = xstrdup(word);
-		return !strtok_r(NULL, " \t", &save);
+		return strtok_r(NULL, " \t", &save) ? "text after the table name" : NULL;
 	}
 	if (!strcmp(word, "jail")) {
+		unsigned int seen = 0;
 		struct state_jail *j;
 
 		word = strtok_r(NULL, " \t", &save);
-		if (!word)
-			return false;
+		if (!word || !jail_name_ok(word))
+			return "not a jail name";
 		/* Duplicate names are refused after the whole file is read. */
 		j = state_add_jail(s, word);
 		while ((kv = strtok_r(NULL, " \t", &save))) {
 			eq = strchr(kv, '=');
 			if (!eq)
-				return false;
+				return "a field without \"=\"";
 			*eq = '\0';
-			if (!jail_field(j, kv, eq + 1))
-				return false;
+			why = jail_field(j, &seen, kv, eq + 1);
+			if (why)
+				return why;
 		}
-		/*
-		 * A uid jail is a user and nothing else: a record that mixes
-		 * in interfaces or a namespace was not written by us.
-		 */
-		if (j->backend == BACKEND_UID)
-			return j->has_user && !j->host_if[0] && !j->jail_if[0] && !j->ns.ino &&
-			       !j->has_v4 && !j->has_v6 && !j->resolv && !j->etc_dir && !j->pending;
-		return j->host_if[0] && j->jail_if[0];
+		return jail_record(j, seen);
 	}
 	if (!strcmp(word, "sysctl")) {
 		word = strtok_r(NULL, " \t", &save);
-		if (!word || strstr(word, "..") || state_find_sysctl(s, word))
-			return false;
+		if (!word)
+			return "a sysctl without a name";
+		if (state_find_sysctl(s, word))
+			return "a sysctl recorded twice";
 		while ((kv = strtok_r(NULL, " \t", &save))) {
 			eq = strchr(kv, '=');
 			if (!eq)
-				return false;
+				return "a field without \"=\"";
 			*eq = '\0';
-			if (!strcmp(kv, "old"))
+			if (!strcmp(kv, "old") && !old)
 				old = eq + 1;
-			else if (!strcmp(kv, "set"))
+			else if (!strcmp(kv, "set") && !set)
 				set = eq + 1;
 			else
-				return false;
+				return "an unknown or repeated sysctl field";
 		}
 		if (!old || !set)
-			return false;
+			return "a sysctl without old= and set=";
+		if (!state_sysctl_managed(word, old, set))
+			return "a sysctl jailfw does not change, or a value it does not write "
+			       "(it writes net.ipv4.conf.all.forwarding and "
+			       "net.ipv6.conf.all.forwarding, 0 to 1, and "
+			       "net.ipv6.conf.IFACE.accept_ra, 1 to 2)";
 		state_add_sysctl(s, word, old, set);
-		return true;
+		return NULL;
 	}
-	return false;
+	return "an unknown record";
 }
 
 static int cmp_jail_name(const void *a, const void *b)
@@ -526,69 +610,105 @@ static int cmp_jail_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-/* Sorted, not pairwise: the state may list thousands of uid jails. */
-static bool has_duplicate_jail(const struct state *s)
+static int cmp_host_if(const void *a, const void *b)
+{
+	const struct state_jail *const *x = a, *const *y = b;
+
+	return strcmp((*x)->host_if, (*y)->host_if);
+}
+
+/*
+ * Two records of one name, or two netns jails on one host interface: what
+ * is wrong, or NULL; *bad is the second of the two records.  Sorted, not
+ * pairwise: the state may list thousands of uid jails.
+ */
+static const char *duplicates(const struct state *s, const struct state_jail **bad)
 {
 	const struct state_jail **v;
-	bool dup = false;
-	size_t i;
+	const char *why = NULL;
+	size_t i, n = 0;
 
 	if (s->njails < 2)
-		return false;
+		return NULL;
 	v = xmalloc(s->njails * sizeof(*v));
 	for (i = 0; i < s->njails; i++)
 		v[i] = &s->jails[i];
+	/* qsort is not stable: of two equal names, the later record is the larger pointer. */
 	qsort(v, s->njails, sizeof(*v), cmp_jail_name);
-	for (i = 1; i < s->njails && !dup; i++)
-		dup = !strcmp(v[i - 1]->name, v[i]->name);
+	for (i = 1; i < s->njails && !why; i++)
+		if (!strcmp(v[i - 1]->name, v[i]->name)) {
+			why = "a second record of the same jail";
+			*bad = v[i - 1] > v[i] ? v[i - 1] : v[i];
+		}
+	for (i = 0; i < s->njails; i++)
+		if (s->jails[i].backend == BACKEND_NETNS)
+			v[n++] = &s->jails[i];
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_host_if);
+	for (i = 1; i < n && !why; i++)
+		if (!strcmp(v[i - 1]->host_if, v[i]->host_if)) {
+			why = "a second netns jail on the same host interface";
+			*bad = v[i - 1] > v[i] ? v[i - 1] : v[i];
+		}
 	free(v);
-	return dup;
+	return why;
 }
 
 int state_load(struct state *s, struct diag *d)
 {
 	struct loc loc = {STATE_FILE, 0, 1};
 	char *text = NULL, *line, *next;
+	const struct state_jail *bad = NULL;
+	unsigned int have = 0, *lines = NULL;
+	const char *why = NULL;
+	size_t nlines = 0;
 	int err;
 
 	state_init(s);
-	err = state_read_file(STATE_FILE, &text);
+	err = read_file(STATE_NAME, &text, d);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
-		if (d)
+		if (d && err != -EEXIST)
 			diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE, strerror(-err));
 		return err;
 	}
-	for (line = text; line && *line; line = next) {
+	for (line = text; line && *line && !why; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		loc.line++;
-		if (loc.line == 1) {
-			if (strcmp(line, STATE_MAGIC))
-				goto bad;
-			continue;
-		}
-		if (line[0] == '#')
-			continue;
-		if (!parse_line(s, line))
-			goto bad;
+		if (loc.line == 1)
+			why = strcmp(line, STATE_MAGIC) ? "not a jailfw state (no \"" STATE_MAGIC
+							  "\" line)"
+							: NULL;
+		else if (line[0] != '#')
+			why = parse_line(s, line, &have);
+		/* Each jail's line, for the message about a duplicate. */
+		while (nlines < s->njails)
+			*VEC_PUSH(lines, nlines) = loc.line;
 	}
-	if (loc.line == 0)
-		goto bad;
-	if (has_duplicate_jail(s)) {
-		loc.line = 0;
-		goto bad;
+	if (!why && loc.line == 0)
+		why = "an empty file";
+	if (!why) {
+		why = duplicates(s, &bad);
+		if (why)
+			loc.line = lines[bad - s->jails];
 	}
+	free(lines);
 	free(text);
-	return 0;
-bad:
-	if (d)
+	if (!why)
+		return 0;
+	if (d) {
 		diag_error(d, &loc, 0,
-			   "malformed jailfw state; refusing to guess which namespaces and "
-			   "interfaces are jailfw's");
-	free(text);
+			   "%s: jailfw did not write this, so none of the file is used (it "
+			   "cannot tell which namespaces, interfaces and sysctls are its own)",
+			   why);
+		diag_note(d, NULL, 0,
+			  "remove what was added to %s; if it is all damaged, remove the file, "
+			  "then jailfw's namespaces by hand (ip netns delete NAME)",
+			  STATE_FILE);
+	}
 	state_free(s);
 	return -EINVAL;
 }
@@ -609,18 +729,20 @@ bool state_has_netns(void)
 
 /* ---- the lock ---- */
 
-int state_lock(bool wait, int *fdp)
+static int lock_fd(bool create, int how, int *fdp, struct diag *d)
 {
-	int fd, err;
+	int dfd, fd, err;
 
 	*fdp = -1;
-	err = make_dir();
+	err = open_dir(create, &dfd, d);
 	if (err)
 		return err;
-	fd = open(STATE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+	fd = openat(dfd, STATE_LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	err = fd < 0 ? -errno : 0;
+	close(dfd);
+	if (err)
+		return err;
+	while (flock(fd, how) < 0) {
 		if (errno == EINTR)
 			continue;
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
@@ -631,8 +753,64 @@ int state_lock(bool wait, int *fdp)
 	return 0;
 }
 
+int state_lock(bool wait, int *fdp, struct diag *d)
+{
+	return lock_fd(true, LOCK_EX | (wait ? 0 : LOCK_NB), fdp, d);
+}
+
+bool state_try_lock(int *fdp)
+{
+	return lock_fd(false, LOCK_EX | LOCK_NB, fdp, NULL) == 0;
+}
+
 void state_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+/* ---- the records of a table ---- */
+
+/*
+ * "committed-TABLE" or "committed-TABLE.nft".  Table names are checked
+ * where they come in (policy, --table); one that could leave the
+ * directory or hide as a dot file is refused here all the same.
+ */
+static int record_name(const char *table, enum state_record which, char *buf, size_t len)
+{
+	if (!nftload_table_name_ok(table))
+		return -EINVAL;
+	snprintf(buf, len, "committed-%s%s", table, which == STATE_RECORD_TEXT ? ".nft" : "");
+	return 0;
+}
+
+int state_record_read(const char *table, enum state_record which, char **text)
+{
+	char name[96];
+	int err = record_name(table, which, name, sizeof(name));
+
+	*text = NULL;
+	return err ? err : read_file(name, text, NULL);
+}
+
+int state_record_write(const char *table, enum state_record which, const char *text, size_t len)
+{
+	char name[96];
+	int err = record_name(table, which, name, sizeof(name));
+
+	return err ? err : write_file(name, text, len);
+}
+
+void state_record_forget(const char *table)
+{
+	char name[96];
+
+	if (record_name(table, STATE_RECORD_COMMITTED, name, sizeof(name)))
+		return;
+	remove_file(name);
+	record_name(table, STATE_RECORD_TEXT, name, sizeof(name));
+	remove_file(name);
+	/* Where earlier versions kept the text's digest, apart from the record. */
+	snprintf(name, sizeof(name), "ruleset-%s", table);
+	remove_file(name);
 }

@@ -17,9 +17,19 @@
  *                       it can still be rolled back (see
  *                       state_prepare_next).
  *
- * The state file is the proof of ownership: jailfw never touches a
- * namespace it has no entry for.  It is replaced atomically (temporary
- * file, fsync, rename), one line per record:
+ *   /run/jailfw/committed-TABLE, /run/jailfw/committed-TABLE.nft
+ *                       what the last apply committed to table inet
+ *                       TABLE, and its text: counters.h says what they
+ *                       hold and who reads them.
+ *
+ * This module owns every file there: their names, the directory (made
+ * 0700, and refused unless it is root's and writable by nobody else: see
+ * fileio.h), the lock, and the one writer, fileio_write_at (temporary
+ * file, fsync, rename, no symbolic link followed).  Every write happens
+ * under the lock; readers never write, except status through
+ * state_try_lock.
+ *
+ * The state file is replaced atomically, one line per record:
  *
  *   jailfw-state 1
  *   phase idle
@@ -33,6 +43,13 @@
  * jail, as every record was before uid jails were recorded too; uid jails
  * are written by the commit of an apply (their confinement is the ruleset
  * alone), so that `jailfw exec` knows every jail in force and its user.
+ *
+ * The file is input like any other, and not proof of anything by itself:
+ * state_load refuses it whole unless every line is one jailfw could have
+ * written (a jail name, interfaces, a namespace identity that is 0:0 only
+ * while pending, and only the sysctls jailfw changes, with the values it
+ * writes), and a namespace is removed or adopted only when the namespace
+ * itself carries jailfw's mark (provision.c, "ownership").
  */
 #ifndef JAILFW_STATE_H
 #define JAILFW_STATE_H
@@ -47,9 +64,12 @@
 #include "netns.h"
 
 #define STATE_DIR "/run/jailfw"
-#define STATE_FILE STATE_DIR "/state"
-#define STATE_LOCK STATE_DIR "/lock"
-#define STATE_NEXT STATE_DIR "/state.next"
+#define STATE_NAME "state"
+#define STATE_NEXT_NAME "state.next"
+#define STATE_LOCK_NAME "lock"
+#define STATE_FILE STATE_DIR "/" STATE_NAME
+#define STATE_LOCK STATE_DIR "/" STATE_LOCK_NAME
+#define STATE_NEXT STATE_DIR "/" STATE_NEXT_NAME
 
 enum state_phase {
 	STATE_IDLE,	/* the last apply or down finished */
@@ -99,9 +119,10 @@ void state_copy(struct state *dst, const struct state *src);
 
 /*
  * Read STATE_FILE into s (initialised here).  No file is an empty, idle
- * state.  A malformed file is reported through d (file:line; d NULL: not
- * reported) and refused with -EINVAL: without it jailfw cannot tell its
- * objects from others'.
+ * state.  A file with any line jailfw could not have written is reported
+ * through d (file:line and what is wrong; d NULL: not reported) and
+ * refused whole with -EINVAL: nothing of it is used.  -EEXIST: STATE_DIR
+ * is not a directory jailfw may trust (reported too).
  */
 int state_load(struct state *s, struct diag *d);
 
@@ -139,20 +160,38 @@ void state_add_sysctl(struct state *s, const char *key, const char *old, const c
 void state_del_sysctl(struct state *s, const char *key);
 
 /*
- * Take the lock (STATE_LOCK, flock) for a whole apply or down.  wait:
- * block until the holder is done; otherwise -EBUSY at once.  *fdp is the
- * descriptor to hand to state_unlock (closing it also unlocks).
+ * Whether jailfw manages sysctl key (below /proc/sys, '/'-separated) and
+ * would change it from old to set: the forwarding switches from 0 to 1,
+ * an interface's accept_ra from 1 to 2.  Anything else in the state was
+ * not written by jailfw and is never written back.
  */
-int state_lock(bool wait, int *fdp);
-void state_unlock(int fd);
+bool state_sysctl_managed(const char *key, const char *old, const char *set);
 
 /*
- * Replace path atomically: write a temporary file next to it, fsync,
- * rename over path, fsync the directory.  Readers see the old or the new
- * file, never a part.
+ * Take the lock (STATE_LOCK, flock) for a whole apply or down, creating
+ * STATE_DIR if needed.  wait: block until the holder is done; otherwise
+ * -EBUSY at once.  -EEXIST: STATE_DIR is not a directory jailfw may
+ * trust (reported through d).  *fdp is the descriptor to hand to
+ * state_unlock (closing it also unlocks).
  */
-int state_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
-/* Read a whole (small) file into a malloc'd NUL-terminated string. */
-int state_read_file(const char *path, char **text);
+int state_lock(bool wait, int *fdp, struct diag *d);
+/*
+ * The same without waiting and without reporting, for a reader that may
+ * write a record back only when no apply or down is under way: true with
+ * *fdp held, false if anything is in the way.
+ */
+bool state_try_lock(int *fdp);
+void state_unlock(int fd);
+
+/* The files of one table's record (counters.h). */
+enum state_record {
+	STATE_RECORD_COMMITTED, /* committed-TABLE */
+	STATE_RECORD_TEXT,	/* committed-TABLE.nft */
+};
+int state_record_read(const char *table, enum state_record which, char **text);
+/* Replace it atomically (the lock held). */
+int state_record_write(const char *table, enum state_record which, const char *text, size_t len);
+/* After down, or when the policy moved to another table: all of them go. */
+void state_record_forget(const char *table);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "fileio.h"
 #include "netns.h"
 #include "nftinfo.h"
 #include "rtnl.h"
@@ -579,7 +580,7 @@ static char *read_sysctl(const char *key)
 	if (strstr(key, ".."))
 		return NULL;
 	path = xasprintf("/proc/sys/%s", key);
-	if (state_read_file(path, &text))
+	if (fileio_read(path, &text))
 		text = NULL;
 	free(path);
 	if (text) {

@@ -1,20 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * TEST-ONLY hooks (see testhook.h).  Nothing here is reachable without one
- * of the JAILFW_TEST_* variables in the environment, and nothing here makes
- * jailfw do more than it would: it fails, stops or dies.
+ * TEST-ONLY hooks (see testhook.h).  Without -DJAILFW_TESTHOOKS (the
+ * jailfw that is installed) they are empty.  With it, nothing here is
+ * reachable without one of the JAILFW_TEST_* variables in the environment,
+ * and nothing here makes jailfw do more than it would: it fails, stops or
+ * dies.
  */
 #include "testhook.h"
+
+#include <stddef.h>
+
+#ifdef JAILFW_TESTHOOKS
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Is name one of the comma-separated entries of $env? */
+/*
+ * Is name one of the comma-separated entries of $env?  secure_getenv: a
+ * test binary given file capabilities still ignores a caller's hooks.
+ */
 static bool env_names(const char *env, const char *name)
 {
-	const char *f = getenv(env);
+	const char *f = secure_getenv(env);
 	size_t n = strlen(name);
 
 	while (f && *f) {
@@ -30,6 +39,22 @@ static bool env_names(const char *env, const char *name)
 bool testhook_fault(const char *name)
 {
 	return env_names(TESTHOOK_FAULT_ENV, name);
+}
+
+bool testhook_any_fault(void)
+{
+	return secure_getenv(TESTHOOK_FAULT_ENV) != NULL;
+}
+
+const char *testhook_fault_var(void)
+{
+	return TESTHOOK_FAULT_ENV;
+}
+
+const char *testhook_sabotage(const char **var)
+{
+	*var = TESTHOOK_SABOTAGE_ENV;
+	return secure_getenv(TESTHOOK_SABOTAGE_ENV);
 }
 
 /*
@@ -55,7 +80,7 @@ static bool first_time(const char *step)
 
 void testhook_point(const char *step)
 {
-	if (!getenv(TESTHOOK_KILL_ENV) && !getenv(TESTHOOK_PAUSE_ENV))
+	if (!secure_getenv(TESTHOOK_KILL_ENV) && !secure_getenv(TESTHOOK_PAUSE_ENV))
 		return;
 	if (!first_time(step))
 		return;
@@ -72,3 +97,34 @@ void testhook_point(const char *step)
 		raise(SIGSTOP);
 	}
 }
+
+#else /* the installed jailfw: no hook at all */
+
+bool testhook_fault(const char *name)
+{
+	(void)name;
+	return false;
+}
+
+bool testhook_any_fault(void)
+{
+	return false;
+}
+
+const char *testhook_fault_var(void)
+{
+	return "";
+}
+
+const char *testhook_sabotage(const char **var)
+{
+	*var = "";
+	return NULL;
+}
+
+void testhook_point(const char *step)
+{
+	(void)step;
+}
+
+#endif

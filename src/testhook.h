@@ -4,6 +4,13 @@
  * end-to-end suite can drive the real binary into failure paths a healthy
  * kernel never takes, and stop or kill it at an exact moment of an apply
  * or a down.  They can only make jailfw fail, stop or die; never do more.
+ *
+ * They exist only in a test build: src/testhook.c compiled with
+ * -DJAILFW_TESTHOOKS, which the Makefile links into BUILD/jailfw-testhooks
+ * and the unit tests.  In BUILD/jailfw, the binary `make install`
+ * installs (and refuses to install otherwise), every function below does
+ * nothing, no variable is read and not even their names are in it.
+ *
  * Each variable holds a comma-separated list of names:
  *
  *   JAILFW_TEST_FAULT=nft-commit    testhook_fault("nft-commit") is true:
@@ -15,6 +22,8 @@
  *                                   and raises SIGSTOP (a test can then
  *                                   deliver a signal at a known point and
  *                                   SIGCONT)
+ *
+ * and JAILFW_TEST_VERIFY_SABOTAGE one nft command (verify.h).
  *
  * The steps, each named right after it happened (where a step happens per
  * jail, after the first jail's):
@@ -37,11 +46,22 @@
 #define TESTHOOK_FAULT_ENV "JAILFW_TEST_FAULT"
 #define TESTHOOK_KILL_ENV "JAILFW_TEST_KILL_AT"
 #define TESTHOOK_PAUSE_ENV "JAILFW_TEST_PAUSE_AT"
+#define TESTHOOK_SABOTAGE_ENV "JAILFW_TEST_VERIFY_SABOTAGE"
 
 /* $JAILFW_TEST_FAULT names the fault name. */
 bool testhook_fault(const char *name);
+/* $JAILFW_TEST_FAULT names any fault at all (a cheap first test). */
+bool testhook_any_fault(void);
+/* The variable's name, for the message of an injected failure. */
+const char *testhook_fault_var(void);
 
 /* A step of apply or down has just happened: die or stop here if asked. */
 void testhook_point(const char *step);
+
+/*
+ * The nft command verify runs in its sandbox (verify.h), NULL if none;
+ * *var the variable's name, for its announcement.
+ */
+const char *testhook_sabotage(const char **var);
 
 #endif

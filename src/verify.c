@@ -49,6 +49,7 @@
 #include "netns.h"
 #include "rtnl.h"
 #include "state.h"
+#include "testhook.h"
 #include "util.h"
 
 #define SELF_NETNS "/proc/thread-self/ns/net"
@@ -406,13 +407,15 @@ static int sandbox_apply(struct sbx *s, const struct policy *sp)
 }
 
 /*
- * TEST ONLY (VERIFY_SABOTAGE_ENV): one nft command in the sandbox, after
- * apply, so tests can check that verify notices a ruleset that does not
- * do what the policy says.  Always announced.
+ * TEST ONLY (testhook.h, a test build's $JAILFW_TEST_VERIFY_SABOTAGE): one
+ * nft command in the sandbox, after apply, so tests can check that verify
+ * notices a ruleset that does not do what the policy says.  Always
+ * announced.
  */
 static int sabotage(struct sbx *s)
 {
-	const char *cmd = s->o->sabotage ? s->o->sabotage : getenv(VERIFY_SABOTAGE_ENV);
+	const char *var, *env = testhook_sabotage(&var);
+	const char *cmd = s->o->sabotage ? s->o->sabotage : env;
 	struct nft_ctx *nft;
 	const char *err;
 	int ret;
@@ -427,13 +430,11 @@ static int sabotage(struct sbx *s)
 	ret = nft_run_cmd_from_buffer(nft, cmd);
 	if (ret) {
 		err = nft_ctx_get_error_buffer(nft);
-		diag_error(s->d, NULL, 0, "verify: test hook %s: nft refused \"%s\": %.*s",
-			   VERIFY_SABOTAGE_ENV, cmd, (int)strcspn(err ? err : "", "\n"),
-			   err ? err : "");
+		diag_error(s->d, NULL, 0, "verify: test hook %s: nft refused \"%s\": %.*s", var,
+			   cmd, (int)strcspn(err ? err : "", "\n"), err ? err : "");
 	} else {
 		diag_warning(s->d, NULL, 0,
-			     "verify: test hook %s changed the sandbox's ruleset: %s",
-			     VERIFY_SABOTAGE_ENV, cmd);
+			     "verify: test hook %s changed the sandbox's ruleset: %s", var, cmd);
 	}
 	nft_ctx_free(nft);
 	return ret ? EXIT_KERNEL : EXIT_OK;

@@ -24,19 +24,6 @@
 #include "model.h"
 #include "probe.h"
 
-/*
- * TEST ONLY.  The environment variable that makes verify run one nft
- * command (through libnftables) in the sandbox after apply and before the
- * probes, so tests can sabotage the sandbox's ruleset and check that
- * verify catches it:
- *
- *   JAILFW_TEST_VERIFY_SABOTAGE='insert rule inet jailfw skuid_common accept'
- *
- * It acts inside the sandbox only and is announced on stderr whenever it
- * runs.  Not for production use.
- */
-#define VERIFY_SABOTAGE_ENV "JAILFW_TEST_VERIFY_SABOTAGE"
-
 struct verify_opts {
 	bool json;    /* a JSON document instead of the table */
 	bool verbose; /* say each sandbox step on stderr */
@@ -44,7 +31,10 @@ struct verify_opts {
 	FILE *out;    /* NULL: stdout */
 	/*
 	 * TEST ONLY: an nft command run in the sandbox between apply and
-	 * the probes.  NULL: taken from $JAILFW_TEST_VERIFY_SABOTAGE.
+	 * the probes, so tests can check that verify notices a ruleset that
+	 * does not do what the policy says (announced on stderr whenever it
+	 * runs).  NULL: taken from $JAILFW_TEST_VERIFY_SABOTAGE in a test
+	 * build (testhook.h), never in the installed jailfw.
 	 */
 	const char *sabotage;
 };

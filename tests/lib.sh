@@ -40,7 +40,10 @@
 LIB_NAME=$(basename "$0" .sh)
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 : "${JAILFW:=$LIB_ROOT/build/jailfw}"
-export JAILFW
+# The test build (src/testhook.h): the same jailfw with the JAILFW_TEST_*
+# hooks, for the scripts that call lib_use_testhooks.
+: "${JAILFW_TESTHOOKS:=$(dirname "$JAILFW")/jailfw-testhooks}"
+export JAILFW JAILFW_TESTHOOKS
 export JAILFW_TEMPLATE_PATH="${JAILFW_TEMPLATE_PATH:-$LIB_ROOT/templates}"
 
 # The distribution's python3, not a per-user shim (pyenv and the like live
@@ -314,10 +317,26 @@ lib_enter_sandbox()
 	mkdir -p "$LIB_TMP/bin" || exit 1
 	cp "$JAILFW" "$LIB_TMP/bin/jailfw" || lib_bail "copy $JAILFW"
 	JAILFW=$LIB_TMP/bin/jailfw
+	if [ -x "$JAILFW_TESTHOOKS" ]; then
+		cp "$JAILFW_TESTHOOKS" "$LIB_TMP/bin/jailfw-testhooks" ||
+			lib_bail "copy $JAILFW_TESTHOOKS"
+		JAILFW_TESTHOOKS=$LIB_TMP/bin/jailfw-testhooks
+	fi
 	if [ -d "$JAILFW_TEMPLATE_PATH" ]; then
 		cp -r "$JAILFW_TEMPLATE_PATH" "$LIB_TMP/templates" &&
 			JAILFW_TEMPLATE_PATH=$LIB_TMP/templates
 	fi
+}
+
+# lib_use_testhooks: from here on $JAILFW is the test build, whose
+# JAILFW_TEST_* variables make it fail, stop or die on request; the
+# installed jailfw has none (src/testhook.h).
+lib_use_testhooks()
+{
+	[ -x "$JAILFW_TESTHOOKS" ] ||
+		lib_bail "no test build at $JAILFW_TESTHOOKS (make builds it next to jailfw)"
+	JAILFW=$JAILFW_TESTHOOKS
+	export JAILFW
 }
 
 # ---------------------------------------------------------------- topology

@@ -44,6 +44,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 lib_enter_sandbox "$@"
+lib_use_testhooks
 
 N4=192.0.2.2
 PUID=1099 # the uid jail www
@@ -266,7 +267,9 @@ injected()
 		case $f in
 		netns-create) ere="create namespace \"$j\": No space left on device" ;;
 		rtnl-newlink) ere="create veth \"$j-out\": .*JAILFW_TEST_FAULT=rtnl-newlink" ;;
-		rtnl-setlink) ere="set alias \"jailfw:$j\" on \"$j-out\": .*JAILFW_TEST_FAULT=rtnl-setlink" ;;
+		# A new jail's first setlink labels its namespace's lo, before
+		# the namespace has its name (provision.c, ns_proven).
+		rtnl-setlink) ere="set alias \"jailfw:$j\" on \"lo\" in namespace \"$j\": .*JAILFW_TEST_FAULT=rtnl-setlink" ;;
 		rtnl-newaddr) ere="add address ${net//./\\.}\\.2/24 to \"$j-in\" in namespace \"$j\": .*rtnl-newaddr" ;;
 		rtnl-newroute) ere="set default route via ${net//./\\.}\\.1 in namespace \"$j\": .*rtnl-newroute" ;;
 		nft-commit) ere="the kernel refused the ruleset" ;;

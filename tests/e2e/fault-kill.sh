@@ -40,6 +40,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 lib_enter_sandbox "$@"
+lib_use_testhooks
 
 N4=192.0.2.2
 N6=2001:db8:1::2

@@ -397,7 +397,7 @@ P5=$LIB_TMP/p5.conf
 policy "$P5" 10.97.12.0/24 fd00:97::5:0/112 10.97.12.1 22 \
 	third 10.97.13.0/24 fd00:97::6:0/112
 snap "$LIB_TMP/s3" foobar
-check_exit "refused commit exits 3" 3 env JAILFW_TEST_FAULT=nft-commit "$JAILFW" apply "$P5"
+check_exit "refused commit exits 3" 3 env JAILFW_TEST_FAULT=nft-commit "$JAILFW_TESTHOOKS" apply "$P5"
 check "refused commit: no namespace third" no_namespace third
 check "refused commit: no third-out" link_gone "" third-out
 snap "$LIB_TMP/s4" foobar

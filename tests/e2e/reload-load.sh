@@ -566,7 +566,7 @@ check "status is clean after the reloads" "$JAILFW" status
 nft list table inet jailfw >"$LIB_TMP/table.before"
 policy 125 >"$P"
 check_exit "a refused replace exits 3" 3 env JAILFW_TEST_FAULT=nft-commit-replace \
-	"$JAILFW" -v apply "$P"
+	"$JAILFW_TESTHOOKS" -v apply "$P"
 check_match "a refused replace: refused after the handover table was loaded" "$LIB_ERR" \
 	"loading the new ruleset into table inet jailfw-handover"
 check_match "a refused replace says the previous ruleset is in force" "$LIB_ERR" \

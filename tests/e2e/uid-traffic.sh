@@ -261,7 +261,7 @@ check_same "re-applying the same policy keeps the table and its counters" \
 # table in force before must stay exactly as it was, rules and counters.
 nft list table inet jailfw >"$LIB_TMP/jailfw.before" 2>&1
 check "policy 2's table is loaded before the refused commit" nft list table inet jailfw
-check_exit "refused commit exits 3" 3 env JAILFW_TEST_FAULT=nft-commit "$JAILFW" apply "$P1"
+check_exit "refused commit exits 3" 3 env JAILFW_TEST_FAULT=nft-commit "$JAILFW_TESTHOOKS" apply "$P1"
 check_same "refused commit leaves the previous table as it was" "$LIB_TMP/jailfw.before" \
 	<(nft list table inet jailfw)
 allowed "refused commit: tcp/22 v4 still arrives (policy 2 in force)" tcp $N4 22 $H4

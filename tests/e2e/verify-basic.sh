@@ -126,7 +126,7 @@ done
 # ---------------------------------------------------------------- sabotage
 
 export JAILFW_TEST_VERIFY_SABOTAGE='insert rule inet jailfw skuid_common accept'
-check_exit "sabotage: uid jails unconfined: exit 6" 6 "$JAILFW" verify "$LIB_TMP/writeup.conf"
+check_exit "sabotage: uid jails unconfined: exit 6" 6 "$JAILFW_TESTHOOKS" verify "$LIB_TMP/writeup.conf"
 check_match "sabotage: the error names the near miss that got through" "$LIB_ERR" \
 	'writeup.conf:[0-9]+:[0-9]+: error: verify: jail psa-www: udp 192\.0\.2\.99:124 \(another port\) got through, but the policy drops it'
 check_match "sabotage: the table marks it FAIL" "$LIB_OUT" \
@@ -134,12 +134,12 @@ check_match "sabotage: the table marks it FAIL" "$LIB_OUT" \
 check_match "sabotage: the test hook announces itself" "$LIB_ERR" 'JAILFW_TEST_VERIFY_SABOTAGE'
 
 export JAILFW_TEST_VERIFY_SABOTAGE='flush chain inet jailfw dst_any'
-check_exit "sabotage: dst_any flushed: exit 6" 6 "$JAILFW" verify "$LIB_TMP/writeup.conf"
+check_exit "sabotage: dst_any flushed: exit 6" 6 "$JAILFW_TESTHOOKS" verify "$LIB_TMP/writeup.conf"
 check_match "sabotage: the error names the allow rule that was dropped" "$LIB_ERR" \
 	'error: verify: jail psa-www: udp 192\.0\.2\.99:123 \(allow udp/123, writeup.conf:[0-9]+\) was dropped, but the policy allows it'
 
 export JAILFW_TEST_VERIFY_SABOTAGE='insert rule inet jailfw net_common accept'
-check_exit "sabotage: netns jails unconfined: exit 6" 6 "$JAILFW" verify "$LIB_TMP/writeup.conf"
+check_exit "sabotage: netns jails unconfined: exit 6" 6 "$JAILFW_TESTHOOKS" verify "$LIB_TMP/writeup.conf"
 check_match "sabotage: the forwarded near miss is named" "$LIB_ERR" \
 	'error: verify: jail foobar: tcp 198\.51\.100\.99:80 \(another address\) got through'
 unset JAILFW_TEST_VERIFY_SABOTAGE

@@ -111,7 +111,7 @@ check_eq "compare --probe --json: both backends measured, published port only un
 	"$ok" "True"
 
 export JAILFW_TEST_VERIFY_SABOTAGE='insert rule inet jailfw skuid_common accept'
-check_exit "compare --probe with a sabotaged sandbox: exit 6" 6 "$JAILFW" compare --probe "$P"
+check_exit "compare --probe with a sabotaged sandbox: exit 6" 6 "$JAILFW_TESTHOOKS" compare --probe "$P"
 check_match "compare --probe: the contradiction is named with the backend it ran under" \
 	"$LIB_ERR" 'error: compare: jail (psa-www|foobar) as uid: .* got through, but the policy drops it'
 unset JAILFW_TEST_VERIFY_SABOTAGE

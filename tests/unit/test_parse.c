@@ -724,6 +724,36 @@ static void test_files(void)
 	free(path);
 	res_free(&r);
 
+	/* Another user's file, and a directory others may write (sshd's StrictModes). */
+	if (geteuid() == 0) {
+		write_file("other.conf", "jail a { backend uid }\n", 0644);
+		path = tmp_path("other.conf");
+		T_CHECK(chown(path, 4242, 4242) == 0, "a file of uid 4242");
+		parse_file(&r, "other.conf");
+		want =
+		    xasprintf("%s: error: is owned by uid 4242, not by root or by uid 0, who runs "
+			      "jailfw (chown root)\n",
+			      path);
+		T_STREQ(r.out, want, "another user's file refused");
+		T_CHECK(!r.ok && r.p.njails == 0, "another user's file: nothing parsed");
+		free(want);
+		free(path);
+		res_free(&r);
+	}
+	path = tmp_path("gwdir");
+	T_CHECK(mkdir(path, 0775) == 0 && chmod(path, 0775) == 0, "a group-writable directory");
+	free(path);
+	write_file("gwdir/in.conf", "jail a { backend uid }\n", 0644);
+	parse_file(&r, "gwdir/in.conf");
+	path = tmp_path("gwdir");
+	want = xasprintf("error: is in directory \"%s\", writable by its group (chmod go-w): they "
+			 "could replace the file\n",
+			 path);
+	T_CHECK(!r.ok && strstr(r.out, want), "a file in a group-writable directory refused");
+	free(want);
+	free(path);
+	res_free(&r);
+
 	path = tmp_path("fifo.conf");
 	mkfifo(path, 0644);
 	parse_file(&r, "fifo.conf");

@@ -45,6 +45,7 @@
 
 #include "check.h"
 #include "diag.h"
+#include "fileio.h"
 #include "model.h"
 #include "parse.h"
 #include "provision.h"
@@ -109,7 +110,7 @@ static char *slurp(const char *path)
 {
 	char *text = NULL;
 
-	return state_read_file(path, &text) ? NULL : text;
+	return fileio_read(path, &text) ? NULL : text;
 }
 
 static bool file_is(const char *path, const char *want)
@@ -527,7 +528,7 @@ static int apply(unsigned int what, struct cap *c)
 	int fd, err;
 
 	policy_make(&p, what);
-	err = state_lock(false, &fd);
+	err = state_lock(false, &fd, NULL);
 	if (err)
 		goto out;
 	err = prov_stage(&p, &plan, &c->d);
@@ -579,7 +580,7 @@ static void test_rollback_fresh(void)
 
 	cap_init(&c);
 	policy_make(&p, P_ALL);
-	T_CHECK(state_lock(false, &fd) == 0, "fresh: lock");
+	T_CHECK(state_lock(false, &fd, NULL) == 0, "fresh: lock");
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0, "fresh: stage");
 	T_CHECK(ns_exists("foobar") && if_nametoindex("foobar-out"), "fresh: staged jail exists");
@@ -626,7 +627,7 @@ static void test_stage_commit(void)
 
 	cap_init(&c);
 	policy_make(&p, P_ALL);
-	T_CHECK(state_lock(false, &fd) == 0, "stage: lock");
+	T_CHECK(state_lock(false, &fd, NULL) == 0, "stage: lock");
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0, "stage: succeeds");
 	if (err)
@@ -736,7 +737,7 @@ static void test_idempotent(void)
 
 	cap_init(&c);
 	policy_make(&p, P_ALL);
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0 && prov_plan_changes(plan, &lines) == 0, "again: stage plans no change");
 	err = err ? err : prov_commit(plan, &c.d);
@@ -820,7 +821,7 @@ static void test_leaving_rollback(void)
 
 	cap_init(&c);
 	policy_make(&p, P_FOOBAR | P_WEB);
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	listen_in(&l, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0, "leaving: stage without six");
@@ -967,7 +968,7 @@ static void refused(const char *jail, const char *v4, const char *want)
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, jail, v4, NULL);
 	add_jail(&p, "newbie", "10.97.32.0/24", NULL);
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	snprintf(what, sizeof(what), "foreign %s: stage refuses with -EEXIST", jail);
 	T_CHECK(err == -EEXIST, what);
@@ -1135,7 +1136,7 @@ static void faulted(const char *label, const char *fault, int want_err, const ch
 	cap_init(&c);
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, "newbie", "10.97.32.0/24", "fd00:97::32:0/112");
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	if (fault)
 		setenv("JAILFW_TEST_FAULT", fault, 1);
 	err = prov_stage(&p, &plan, &c.d);
@@ -1184,8 +1185,9 @@ static void test_env_faults(void)
 	faulted("rtnl-newlink", "rtnl-newlink", -EIO,
 		"create veth \"newbie-out\": Input/output error (kernel: refused by "
 		"JAILFW_TEST_FAULT=rtnl-newlink)");
+	/* A new jail's first setlink labels its namespace (ns_proven). */
 	faulted("rtnl-setlink", "rtnl-setlink", -EIO,
-		"set alias \"jailfw:newbie\" on \"newbie-out\": ");
+		"set alias \"jailfw:newbie\" on \"lo\" in namespace \"newbie\": ");
 	faulted("rtnl-newaddr", "rtnl-newaddr", -EIO,
 		"add address 10.97.32.2/24 to \"newbie-in\" in namespace");
 	faulted("rtnl-newroute", "rtnl-newroute", -EIO,
@@ -1211,7 +1213,7 @@ static void test_env_faults(void)
 	cap_init(&c);
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, "newbie", "10.97.32.0/24", NULL);
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	next = slurp(STATE_NEXT);
 	T_CHECK(err == 0 && has(next, "phase idle") && has(next, "jail newbie") &&
@@ -1243,7 +1245,7 @@ static void test_interrupted(void)
 	cap_init(&c);
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, "late", "10.97.40.0/24", "fd00:97::40:0/112");
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0 && !link_up(NULL, "late-out"), "killed: stage made late (down)");
 	/* Killed here: no commit, no rollback, the lock goes with the process. */
@@ -1254,7 +1256,7 @@ static void test_interrupted(void)
 		"killed: state says an apply was under way");
 	free(st);
 
-	err = state_lock(false, &fd);
+	err = state_lock(false, &fd, NULL);
 	plan = NULL;
 	if (!err)
 		err = prov_stage(&p, &plan, &c.d);
@@ -1301,11 +1303,12 @@ static void test_lock(void)
 {
 	int fd1, fd2 = -1;
 
-	T_CHECK(state_lock(false, &fd1) == 0, "lock: taken");
+	T_CHECK(state_lock(false, &fd1, NULL) == 0, "lock: taken");
 	/* flock locks belong to the open file: a second open conflicts. */
-	T_CHECK(state_lock(false, &fd2) == -EBUSY && fd2 == -1, "lock: second no-wait is -EBUSY");
+	T_CHECK(state_lock(false, &fd2, NULL) == -EBUSY && fd2 == -1,
+		"lock: second no-wait is -EBUSY");
 	state_unlock(fd1);
-	T_CHECK(state_lock(false, &fd2) == 0, "lock: free again after unlock");
+	T_CHECK(state_lock(false, &fd2, NULL) == 0, "lock: free again after unlock");
 	state_unlock(fd2);
 }
 
@@ -1329,7 +1332,7 @@ static void test_down(void)
 	T_OUT(true, "ip addr show foobar-out", "inet 10.97.20.1/24",
 	      "down: foobar-out has its IPv4 address before");
 	cap_init(&c);
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_down_cut(&plan, &c.d);
 	T_CHECK(err == 0, "down: cut");
 	T_CHECK(prov_plan_table(plan) && !strcmp(prov_plan_table(plan), "jailfw"),
@@ -1386,7 +1389,7 @@ static int down(struct cap *c)
 	struct prov_plan *plan = NULL;
 	int fd, err;
 
-	err = state_lock(false, &fd);
+	err = state_lock(false, &fd, NULL);
 	if (err)
 		return err;
 	err = prov_down_cut(&plan, &c->d);
@@ -1502,7 +1505,7 @@ static void test_parsed_policy(void)
 	T_CHECK(policy_parse_buffer(&p, &c.d, "www.conf", text, strlen(text), false) &&
 		    check_policy(&p, &c.d, NULL),
 		"parsed: the policy parses and checks");
-	state_lock(false, &fd);
+	state_lock(false, &fd, NULL);
 	err = prov_stage(&p, &plan, &c.d);
 	err = err ? err : prov_commit(plan, &c.d);
 	T_CHECK(err == 0, "parsed: stage and commit");

@@ -27,6 +27,7 @@
 #include "nftload.h"
 #include "parse.h"
 #include "probe.h"
+#include "testhook.h"
 #include "sandbox.h"
 #include "t.h"
 #include "verify.h"
@@ -525,7 +526,8 @@ static void test_run_writeup(void)
 			      "policy drops it") != NULL,
 		"sabotage: the error names the failing probe");
 	T_CHECK(strstr(r.err, "writeup.conf:35:") != NULL, "sabotage: ... at its policy line");
-	T_CHECK(strstr(r.err, VERIFY_SABOTAGE_ENV) != NULL, "sabotage: the test hook is announced");
+	T_CHECK(strstr(r.err, TESTHOOK_SABOTAGE_ENV) != NULL,
+		"sabotage: the test hook is announced");
 	T_CHECK(strstr(r.out, "udp 192.0.2.99:124 (another port)") &&
 		    count_lines(r.out, "FAIL") >= 5,
 		"sabotage: the table marks the rows FAIL");
