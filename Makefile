@@ -71,7 +71,7 @@ $(BUILD)/defs.stamp: FORCE | $(BUILD)/obj
 		printf '%s\n' '$(VERSION) $(DATADIR) $(SYSCONFDIR)' >$@
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/defs.stamp | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libjailfw.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
@@ -97,7 +97,7 @@ $(BUILD)/obj $(BUILD)/tests:
 all: $(BUILD)/jailfw-testhooks
 
 $(TESTHOOKS_OBJ): src/testhook.c src/testhook.h $(BUILD)/defs.stamp | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -DJAILFW_TESTHOOKS -MMD -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -DJAILFW_TESTHOOKS -MMD -MP -c -o $@ $<
 
 $(BUILD)/jailfw-testhooks: $(BUILD)/obj/main.o $(TESTHOOKS_OBJ) $(BUILD)/libjailfw.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1750,7 +1750,7 @@ static void check_userns(struct doc *dc)
 		if (i < nseen)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/uid_map", de->d_name);
-		if (state_read_file(path, &map))
+		if (fileio_read(path, &map))
 			continue;
 		for (line = strtok_r(map, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			if (sscanf(line, "%llu %llu %llu", &in, &out, &cnt) == 3 && out == 0 && cnt) {
@@ -1763,7 +1763,7 @@ static void check_userns(struct doc *dc)
 		*VEC_PUSH(seen, nseen) = st.st_ino;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
 		map = NULL;
-		if (!state_read_file(path, &map))
+		if (!fileio_read(path, &map))
 			snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(map, "\n"), map);
 		free(map);
 		for (i = 0; i < dc->njails && !hit; i++)

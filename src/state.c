@@ -377,6 +377,7 @@ static const struct {
 } managed_sysctls[] = {
     {"net/ipv4/conf/all/forwarding", "0", "1"},
     {"net/ipv6/conf/all/forwarding", "0", "1"},
+    {"net/ipv4/conf/%s/forwarding", "0", "1"}, /* the wan's (provision.c, FWD4) */
     {"net/ipv6/conf/%s/accept_ra", "1", "2"},
 };
 

@@ -255,7 +255,7 @@ lib__need_tools()
 # mounts, lo, traps and a work directory ($LIB_TMP).
 lib_enter_sandbox()
 {
-	local d created=() rc
+	local d created=() rc lockfd
 
 	if [ "${JAILFW_E2E_SANDBOX:-}" != "$LIB_NAME" ]; then
 		if [ "$(id -u)" -ne 0 ]; then
@@ -268,7 +268,13 @@ lib_enter_sandbox()
 			exit 1
 		fi
 		# Mount points must exist before the private tmpfs can cover
-		# them; remove the ones we created once the sandbox is gone.
+		# them; remove the ones we created once the sandbox is gone, but
+		# only when no other sandbox runs: removing a directory detaches
+		# the mounts other mount namespaces have on it, and a test that
+		# runs on would then write into the machine's /etc/netns.  Each
+		# sandbox holds a shared lock for its whole life; the exclusive
+		# one is only to be had when none runs.
+		exec {lockfd}>>/tmp/jailfw-e2e.lock && flock -s "$lockfd"
 		for d in /run/netns /run/jailfw /etc/netns /etc/jailfw; do
 			if [ ! -d "$d" ]; then
 				mkdir -p "$d" && created+=("$d")
@@ -280,12 +286,14 @@ lib_enter_sandbox()
 		trap 'rc=143' TERM
 		trap 'rc=130' INT
 		JAILFW_E2E_SANDBOX=$LIB_NAME unshare --net --mount --propagation private \
-			-- "$BASH" "$0" "$@"
+			-- "$BASH" "$0" "$@" {lockfd}>&-
 		rc=$?
 		trap - TERM INT
-		for d in "${created[@]}"; do
-			rmdir "$d" 2>/dev/null
-		done
+		if [ "${#created[@]}" -gt 0 ] && flock -xn "$lockfd"; then
+			for d in "${created[@]}"; do
+				rmdir "$d" 2>/dev/null
+			done
+		fi
 		exit "$rc"
 	fi
 

@@ -140,10 +140,15 @@ check_eq "core_pattern (its stand-in) still unchanged" "$(cat /proc/sys/kernel/c
 lib_uncover_file /proc/sys/kernel/core_pattern
 cp "$LIB_TMP/state.before" "$STATE"
 
-# A managed key with a value jailfw never writes is no better.
+# A managed key with a value jailfw never writes is no better: with
+# forwarding off for all (jailfw turns it on per interface), a restore of
+# this record would turn it on for every interface.
+fwd_all=$(sysctl -n net.ipv4.conf.all.forwarding)
 forge "sysctl net/ipv4/conf/all/forwarding old=1 set=0"
 check_exit "forwarding 1 -> 0 record: refused (exit 5)" 5 "$JAILFW" apply "$A"
-check_eq "forwarding unchanged" "$(sysctl -n net.ipv4.conf.all.forwarding)" 1
+check_exit "forwarding 1 -> 0 record: down refuses it too (exit 5)" 5 "$JAILFW" down
+check_eq "forwarding for all unchanged ($fwd_all)" \
+	"$(sysctl -n net.ipv4.conf.all.forwarding)" "$fwd_all"
 cp "$LIB_TMP/state.before" "$STATE"
 
 # ---- 5. a foreign namespace under a jail's name, its identity recorded

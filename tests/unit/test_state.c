@@ -47,6 +47,11 @@ static void test_managed(void)
 		"managed: IPv6 forwarding 0 -> 1");
 	T_CHECK(state_sysctl_managed("net/ipv6/conf/wan0/accept_ra", "1", "2"),
 		"managed: an interface's accept_ra 1 -> 2");
+	T_CHECK(state_sysctl_managed("net/ipv4/conf/wan0/forwarding", "0", "1"),
+		"managed: the wan's IPv4 forwarding 0 -> 1");
+	T_CHECK(!state_sysctl_managed("net/ipv4/conf/default/forwarding", "0", "1") &&
+		    !state_sysctl_managed("net/ipv6/conf/wan0/forwarding", "0", "1"),
+		"managed: not default's IPv4 forwarding, nor an interface's IPv6 one");
 	T_CHECK(!state_sysctl_managed("net/ipv4/conf/all/forwarding", "1", "0"),
 		"managed: not forwarding 1 -> 0");
 	T_CHECK(!state_sysctl_managed("net/ipv6/conf/wan0/accept_ra", "2", "0"),
