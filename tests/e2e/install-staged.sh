@@ -157,9 +157,11 @@ check_eq "jailfw.service has no mount-namespacing option" \
 V=$LIB_TMP/vroot
 
 # unit_dump UNIT: systemd's view of UNIT in $V, one "Key: value" a line.
+# SYSTEMD_UTF8=0: systemd 257 starts each unit's dump with "→ Unit",
+# 252 and a non-UTF-8 locale with "-> Unit".
 unit_dump()
 {
-	SYSTEMD_LOG_LEVEL=debug systemd-analyze verify --man=no --root="$V" "$1" 2>&1 |
+	SYSTEMD_UTF8=0 SYSTEMD_LOG_LEVEL=debug systemd-analyze verify --man=no --root="$V" "$1" 2>&1 |
 		sed -n "/^[[:space:]]*-> Unit $1:/,/^[[:space:]]*-> Unit /p" | sed 's/^[[:space:]]*//'
 }
 
@@ -184,12 +186,11 @@ if command -v systemd-analyze >/dev/null; then
 	cp -a "$STAGE" "$V"
 	# The targets and slices the units order against.
 	cp /lib/systemd/system/*.target /lib/systemd/system/*.slice "$V/$U/"
-	for u in nftables firewalld; do
-		if [ -f "/lib/systemd/system/$u.service" ]; then
-			cp "/lib/systemd/system/$u.service" "$V/$U/"
-		else
-			printf '[Service]\nType=oneshot\nExecStart=/usr/sbin/%s\n' "$u" >"$V/$U/$u.service"
-		fi
+	# The firewalls' units are stubs, never this machine's: what is
+	# verified is jailfw's drop-in on them, not whatever the installed
+	# package ships (firewalld's own unit fails verify without dbus).
+	for u in nftables:nft firewalld:firewalld; do
+		printf '[Service]\nType=oneshot\nExecStart=/usr/sbin/%s\n' "${u#*:}" >"$V/$U/${u%:*}.service"
 	done
 	for e in netns-jail uid-jail; do
 		printf '[Service]\nExecStart=/usr/sbin/jailfw --version\n' >"$V/$U/example-$e.service"
