@@ -71,8 +71,8 @@ has_line "nothing applied: with its counted drop" \
 has_line "nothing applied: box's chain is added" "@@ chain fwd_box: added @@"
 has_line "nothing applied: provisioning follows" "provisioning:"
 check_match "nothing applied: box would be created" "$LIB_OUT" "^  create jail box: namespace box, veth box-out/box-in"
-check_match "nothing applied: forwarding would be turned on" "$LIB_OUT" \
-	"^  set net\.ipv4\.conf\.all\.forwarding = 1 \(was 0\)"
+check_match "nothing applied: forwarding would be turned on, on the wan" "$LIB_OUT" \
+	"^  set net\.ipv4\.conf\.wan0\.forwarding = 1 \(was 0\)"
 check_untouched "nothing applied"
 check "nothing applied: no namespace box" test ! -e /run/netns/box
 

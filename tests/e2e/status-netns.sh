@@ -145,7 +145,7 @@ check_eq "--json: box's link and namespace" \
 	'["box-out", true, true, true, true, ["10.97.10.0/24", "fd00:97::3:0/112"]]'
 check_eq "--json: the sysctls jailfw set, as they are now" \
 	"$("$JAILFW" status --json | lib_json \
-		'[[s["set"], s["now"]] for s in d["sysctls"] if s["key"] == "net.ipv4.conf.all.forwarding"]')" \
+		'[[s["set"], s["now"]] for s in d["sysctls"] if s["key"] == "net.ipv4.conf.wan0.forwarding"]')" \
 	'[["1", "1"]]'
 
 # ---------------------------------------------------------------- counters
@@ -190,13 +190,13 @@ check "apply again" "$JAILFW" apply "$P"
 clean "re-applied after the address"
 
 # A sysctl jailfw set, set back.
-sysctl -qw net.ipv4.conf.all.forwarding=0 || lib_bail "sysctl"
-drifted "forwarding reverted" "sysctl net\.ipv4\.conf\.all\.forwarding is 0; jailfw set 1 \(it was 0\)$"
+sysctl -qw net.ipv4.conf.wan0.forwarding=0 || lib_bail "sysctl"
+drifted "forwarding reverted" "sysctl net\.ipv4\.conf\.wan0\.forwarding is 0; jailfw set 1 \(it was 0\)$"
 check_eq "forwarding reverted: --json" \
 	"$("$JAILFW" status --json | lib_json \
 		'[[x["kind"], x["jail"]] for x in d["drift"]]')" \
 	'[["sysctl-reverted", null]]'
-sysctl -qw net.ipv4.conf.all.forwarding=1 || lib_bail "sysctl"
+sysctl -qw net.ipv4.conf.wan0.forwarding=1 || lib_bail "sysctl"
 clean "forwarding back on"
 
 # Namespaces: one deleted, the other replaced by one jailfw did not make.
