@@ -11,6 +11,7 @@
 
 #include "counters.h"
 #include "fileio.h"
+#include "jsonw.h"
 #include "netns.h"
 #include "nftinfo.h"
 #include "rtnl.h"
@@ -896,48 +897,21 @@ void status_print(FILE *out, const struct status_report *r, bool quiet)
 		fprintf(out, "drift: %s\n", r->drift[i].message);
 }
 
-/* ---- JSON ---- */
+/* ---- JSON (docs/status-json.md) ---- */
 
-static void json_str(FILE *out, const char *s)
+static json_t *status_json_count(const struct status_count *c)
 {
-	const unsigned char *p;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	return jsonw_pack("{s:o, s:o}", "packets", jsonw_u64(c->packets), "bytes",
+			  jsonw_u64(c->bytes));
 }
 
-static void json_count(FILE *out, const char *key, const struct status_count *c)
+/* A direction: null when its chain is missing. */
+static json_t *status_json_flow(const struct status_flow *f)
 {
-	fprintf(out, "\"%s\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", key, c->packets,
-		c->bytes);
-}
-
-static void json_flow(FILE *out, const char *key, const struct status_flow *f, bool first)
-{
-	fprintf(out, "%s\"%s\": ", first ? "" : ", ", key);
-	if (!f->present) {
-		fputs("null", out);
-		return;
-	}
-	fputc('{', out);
-	json_count(out, "accepted", &f->accepted);
-	fputs(", ", out);
-	json_count(out, "dropped", &f->dropped);
-	fputc('}', out);
+	if (!f->present)
+		return json_null();
+	return jsonw_pack("{s:o, s:o}", "accepted", status_json_count(&f->accepted), "dropped",
+			  status_json_count(&f->dropped));
 }
 
 static const char *table_state_name(const struct status_report *r)
@@ -953,107 +927,86 @@ static const char *table_state_name(const struct status_report *r)
 	return "jailfw";
 }
 
-static void json_jail(FILE *out, const struct status_jail *j)
+static json_t *status_json_link(const struct status_jail *j)
 {
-	char buf[PREFIX_STRLEN];
+	json_t *addrs = jsonw_pack("[]");
+	char buf[PREFIX_STRLEN], *a;
 	size_t i;
 
-	fputs("    {\"name\": ", out);
-	json_str(out, j->name);
-	fprintf(out, ", \"backend\": \"%s\", \"in_table\": %s, \"recorded\": %s",
-		backend_name(j->backend), j->in_table ? "true" : "false",
-		j->recorded ? "true" : "false");
-	if (j->backend == BACKEND_UID) {
-		if (j->has_uid)
-			fprintf(out, ", \"uid\": %" PRIu32, j->uid);
-		else
-			fputs(", \"uid\": null", out);
+	for (i = 0; i < j->naddrs; i++) {
+		a = xasprintf("%s/%u", addr_str(&j->addrs[i], buf), j->addrs[i].len);
+		jsonw_append(addrs, jsonw_str(a));
+		free(a);
 	}
-	if (j->backend == BACKEND_NETNS) {
-		fputs(",\n     \"link\": {\"name\": ", out);
-		json_str(out, j->host_if[0] ? j->host_if : NULL);
-		fprintf(out, ", \"present\": %s, \"up\": %s, \"jailfw\": %s, \"addresses\": [",
-			j->link_present ? "true" : "false", j->link_up ? "true" : "false",
-			j->link_ours ? "true" : "false");
-		for (i = 0; i < j->naddrs; i++)
-			fprintf(out, "%s\"%s/%u\"", i ? ", " : "", addr_str(&j->addrs[i], buf),
-				j->addrs[i].len);
-		fputs("]},\n     \"namespace\": ", out);
-		if (j->ns_checked) {
-			fprintf(out, "{\"path\": \"%s/", NETNS_RUN_DIR);
-			fprintf(out, "%s\", \"present\": %s, \"jailfw\": %s}", j->name,
-				j->ns_present ? "true" : "false", j->ns_same ? "true" : "false");
-		} else {
-			fputs("null", out);
-		}
-		fputs(", \"prefixes\": [", out);
-		if (j->has_v4)
-			fprintf(out, "\"%s\"", prefix_str(&j->v4, buf));
-		if (j->has_v6)
-			fprintf(out, "%s\"%s\"", j->has_v4 ? ", " : "", prefix_str(&j->v6, buf));
-		fputc(']', out);
-	}
-	fputs(",\n     ", out);
-	json_count(out, "accepted", &j->accepted);
-	fputs(", ", out);
-	json_count(out, "dropped", &j->dropped);
-	/* Directions: out = uid_NAME or fwd_NAME, host = in_NAME, inbound = fwdto_NAME. */
-	fputs(",\n     \"flows\": {", out);
-	json_flow(out, "out", &j->out, true);
-	if (j->backend == BACKEND_NETNS) {
-		json_flow(out, "host", &j->host, false);
-		json_flow(out, "inbound", &j->inbound, false);
-	}
-	fputs("}}", out);
+	return jsonw_pack("{s:o, s:b, s:b, s:b, s:o}", "name",
+			  jsonw_str(j->host_if[0] ? j->host_if : NULL), "present", j->link_present,
+			  "up", j->link_up, "jailfw", j->link_ours, "addresses", addrs);
 }
 
-void status_print_json(FILE *out, const struct status_report *r)
+/* uid jails have "uid"; netns jails "link", "namespace", "prefixes". */
+static json_t *status_json_jail(const struct status_jail *j)
 {
+	bool netns = j->backend == BACKEND_NETNS;
+	json_t *uid = NULL, *link = NULL, *ns = NULL, *pfx = NULL, *flows;
+	char buf[PREFIX_STRLEN], *path;
+
+	if (j->backend == BACKEND_UID)
+		uid = j->has_uid ? jsonw_u64(j->uid) : json_null();
+	if (netns) {
+		link = status_json_link(j);
+		ns = json_null();
+		if (j->ns_checked) {
+			path = xasprintf("%s/%s", NETNS_RUN_DIR, j->name);
+			ns = jsonw_pack("{s:o, s:b, s:b}", "path", jsonw_str(path), "present",
+					j->ns_present, "jailfw", j->ns_same);
+			free(path);
+		}
+		pfx = jsonw_pack("[]");
+		if (j->has_v4)
+			jsonw_append(pfx, jsonw_str(prefix_str(&j->v4, buf)));
+		if (j->has_v6)
+			jsonw_append(pfx, jsonw_str(prefix_str(&j->v6, buf)));
+	}
+	/* out = uid_NAME or fwd_NAME, host = in_NAME, inbound = fwdto_NAME. */
+	flows = jsonw_pack("{s:o, s:o*, s:o*}", "out", status_json_flow(&j->out), "host",
+			   netns ? status_json_flow(&j->host) : NULL, "inbound",
+			   netns ? status_json_flow(&j->inbound) : NULL);
+	return jsonw_pack("{s:o, s:s, s:b, s:b, s:o*, s:o*, s:o*, s:o*, s:o, s:o, s:o}", "name",
+			  jsonw_str(j->name), "backend", backend_name(j->backend), "in_table",
+			  j->in_table, "recorded", j->recorded, "uid", uid, "link", link,
+			  "namespace", ns, "prefixes", pfx, "accepted",
+			  status_json_count(&j->accepted), "dropped",
+			  status_json_count(&j->dropped), "flows", flows);
+}
+
+json_t *status_json(const struct status_report *r)
+{
+	json_t *drift = jsonw_pack("[]"), *notes = jsonw_pack("[]"), *jails = jsonw_pack("[]"),
+	       *sysctls = jsonw_pack("[]");
 	size_t i;
 
-	fprintf(out, "{\n  \"schema\": \"jailfw-status\",\n  \"version\": %d,\n  \"table\": ",
-		STATUS_JSON_VERSION);
-	json_str(out, r->table);
-	fprintf(out,
-		",\n  \"table_state\": \"%s\",\n  \"applied\": %s,\n  \"recorded\": %s,\n"
-		"  \"changed\": %s,\n  \"dormant\": %s,\n  \"phase\": \"%s\",\n"
-		"  \"genid\": %" PRIu32 ",\n  \"drift\": [",
-		table_state_name(r), r->applied ? "true" : "false", r->recorded ? "true" : "false",
-		r->changed ? "true" : "false", r->dormant ? "true" : "false",
-		r->phase ? r->phase : "idle", r->genid);
-	for (i = 0; i < r->ndrift; i++) {
-		fprintf(out, "%s\n    {\"kind\": \"%s\", \"jail\": ", i ? "," : "",
-			r->drift[i].kind);
-		json_str(out, r->drift[i].jail);
-		fputs(", \"message\": ", out);
-		json_str(out, r->drift[i].message);
-		fputc('}', out);
-	}
-	fputs(r->ndrift ? "\n  ],\n  \"notes\": [" : "],\n  \"notes\": [", out);
-	for (i = 0; i < r->nnotes; i++) {
-		fputs(i ? ", " : "", out);
-		json_str(out, r->notes[i]);
-	}
-	fputs("],\n  \"jails\": [", out);
-	for (i = 0; i < r->njails; i++) {
-		fputs(i ? ",\n" : "\n", out);
-		json_jail(out, &r->jails[i]);
-	}
-	fputs(r->njails ? "\n  ],\n  \"sysctls\": [" : "],\n  \"sysctls\": [", out);
+	for (i = 0; i < r->ndrift; i++)
+		jsonw_append(drift, jsonw_pack("{s:s, s:o, s:o}", "kind", r->drift[i].kind, "jail",
+					       jsonw_str(r->drift[i].jail), "message",
+					       jsonw_str(r->drift[i].message)));
+	for (i = 0; i < r->nnotes; i++)
+		jsonw_append(notes, jsonw_str(r->notes[i]));
+	for (i = 0; i < r->njails; i++)
+		jsonw_append(jails, status_json_jail(&r->jails[i]));
 	for (i = 0; i < r->nsysctls; i++) {
 		const struct status_sysctl *s = &r->sysctls[i];
 
-		fputs(i ? ",\n    {\"key\": " : "\n    {\"key\": ", out);
-		json_str(out, s->key);
-		fputs(", \"set\": ", out);
-		json_str(out, s->set);
-		fputs(", \"now\": ", out);
-		json_str(out, s->now);
-		fputs(", \"was\": ", out);
-		json_str(out, s->was);
-		fputc('}', out);
+		jsonw_append(sysctls, jsonw_pack("{s:o, s:o, s:o, s:o}", "key", jsonw_str(s->key),
+						 "set", jsonw_str(s->set), "now",
+						 jsonw_str(s->now), "was", jsonw_str(s->was)));
 	}
-	fputs(r->nsysctls ? "\n  ]\n}\n" : "]\n}\n", out);
+	return jsonw_pack("{s:s, s:i, s:o, s:s, s:b, s:b, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
+			  "schema", "jailfw-status", "version", STATUS_JSON_VERSION, "table",
+			  jsonw_str(r->table), "table_state", table_state_name(r), "applied",
+			  r->applied, "recorded", r->recorded, "changed", r->changed, "dormant",
+			  r->dormant, "phase", r->phase ? r->phase : "idle", "genid",
+			  jsonw_u64(r->genid), "drift", drift, "notes", notes, "jails", jails,
+			  "sysctls", sysctls);
 }
 
 /* ---- the command ---- */
@@ -1072,14 +1025,21 @@ int status_run(const char *table, bool json, bool quiet, struct diag *d)
 		}
 		return 3;
 	}
-	if (json)
-		status_print_json(stdout, &r);
-	else
+	errno = 0;
+	if (json) {
+		json_t *doc = status_json(&r);
+
+		err = jsonw_print(stdout, doc);
+		json_decref(doc);
+	} else {
 		status_print(stdout, &r, quiet);
+		if (fflush(stdout) || ferror(stdout))
+			err = errno ? -errno : -EIO;
+	}
 	status = status_exit(&r);
 	status_report_free(&r);
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "jailfw: cannot write the status: %s\n", strerror(errno));
+	if (err) {
+		fprintf(stderr, "jailfw: cannot write the status: %s\n", strerror(-err));
 		return 3;
 	}
 	return status;

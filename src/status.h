@@ -26,6 +26,7 @@
 #ifndef JAILFW_STATUS_H
 #define JAILFW_STATUS_H
 
+#include <jansson.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,7 +126,7 @@ void status_report_free(struct status_report *r);
 
 /* Pure: the report as text (quiet: only the drift lines) or as JSON. */
 void status_print(FILE *out, const struct status_report *r, bool quiet);
-void status_print_json(FILE *out, const struct status_report *r);
+json_t *status_json(const struct status_report *r);
 
 /* 0: in force and as applied; 1: drift. */
 int status_exit(const struct status_report *r);

@@ -8,7 +8,8 @@
  *   - counters: which chains count as unchanged (comments and file lines
  *     do not matter, a jail's allowlist does), and the rewrite of rendered
  *     text with initial counter values;
- *   - status_print / status_print_json on a hand-built report.
+ *   - status_print / status_json on a hand-built report, and on one whose
+ *     strings came from a hostile kernel or state (any bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "counters.h"
 #include "diag.h"
 #include "diff.h"
+#include "jsonw.h"
 #include "parse.h"
 #include "render.h"
 #include "status.h"
@@ -395,20 +397,25 @@ static void fill_report(struct status_report *r)
 	dr->message = xstrdup("jail box: interface box-out is down");
 }
 
-static char *print(const struct status_report *r, int how)
+static char *print(const struct status_report *r, bool quiet)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	if (how == 0)
-		status_print(f, r, false);
-	else if (how == 1)
-		status_print(f, r, true);
-	else
-		status_print_json(f, r);
+	status_print(f, r, quiet);
 	fclose(f);
 	return buf;
+}
+
+/* The document on one line, every key in its place. */
+static char *print_json(const struct status_report *r)
+{
+	json_t *doc = status_json(r);
+	char *s = json_dumps(doc, 0);
+
+	json_decref(doc);
+	return s;
 }
 
 static void test_status_output(void)
@@ -417,7 +424,7 @@ static void test_status_output(void)
 	char *out;
 
 	fill_report(&r);
-	out = print(&r, 0);
+	out = print(&r, false);
 	T_STREQ(out,
 		"table inet jailfw: in force, as jailfw applied it (2 jails: 1 uid, 1 netns)\n"
 		"JAIL  BACKEND  ACCEPTED  DROPPED  WHERE\n"
@@ -427,59 +434,134 @@ static void test_status_output(void)
 		"drift: jail box: interface box-out is down\n",
 		"status: the text report, one line per jail and per drift");
 	free(out);
-	out = print(&r, 1);
+	out = print(&r, true);
 	T_STREQ(out, "drift: jail box: interface box-out is down\n",
 		"status -q: only the drift lines");
 	free(out);
-	out = print(&r, 2);
+	out = print_json(&r);
 	T_STREQ(out,
-		"{\n"
-		"  \"schema\": \"jailfw-status\",\n"
-		"  \"version\": 1,\n"
-		"  \"table\": \"jailfw\",\n"
-		"  \"table_state\": \"jailfw\",\n"
-		"  \"applied\": true,\n"
-		"  \"recorded\": true,\n"
-		"  \"changed\": false,\n"
-		"  \"dormant\": false,\n"
-		"  \"phase\": \"idle\",\n"
-		"  \"genid\": 7,\n"
-		"  \"drift\": [\n"
-		"    {\"kind\": \"link-down\", \"jail\": \"box\", \"message\": \"jail box: "
-		"interface box-out is down\"}\n"
-		"  ],\n"
-		"  \"notes\": [],\n"
-		"  \"jails\": [\n"
-		"    {\"name\": \"box\", \"backend\": \"netns\", \"in_table\": true, \"recorded\": "
-		"true,\n"
-		"     \"link\": {\"name\": \"box-out\", \"present\": true, \"up\": false, "
-		"\"jailfw\": true, \"addresses\": [\"10.97.0.1/24\"]},\n"
-		"     \"namespace\": {\"path\": \"/run/netns/box\", \"present\": true, \"jailfw\": "
-		"true}, \"prefixes\": [\"10.97.0.0/24\"],\n"
-		"     \"accepted\": {\"packets\": 10, \"bytes\": 1000}, \"dropped\": {\"packets\": "
-		"2, \"bytes\": 120},\n"
-		"     \"flows\": {\"out\": {\"accepted\": {\"packets\": 10, \"bytes\": 1000}, "
+		"{\"schema\": \"jailfw-status\", \"version\": 1, \"table\": \"jailfw\", "
+		"\"table_state\": \"jailfw\", \"applied\": true, \"recorded\": true, "
+		"\"changed\": false, \"dormant\": false, \"phase\": \"idle\", \"genid\": 7, "
+		"\"drift\": [{\"kind\": \"link-down\", \"jail\": \"box\", \"message\": "
+		"\"jail box: interface box-out is down\"}], "
+		"\"notes\": [], "
+		"\"jails\": ["
+		"{\"name\": \"box\", \"backend\": \"netns\", \"in_table\": true, "
+		"\"recorded\": true, "
+		"\"link\": {\"name\": \"box-out\", \"present\": true, \"up\": false, "
+		"\"jailfw\": true, \"addresses\": [\"10.97.0.1/24\"]}, "
+		"\"namespace\": {\"path\": \"/run/netns/box\", \"present\": true, "
+		"\"jailfw\": true}, \"prefixes\": [\"10.97.0.0/24\"], "
+		"\"accepted\": {\"packets\": 10, \"bytes\": 1000}, "
+		"\"dropped\": {\"packets\": 2, \"bytes\": 120}, "
+		"\"flows\": {\"out\": {\"accepted\": {\"packets\": 10, \"bytes\": 1000}, "
 		"\"dropped\": {\"packets\": 2, \"bytes\": 120}}, "
-		"\"host\": {\"accepted\": {\"packets\": 0, \"bytes\": 0}, \"dropped\": "
-		"{\"packets\": 0, \"bytes\": 0}}, "
-		"\"inbound\": {\"accepted\": {\"packets\": 0, \"bytes\": 0}, \"dropped\": "
-		"{\"packets\": 0, \"bytes\": 0}}}},\n"
-		"    {\"name\": \"web\", \"backend\": \"uid\", \"in_table\": true, \"recorded\": "
-		"true, \"uid\": 1099,\n"
-		"     \"accepted\": {\"packets\": 3, \"bytes\": 180}, \"dropped\": {\"packets\": "
-		"0, \"bytes\": 0},\n"
-		"     \"flows\": {\"out\": {\"accepted\": {\"packets\": 3, \"bytes\": 180}, "
-		"\"dropped\": {\"packets\": 0, \"bytes\": 0}}}}\n"
-		"  ],\n"
-		"  \"sysctls\": []\n"
-		"}\n",
-		"status --json: the documented schema, version 1");
+		"\"host\": {\"accepted\": {\"packets\": 0, \"bytes\": 0}, "
+		"\"dropped\": {\"packets\": 0, \"bytes\": 0}}, "
+		"\"inbound\": {\"accepted\": {\"packets\": 0, \"bytes\": 0}, "
+		"\"dropped\": {\"packets\": 0, \"bytes\": 0}}}}, "
+		"{\"name\": \"web\", \"backend\": \"uid\", \"in_table\": true, "
+		"\"recorded\": true, \"uid\": 1099, "
+		"\"accepted\": {\"packets\": 3, \"bytes\": 180}, "
+		"\"dropped\": {\"packets\": 0, \"bytes\": 0}, "
+		"\"flows\": {\"out\": {\"accepted\": {\"packets\": 3, \"bytes\": 180}, "
+		"\"dropped\": {\"packets\": 0, \"bytes\": 0}}}}], "
+		"\"sysctls\": []}",
+		"status --json: the documented schema, version 1, key for key");
 	free(out);
 	T_CHECK(status_exit(&r) == 1, "status: drift makes exit status 1");
 	free(r.drift[0].jail);
 	free(r.drift[0].message);
 	r.ndrift = 0;
 	T_CHECK(status_exit(&r) == 0, "status: no drift is exit status 0");
+	status_report_free(&r);
+}
+
+/*
+ * What a hostile kernel or state can put into the report: a chain or map
+ * element named with any bytes (not UTF-8, control characters, quotes,
+ * backslashes), a counter set by hand past INT64_MAX.  The document still
+ * parses, with each bad byte sequence as U+FFFD and the rest intact.
+ */
+static void test_status_json_hostile(void)
+{
+	static const char bad[] = "x\"y\\z\x01\n\xff\xc3\xa9\xe2\x82";
+	static const char want[] = "x\"y\\z\x01\n\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd";
+	struct status_report r;
+	struct status_jail *j;
+	json_t *doc, *back, *jail;
+	json_error_t err;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	memset(&r, 0, sizeof(r));
+	r.table = xstrdup("jailfw");
+	r.jails = xcalloc(2, sizeof(*r.jails));
+	r.njails = 2;
+	j = &r.jails[0];
+	j->name = xstrdup(bad);
+	j->backend = BACKEND_UID;
+	j->accepted = (struct status_count){UINT64_MAX, (uint64_t)INT64_MAX + 1};
+	j = &r.jails[1];
+	j->name = xstrdup("n");
+	j->backend = BACKEND_NETNS;
+	snprintf(j->host_if, sizeof(j->host_if), "\x01\"\\\xfe");
+	r.drift = xcalloc(1, sizeof(*r.drift));
+	r.ndrift = 1;
+	r.drift[0].kind = "table-changed";
+	r.drift[0].message = xasprintf("chain %s added", bad);
+	r.notes = xcalloc(1, sizeof(*r.notes));
+	r.nnotes = 1;
+	r.notes[0] = xstrdup(bad);
+	r.sysctls = xcalloc(1, sizeof(*r.sysctls));
+	r.nsysctls = 1;
+	r.sysctls[0].key = xstrdup("net.ipv4.conf.\xff.forwarding");
+	r.sysctls[0].set = xstrdup("1");
+	r.sysctls[0].was = xstrdup("0\x7f");
+
+	f = open_memstream(&buf, &len);
+	doc = status_json(&r);
+	T_CHECK(jsonw_print(f, doc) == 0, "hostile: the document is written");
+	json_decref(doc);
+	fclose(f);
+	back = json_loads(buf, 0, &err);
+	T_CHECK(back != NULL, "hostile: the document parses (strict UTF-8)");
+	if (!back)
+		printf("# %s\n%s\n", err.text, buf);
+	jail = json_array_get(json_object_get(back, "jails"), 0);
+	T_STREQ(json_string_value(json_object_get(jail, "name")), want,
+		"hostile: a jail name of any bytes: U+FFFD for each bad sequence, the rest kept");
+	T_CHECK(json_integer_value(json_object_get(json_object_get(jail, "accepted"), "packets")) ==
+			INT64_MAX &&
+		    json_integer_value(json_object_get(json_object_get(jail, "accepted"),
+						       "bytes")) == INT64_MAX,
+		"hostile: counters past INT64_MAX are INT64_MAX, not negative");
+	T_CHECK(json_is_null(json_object_get(jail, "uid")) &&
+		    json_is_null(json_object_get(json_object_get(jail, "flows"), "out")),
+		"hostile: a uid jail without uid or chain: nulls");
+	jail = json_array_get(json_object_get(back, "jails"), 1);
+	T_STREQ(json_string_value(json_object_get(json_object_get(jail, "link"), "name")),
+		"\x01\"\\\xef\xbf\xbd", "hostile: an interface name from the state");
+	T_CHECK(json_is_null(json_object_get(jail, "namespace")) &&
+		    json_is_null(json_object_get(json_object_get(jail, "flows"), "inbound")),
+		"hostile: a netns jail without namespace or chains: nulls");
+	T_STREQ(json_string_value(json_object_get(json_array_get(json_object_get(back, "drift"), 0),
+						  "message")),
+		"chain x\"y\\z\x01\n\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd added",
+		"hostile: a drift line naming a chain of any bytes");
+	T_STREQ(json_string_value(json_array_get(json_object_get(back, "notes"), 0)), want,
+		"hostile: a note");
+	T_CHECK(json_is_null(json_object_get(json_array_get(json_object_get(back, "sysctls"), 0),
+					     "now")),
+		"hostile: an unreadable sysctl is null");
+	/* Control characters are escaped, never raw, in the text. */
+	for (i = 0; buf && i < len && ((unsigned char)buf[i] >= 0x20 || buf[i] == '\n'); i++)
+		;
+	T_CHECK(buf && i == len, "hostile: no raw control character in the output");
+	json_decref(back);
+	free(buf);
 	status_report_free(&r);
 }
 
@@ -493,5 +575,6 @@ int main(void)
 	test_scan();
 	test_rewrite();
 	test_status_output();
+	test_status_json_hostile();
 	return t_done();
 }
