@@ -1175,16 +1175,63 @@ lib_uncover_file()
 
 # lib_json EXPR: evaluate the Python expression EXPR over the JSON document
 # on stdin (bound to d) and print the result (lists, objects, booleans and
-# null as JSON).  Fails when stdin is not JSON or EXPR does not evaluate.
+# null as JSON).  Fails when stdin is not JSON, not UTF-8 (RFC 8259; read
+# as bytes, whatever the locale) or EXPR does not evaluate.
 #	jailfw status --json | lib_json 'd["table_state"]'
 lib_json()
 {
 	"$LIB_PY" -I -c '
 import json, sys
-d = json.load(sys.stdin)
+d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
 v = eval(sys.argv[1], {"d": d})
 print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 ' "$1"
+}
+
+# Text that did not come from jailfw reaches its JSON with any bytes: a
+# quote, a backslash, a control character, a byte that is never UTF-8, a
+# two-byte character, a three-byte one cut short.  Ten bytes: an interface
+# name can hold it (no '/', ':' or white space).
+LIB_ANY_BYTES=$(printf 'q"b\\\001\377\303\251\342\202')
+
+# lib_utf8_replace TEXT: TEXT as a JSON reader sees jailfw's string of it:
+# each byte sequence that is not UTF-8 one U+FFFD (src/jsonw.h).
+lib_utf8_replace()
+{
+	"$LIB_PY" -I -c '
+import os, sys
+sys.stdout.buffer.write(os.fsencode(sys.argv[1]).decode("utf-8", "replace").encode())
+' "$1"
+}
+
+# lib_nft_add_chain_raw TABLE NAME: add chain NAME, any bytes, to table inet
+# TABLE.  The kernel takes any name; nft's parser would refuse most, so
+# this sends the nfnetlink batch itself.
+lib_nft_add_chain_raw()
+{
+	"$LIB_PY" -I -c '
+import os, socket, struct, sys
+table, name = os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2])
+def attr(t, v):
+    v += b"\0"
+    a = struct.pack("=HH", 4 + len(v), t) + v
+    return a + b"\0" * (-len(a) % 4)
+def msg(typ, flags, seq, family, res, body=b""):
+    return (struct.pack("=IHHII", 20 + len(body), typ, flags, seq, 0) +
+            struct.pack("=BBH", family, 0, socket.htons(res)) + body)
+REQ, ACK, CREATE, NFT, NETLINK_NETFILTER = 1, 4, 0x400, 10, 12
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+s.bind((0, 0))
+s.send(msg(0x10, REQ, 1, 0, NFT) +                       # batch begin
+       msg((NFT << 8) | 3, REQ | ACK | CREATE, 2, 1, 0,  # NEWCHAIN, inet
+           attr(1, table) + attr(3, name)) +             # TABLE, NAME
+       msg(0x11, REQ, 3, 0, NFT))                        # batch end
+while True:
+    r = s.recv(65536)
+    typ, seq = struct.unpack_from("=H", r, 4)[0], struct.unpack_from("=I", r, 8)[0]
+    if typ == 2 and seq == 2:                            # NLMSG_ERROR: the ack
+        sys.exit(-struct.unpack_from("=i", r, 16)[0])
+' "$1" "$2"
 }
 
 # lib_status_jail FIELD JAIL: a jail's field from `jailfw status --json` on
