@@ -997,8 +997,8 @@ json_t *status_json(const struct status_report *r)
 		const struct status_sysctl *s = &r->sysctls[i];
 
 		jsonw_append(sysctls, jsonw_pack("{s:o, s:o, s:o, s:o}", "key", jsonw_str(s->key),
-						 "set", jsonw_str(s->set), "now",
-						 jsonw_str(s->now), "was", jsonw_str(s->was)));
+						 "set", jsonw_str(s->set), "now", jsonw_str(s->now),
+						 "was", jsonw_str(s->was)));
 	}
 	return jsonw_pack("{s:s, s:i, s:o, s:s, s:b, s:b, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o}",
 			  "schema", "jailfw-status", "version", STATUS_JSON_VERSION, "table",

@@ -5,7 +5,8 @@
 # Real traffic moves the counters, and status shows exactly nft's own
 # counters (text and --json).  Drift from what jailfw applied is found and
 # named, one line each, with exit status 1: a hand-added map element, a
-# hand-edited jail chain, a dormant table, a deleted table, a table of the
+# hand-edited jail chain, a chain added by hand (one named with any bytes:
+# --json stays UTF-8), a dormant table, a deleted table, a table of the
 # name that is not jailfw's.  apply again puts it right (exit 0).  Without
 # CAP_NET_ADMIN status exits 4, before nothing applied it exits 0.
 #
@@ -147,6 +148,12 @@ drifted "hand-edited chain" "table inet jailfw was changed since jailfw applied 
 # A chain added by hand.
 nft add chain inet $T extra || lib_bail "nft add chain"
 drifted "hand-added chain" "table inet jailfw was changed since jailfw applied it: chain extra added, chain uid_db modified$"
+# One named with any bytes (the kernel takes them): --json is still UTF-8
+# and names it, U+FFFD where its name is not UTF-8.
+lib_nft_add_chain_raw $T "$LIB_ANY_BYTES" || lib_bail "add a chain named with any bytes"
+check_eq "a chain named with any bytes: status --json parses and names it" \
+	"$("$JAILFW" status --json | lib_json 'd["drift"][0]["message"]')" \
+	"$(lib_utf8_replace "table inet jailfw was changed since jailfw applied it: chain extra added, chain $LIB_ANY_BYTES added, chain uid_db modified")"
 check "apply again" "$JAILFW" apply "$P"
 clean "re-applied after the chain edits"
 

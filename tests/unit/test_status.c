@@ -535,8 +535,8 @@ static void test_status_json_hostile(void)
 		"hostile: a jail name of any bytes: U+FFFD for each bad sequence, the rest kept");
 	T_CHECK(json_integer_value(json_object_get(json_object_get(jail, "accepted"), "packets")) ==
 			INT64_MAX &&
-		    json_integer_value(json_object_get(json_object_get(jail, "accepted"),
-						       "bytes")) == INT64_MAX,
+		    json_integer_value(
+			json_object_get(json_object_get(jail, "accepted"), "bytes")) == INT64_MAX,
 		"hostile: counters past INT64_MAX are INT64_MAX, not negative");
 	T_CHECK(json_is_null(json_object_get(jail, "uid")) &&
 		    json_is_null(json_object_get(json_object_get(jail, "flows"), "out")),
@@ -547,14 +547,14 @@ static void test_status_json_hostile(void)
 	T_CHECK(json_is_null(json_object_get(jail, "namespace")) &&
 		    json_is_null(json_object_get(json_object_get(jail, "flows"), "inbound")),
 		"hostile: a netns jail without namespace or chains: nulls");
-	T_STREQ(json_string_value(json_object_get(json_array_get(json_object_get(back, "drift"), 0),
-						  "message")),
+	T_STREQ(json_string_value(
+		    json_object_get(json_array_get(json_object_get(back, "drift"), 0), "message")),
 		"chain x\"y\\z\x01\n\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd added",
 		"hostile: a drift line naming a chain of any bytes");
 	T_STREQ(json_string_value(json_array_get(json_object_get(back, "notes"), 0)), want,
 		"hostile: a note");
-	T_CHECK(json_is_null(json_object_get(json_array_get(json_object_get(back, "sysctls"), 0),
-					     "now")),
+	T_CHECK(json_is_null(
+		    json_object_get(json_array_get(json_object_get(back, "sysctls"), 0), "now")),
 		"hostile: an unreadable sysctl is null");
 	/* Control characters are escaped, never raw, in the text. */
 	for (i = 0; buf && i < len && ((unsigned char)buf[i] >= 0x20 || buf[i] == '\n'); i++)
