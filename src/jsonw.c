@@ -111,8 +111,7 @@ void jsonw_merge(json_t *obj, json_t *more)
 int jsonw_print(FILE *f, const json_t *doc)
 {
 	errno = 0;
-	if (json_dumpf(doc, f, JSON_INDENT(2)) || fputc('\n', f) == EOF || fflush(f) ||
-	    ferror(f))
+	if (json_dumpf(doc, f, JSON_INDENT(2)) || fputc('\n', f) == EOF || fflush(f) || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;
 }

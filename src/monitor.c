@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "jsonw.h"
 
 #define LOG_PREFIX "jailfw drop "
 
@@ -354,69 +355,57 @@ static const char *hook_name(uint8_t h)
 	return h < ARRAY_SIZE(names) ? names[h] : NULL;
 }
 
-/* Interface names are the one field not validated by us: escape them. */
-static void json_str(struct strbuf *sb, const char *s)
+/* The protocol's name, or its number. */
+static json_t *mon_json_proto(uint8_t p)
 {
-	sb_putc(sb, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			sb_printf(sb, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			sb_printf(sb, "\\u%04x", c);
-		else
-			sb_putc(sb, (char)c);
-	}
-	sb_putc(sb, '"');
+	return l4_name(p) ? jsonw_str(l4_name(p)) : jsonw_u64(p);
 }
 
-static void format_json(const struct monitor_drop *d, struct strbuf *sb)
+static void mon_format_json(const struct monitor_drop *d, struct strbuf *sb)
 {
-	char a[PREFIX_STRLEN], tbuf[32];
-	const char *h;
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], tbuf[32];
+	const char *h = d->has_hook ? hook_name(d->hook) : NULL;
+	json_t *v = jsonw_pack("{}");
 
-	sb_putc(sb, '{');
 	if (d->has_time) {
 		time_t t = (time_t)d->sec;
 		struct tm tm;
+		char *s;
 
 		/*
 		 * A timestamp no calendar year fits (only a forged message
 		 * carries one) leaves tm unset: then there is no time field.
 		 */
-		if (gmtime_r(&t, &tm) &&
-		    strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm))
-			sb_printf(sb, "\"time\":\"%s.%06uZ\",", tbuf, d->usec);
+		if (gmtime_r(&t, &tm) && strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm)) {
+			s = xasprintf("%s.%06uZ", tbuf, d->usec);
+			jsonw_merge(v, jsonw_pack("{s:s}", "time", s));
+			free(s);
+		}
 	}
-	sb_printf(sb, "\"jail\":\"%s\",\"family\":\"%s\",\"proto\":", d->jail,
-		  d->src.family == AF_INET ? "ipv4" : "ipv6");
-	if (l4_name(d->l4proto))
-		sb_printf(sb, "\"%s\"", l4_name(d->l4proto));
-	else
-		sb_printf(sb, "%u", d->l4proto);
-	sb_printf(sb, ",\"src\":\"%s\"", addr_str(&d->src, a));
-	sb_printf(sb, ",\"dst\":\"%s\"", addr_str(&d->dst, a));
+	jsonw_merge(v, jsonw_pack("{s:s, s:s, s:o, s:s, s:s}", "jail", d->jail, "family",
+				  d->src.family == AF_INET ? "ipv4" : "ipv6", "proto",
+				  mon_json_proto(d->l4proto), "src", addr_str(&d->src, a), "dst",
+				  addr_str(&d->dst, b)));
 	if (d->has_ports)
-		sb_printf(sb, ",\"sport\":%u,\"dport\":%u", d->sport, d->dport);
+		jsonw_merge(v, jsonw_pack("{s:i, s:i}", "sport", d->sport, "dport", d->dport));
 	if (d->has_icmp)
-		sb_printf(sb, ",\"icmp_type\":%u,\"icmp_code\":%u", d->icmp_type, d->icmp_code);
+		jsonw_merge(v, jsonw_pack("{s:i, s:i}", "icmp_type", d->icmp_type, "icmp_code",
+					  d->icmp_code));
 	if (d->fragment)
-		sb_puts(sb, ",\"fragment\":true");
-	h = d->has_hook ? hook_name(d->hook) : NULL;
+		jsonw_merge(v, jsonw_pack("{s:b}", "fragment", 1));
 	if (h)
-		sb_printf(sb, ",\"hook\":\"%s\"", h);
-	if (d->in_name[0]) {
-		sb_puts(sb, ",\"in\":");
-		json_str(sb, d->in_name);
-	}
-	if (d->out_name[0]) {
-		sb_puts(sb, ",\"out\":");
-		json_str(sb, d->out_name);
-	}
+		jsonw_merge(v, jsonw_pack("{s:s}", "hook", h));
+	/* Interface names are the kernel's: any bytes. */
+	if (d->in_name[0])
+		jsonw_merge(v, jsonw_pack("{s:o}", "in", jsonw_str(d->in_name)));
+	if (d->out_name[0])
+		jsonw_merge(v, jsonw_pack("{s:o}", "out", jsonw_str(d->out_name)));
 	if (d->has_uid)
-		sb_printf(sb, ",\"uid\":%u,\"gid\":%u", d->uid, d->gid);
-	sb_printf(sb, ",\"to_host\":%s}\n", monitor_drop_to_host(d) ? "true" : "false");
+		jsonw_merge(v, jsonw_pack("{s:o, s:o}", "uid", jsonw_u64(d->uid), "gid",
+					  jsonw_u64(d->gid)));
+	jsonw_merge(v, jsonw_pack("{s:b}", "to_host", monitor_drop_to_host(d)));
+	jsonw_line(sb, v);
+	json_decref(v);
 }
 
 void monitor_format(const struct monitor_drop *d, bool json, struct strbuf *sb)
@@ -425,7 +414,7 @@ void monitor_format(const struct monitor_drop *d, bool json, struct strbuf *sb)
 	bool v6 = d->dst.family == AF_INET6;
 
 	if (json) {
-		format_json(d, sb);
+		mon_format_json(d, sb);
 		return;
 	}
 	if (d->has_time) {
@@ -663,17 +652,19 @@ static void print_jail(struct monitor_target **ts, size_t n, bool json, struct s
 				sb_printf(&rule, "/%s", l->ports);
 			sb_printf(&rule, " to %s", l->dests.s);
 		}
-		if (json && allowable(l->l4proto)) {
-			sb_printf(sb,
-				  "{\"suggest\":{\"jail\":\"%s\",\"rule\":\"%s\",\"drops\":%lu}}\n",
-				  ts[0]->jail, rule.s, l->drops);
-		} else if (json) {
-			sb_printf(sb, "{\"unsupported\":{\"jail\":\"%s\",\"proto\":", ts[0]->jail);
-			if (l4_name(l->l4proto))
-				sb_printf(sb, "\"%s\"", l4_name(l->l4proto));
+		if (json) {
+			json_t *v;
+
+			if (allowable(l->l4proto))
+				v = jsonw_pack("{s:{s:s, s:s, s:o}}", "suggest", "jail",
+					       ts[0]->jail, "rule", rule.s, "drops",
+					       jsonw_u64(l->drops));
 			else
-				sb_printf(sb, "%u", l->l4proto);
-			sb_printf(sb, ",\"to\":\"%s\",\"drops\":%lu}}\n", l->dests.s, l->drops);
+				v = jsonw_pack("{s:{s:s, s:o, s:s, s:o}}", "unsupported", "jail",
+					       ts[0]->jail, "proto", mon_json_proto(l->l4proto),
+					       "to", l->dests.s, "drops", jsonw_u64(l->drops));
+			jsonw_line(sb, v);
+			json_decref(v);
 		} else if (allowable(l->l4proto)) {
 			sb_printf(sb, "\t%s\t# %lu %s\n", rule.s, l->drops, plural_drops(l->drops));
 		} else {

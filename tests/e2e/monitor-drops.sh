@@ -3,7 +3,8 @@
 #
 # jailfw monitor, end to end: the drops of a uid jail and of a netns jail
 # come out one line each, naming the jail (IPv4, IPv6, ICMP, to the host);
-# other programs' entries in the same NFLOG group are ignored; --json,
+# other programs' entries in the same NFLOG group are ignored; --json
+# (every line UTF-8 JSON, an interface named with any bytes too),
 # --count, --timeout, SIGINT; a second listener and a caller without
 # CAP_NET_ADMIN are refused; and the allow lines --suggest prints, pasted
 # into the policy, really let the same traffic through.
@@ -16,6 +17,7 @@
 #   [ sandbox netns = "host" ] wan0 192.0.2.1/24  2001:db8:1::1/64
 #     jailfw and the monitor run here; uid jail "web" = uid 1099
 #     listener udp 53 on every address (127.0.0.1, 10.97.71.1)
+#     veth $LIB_ANY_BYTES --- anybytes-peer, route 203.0.113.99/32 (--json)
 #       |
 #     mj-out 10.97.71.1/24
 #       |
@@ -196,6 +198,29 @@ want = {"jail": "web", "family": "ipv4", "proto": "tcp", "src": sys.argv[2],
 bad = {k: d.get(k) for k in want if d.get(k) != want[k]}
 assert not bad and d["time"].endswith("Z"), bad
 ' "$LIB_TMP/json.out" $H4 $A4
+
+# An interface name can hold any byte but '/', ':' and white space: a drop
+# leaving through one named $LIB_ANY_BYTES is still a line of UTF-8 JSON
+# that names it, U+FFFD where it is not UTF-8 (the old writer made each
+# byte above 0x7f a \u00XX of its own: "é" came out as "Ã©").
+ip link add "$LIB_ANY_BYTES" type veth peer name anybytes-peer &&
+	ip link set "$LIB_ANY_BYTES" up && ip link set anybytes-peer up &&
+	ip route add 203.0.113.99/32 dev "$LIB_ANY_BYTES" ||
+	lib_bail "an interface named with any bytes"
+start_monitor anyname --json --suggest --count 1 --timeout 20
+ANY=$MON
+send "" $JAIL udp 203.0.113.99 9
+check "--json --suggest --count 1: ends after the drop" lib_wait_for 10 ended "$ANY"
+wait "$ANY"
+check_eq "... every line is JSON in UTF-8: the drop, then its suggestion" \
+	"$("$LIB_PY" -I -c '
+import json, sys
+lines = [json.loads(l.decode("utf-8")) for l in open(sys.argv[1], "rb").read().splitlines()]
+print(len(lines), lines[1]["suggest"]["rule"])
+' "$LIB_TMP/anyname.out")" "2 allow udp/9 to 203.0.113.99"
+check_eq "... the drop names the interface of any bytes" \
+	"$(head -n 1 "$LIB_TMP/anyname.out" | lib_json 'd["out"]')" \
+	"$(lib_utf8_replace "$LIB_ANY_BYTES")"
 
 start_monitor quiet --timeout 1 --suggest
 Q=$MON

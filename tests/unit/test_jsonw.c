@@ -38,15 +38,15 @@ static void test_replacement(void)
 	    {"plain", "plain"},
 	    {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"},
 	    {"\xff", R},
-	    {"a\xc3", "a" R},		 /* cut after the lead byte */
-	    {"\xe2\x82", R},		 /* one U+FFFD for the maximal subpart */
-	    {"\xf0\x9f\x98", R},	 /* ... of four */
-	    {"\xc0\xaf", R R},		 /* overlong '/' */
-	    {"\xe0\x80\x80", R R R},	 /* overlong NUL */
-	    {"\xed\xa0\x80", R R R},	 /* a surrogate */
+	    {"a\xc3", "a" R},		   /* cut after the lead byte */
+	    {"\xe2\x82", R},		   /* one U+FFFD for the maximal subpart */
+	    {"\xf0\x9f\x98", R},	   /* ... of four */
+	    {"\xc0\xaf", R R},		   /* overlong '/' */
+	    {"\xe0\x80\x80", R R R},	   /* overlong NUL */
+	    {"\xed\xa0\x80", R R R},	   /* a surrogate */
 	    {"\xf4\x90\x80\x80", R R R R}, /* above U+10FFFF */
 	    {"\xf8\x88\x80\x80\x80", R R R R R},
-	    {"\x80\x80", R R},		/* continuation bytes alone */
+	    {"\x80\x80", R R}, /* continuation bytes alone */
 	    {"\xf1\x80x", R "x"},
 	    {"\xe1\x80\xc0", R R},
 	};

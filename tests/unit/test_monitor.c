@@ -331,6 +331,20 @@ static void test_format(void)
 		"\"dst\":\"2001:db8:2::7\",\"sport\":40000,\"dport\":53,\"hook\":\"forward\","
 		"\"in\":\"db-out\",\"out\":\"we\\\"ird\",\"to_host\":false}\n",
 		"json: interface names escaped, no time or uid when absent");
+	/*
+	 * The kernel takes any bytes in an interface name but '/', ':' and
+	 * white space: UTF-8 stays as it is (the old writer turned each byte
+	 * of "\xc3\xa9" into its own \u00c3 \u00a9), a byte that is not
+	 * UTF-8 becomes U+FFFD, control characters are escaped.
+	 */
+	sb.len = 0;
+	snprintf(d.in_name, sizeof(d.in_name), "\xc3\xa9\x01\\");
+	snprintf(d.out_name, sizeof(d.out_name), "x\xff\xc3");
+	monitor_format(&d, true, &sb);
+	T_CHECK(strstr(sb.s,
+		       ",\"in\":\"\xc3\xa9\\u0001\\\\\",\"out\":\"x\xef\xbf\xbd\xef\xbf\xbd\",") !=
+		    NULL,
+		"json: interface names of any bytes: UTF-8 kept, U+FFFD for the rest");
 
 	sb.len = 0;
 	d = mk("web", IPPROTO_ICMP, "198.51.100.7", 0, NF_INET_LOCAL_OUT, 2);
