@@ -9,10 +9,12 @@
  */
 #include "compare.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apply.h"
+#include "jsonw.h"
 #include "probe.h"
 #include "util.h"
 #include "verify.h"
@@ -568,47 +570,39 @@ static void print_jail(FILE *f, const struct policy *p, const struct jail *j, co
 	fputc('\n', f);
 }
 
-static void json_measure(FILE *f, const struct measure *m)
+static json_t *compare_json_measure(const struct measure *m)
 {
-	fprintf(f,
-		"{\"probes\": %zu, \"passed\": %zu, \"dropped\": %zu, \"ok\": %zu, "
-		"\"failed\": %zu, \"untestable\": %zu}",
-		m->n, m->passed, m->dropped, m->counts[VERDICT_OK], m->counts[VERDICT_FAIL],
-		m->counts[VERDICT_UNTESTABLE]);
+	return jsonw_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "probes", jsonw_u64(m->n), "passed",
+			  jsonw_u64(m->passed), "dropped", jsonw_u64(m->dropped), "ok",
+			  jsonw_u64(m->counts[VERDICT_OK]), "failed",
+			  jsonw_u64(m->counts[VERDICT_FAIL]), "untestable",
+			  jsonw_u64(m->counts[VERDICT_UNTESTABLE]));
 }
 
-static void json_jail(FILE *f, const struct policy *p, const struct jail *j, const struct jail *ju,
-		      const struct jail *jn, const struct measure *mu, const struct measure *mn,
-		      bool first)
+static json_t *compare_json_jail(const struct policy *p, const struct jail *j,
+				 const struct jail *ju, const struct jail *jn,
+				 const struct measure *mu, const struct measure *mn)
 {
+	json_t *rows = jsonw_pack("[]"), *row;
 	enum compare_row r;
 
-	fprintf(f, "%s\n    {\"jail\": ", first ? "" : ",");
-	verify_json_string(f, j->name);
-	fprintf(f, ", \"backend\": \"%s\", \"rows\": [", backend_name(j->backend));
 	for (r = 0; r < CMP_ROWS; r++) {
 		char *a = compare_text(p, ju, BACKEND_UID, r),
 		     *b = compare_text(p, jn, BACKEND_NETNS, r);
 
-		fprintf(f, "%s\n      {\"property\": ", r ? "," : "");
-		verify_json_string(f, compare_row_name(r));
-		fputs(", \"uid\": ", f);
-		verify_json_string(f, a);
-		fputs(", \"netns\": ", f);
-		verify_json_string(f, b);
-		fprintf(f, ", \"network\": %s", compare_row_measured(r) ? "true" : "false");
-		if (mu && compare_row_measured(r)) {
-			fputs(", \"measured\": {\"uid\": ", f);
-			json_measure(f, &mu[r]);
-			fputs(", \"netns\": ", f);
-			json_measure(f, &mn[r]);
-			fputc('}', f);
-		}
-		fputc('}', f);
+		row = jsonw_pack("{s:s, s:o, s:o, s:b}", "property", compare_row_name(r), "uid",
+				 jsonw_str(a), "netns", jsonw_str(b), "network",
+				 compare_row_measured(r));
+		if (mu && compare_row_measured(r))
+			jsonw_merge(row, jsonw_pack("{s:{s:o, s:o}}", "measured", "uid",
+						    compare_json_measure(&mu[r]), "netns",
+						    compare_json_measure(&mn[r])));
+		jsonw_append(rows, row);
 		free(a);
 		free(b);
 	}
-	fputs("\n    ]}", f);
+	return jsonw_pack("{s:o, s:s, s:o}", "jail", jsonw_str(j->name), "backend",
+			  backend_name(j->backend), "rows", rows);
 }
 
 int compare_policy(const struct policy *p, const struct compare_opts *o, struct diag *d)
@@ -619,8 +613,9 @@ int compare_policy(const struct policy *p, const struct compare_opts *o, struct 
 	struct measure mcur[CMP_ROWS], msw[CMP_ROWS];
 	struct policy sw;
 	bool probed = false;
+	json_t *jails = jsonw_pack("[]"), *doc;
 	size_t i, bad = 0;
-	int status = EXIT_OK;
+	int status = EXIT_OK, err = 0;
 
 	memset(&plan_cur, 0, sizeof(plan_cur));
 	memset(&plan_sw, 0, sizeof(plan_sw));
@@ -638,8 +633,6 @@ int compare_policy(const struct policy *p, const struct compare_opts *o, struct 
 		bad = report(p, &plan_cur, d) + report(&sw, &plan_sw, d);
 		probed = true;
 	}
-	if (o->json)
-		fputs("{\n  \"jails\": [", f);
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i], *other = probed ? &sw.jails[i] : j;
 		const struct jail *ju = j->backend == BACKEND_UID ? j : other;
@@ -653,20 +646,32 @@ int compare_policy(const struct policy *p, const struct compare_opts *o, struct 
 			mn = j->backend == BACKEND_UID ? msw : mcur;
 		}
 		if (o->json)
-			json_jail(f, p, j, ju, jn, mu, mn, i == 0);
+			jsonw_append(jails, compare_json_jail(p, j, ju, jn, mu, mn));
 		else
 			print_jail(f, p, j, ju, jn, mu, mn);
 	}
-	if (o->json)
-		fprintf(f, "\n  ],\n  \"probed\": %s\n}\n", probed ? "true" : "false");
-	else if (!probed)
-		fputs("(network rows from the policy's words; `compare --probe` measures them in "
-		      "a sandbox under both backends)\n",
-		      f);
-	fflush(f);
+	errno = 0;
+	if (o->json) {
+		doc = jsonw_pack("{s:o, s:b}", "jails", jails, "probed", probed);
+		jails = NULL;
+		err = jsonw_print(f, doc);
+		json_decref(doc);
+	} else {
+		if (!probed)
+			fputs("(network rows from the policy's words; `compare --probe` measures "
+			      "them in a sandbox under both backends)\n",
+			      f);
+		if (fflush(f) || ferror(f))
+			err = errno ? -errno : -EIO;
+	}
+	if (err)
+		diag_error(d, NULL, 0, "compare: cannot write the report: %s", strerror(-err));
 	if (bad)
 		status = EXIT_VERIFY;
+	else if (err)
+		status = EXIT_INVALID;
 out:
+	json_decref(jails);
 	probe_plan_free(&plan_cur);
 	probe_plan_free(&plan_sw);
 	compare_switched_free(&sw, p);

@@ -46,6 +46,7 @@
 
 #include "apply.h"
 #include "caps.h"
+#include "jsonw.h"
 #include "netns.h"
 #include "rtnl.h"
 #include "state.h"
@@ -1073,22 +1074,6 @@ static void row_detail(const struct probe *pr, char *buf, size_t len)
 		snprintf(buf, len, "%s", strerror(pr->err));
 }
 
-void verify_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void print_table(FILE *f, const struct policy *p, const struct probe_plan *plan)
 {
 	size_t i, wj = 4, wp = 5, n;
@@ -1121,53 +1106,45 @@ static void print_table(FILE *f, const struct policy *p, const struct probe_plan
 		fprintf(f, "note: %s\n", plan->notes[i]);
 }
 
-static void print_json(FILE *f, const struct policy *p, const struct probe_plan *plan,
-		       const size_t counts[3])
+/* The document --json prints: every probe, the notes, the verdict. */
+static json_t *verify_json(const struct policy *p, const struct probe_plan *plan,
+			   const size_t counts[3])
 {
-	char a[PREFIX_STRLEN], ps[96], detail[128];
+	json_t *probes = jsonw_pack("[]"), *notes = jsonw_pack("[]"), *row;
+	char a[PREFIX_STRLEN], ps[96], detail[128], loc[512];
 	size_t i;
 
-	fputs("{\n  \"probes\": [", f);
 	for (i = 0; i < plan->nprobes; i++) {
 		const struct probe *pr = &plan->probes[i];
 		const struct jail *j = &p->jails[pr->jail];
-		char loc[512];
 
-		fprintf(f, "%s\n    {\"jail\": ", i ? "," : "");
-		verify_json_string(f, j->name);
-		fprintf(f, ", \"backend\": \"%s\", \"from\": \"%s\", \"kind\": \"%s\", \"probe\": ",
-			backend_name(j->backend), probe_from_name(pr->from),
-			probe_kind_name(pr->kind));
-		verify_json_string(f, probe_str(pr, ps, sizeof(ps)));
-		fprintf(f, ", \"proto\": \"%s\", \"dst\": \"%s\"", proto_name(pr->proto),
-			addr_str(&pr->dst, a));
+		/* why and policy hold file names, any bytes: jsonw_str. */
+		row = jsonw_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s}", "jail", jsonw_str(j->name),
+				 "backend", backend_name(j->backend), "from",
+				 probe_from_name(pr->from), "kind", probe_kind_name(pr->kind),
+				 "probe", jsonw_str(probe_str(pr, ps, sizeof(ps))), "proto",
+				 proto_name(pr->proto), "dst", addr_str(&pr->dst, a));
 		if (proto_has_ports(pr->proto))
-			fprintf(f, ", \"port\": %u", pr->port);
-		fputs(", \"why\": ", f);
-		verify_json_string(f, pr->what);
-		fputs(", \"policy\": ", f);
-		verify_json_string(f, loc_str(&pr->loc, loc, sizeof(loc)));
+			jsonw_merge(row, jsonw_pack("{s:i}", "port", pr->port));
 		row_detail(pr, detail, sizeof(detail));
-		fprintf(f,
-			", \"expect\": \"%s\", \"saw\": \"%s\", \"result\": \"%s\", \"detail\": ",
-			pr->expect_pass ? "pass" : "drop",
-			!pr->ran       ? "none"
-			: pr->saw_pass ? "pass"
-				       : "drop",
-			verdict_word(verify_verdict(pr)));
-		verify_json_string(f, detail);
-		fputc('}', f);
+		jsonw_merge(row,
+			    jsonw_pack("{s:o, s:o, s:s, s:s, s:s, s:o}", "why", jsonw_str(pr->what),
+				       "policy", jsonw_str(loc_str(&pr->loc, loc, sizeof(loc))),
+				       "expect", pr->expect_pass ? "pass" : "drop", "saw",
+				       !pr->ran	      ? "none"
+				       : pr->saw_pass ? "pass"
+						      : "drop",
+				       "result", verdict_word(verify_verdict(pr)), "detail",
+				       jsonw_str(detail)));
+		jsonw_append(probes, row);
 	}
-	fputs("\n  ],\n  \"notes\": [", f);
-	for (i = 0; i < plan->nnotes; i++) {
-		fputs(i ? ", " : "", f);
-		verify_json_string(f, plan->notes[i]);
-	}
-	fprintf(f,
-		"],\n  \"summary\": {\"probes\": %zu, \"ok\": %zu, \"failed\": %zu, "
-		"\"untestable\": %zu, \"holds\": %s}\n}\n",
-		plan->nprobes, counts[VERDICT_OK], counts[VERDICT_FAIL], counts[VERDICT_UNTESTABLE],
-		counts[VERDICT_FAIL] || counts[VERDICT_UNTESTABLE] ? "false" : "true");
+	for (i = 0; i < plan->nnotes; i++)
+		jsonw_append(notes, jsonw_str(plan->notes[i]));
+	return jsonw_pack("{s:o, s:o, s:{s:o, s:o, s:o, s:o, s:b}}", "probes", probes, "notes",
+			  notes, "summary", "probes", jsonw_u64(plan->nprobes), "ok",
+			  jsonw_u64(counts[VERDICT_OK]), "failed", jsonw_u64(counts[VERDICT_FAIL]),
+			  "untestable", jsonw_u64(counts[VERDICT_UNTESTABLE]), "holds",
+			  !counts[VERDICT_FAIL] && !counts[VERDICT_UNTESTABLE]);
 }
 
 void verify_report_errors(const struct policy *p, const struct probe_plan *plan, struct diag *d)
@@ -1200,7 +1177,7 @@ int verify_policy(const struct policy *p, const struct verify_opts *o, struct di
 	FILE *f = o->out ? o->out : stdout;
 	struct probe_plan plan;
 	size_t counts[3] = {0, 0, 0}, i;
-	int status;
+	int status, err = 0;
 
 	probe_plan_build(p, &plan);
 	status = verify_run(p, &plan, o, d);
@@ -1208,10 +1185,14 @@ int verify_policy(const struct policy *p, const struct verify_opts *o, struct di
 		goto out;
 	for (i = 0; i < plan.nprobes; i++)
 		counts[verify_verdict(&plan.probes[i])]++;
-	if (o->json)
-		print_json(f, p, &plan, counts);
-	else if (!o->quiet)
+	if (o->json) {
+		json_t *doc = verify_json(p, &plan, counts);
+
+		err = jsonw_print(f, doc);
+		json_decref(doc);
+	} else if (!o->quiet) {
 		print_table(f, p, &plan);
+	}
 	verify_report_errors(p, &plan, d);
 	if (counts[VERDICT_FAIL])
 		status = EXIT_VERIFY;
@@ -1228,7 +1209,13 @@ int verify_policy(const struct policy *p, const struct verify_opts *o, struct di
 				"verify: %zu of %zu probes contradict the policy, %zu untestable\n",
 				counts[VERDICT_FAIL], plan.nprobes, counts[VERDICT_UNTESTABLE]);
 	}
-	fflush(f);
+	errno = 0;
+	if (!o->json && (fflush(f) || ferror(f)))
+		err = errno ? -errno : -EIO;
+	if (err) {
+		diag_error(d, NULL, 0, "verify: cannot write the report: %s", strerror(-err));
+		status = status ? status : EXIT_INVALID;
+	}
 out:
 	probe_plan_free(&plan);
 	return status;

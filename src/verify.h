@@ -70,7 +70,4 @@ enum verify_verdict verify_verdict(const struct probe *pr);
 /* One located error per contradiction and per untestable probe. */
 void verify_report_errors(const struct policy *p, const struct probe_plan *plan, struct diag *d);
 
-/* A JSON string literal, escaped. */
-void verify_json_string(FILE *f, const char *s);
-
 #endif

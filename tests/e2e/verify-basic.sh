@@ -84,6 +84,44 @@ print(d["summary"]["holds"] and len(p) > 20 and not bad and fams == {True, False
 ')
 check_eq "writeup.conf: --json rows, both families, all ok" "$json_ok" "True"
 
+# A policy file's name can hold any byte but '/': it reaches the JSON in
+# each probe's "policy" and "why" and in the notes (10.97.10.2 is jail n's
+# own address: not probed, a note says so).  The name below is cut
+# inside a character in "why" (its buffer holds 111 bytes); the document
+# is UTF-8 all the same, U+FFFD where the text was not.
+ANY=$LIB_ANY_BYTES$(printf '\342\202\254%.0s' $(seq 40))
+write_policy "$ANY.conf" "jail u {
+	backend uid
+	user 1099
+	allow udp/123 to 198.51.100.7
+	allow tcp/80 to 10.97.10.2
+}
+jail n {
+	backend netns
+	ipv4 10.97.10.0/24
+}"
+check_exit "a policy named with any bytes: --json exits 0" 0 \
+	"$JAILFW" --json verify "$LIB_TMP/$ANY.conf"
+# What jailfw wrote, cut as it cuts, read as a JSON reader reads it.
+any_ok=$(printf '%s' "$LIB_OUT" | "$LIB_PY" -I -c '
+import json, os, sys
+d = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+raw = os.fsencode(sys.argv[1])
+path, base = raw.decode("utf-8", "replace"), os.path.basename(raw)
+why = (b"allow udp/123 to 198.51.100.7, " + base + b":4")[:111].decode("utf-8", "replace")
+print(all(p["policy"] == path + ":" + p["policy"].rsplit(":", 1)[1] for p in d["probes"]),
+      why.endswith("\ufffd") and why in [p["why"] for p in d["probes"]],
+      any(base.decode("utf-8", "replace") + ":5: jail u: no address" in n for n in d["notes"]))
+' "$LIB_TMP/$ANY.conf")
+check_eq "... UTF-8 JSON naming the file in policy, why (cut mid-character) and notes" \
+	"$any_ok" "True True True"
+# render --json is libnftables' JSON: the rule comments name the file with
+# every byte outside a safe ASCII set as '_' (src/render.c).
+check_eq "... render --json: UTF-8 JSON, the file in the comments as q_b_" \
+	"$("$JAILFW" --json render "$LIB_TMP/$ANY.conf" | lib_json \
+		'any(x["rule"].get("comment", "").startswith("q_b_") for x in d["nftables"] if "rule" in x)')" \
+	"true"
+
 for t in "$JAILFW_TEMPLATE_PATH"/*.conf; do
 	name=$(basename "$t" .conf)
 	uid_jail="jail u {

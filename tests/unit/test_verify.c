@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -409,6 +410,7 @@ static void test_compare_words(void)
 	struct policy p, sw;
 	struct compare_opts o = {0};
 	char *t, *out = NULL, buf[PREFIX_STRLEN];
+	json_t *doc, *jails;
 	size_t len = 0, i;
 	enum compare_row r;
 	struct diag d;
@@ -480,9 +482,14 @@ static void test_compare_words(void)
 	o.json = true;
 	compare_policy(&p, &o, &d);
 	fclose(o.out);
-	T_CHECK(out && count_lines(out, "\"property\": ") == 3 * CMP_ROWS &&
-		    strstr(out, "\"probed\": false"),
+	doc = out ? json_loads(out, 0, NULL) : NULL;
+	jails = json_object_get(doc, "jails");
+	T_CHECK(json_array_size(jails) == 3 &&
+		    json_array_size(json_object_get(json_array_get(jails, 2), "rows")) ==
+			CMP_ROWS &&
+		    json_is_false(json_object_get(doc, "probed")),
 		"compare --json: one object per row and jail");
+	json_decref(doc);
 	free(out);
 	diag_free(&d);
 	policy_free(&p);
@@ -496,6 +503,7 @@ static void test_run_writeup(void)
 	struct probe_plan plan;
 	struct run r;
 	char *before, *after;
+	json_t *doc;
 
 	if (!load_file(&p, "policies/writeup.conf")) {
 		T_CHECK(false, "writeup.conf loads");
@@ -559,9 +567,12 @@ static void test_run_writeup(void)
 	run_free(&r);
 
 	verify_capture(&p, NULL, true, &r);
-	T_CHECK(r.status == EXIT_OK && strstr(r.out, "\"holds\": true") &&
-		    count_lines(r.out, "{\"jail\": ") == plan.nprobes,
+	doc = json_loads(r.out, 0, NULL);
+	T_CHECK(r.status == EXIT_OK &&
+		    json_is_true(json_object_get(json_object_get(doc, "summary"), "holds")) &&
+		    json_array_size(json_object_get(doc, "probes")) == plan.nprobes,
 		"--json: one object per probe, and the verdict");
+	json_decref(doc);
 	run_free(&r);
 	probe_plan_free(&plan);
 	policy_free(&p);
@@ -666,7 +677,9 @@ static void test_run_compare(void)
 	struct compare_opts o = {.probe = true, .json = true};
 	struct policy p;
 	char *out = NULL;
-	size_t len = 0;
+	json_t *doc, *jail, *row;
+	size_t len = 0, i, k, measured = 0;
+	json_int_t failed = 0;
 	struct diag d;
 	int st;
 
@@ -677,9 +690,25 @@ static void test_run_compare(void)
 	st = compare_policy(&p, &o, &d);
 	fclose(o.out);
 	T_CHECK(st == EXIT_OK, "compare --probe writeup.conf: exit 0");
-	T_CHECK(out && strstr(out, "\"probed\": true") &&
-		    count_lines(out, "\"measured\": ") == 2 * 5 && !strstr(out, "\"failed\": 1"),
+	doc = out ? json_loads(out, 0, NULL) : NULL;
+	json_array_foreach(json_object_get(doc, "jails"), i, jail)
+	{
+		json_array_foreach(json_object_get(jail, "rows"), k, row)
+		{
+			json_t *m = json_object_get(row, "measured");
+
+			if (!m)
+				continue;
+			measured++;
+			failed += json_integer_value(
+				      json_object_get(json_object_get(m, "uid"), "failed")) +
+				  json_integer_value(
+				      json_object_get(json_object_get(m, "netns"), "failed"));
+		}
+	}
+	T_CHECK(json_is_true(json_object_get(doc, "probed")) && measured == 2 * 5 && !failed,
 		"compare --probe: five network rows measured per jail, none failed");
+	json_decref(doc);
 	free(out);
 	diag_free(&d);
 	policy_free(&p);
