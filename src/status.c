@@ -943,40 +943,46 @@ static json_t *status_json_link(const struct status_jail *j)
 			  "up", j->link_up, "jailfw", j->link_ours, "addresses", addrs);
 }
 
-/* uid jails have "uid"; netns jails "link", "namespace", "prefixes". */
+/* netns jails: "link", "namespace" (null when not recorded), "prefixes". */
+static json_t *status_json_netns(const struct status_jail *j)
+{
+	json_t *ns = json_null(), *pfx = jsonw_pack("[]");
+	char buf[PREFIX_STRLEN], *path;
+
+	if (j->ns_checked) {
+		path = xasprintf("%s/%s", NETNS_RUN_DIR, j->name);
+		ns = jsonw_pack("{s:o, s:b, s:b}", "path", jsonw_str(path), "present",
+				j->ns_present, "jailfw", j->ns_same);
+		free(path);
+	}
+	if (j->has_v4)
+		jsonw_append(pfx, jsonw_str(prefix_str(&j->v4, buf)));
+	if (j->has_v6)
+		jsonw_append(pfx, jsonw_str(prefix_str(&j->v6, buf)));
+	return jsonw_pack("{s:o, s:o, s:o}", "link", status_json_link(j), "namespace", ns,
+			  "prefixes", pfx);
+}
+
 static json_t *status_json_jail(const struct status_jail *j)
 {
 	bool netns = j->backend == BACKEND_NETNS;
-	json_t *uid = NULL, *link = NULL, *ns = NULL, *pfx = NULL, *flows;
-	char buf[PREFIX_STRLEN], *path;
+	json_t *v, *flows;
 
+	v = jsonw_pack("{s:o, s:s, s:b, s:b}", "name", jsonw_str(j->name), "backend",
+		       backend_name(j->backend), "in_table", j->in_table, "recorded", j->recorded);
 	if (j->backend == BACKEND_UID)
-		uid = j->has_uid ? jsonw_u64(j->uid) : json_null();
-	if (netns) {
-		link = status_json_link(j);
-		ns = json_null();
-		if (j->ns_checked) {
-			path = xasprintf("%s/%s", NETNS_RUN_DIR, j->name);
-			ns = jsonw_pack("{s:o, s:b, s:b}", "path", jsonw_str(path), "present",
-					j->ns_present, "jailfw", j->ns_same);
-			free(path);
-		}
-		pfx = jsonw_pack("[]");
-		if (j->has_v4)
-			jsonw_append(pfx, jsonw_str(prefix_str(&j->v4, buf)));
-		if (j->has_v6)
-			jsonw_append(pfx, jsonw_str(prefix_str(&j->v6, buf)));
-	}
+		jsonw_merge(
+		    v, jsonw_pack("{s:o}", "uid", j->has_uid ? jsonw_u64(j->uid) : json_null()));
+	if (netns)
+		jsonw_merge(v, status_json_netns(j));
 	/* out = uid_NAME or fwd_NAME, host = in_NAME, inbound = fwdto_NAME. */
-	flows = jsonw_pack("{s:o, s:o*, s:o*}", "out", status_json_flow(&j->out), "host",
-			   netns ? status_json_flow(&j->host) : NULL, "inbound",
-			   netns ? status_json_flow(&j->inbound) : NULL);
-	return jsonw_pack("{s:o, s:s, s:b, s:b, s:o*, s:o*, s:o*, s:o*, s:o, s:o, s:o}", "name",
-			  jsonw_str(j->name), "backend", backend_name(j->backend), "in_table",
-			  j->in_table, "recorded", j->recorded, "uid", uid, "link", link,
-			  "namespace", ns, "prefixes", pfx, "accepted",
-			  status_json_count(&j->accepted), "dropped",
-			  status_json_count(&j->dropped), "flows", flows);
+	flows = jsonw_pack("{s:o}", "out", status_json_flow(&j->out));
+	if (netns)
+		jsonw_merge(flows, jsonw_pack("{s:o, s:o}", "host", status_json_flow(&j->host),
+					      "inbound", status_json_flow(&j->inbound)));
+	jsonw_merge(v, jsonw_pack("{s:o, s:o, s:o}", "accepted", status_json_count(&j->accepted),
+				  "dropped", status_json_count(&j->dropped), "flows", flows));
+	return v;
 }
 
 json_t *status_json(const struct status_report *r)
