@@ -30,6 +30,7 @@
  * (JSON consumers and terminals read it).
  */
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -115,19 +116,33 @@ static void dump(const char *what, const char *s, size_t len)
 	fputs("\"\n", stderr);
 }
 
-/* Lines of printable ASCII (tabs allowed), each ended by '\n'. */
-static void assert_lines(const char *what, const char *s, size_t len, bool one_line)
+/*
+ * Lines each ended by '\n', no control bytes but tabs.  Text is printable
+ * ASCII; JSON may carry UTF-8 (jsonw keeps an interface name's UTF-8 and
+ * writes U+FFFD for ill-formed bytes), so there each line must instead
+ * load as JSON: jansson refuses ill-formed UTF-8 on load.
+ */
+static void assert_lines(const char *what, const char *s, size_t len, bool one_line, bool json)
 {
-	size_t i, lines = 0;
+	size_t i, lines = 0, start = 0;
 	bool ok = strlen(s) == len && (len == 0 || s[len - 1] == '\n');
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '\n')
+		if (c == '\n') {
 			lines++;
-		else if ((c < 0x20 || c >= 0x7f) && c != '\t')
+			if (json) {
+				json_t *v = json_loadb(s + start, i - start, JSON_DECODE_ANY, NULL);
+
+				if (!v)
+					ok = false;
+				json_decref(v);
+			}
+			start = i + 1;
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f || (c > 0x7f && !json)) {
 			ok = false;
+		}
 	}
 	if (one_line && lines != 1)
 		ok = false;
@@ -171,12 +186,12 @@ static void check_drop(struct monitor_drop *d, struct monitor_suggest *sug, cons
 	sb_init(&sb);
 	stack_poison();
 	monitor_format(d, false, &sb);
-	assert_lines("monitor_format text", sb.s, sb.len, true);
+	assert_lines("monitor_format text", sb.s, sb.len, true, false);
 	sb.len = 0;
 	sb.s[0] = '\0';
 	stack_poison();
 	monitor_format(d, true, &sb);
-	assert_lines("monitor_format json", sb.s, sb.len, true);
+	assert_lines("monitor_format json", sb.s, sb.len, true, true);
 	FUZZ_ASSERT(sb.s[0] == '{' && sb.len >= 3 && sb.s[sb.len - 2] == '}');
 	sb_free(&sb);
 	monitor_suggest_add(sug, d);
@@ -348,11 +363,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sb_init(&sb);
 	monitor_suggest_print(&sug, false, &sb);
-	assert_lines("monitor_suggest_print text", sb.s, sb.len, false);
+	assert_lines("monitor_suggest_print text", sb.s, sb.len, false, false);
 	sb.len = 0;
 	sb.s[0] = '\0';
 	monitor_suggest_print(&sug, true, &sb);
-	assert_lines("monitor_suggest_print json", sb.s, sb.len, false);
+	assert_lines("monitor_suggest_print json", sb.s, sb.len, false, true);
 	sb_free(&sb);
 	monitor_suggest_free(&sug);
 	return 0;

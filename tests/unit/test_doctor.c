@@ -411,6 +411,19 @@ static void rule(size_t ci, enum doctor_rule_kind k, const char *target, uint64_
 	r->handle = handle;
 }
 
+/* Empty a chain, as a firewall that rewrites it does. */
+static void clear_rules(size_t ci)
+{
+	struct doctor_chain *c = &rs.chains[ci];
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++)
+		free(c->rules[i].target);
+	free(c->rules);
+	c->rules = NULL;
+	c->nrules = 0;
+}
+
 static enum doctor_fate fate(size_t ci, bool marked, bool loopback, struct doctor_walk *w)
 {
 	struct doctor_pkt p = {.marked = marked, .loopback = loopback};
@@ -495,9 +508,7 @@ static void test_walk(void)
 		T_CHECK(fate_pkt(0, &fwd, &w) == DOCTOR_DROPPED_RULE && w.handle == 5,
 			"firewalld: the jail's new packet, public zone: rejected there");
 		/* firewall-cmd --zone=trusted --add-interface=fj-out */
-		rs.chains[1].nrules = 0;
-		free(rs.chains[1].rules);
-		rs.chains[1].rules = NULL;
+		clear_rules(1);
 		rule(1, DOCTOR_RULE_GOTO_IFNAME, "filter_FWD_trusted", 7);
 		rule(1, DOCTOR_RULE_GOTO, "filter_FWD_public", 8);
 		r = &rs.chains[1].rules[0];
@@ -527,7 +538,7 @@ static void test_walk(void)
 	rule(1, DOCTOR_RULE_RETURN, NULL, 3);
 	T_CHECK(fate(0, true, false, &w) == DOCTOR_DROPPED_POLICY,
 		"Docker FORWARD DROP, empty DOCKER-USER");
-	rs.chains[1].nrules = 0;
+	clear_rules(1);
 	rule(1, DOCTOR_RULE_ACCEPT_MARK, NULL, 4);
 	rule(1, DOCTOR_RULE_RETURN, NULL, 3);
 	T_CHECK(fate(0, true, false, &w) == DOCTOR_ACCEPTED_MARK,
