@@ -7,7 +7,10 @@
  * loaded into a throwaway user+network namespace and listed the same way
  * (nftload_run_isolated).  Both listings then print every object the way
  * the kernel holds it, so the difference is exact: no false change from
- * formatting, none hidden by it.  The lines are grouped by the chain, set
+ * formatting, none hidden by it.  (Not nftinfo's libnftnl read: libnftnl
+ * words a rule as the kernel's VM runs it, "[ meta load skuid => reg 1 ]",
+ * and an element as bytes, "element 0000044b 00000011 00007b00"; only
+ * libnftables turns them back into nft's words.)  The lines are grouped by the chain, set
  * or map they belong to, element lists are split one element per line,
  * and each hunk is headed by its object:
  *

@@ -23,13 +23,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <libnftnl/chain.h>
-#include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/set.h>
-#include <libnftnl/table.h>
-#include <libnftnl/udata.h>
 #include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -41,7 +36,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -594,209 +588,32 @@ unsigned int doctor_resolv_nameservers(const char *text, unsigned int *nloop,
 /* ------------------------------------------------------------------ */
 /* Reading the ruleset                                                  */
 
-struct dtable {
-	char *name;
-	uint32_t family;
-	bool own;
-};
-
 struct live {
-	struct dtable *tables;
-	size_t ntables;
-	struct doctor_ruleset rs;
+	struct nftinfo_ruleset nft;
+	struct doctor_ruleset rs; /* every chain; the rules of want_rules' tables */
 	uint32_t fwmark;
 };
 
 static void live_free(struct live *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->ntables; i++)
-		free(l->tables[i].name);
-	free(l->tables);
-	l->tables = NULL;
-	l->ntables = 0;
+	nftinfo_ruleset_free(&l->nft);
 	doctor_ruleset_free(&l->rs);
 }
 
-/* One nf_tables dump request (of table's rules, if table); replies go to cb. */
-static int nft_dump(uint16_t type, const char *table, uint32_t family, mnl_cb_t cb, void *data)
-{
-	char buf[1024];
-	struct nlmsghdr *nlh;
-
-	nlh = nftnl_nlmsg_build_hdr(buf, type, (uint16_t)family, NLM_F_DUMP,
-				    (uint32_t)time(NULL));
-	if (table) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-
-		if (!r)
-			return -ENOMEM;
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_rule_free(r);
-	}
-	return nftinfo_talk(nlh, cb, data);
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct live *l = data;
-	struct nftnl_table *t = nftnl_table_alloc();
-	const char *name;
-	struct dtable *dt;
-	const void *ud;
-	uint32_t len = 0;
-	char *comment;
-
-	if (!t)
-		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
-		nftnl_table_free(t);
-		return MNL_CB_ERROR;
-	}
-	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
-	dt = VEC_PUSH(l->tables, l->ntables);
-	dt->name = xstrdup(name ? name : "");
-	dt->family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
-	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-	comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
-	/*
-	 * jailfw's tables say so in their comment, whatever their name
-	 * (settings { table }); a table of jailfw's name without it is
-	 * someone else's, and its chains are looked at like any other.
-	 */
-	dt->own = dt->family == NFPROTO_INET && comment &&
-		  !strncmp(comment, OWN_COMMENT, strlen(OWN_COMMENT));
-	free(comment);
-	nftnl_table_free(t);
-	return MNL_CB_OK;
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct live *l = data;
-	struct nftnl_chain *c = nftnl_chain_alloc();
-	struct doctor_chain *dc;
-	const char *s;
-
-	if (!c)
-		return MNL_CB_ERROR;
-	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
-		nftnl_chain_free(c);
-		return MNL_CB_ERROR;
-	}
-	dc = VEC_PUSH(l->rs.chains, l->rs.nchains);
-	memset(dc, 0, sizeof(*dc));
-	s = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
-	dc->table = xstrdup(s ? s : "");
-	s = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	dc->name = xstrdup(s ? s : "");
-	dc->family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
-	dc->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
-	if (dc->base) {
-		dc->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
-		dc->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
-		dc->policy_drop = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
-				  nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP;
-		s = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
-		dc->type = xstrdup(s ? s : "filter");
-	}
-	nftnl_chain_free(c);
-	return MNL_CB_OK;
-}
-
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *e;
-	uint32_t *mask = data, len, v;
-	const void *key;
-
-	if (!s)
-		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
-		nftnl_set_free(s);
-		return MNL_CB_ERROR;
-	}
-	it = nftnl_set_elems_iter_create(s);
-	for (e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
-		len = 0;
-		key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-		if (key && len == 4) {
-			memcpy(&v, key, 4);
-			*mask |= v;
-		}
-	}
-	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return MNL_CB_OK;
-}
-
 /*
- * The ct states in a set (firewalld's "ct state { established, related }"),
- * as one mask; 0 when it cannot be read (the rule then matches nothing).
- * A request of its own: nftinfo_talk opens a socket per request.
+ * jailfw's tables say so in their comment, whatever their name
+ * (settings { table }); a table of jailfw's name without it is someone
+ * else's, and its chains are looked at like any other.
  */
-static uint32_t set_mask(uint32_t family, const char *table, const char *set)
+static bool table_is_own(const struct nftinfo_table *t)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-	uint32_t mask = 0;
-	char buf[1024];
-
-	if (!s)
-		return 0;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP,
-				    (uint32_t)time(NULL));
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (nftinfo_talk(nlh, elem_cb, &mask))
-		return 0;
-	return mask;
+	return t && t->family == NFPROTO_INET &&
+	       !strncmp(t->comment, OWN_COMMENT, strlen(OWN_COMMENT));
 }
 
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+static bool chain_is_own(const struct live *l, const struct doctor_chain *c)
 {
-	struct live *l = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct doctor_chain *c;
-	struct doctor_rule *dr;
-	const char *table, *chain;
-	struct doctor_match m;
-	enum doctor_rule_kind kind;
-
-	if (!r)
-		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
-		nftnl_rule_free(r);
-		return MNL_CB_ERROR;
-	}
-	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-	c = table && chain
-		? find_chain(&l->rs, nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), table, chain)
-		: NULL;
-	if (c) {
-		kind = doctor_classify_rule(r, l->fwmark, &m);
-		dr = VEC_PUSH(c->rules, c->nrules);
-		memset(dr, 0, sizeof(*dr));
-		dr->kind = kind;
-		dr->target = m.target ? xstrdup(m.target) : NULL;
-		memcpy(dr->ifname, m.ifname, sizeof(dr->ifname));
-		dr->oif = m.oif;
-		dr->uid_lo = m.uid_lo;
-		dr->uid_hi = m.uid_hi;
-		dr->ctstate = m.ctstate;
-		if (kind == DOCTOR_RULE_ACCEPT_CTSTATE && m.ctset)
-			dr->ctstate = set_mask(c->family, c->table, m.ctset);
-		dr->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
-	}
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
+	return table_is_own(nftinfo_table_find(&l->nft, c->family, c->table));
 }
 
 static bool ip_family(uint32_t f)
@@ -804,59 +621,83 @@ static bool ip_family(uint32_t f)
 	return f == NFPROTO_INET || f == NFPROTO_IPV4 || f == NFPROTO_IPV6;
 }
 
-static const struct dtable *find_table(const struct live *l, uint32_t family, const char *name)
+/* The rules that matter: other tables' with a base chain on an IP hook. */
+static bool want_rules(const struct nftinfo_table *t, void *arg)
 {
 	size_t i;
 
-	for (i = 0; i < l->ntables; i++)
-		if (l->tables[i].family == family && !strcmp(l->tables[i].name, name))
-			return &l->tables[i];
-	return NULL;
-}
-
-static bool chain_is_own(const struct live *l, const struct doctor_chain *c)
-{
-	const struct dtable *t = find_table(l, c->family, c->table);
-
-	return t && t->own;
+	(void)arg;
+	if (table_is_own(t) || !ip_family(t->family))
+		return false;
+	for (i = 0; i < t->nchains; i++)
+		if (t->chains[i].base)
+			return true;
+	return false;
 }
 
 /*
- * Tables, chains, then the rules of the foreign tables that have a base
- * chain on an IP hook (jailfw's own rules are not needed).  The three
- * dumps are separate requests: if the ruleset changed in between (the
- * generation moved), read again.
+ * The ct states in a set of t's (firewalld's "ct state { established,
+ * related }"), as one mask; 0 when there is no such set (the rule then
+ * matches nothing).
  */
+static uint32_t set_mask(const struct nftinfo_table *t, const char *name)
+{
+	const struct nftinfo_set *set = nftinfo_set_find(t, name);
+	uint32_t mask = 0, v;
+	size_t i;
+
+	for (i = 0; set && i < set->nelems; i++) {
+		if (set->elems[i].key_len == sizeof(v)) {
+			memcpy(&v, set->elems[i].key, sizeof(v));
+			mask |= v;
+		}
+	}
+	return mask;
+}
+
+static void add_rule(struct doctor_chain *c, const struct nftinfo_table *t,
+		     const struct nftinfo_rule *r, uint32_t fwmark)
+{
+	struct doctor_rule *dr = VEC_PUSH(c->rules, c->nrules);
+	struct doctor_match m;
+
+	dr->kind = doctor_classify_rule(r->nl, fwmark, &m);
+	dr->target = m.target ? xstrdup(m.target) : NULL;
+	memcpy(dr->ifname, m.ifname, sizeof(dr->ifname));
+	dr->oif = m.oif;
+	dr->uid_lo = m.uid_lo;
+	dr->uid_hi = m.uid_hi;
+	dr->ctstate = m.ctstate;
+	if (dr->kind == DOCTOR_RULE_ACCEPT_CTSTATE && m.ctset)
+		dr->ctstate = set_mask(t, m.ctset);
+	dr->handle = r->handle;
+}
+
+/* Every table's chains, and the rules of the tables want_rules picks. */
 static int live_read(struct live *l)
 {
-	uint32_t gen0 = 0, gen1 = 0;
-	int tries, ret = 0;
-	size_t i, j;
+	size_t i, k, n;
+	int ret;
 
-	for (tries = 0; tries < 5; tries++) {
-		live_free(l);
-		ret = nftinfo_genid(&gen0);
-		if (!ret)
-			ret = nft_dump(NFT_MSG_GETTABLE, NULL, NFPROTO_UNSPEC, table_cb, l);
-		if (!ret)
-			ret = nft_dump(NFT_MSG_GETCHAIN, NULL, NFPROTO_UNSPEC, chain_cb, l);
-		for (i = 0; !ret && i < l->ntables; i++) {
-			const struct dtable *t = &l->tables[i];
-			bool wanted = false;
+	ret = nftinfo_ruleset_read(want_rules, NULL, &l->nft);
+	for (i = 0; !ret && i < l->nft.ntables; i++) {
+		const struct nftinfo_table *t = &l->nft.tables[i];
 
-			if (t->own || !ip_family(t->family))
-				continue;
-			for (j = 0; j < l->rs.nchains && !wanted; j++)
-				wanted = l->rs.chains[j].base &&
-					 l->rs.chains[j].family == t->family &&
-					 !strcmp(l->rs.chains[j].table, t->name);
-			if (wanted)
-				ret = nft_dump(NFT_MSG_GETRULE, t->name, t->family, rule_cb, l);
+		for (k = 0; k < t->nchains; k++) {
+			const struct nftinfo_chain *ch = &t->chains[k];
+			struct doctor_chain *c = VEC_PUSH(l->rs.chains, l->rs.nchains);
+
+			c->table = xstrdup(t->name);
+			c->name = xstrdup(ch->name);
+			c->family = t->family;
+			c->base = ch->base;
+			c->hook = ch->hook;
+			c->prio = ch->prio;
+			c->policy_drop = ch->base && ch->policy == NF_DROP;
+			c->type = ch->type ? xstrdup(ch->type) : NULL;
+			for (n = 0; n < ch->nrules; n++)
+				add_rule(c, t, &ch->rules[n], l->fwmark);
 		}
-		if (!ret)
-			ret = nftinfo_genid(&gen1);
-		if (ret || gen0 == gen1)
-			break;
 	}
 	return ret;
 }
@@ -1489,10 +1330,10 @@ static void check_legacy(struct doc *dc)
 
 static void check_own_table(struct doc *dc)
 {
-	const struct dtable *t = find_table(&dc->live, NFPROTO_INET, dc->table);
+	const struct nftinfo_table *t = nftinfo_table_find(&dc->live.nft, NFPROTO_INET, dc->table);
 	bool recorded = dc->st.njails > 0;
 
-	if (t && t->own) {
+	if (table_is_own(t)) {
 		ok(dc, "table inet %s is loaded", dc->table);
 		return;
 	}

@@ -64,11 +64,6 @@ out:
 	return ret;
 }
 
-struct table_reply {
-	char *comment;
-	bool found;
-};
-
 struct udata_find {
 	uint8_t type;
 	char *found;
@@ -86,67 +81,18 @@ static int udata_find_cb(const struct nftnl_udata *attr, void *data)
 	return MNL_CB_OK;
 }
 
-char *nftinfo_udata_comment(const void *ud, uint32_t len, uint8_t type)
+/*
+ * The comment TLV (udata type number type) of an object's user data, as a
+ * malloc'd string, or NULL; one not NUL-terminated within its attribute is
+ * ignored rather than read past.
+ */
+static char *udata_comment(const void *ud, uint32_t len, uint8_t type)
 {
 	struct udata_find f = {type, NULL};
 
 	if (ud && len)
 		nftnl_udata_parse(ud, len, udata_find_cb, &f);
 	return f.found;
-}
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct table_reply *r = data;
-	struct nftnl_table *t = nftnl_table_alloc();
-	const void *ud;
-	uint32_t len = 0;
-
-	if (!t)
-		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
-		nftnl_table_free(t);
-		return MNL_CB_ERROR;
-	}
-	/* The comment travels as a TLV inside the table's user data. */
-	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-	free(r->comment);
-	r->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
-	if (!r->comment)
-		r->comment = xstrdup("");
-	r->found = true;
-	nftnl_table_free(t);
-	return MNL_CB_OK;
-}
-
-int nftinfo_table_comment(const char *table, char **comment)
-{
-	char buf[1024];
-	struct table_reply reply = { 0 };
-	struct nftnl_table *t;
-	struct nlmsghdr *nlh;
-	int ret;
-
-	*comment = NULL;
-	if (strlen(table) >= 256)
-		return -EINVAL;
-	t = nftnl_table_alloc();
-	if (!t)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
-					  (uint32_t)time(NULL));
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	ret = nftinfo_talk(nlh, table_cb, &reply);
-	if (!ret && !reply.found)
-		ret = -ENOENT;
-	if (ret) {
-		free(reply.comment);
-		return ret;
-	}
-	*comment = reply.comment;
-	return 0;
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)
@@ -167,8 +113,8 @@ int nftinfo_genid(uint32_t *genid)
 	char buf[256];
 	struct nlmsghdr *nlh;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
-				    (uint32_t)time(NULL));
+	nlh =
+	    nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, (uint32_t)time(NULL));
 	return nftinfo_talk(nlh, gen_cb, genid);
 }
 
@@ -176,12 +122,23 @@ int nftinfo_genid(uint32_t *genid)
 
 #define READ_TRIES 5
 
+/*
+ * What one read fills: the table named beforehand (nftinfo_table_read,
+ * nftinfo_table_comment), or every table the kernel dumps (all:
+ * nftinfo_ruleset_read, whose rules keep their libnftnl rule).
+ */
+struct reader {
+	struct nftinfo_table *tables;
+	size_t ntables;
+	bool all;
+	nftinfo_want *want; /* all: whose contents to read; NULL: everyone's */
+	void *arg;
+};
+
 static uint64_t fnv_u32(uint64_t h, uint32_t v)
 {
 	return hash64_add(h, &v, sizeof(v));
 }
-
-
 
 static int chain_cmp(const void *a, const void *b)
 {
@@ -212,17 +169,22 @@ const struct nftinfo_set *nftinfo_set_find(const struct nftinfo_table *t, const 
 	return bsearch(&key, t->sets, t->nsets, sizeof(key), set_cmp);
 }
 
-static void rules_free(struct nftinfo_chain *c)
+static struct nftinfo_table *table_of(const struct reader *r, uint32_t family, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrules; i++) {
-		free(c->rules[i].comment);
-		free(c->rules[i].target);
-	}
-	free(c->rules);
-	c->rules = NULL;
-	c->nrules = 0;
+	for (i = 0; name && i < r->ntables; i++)
+		if (r->tables[i].family == family && !strcmp(r->tables[i].name, name))
+			return &r->tables[i];
+	return NULL;
+}
+
+const struct nftinfo_table *nftinfo_table_find(const struct nftinfo_ruleset *rs, uint32_t family,
+					       const char *name)
+{
+	const struct reader r = {.tables = rs->tables, .ntables = rs->ntables};
+
+	return table_of(&r, family, name);
 }
 
 static void contents_free(struct nftinfo_table *t)
@@ -230,8 +192,15 @@ static void contents_free(struct nftinfo_table *t)
 	size_t i, k;
 
 	for (i = 0; i < t->nchains; i++) {
-		rules_free(&t->chains[i]);
+		for (k = 0; k < t->chains[i].nrules; k++) {
+			free(t->chains[i].rules[k].comment);
+			free(t->chains[i].rules[k].target);
+			if (t->chains[i].rules[k].nl)
+				nftnl_rule_free(t->chains[i].rules[k].nl);
+		}
+		free(t->chains[i].rules);
 		free(t->chains[i].name);
+		free(t->chains[i].type);
 	}
 	free(t->chains);
 	for (i = 0; i < t->nsets; i++) {
@@ -248,6 +217,23 @@ static void contents_free(struct nftinfo_table *t)
 	t->nchains = t->nsets = 0;
 }
 
+/* The tables named beforehand are emptied; dumped ones go altogether. */
+static void reader_reset(struct reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntables; i++) {
+		contents_free(&r->tables[i]);
+		if (r->all)
+			free(r->tables[i].name);
+	}
+	if (r->all) {
+		free(r->tables);
+		r->tables = NULL;
+		r->ntables = 0;
+	}
+}
+
 void nftinfo_table_free(struct nftinfo_table *t)
 {
 	if (!t)
@@ -257,42 +243,65 @@ void nftinfo_table_free(struct nftinfo_table *t)
 	free(t);
 }
 
-/* The table's own attributes. */
-static int full_table_cb(const struct nlmsghdr *nlh, void *data)
+void nftinfo_ruleset_free(struct nftinfo_ruleset *rs)
 {
-	struct nftinfo_table *out = data;
-	struct nftnl_table *t = nftnl_table_alloc();
-	const void *ud;
-	uint32_t len = 0;
+	struct reader r = {.tables = rs->tables, .ntables = rs->ntables, .all = true};
 
-	if (!t)
+	reader_reset(&r);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* A table's own attributes. */
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *r = data;
+	struct nftnl_table *nt = nftnl_table_alloc();
+	struct nftinfo_table *t;
+	const char *name;
+	const void *ud;
+	uint32_t len = 0, family;
+
+	if (!nt)
 		return MNL_CB_ERROR;
-	if (nftnl_table_nlmsg_parse(nlh, t) < 0) {
-		nftnl_table_free(t);
+	if (nftnl_table_nlmsg_parse(nlh, nt) < 0) {
+		nftnl_table_free(nt);
 		return MNL_CB_ERROR;
 	}
-	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
-	free(out->comment);
-	out->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
-	if (!out->comment)
-		out->comment = xstrdup("");
-	out->flags = nftnl_table_is_set(t, NFTNL_TABLE_FLAGS)
-			 ? nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS)
-			 : 0;
+	name = nftnl_table_get_str(nt, NFTNL_TABLE_NAME);
+	family = nftnl_table_get_u32(nt, NFTNL_TABLE_FAMILY);
+	t = table_of(r, family, name);
+	if (!t && r->all && name) {
+		t = VEC_PUSH(r->tables, r->ntables);
+		t->name = xstrdup(name);
+		t->family = family;
+	}
+	if (!t) {
+		nftnl_table_free(nt);
+		return MNL_CB_OK;
+	}
+	/* The comment travels as a TLV inside the table's user data. */
+	ud = nftnl_table_get_data(nt, NFTNL_TABLE_USERDATA, &len);
+	free(t->comment);
+	t->comment = udata_comment(ud, len, NFTNL_UDATA_TABLE_COMMENT);
+	if (!t->comment)
+		t->comment = xstrdup("");
+	t->flags = nftnl_table_is_set(nt, NFTNL_TABLE_FLAGS)
+		       ? nftnl_table_get_u32(nt, NFTNL_TABLE_FLAGS)
+		       : 0;
 	/* Not the flags: a dormant table is a drift of its own (status). */
-	out->digest = hash64_str(HASH64_INIT, out->comment);
+	t->digest = hash64_str(HASH64_INIT, t->comment);
 	if (ud && len)
-		out->digest = hash64_add(out->digest, ud, len);
-	nftnl_table_free(t);
+		t->digest = hash64_add(t->digest, ud, len);
+	nftnl_table_free(nt);
 	return MNL_CB_OK;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftinfo_table *out = data;
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftinfo_chain *ic;
-	const char *table, *type;
+	struct nftinfo_table *t;
+	const char *name, *type;
 	const void *ud;
 	uint32_t len = 0;
 	uint64_t h;
@@ -304,22 +313,29 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	/* Chain dumps are not filtered by table in every kernel. */
-	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
-	if (!table || strcmp(table, out->name) || !nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) {
+	t = table_of(data, nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
+		     nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	if (!t || !name) {
 		nftnl_chain_free(c);
 		return MNL_CB_OK;
 	}
-	ic = VEC_PUSH(out->chains, out->nchains);
-	ic->name = xstrdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	ic = VEC_PUSH(t->chains, t->nchains);
+	ic->name = xstrdup(name);
 	h = hash64_str(HASH64_INIT, ic->name);
 	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
 		ic->base = true;
+		ic->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+		ic->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+		ic->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+				 ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+				 : NF_ACCEPT;
 		type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
-		h = fnv_u32(h, nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM));
-		h = fnv_u32(h, (uint32_t)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO));
-		h = fnv_u32(h, nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
-				   ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
-				   : 0xffffffffu);
+		ic->type = xstrdup(type ? type : "filter");
+		h = fnv_u32(h, ic->hook);
+		h = fnv_u32(h, (uint32_t)ic->prio);
+		h = fnv_u32(h,
+			    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) ? ic->policy : 0xffffffffu);
 		h = hash64_str(h, type);
 		if (nftnl_chain_is_set(c, NFTNL_CHAIN_DEV))
 			h = hash64_str(h, nftnl_chain_get_str(c, NFTNL_CHAIN_DEV));
@@ -327,7 +343,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
 	if (ud && len)
 		h = hash64_add(h, ud, len);
-	/* Rules are folded in later, in order; see finish_chains. */
+	/* Rules are folded in later, in order; see read_contents. */
 	ic->digest = h;
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
@@ -336,6 +352,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 struct rule_ctx {
 	struct nftinfo_table *t;
 	struct nftinfo_chain *last; /* rules of a chain come in a row */
+	bool keep;		    /* keep each libnftnl rule */
 	char buf[1024];
 };
 
@@ -437,6 +454,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	if (!c)
 		goto out;
 	r = VEC_PUSH(c->rules, c->nrules);
+	r->handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
 	it = nftnl_expr_iter_create(nr);
 	if (!it) {
 		ret = MNL_CB_ERROR;
@@ -447,13 +465,18 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
 	if (ud && len) {
 		h = hash64_add(h, ud, len);
-		r->comment = nftinfo_udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
+		r->comment = udata_comment(ud, len, NFTNL_UDATA_RULE_COMMENT);
 	}
 	r->digest = h;
+	if (x->keep) {
+		r->nl = nr;
+		nr = NULL;
+	}
 out:
 	if (it)
 		nftnl_expr_iter_destroy(it);
-	nftnl_rule_free(nr);
+	if (nr)
+		nftnl_rule_free(nr);
 	return ret;
 }
 
@@ -556,131 +579,163 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 	return ret;
 }
 
-static int dump_elems(struct nftinfo_table *t, struct nftinfo_set *set)
+/*
+ * One request about table t (GETTABLE: t itself; GETSETELEM: its set
+ * named set), or a dump of every table's objects (t NULL; family
+ * NFPROTO_UNSPEC: of every family).  The table attribute filters rule,
+ * set and element dumps in the kernel.
+ */
+static int request(uint16_t type, const struct nftinfo_table *t, uint32_t family, const char *set,
+		   mnl_cb_t cb, void *data)
 {
-	char buf[1024];
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
-				    (uint32_t)time(NULL));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	return nftinfo_talk(nlh, elem_cb, set);
-}
-
-/* A dump of one kind of object of table t (GETCHAIN, GETRULE, GETSET). */
-static int dump_kind(struct nftinfo_table *t, uint16_t type, mnl_cb_t cb, void *data)
-{
+	uint16_t flags = type == NFT_MSG_GETTABLE && t ? NLM_F_ACK : NLM_F_DUMP | NLM_F_ACK;
 	char buf[1024];
 	struct nlmsghdr *nlh;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
-				    (uint32_t)time(NULL));
-	/* The table attribute filters rule and set dumps in the kernel. */
-	if (type == NFT_MSG_GETRULE) {
-		struct nftnl_rule *r = nftnl_rule_alloc();
-
-		if (!r)
-			return -ENOMEM;
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, t->name);
-		nftnl_rule_nlmsg_build_payload(nlh, r);
-		nftnl_rule_free(r);
-	} else if (type == NFT_MSG_GETSET) {
-		struct nftnl_set *s = nftnl_set_alloc();
-
-		if (!s)
-			return -ENOMEM;
-		nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		nftnl_set_free(s);
-	}
+	nlh = nftnl_nlmsg_build_hdr(buf, type, (uint16_t)family, flags, (uint32_t)time(NULL));
+	_Static_assert((int)NFTA_TABLE_NAME == (int)NFTA_RULE_TABLE &&
+			   (int)NFTA_RULE_TABLE == (int)NFTA_SET_TABLE &&
+			   (int)NFTA_SET_TABLE == (int)NFTA_SET_ELEM_LIST_TABLE,
+		       "one attribute type names the table in every request");
+	if (t)
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
+	if (set)
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, set);
 	return nftinfo_talk(nlh, cb, data);
 }
 
-static int read_once(struct nftinfo_table *t)
+/* Table t's rules, sets and elements; its chains are in, sorted. */
+static int read_contents(struct nftinfo_table *t, bool keep)
 {
-	char buf[1024];
-	struct rule_ctx *x = NULL;
-	struct nftnl_table *nt;
-	struct nlmsghdr *nlh;
+	struct rule_ctx *x = xcalloc(1, sizeof(*x));
 	size_t i, k;
 	int ret;
 
-	nt = nftnl_table_alloc();
-	if (!nt)
-		return -ENOMEM;
-	nftnl_table_set_str(nt, NFTNL_TABLE_NAME, t->name);
-	nlh = nftnl_table_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK,
-					  (uint32_t)time(NULL));
-	nftnl_table_nlmsg_build_payload(nlh, nt);
-	nftnl_table_free(nt);
-	ret = nftinfo_talk(nlh, full_table_cb, t);
-	if (!ret && !t->comment)
-		ret = -ENOENT;
-	if (!ret)
-		ret = dump_kind(t, NFT_MSG_GETCHAIN, chain_cb, t);
-	if (ret)
-		return ret;
-	if (t->nchains)
-		qsort(t->chains, t->nchains, sizeof(*t->chains), chain_cmp);
-	x = xcalloc(1, sizeof(*x));
 	x->t = t;
-	ret = dump_kind(t, NFT_MSG_GETRULE, rule_cb, x);
+	x->keep = keep;
+	ret = request(NFT_MSG_GETRULE, t, t->family, NULL, rule_cb, x);
 	free(x);
 	if (!ret)
-		ret = dump_kind(t, NFT_MSG_GETSET, set_cb, t);
+		ret = request(NFT_MSG_GETSET, t, t->family, NULL, set_cb, t);
 	if (ret)
 		return ret;
 	if (t->nsets)
 		qsort(t->sets, t->nsets, sizeof(*t->sets), set_cmp);
 	for (i = 0; !ret && i < t->nsets; i++)
-		ret = dump_elems(t, &t->sets[i]);
+		ret = request(NFT_MSG_GETSETELEM, t, t->family, t->sets[i].name, elem_cb,
+			      &t->sets[i]);
 	for (i = 0; i < t->nchains; i++)
 		for (k = 0; k < t->chains[i].nrules; k++)
-			t->chains[i].digest = hash64_add(t->chains[i].digest,
-						  &t->chains[i].rules[k].digest, sizeof(uint64_t));
+			t->chains[i].digest = hash64_add(
+			    t->chains[i].digest, &t->chains[i].rules[k].digest, sizeof(uint64_t));
 	return ret;
 }
 
-int nftinfo_table_read(const char *table, struct nftinfo_table **out)
+static int read_once(struct reader *r)
 {
-	struct nftinfo_table *t;
+	/* Named beforehand: one table, of family inet. */
+	const struct nftinfo_table *one = r->all ? NULL : &r->tables[0];
+	uint32_t family = one ? NFPROTO_INET : NFPROTO_UNSPEC;
+	size_t i;
+	int ret;
+
+	ret = request(NFT_MSG_GETTABLE, one, family, NULL, table_cb, r);
+	if (!ret && one && !one->comment)
+		ret = -ENOENT;
+	if (!ret)
+		ret = request(NFT_MSG_GETCHAIN, NULL, family, NULL, chain_cb, r);
+	for (i = 0; !ret && i < r->ntables; i++) {
+		struct nftinfo_table *t = &r->tables[i];
+
+		if (t->nchains)
+			qsort(t->chains, t->nchains, sizeof(*t->chains), chain_cmp);
+		if (one || !r->want || r->want(t, r->arg))
+			ret = read_contents(t, !one);
+	}
+	return ret;
+}
+
+/*
+ * Several dumps are not one snapshot: when the generation moved while
+ * they ran (anyone's commit, or a dump the kernel marks interrupted),
+ * read again.
+ */
+static int read_consistent(struct reader *r, uint32_t *genid)
+{
 	uint32_t after;
 	int ret = -EAGAIN, tries;
 
-	*out = NULL;
-	if (strlen(table) >= 256)
-		return -EINVAL;
-	t = xcalloc(1, sizeof(*t));
-	t->name = xstrdup(table);
-	/*
-	 * Four dumps are not one snapshot: when the generation moved while
-	 * they ran (anyone's commit, or a dump the kernel marks interrupted),
-	 * read again.
-	 */
 	for (tries = 0; tries < READ_TRIES; tries++) {
-		contents_free(t);
-		ret = nftinfo_genid(&t->genid);
+		reader_reset(r);
+		ret = nftinfo_genid(genid);
 		if (!ret)
-			ret = read_once(t);
+			ret = read_once(r);
 		if (ret == -EINTR || ret == -EAGAIN)
 			continue;
 		if (ret)
 			break;
 		ret = nftinfo_genid(&after);
-		if (ret || after == t->genid)
+		if (ret || after == *genid)
 			break;
 		ret = -EAGAIN;
 	}
+	if (ret)
+		reader_reset(r);
+	return ret;
+}
+
+int nftinfo_table_read(const char *table, struct nftinfo_table **out)
+{
+	struct reader r = {.ntables = 1};
+	int ret;
+
+	*out = NULL;
+	if (strlen(table) >= 256)
+		return -EINVAL;
+	r.tables = xcalloc(1, sizeof(*r.tables));
+	r.tables->name = xstrdup(table);
+	r.tables->family = NFPROTO_INET;
+	ret = read_consistent(&r, &r.tables->genid);
 	if (ret) {
-		nftinfo_table_free(t);
+		nftinfo_table_free(r.tables);
 		return ret;
 	}
-	*out = t;
+	*out = r.tables;
+	return 0;
+}
+
+int nftinfo_table_comment(const char *table, char **comment)
+{
+	struct nftinfo_table t = {.name = (char *)table, .family = NFPROTO_INET};
+	struct reader r = {.tables = &t, .ntables = 1};
+	int ret;
+
+	*comment = NULL;
+	if (strlen(table) >= 256)
+		return -EINVAL;
+	ret = request(NFT_MSG_GETTABLE, &t, NFPROTO_INET, NULL, table_cb, &r);
+	if (!ret && !t.comment)
+		ret = -ENOENT;
+	if (ret)
+		free(t.comment);
+	else
+		*comment = t.comment;
+	return ret;
+}
+
+int nftinfo_ruleset_read(nftinfo_want *want, void *arg, struct nftinfo_ruleset *rs)
+{
+	struct reader r = {.all = true, .want = want, .arg = arg};
+	size_t i;
+	int ret;
+
+	memset(rs, 0, sizeof(*rs));
+	ret = read_consistent(&r, &rs->genid);
+	if (ret)
+		return ret;
+	rs->tables = r.tables;
+	rs->ntables = r.ntables;
+	for (i = 0; i < rs->ntables; i++)
+		rs->tables[i].genid = rs->genid;
 	return 0;
 }

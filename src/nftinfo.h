@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Small, fast reads of nf_tables objects through libnftnl.
+ * jailfw's one reader of the kernel's nf_tables objects, through libnftnl:
+ * jailfw's table for status and the counter record, every table for
+ * doctor.  (diff shows rules in nft's own words, which only libnftables
+ * prints: see diff.h.)
  *
  * libnftables answers "list table" by fetching the whole ruleset into its
  * cache: 0.4 s for a table of 5000 jails.  Deciding whether jailfw's table
@@ -28,20 +31,11 @@ int nftinfo_table_comment(const char *table, char **comment);
 int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
 /*
- * The comment TLV (udata type number type) of an object's user data, as a
- * malloc'd string, or NULL; one not NUL-terminated within its attribute is
- * ignored rather than read past.
- */
-char *nftinfo_udata_comment(const void *ud, uint32_t len, uint8_t type);
-
-/*
  * The ruleset generation of this network namespace: the kernel bumps it
  * on every committed transaction, of any table.  Unchanged since jailfw's
  * last commit means nobody has touched any ruleset since.
  */
 int nftinfo_genid(uint32_t *genid);
-
-#endif
 
 /*
  * ---- A whole table, read with libnftnl ----
@@ -68,18 +62,26 @@ enum nftinfo_verdict {
 	NFTINFO_V_OTHER, /* queue, continue, ... */
 };
 
+struct nftnl_rule;
+
 struct nftinfo_rule {
 	char *comment; /* NULL when the rule has none */
 	bool has_counter;
 	uint64_t packets, bytes;      /* of its first counter */
 	enum nftinfo_verdict verdict; /* of its last immediate verdict */
 	char *target;		      /* jump and goto: the chain; else NULL */
+	uint64_t handle;	      /* the kernel's; differs from load to load */
+	struct nftnl_rule *nl;	      /* nftinfo_ruleset_read: the rule, for its expressions */
 	uint64_t digest;	      /* expressions and comment, not the counter values */
 };
 
 struct nftinfo_chain {
 	char *name;
-	bool base;		    /* a hook chain */
+	bool base;		    /* a hook chain: the four below are set */
+	uint32_t hook;		    /* NF_INET_* (NF_NETDEV_* in a netdev table) */
+	int32_t prio;		    /* of the hook's chains, the lowest runs first */
+	uint32_t policy;	    /* NF_ACCEPT or NF_DROP */
+	char *type;		    /* "filter", "nat", "route" */
 	struct nftinfo_rule *rules; /* in order */
 	size_t nrules;
 	uint64_t digest; /* the chain's declaration and its rules, in order */
@@ -103,6 +105,7 @@ struct nftinfo_set {
 
 struct nftinfo_table {
 	char *name;
+	uint32_t family;	      /* NFPROTO_INET, NFPROTO_IPV4, ... */
 	char *comment;		      /* "" when none */
 	uint32_t flags;		      /* NFT_TABLE_F_* (dormant, ...) */
 	uint32_t genid;		      /* the ruleset generation the read saw */
@@ -125,3 +128,35 @@ void nftinfo_table_free(struct nftinfo_table *t);
 /* By name (bsearch); NULL when there is none. */
 const struct nftinfo_chain *nftinfo_chain_find(const struct nftinfo_table *t, const char *name);
 const struct nftinfo_set *nftinfo_set_find(const struct nftinfo_table *t, const char *name);
+
+/*
+ * ---- Every table ----
+ *
+ * doctor looks at everyone's base chains: every table of every family with
+ * its chains, and, of the tables it asks for, the rules (each with its
+ * libnftnl rule, for the expressions) and the sets with their elements.
+ * jailfw's own table of thousands of jails is not asked for: its chains
+ * are read, not its rules and elements.
+ */
+struct nftinfo_ruleset {
+	struct nftinfo_table *tables; /* in the kernel's order */
+	size_t ntables;
+	uint32_t genid;
+};
+
+/* Whether to read table t's rules and sets; its chains are in already. */
+typedef bool nftinfo_want(const struct nftinfo_table *t, void *arg);
+
+/*
+ * Read the whole ruleset into *rs, consistently (as nftinfo_table_read):
+ * the rules and sets only of the tables want says yes to (want NULL:
+ * every table's).  Returns 0 (free *rs with nftinfo_ruleset_free) or
+ * -errno.
+ */
+int nftinfo_ruleset_read(nftinfo_want *want, void *arg, struct nftinfo_ruleset *rs);
+void nftinfo_ruleset_free(struct nftinfo_ruleset *rs);
+
+const struct nftinfo_table *nftinfo_table_find(const struct nftinfo_ruleset *rs, uint32_t family,
+					       const char *name);
+
+#endif
