@@ -117,10 +117,11 @@ static void dump(const char *what, const char *s, size_t len)
 }
 
 /*
- * Lines each ended by '\n', no control bytes but tabs.  Text is printable
- * ASCII; JSON may carry UTF-8 (jsonw keeps an interface name's UTF-8 and
- * writes U+FFFD for ill-formed bytes), so there each line must instead
- * load as JSON: jansson refuses ill-formed UTF-8 on load.
+ * Lines each ended by '\n', no control bytes below 0x20 but tabs.  Text
+ * is printable ASCII; JSON may carry DEL and UTF-8 (jsonw keeps an
+ * interface name's bytes, which may be those, and writes U+FFFD for
+ * ill-formed UTF-8), so there each line must instead load as JSON:
+ * jansson refuses ill-formed UTF-8 on load.
  */
 static void assert_lines(const char *what, const char *s, size_t len, bool one_line, bool json)
 {
@@ -140,7 +141,7 @@ static void assert_lines(const char *what, const char *s, size_t len, bool one_l
 				json_decref(v);
 			}
 			start = i + 1;
-		} else if ((c < 0x20 && c != '\t') || c == 0x7f || (c > 0x7f && !json)) {
+		} else if ((c < 0x20 && c != '\t') || (c >= 0x7f && !json)) {
 			ok = false;
 		}
 	}
