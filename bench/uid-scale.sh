@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Load time of uid jails at scale: 1, 100, 1000 and 5000 jails with two
-# allow rules each (the DESIGN example: udp/123 to anywhere, tcp/80,443 to
+# allow rules each (the README's uid jail: udp/123 to anywhere, tcp/80,443 to
 # 192.0.2.0/24 and 2001:db8::/32), measured three ways in the same run:
 #
 #   jailfw    `jailfw apply` end to end (parse, check, render, libnftables,

@@ -144,8 +144,8 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
  * the apply or down has finished or rolled back and the lock is released
  * (meanwhile a write to the closed pipe only fails, with EPIPE, and the
  * output it carried is lost).  Ended half-way, an apply would leave the
- * next one to finish its work: nothing would be unconfined (DESIGN
- * section 3), but the policy asked for would not be in force either, and
+ * next one to finish its work: nothing would be unconfined (docs/design.md,
+ * "Fail closed"), but the policy asked for would not be in force either, and
  * the one who pressed Ctrl-C could not tell which of the two is.  Waiting
  * for the lock is not held up: nothing has changed yet then.
  */
@@ -341,8 +341,8 @@ static bool handover_leftover(const struct apply_opts *o, const char *name, stru
 }
 
 /*
- * The order keeps every jail confined at every moment (DESIGN section 3,
- * "fail closed"): the provisioner creates what is new with its links down,
+ * The order keeps every jail confined at every moment (docs/design.md,
+ * "Fail closed"): the provisioner creates what is new with its links down,
  * the ruleset that confines it is committed in one transaction (through
  * the handover table when it replaces one in force), and only then do the
  * new links come up.  Any failure rolls the provisioning back and leaves

@@ -2,7 +2,7 @@
 /*
  * apply and down as library calls, so that the CLI, verify's sandbox and
  * the tests all run exactly the same sequence.  Both return an exit status
- * of DESIGN section 1 (enum jailfw_exit) and report through d.
+ * (enum jailfw_exit; docs/design.md, "Exit statuses") and report through d.
  */
 #ifndef JAILFW_APPLY_H
 #define JAILFW_APPLY_H
@@ -56,7 +56,7 @@ struct apply_result {
 /* Exit status for a -errno from the kernel-facing modules. */
 int apply_kernel_status(int err);
 
-/* Apply a checked policy (DESIGN section 3: fail closed, atomic). */
+/* Apply a checked policy, failing closed (docs/design.md, "Fail closed"). */
 int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,
 		 struct diag *d);
 

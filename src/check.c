@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Semantic validation of a parsed policy (DESIGN section 2).
+ * Semantic validation of a parsed policy (docs/jailfw.conf.5, VALIDATION).
  *
  * The parser has already refused what is wrong on its own (bad ports,
  * malformed addresses, unknown keywords, duplicate statements in a block);
@@ -497,7 +497,7 @@ static bool user_by_uid(const struct checker *c, const struct user_cache *uc, ui
 			*gid = pe->gid;
 			return true;
 		}
-		/* Unnamed uids are common (DESIGN: numeric ids need not exist). */
+		/* Unnamed uids are common (docs/jailfw.conf.5: a number need not exist). */
 		if (uc->uid_miss_final)
 			return false;
 	}

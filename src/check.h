@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Semantic validation of a parsed policy (DESIGN section 2).  Every error
- * is reported, located, before the caller refuses.  check also completes
- * the model for later stages: it resolves users to uid/gid and expands
- * "use" statements into rules copied from the templates.
+ * Semantic validation of a parsed policy (docs/jailfw.conf.5,
+ * VALIDATION).  Every error is reported, located, before the caller
+ * refuses.  check also completes the model for later stages: it resolves
+ * users to uid/gid and expands "use" statements into rules copied from the
+ * templates.
  */
 #ifndef JAILFW_CHECK_H
 #define JAILFW_CHECK_H

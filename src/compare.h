@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * jailfw compare (DESIGN section 6): for each jail, what the uid backend
- * and the netns backend each confine and what they cannot, side by side,
- * in plain words, with the jail's current backend marked.
+ * jailfw compare (docs/design.md, "Threat model"): for each jail, what the
+ * uid backend and the netns backend each confine and what they cannot, side
+ * by side, in plain words, with the jail's current backend marked.
  *
  * compare --probe measures the network rows: it runs verify (verify.h)
  * on the policy as written and on a copy with every jail switched to the
@@ -26,7 +26,7 @@ struct compare_opts {
 	FILE *out;    /* NULL: stdout */
 };
 
-/* The properties compared, in the order DESIGN section 6 lists them. */
+/* The properties compared (docs/design.md, "What each backend confines"). */
 enum compare_row {
 	CMP_EGRESS,
 	CMP_LOOPBACK,

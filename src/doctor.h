@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * jailfw doctor (DESIGN section 7): read the whole live ruleset and the
- * host, and name what would defeat the policy, each finding with what to
- * do about it:
+ * jailfw doctor (docs/design.md, "Where each verb enters"): read the whole
+ * live ruleset and the host, and name what would defeat the policy, each
+ * finding with what to do about it:
  *
  *  - another table's base chain on a hook jail traffic crosses, with a
  *    drop policy or an unconditional drop or reject that the jail's

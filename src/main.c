@@ -2,7 +2,7 @@
 /*
  * jailfw: the command line.  The only file that exits: every other module
  * reports through struct diag and returns, and here each outcome becomes
- * one exit status (DESIGN.md section 1).
+ * one exit status (docs/design.md, "Exit statuses").
  *
  * The command table below is also the usage text, so the two cannot drift.
  */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * jailfw monitor (DESIGN section 5): a live stream of the packets jailfw's
- * jail chains drop, one line per drop, naming the jail.
+ * jailfw monitor (docs/design.md, "Where each verb enters"): a live stream
+ * of the packets jailfw's jail chains drop, one line per drop, naming the
+ * jail.
  *
  * With log-drops on, every jail chain logs its final counted drop, rate
  * limited, to NFLOG group DEFAULT_LOG_GROUP with the prefix

@@ -18,8 +18,8 @@
  *
  * What must happen is not guessed from how the probe was built: every
  * probe's expectation comes from probe_allowed(), one reading of the policy
- * language (DESIGN section 2 and 3), so a near miss that another rule
- * happens to allow is simply not generated.
+ * language (docs/jailfw.conf.5, docs/ruleset.md), so a near miss that
+ * another rule happens to allow is simply not generated.
  *
  * The sandbox the probes run in (verify.c) looks like this:
  *

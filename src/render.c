@@ -4,10 +4,10 @@
  * destination chains, port segmentation and the verdict map printer.  The
  * backends (render_uid.c, render_netns.c) decide what goes where.
  *
- * The shape is docs/ruleset-spec.md, chosen by measurement: the number of
- * sets and maps never grows with the number of jails (the kernel looks sets
- * up by name in a list, so per-jail sets make loading quadratic), and there
- * are no anonymous sets at all.
+ * The shape is docs/ruleset.md's, chosen by measurement ("Why this shape"):
+ * the number of sets and maps never grows with the number of jails (the
+ * kernel looks sets up by name in a list, so per-jail sets make loading
+ * quadratic), and there are no anonymous sets at all.
  */
 #include "render.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * jailfw verify (DESIGN section 6): run the policy in a throwaway sandbox
- * and probe every allow rule and its near misses from inside each jail.
+ * jailfw verify (docs/design.md, "Where each verb enters"): run the policy
+ * in a throwaway sandbox and probe every allow rule and its near misses from
+ * inside each jail.
  *
  * The sandbox never touches the host's network.  verify forks a child
  * that unshares a network and a mount namespace; that child is the

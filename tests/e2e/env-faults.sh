@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Environment faults: whatever the machine refuses, jailfw exits with the
-# status of DESIGN section 1, names what refused (the capability, sysctl,
-# file, namespace or netlink operation), and changes nothing: the kernel
-# snapshot (ruleset with rule handles, links, addresses, routes, every
-# namespace and what is inside it, the sysctls, /run/jailfw, /etc/netns) is
-# the same before and after, on a first apply and on a re-apply over a
-# policy in force, which stays in force whole (traffic checks at the end of
-# each part).
+# status of docs/design.md ("Exit statuses"), names what refused (the
+# capability, sysctl, file, namespace or netlink operation), and changes
+# nothing: the kernel snapshot (ruleset with rule handles, links, addresses,
+# routes, every namespace and what is inside it, the sysctls, /run/jailfw,
+# /etc/netns) is the same before and after, on a first apply and on a
+# re-apply over a policy in force, which stays in force whole (traffic checks
+# at the end of each part).
 #
 #   missing capabilities, each alone      exit 4, checked before anything
 #                                         (and those a verb does not need

@@ -247,8 +247,8 @@ blocked "changed: tcp/5353 on 127.0.0.1 now dropped" tcp 127.0.0.1 5353
 check_same "foreign table unchanged by re-apply" "$LIB_TMP/other.before" \
 	<(nft list table inet other)
 
-# DESIGN.md section 3: a second apply of the same policy changes nothing in
-# the kernel and keeps the counters.
+# docs/design.md, "The pipeline": a second apply of the same policy changes
+# nothing in the kernel and keeps the counters.
 lib_probe $JAIL tcp $N4 443
 nft list table inet jailfw >"$LIB_TMP/same.before" 2>&1
 check "apply policy 2 again (unchanged)" "$JAILFW" apply "$P2"

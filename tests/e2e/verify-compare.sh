@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# jailfw compare: every property of DESIGN section 6 for every jail, uid
-# and netns side by side, the current backend marked; --json; and
-# --probe, which runs verify under both backends (each jail switched to the
-# other one in a second sandbox) and fills the network rows with what the
-# probes measured.  A sabotaged sandbox (test-only hook) makes --probe
-# exit 6.
+# jailfw compare: every property of docs/design.md ("What each backend
+# confines") for every jail, uid and netns side by side, the current backend
+# marked; --json; and --probe, which runs verify under both backends (each
+# jail switched to the other one in a second sandbox) and fills the network
+# rows with what the probes measured.  A sabotaged sandbox (test-only hook)
+# makes --probe exit 6.
 #
 #   [ this script's sandbox netns ]
 #      `- jailfw compare --probe -> verify sandbox: the policy as written
