@@ -19,10 +19,9 @@
 #include "util.h"
 
 /*
- * EROFS is the environment, not a refusal of this request: a read-only
- * /proc/sys (or /run) is how containers and sandboxed units are built,
- * and no retry fixes it.  ENOSPC (a full /run or /etc/netns) is a refusal
- * that passes: exit 3 like any other.
+ * EROFS is the environment (a container's read-only /proc/sys or /run),
+ * not a refusal; ENOSPC is a refusal like any other (docs/design.md,
+ * "Exit statuses").
  */
 int apply_kernel_status(int err)
 {
@@ -75,13 +74,10 @@ unsigned int apply_needs(const struct policy *p, bool recorded_netns)
 }
 
 /*
- * CAP_SYS_ADMIN is needed not only for the policy's netns jails but also
- * for those the state records: an apply of a uid-only policy, or a down,
- * removes their namespaces (umount), and finding that out at the end,
- * after the ruleset commit, would leave half of it done.  So the state is
- * read (without the lock: a policy cannot be applied and torn down at the
- * same time anyway, and the lock file must not appear when this refuses)
- * and every capability is checked before anything else happens.
+ * CAP_SYS_ADMIN for the recorded netns jails too: their namespaces are
+ * removed after the commit, too late to refuse.  The state is read
+ * without the lock, which must not appear when this refuses
+ * (docs/design.md, "Where each verb enters").
  */
 bool apply_require_caps(const char *verb, const struct policy *p, struct diag *d)
 {
@@ -137,17 +133,10 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 }
 
 /*
- * Signals that ask a process to end, and that a user (Ctrl-C, Ctrl-\), a
- * closing terminal or a service manager (systemctl stop) sends, and
- * SIGPIPE, which the kernel sends when a reader of our output has gone
- * (`jailfw -v apply P | head -1`): once the lock is held, they wait until
- * the apply or down has finished or rolled back and the lock is released
- * (meanwhile a write to the closed pipe only fails, with EPIPE, and the
- * output it carried is lost).  Ended half-way, an apply would leave the
- * next one to finish its work: nothing would be unconfined (docs/design.md,
- * "Fail closed"), but the policy asked for would not be in force either, and
- * the one who pressed Ctrl-C could not tell which of the two is.  Waiting
- * for the lock is not held up: nothing has changed yet then.
+ * Held from the lock until the apply or down has finished or rolled back,
+ * so that it never ends half-way; SIGPIPE too, for
+ * `jailfw -v apply P | head -1` (a write then only fails with EPIPE).
+ * docs/design.md, "Signals".
  */
 static const int held_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE};
 
@@ -168,18 +157,11 @@ static void hold_signals(struct sig_hold *h)
 }
 
 /*
- * Give the caller's mask back, after taking out of the pending set the
- * held signals that arrived meanwhile; the first that the process does not
- * ignore is returned (0: none) for the caller to end with, once it has
- * said what it did (apply_reraise).
- *
- * Why take them out rather than let the unblocking deliver them: the CLI
- * prints its result line first, and the exit status must still be the
- * signal's.  Why look at the disposition: a blocked signal is kept pending
- * even when it is ignored (the kernel cannot know what the disposition
- * will be when it is unblocked), and an ignored SIGINT or SIGQUIT is what
- * a shell gives its background jobs and nohup gives SIGHUP: those stay
- * ignored.  A signal the caller had blocked itself is left pending for it.
+ * Give the caller's mask back, taking the held signals that arrived off
+ * the pending set (so the CLI prints its result first); the first not
+ * ignored is returned for apply_reraise (0: none).  A blocked signal stays
+ * pending even when ignored, hence the disposition check; one the caller
+ * had blocked itself stays pending for it.
  */
 static int release_signals(struct sig_hold *h, const char *verb, int status, struct diag *d)
 {
@@ -211,13 +193,9 @@ static int release_signals(struct sig_hold *h, const char *verb, int status, str
 }
 
 /*
- * End the way the signal asks, now that the work is done and reported.
- * The signal is raised under the process's own disposition: the CLI has
- * the default one, so it dies by the signal and its parent sees that
- * (a shell: 128 + N; systemd: a clean stop), which is the convention for
- * programs that clean up before they honour SIGINT (a shell loop running
- * jailfw stops too, rather than carrying on as if it had exited).  A
- * library caller with a handler of its own gets its handler called.
+ * Raised under the process's own disposition: the CLI dies by it, so its
+ * parent sees the signal (a shell loop stops); a library caller's handler
+ * runs.
  */
 void apply_reraise(int sig)
 {
@@ -242,41 +220,14 @@ static int foreign_table(const char *table, const char *action, const char *hint
 }
 
 /*
- * Replacing the table in one transaction ("table T {}; delete table T;
- * table T {...}") is atomic for the ruleset, but not for a packet in
- * flight, because of two things the kernel does:
- *
- *  - a base chain is hooked in when the batch is *prepared*, and among
- *    hooks of equal priority the newest runs first (nf_hook_entries_grow()
- *    inserts a new entry before the existing ones of its priority).  The
- *    new table's chains therefore run before the old table's, with the
- *    same "priority filter - 10";
- *  - nft_do_chain() reads the generation once, when a packet enters a base
- *    chain, and uses that generation's rules.  Until the commit flips the
- *    generation, the new chains have no rules (policy accept); after it,
- *    the old chains have none.
- *
- * A packet that enters the new chain just before the flip and the old one
- * just after meets no rule at all and leaves unfiltered.  It happens: the
- * e2e test reload-load.sh, flooding a disallowed port during 300 reloads,
- * saw a few datagrams and SYNs per run arrive at the far end, from uid and
- * netns jails alike.
- *
- * So a replace goes through a second table of jailfw's, T-handover (the
- * '-' keeps it apart from any table a policy can name), that holds the new
- * ruleset for as long as the swap takes:
- *
- *   1. load the new ruleset into T-handover: it is hooked in front of T,
- *      which stays as it was, so every packet still meets T's rules whole;
- *   2. replace T as before: T-handover does not change in that commit, so
- *      every packet meets its rules whole, whichever side of the flip;
- *   3. delete T-handover: T, unchanged in that commit, filters every packet.
- *
- * A jail's packet passes only what every table it meets accepts, so during
- * the swap it gets what both the old and the new policy allow, and never
- * more.  The masquerade and DNAT chains come along, so that no new
- * connection goes out with a null NAT binding either.  The cost is a
- * second load of the ruleset per replace.
+ * A replace in one transaction is atomic for the ruleset, not for a packet
+ * in flight: one that meets the new chains before the generation flips and
+ * the old ones after meets no rule (reload-load.sh saw packets through).
+ * So the new ruleset is first loaded into T-handover, hooked in front of
+ * T; then T is replaced; then T-handover goes.  Each commit leaves one
+ * table unchanged that every packet meets whole.  docs/ruleset.md,
+ * "Replacing a table in force: the handover table"; the kernel's side in
+ * docs/design.md, "apply, step by step".
  */
 static int handover_begin(const struct policy *p, const struct apply_opts *o, char *name,
 			  struct diag *d)
@@ -341,12 +292,9 @@ static bool handover_leftover(const struct apply_opts *o, const char *name, stru
 }
 
 /*
- * The order keeps every jail confined at every moment (docs/design.md,
- * "Fail closed"): the provisioner creates what is new with its links down,
- * the ruleset that confines it is committed in one transaction (through
- * the handover table when it replaces one in force), and only then do the
- * new links come up.  Any failure rolls the provisioning back and leaves
- * the previous ruleset in force.
+ * New links are made down, the ruleset that confines them is committed,
+ * then they come up; any failure rolls back and leaves the previous
+ * ruleset in force (docs/design.md, "Fail closed").
  */
 int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,
 		 struct diag *d)
@@ -400,11 +348,9 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		char *load;
 
 		/*
-		 * The live counters are read before the handover table goes
-		 * in: what is counted from here to the replace is lost, but
-		 * the record of the last apply is still pending when nobody
-		 * ran status since, and its digests are cheap to take only
-		 * while the generation is the one that apply made (counters.h).
+		 * Before the handover load: a pending record is cheap to
+		 * settle only while the generation is still its apply's
+		 * (docs/design.md, "The committed record and counters").
 		 */
 		load = counters_carry(p, text, &cs);
 		if (replace) {
@@ -482,9 +428,8 @@ out:
 }
 
 /*
- * In the reverse order of apply: every jail's link goes down first, so no
- * jail is ever unconfined and connected at once; then the table goes; then
- * the namespaces, files and sysctls jailfw made.
+ * The reverse of apply: links down first, so no jail is ever unconfined
+ * and connected at once; then the table; then namespaces, files, sysctls.
  */
 int apply_down(const char *table, const struct apply_opts *o, char **used, bool *removed,
 	       int *signal, struct diag *d)

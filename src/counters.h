@@ -3,58 +3,18 @@
  * What jailfw committed, object by object, and counters that survive a
  * reload.
  *
- * STATE_DIR/committed-TABLE (its file name, directory and writer are
- * state.h's) records the digest of the committed text, and a digest of
- * each chain and set of the table as the kernel holds it (counter values
- * left out), and for each chain a signature of what jailfw rendered for
- * it:
- *
- *   jailfw-committed 3
- *   genid 41
- *   digest 77aa...                  the committed text (counters_is_current)
- *   table 5f0c...                   the table's own attributes
- *   chain uid_web 9a1b... 77c2...   NAME KERNEL-DIGEST SIGNATURE
- *   set uid_ports 0d3e...           NAME KERNEL-DIGEST
- *
- * apply writes it "pending" (counters_save): the generation its commit
- * made and the signatures, with the committed text beside it in
- * committed-TABLE.nft; reading the table back there and then would cost a
- * fifth of a 5000-jail apply.  The first reader of the table settles it
- * (counters_record_settle): from the live table when the generation has
- * not moved since (nothing was committed anywhere, so the table is exactly
- * what jailfw loaded), else by loading the committed text in a throwaway
- * namespace and reading it back there.
- *
- * status compares the live table with the kernel digests ("changed since
- * jailfw applied it: chain uid_web modified").  apply uses the text's
- * digest to skip a load that would change nothing, and the rest to carry
- * counters across a reload.
- *
- * Replacing the table resets every counter in it.  So before loading a
- * changed ruleset, apply reads the live counters and writes them into the
- * new text as initial values ("counter packets 12 bytes 3456 drop", which
- * nft accepts), rule by rule, for every chain that is unchanged:
- *
- *   - the chain exists in the live table, in the record and in the new
- *     text;
- *   - its signature is the same: its rendered rules (comments left out, so
- *     that moving a jail's lines in the file changes nothing) and, for a
- *     jail's own chains (uid_NAME; fwd_NAME, fwdto_NAME, in_NAME), the
- *     jail's effective configuration: backend, uid or interface, prefixes,
- *     allow rules (in any order), publish, log-drops.  A jail whose rules
- *     changed starts counting from zero: its old counts described another
- *     policy;
- *   - the live chain is still what jailfw committed (same kernel digest:
- *     nobody edited it by hand), and its rules line up with the new text's
- *     (same number, counters at the same positions).
- *
- * Packets counted between the read and the commit are lost (apply reads
- * the counters before it loads the handover table, apply.c: milliseconds
- * for a few jails, about a second at 5000), and so are those the handover
- * table drops before they reach the table in force; the counters never go
- * backwards otherwise.
- * Counter values of zero are left out, so a fresh table renders exactly
- * the golden text.
+ * STATE_DIR/committed-TABLE (its name, directory and writer are state.h's)
+ * holds the digest of the committed text, the generation after the commit,
+ * and per chain and set a digest of the object as the kernel holds it
+ * (counter values left out), plus per chain a signature of what jailfw
+ * rendered for it.  apply writes it pending (reading the table back would
+ * cost a fifth of a 5000-jail apply); the first reader settles it.
+ * status compares the live table with it; apply uses it to skip a load
+ * that would change nothing and to carry the counters of unchanged chains
+ * into the new text as initial values.  The format, what "unchanged"
+ * means and what is lost: docs/design.md, "The committed record and
+ * counters".  Zero counters are left out, so a fresh table renders
+ * exactly the golden text.
  */
 #ifndef JAILFW_COUNTERS_H
 #define JAILFW_COUNTERS_H

@@ -1286,17 +1286,11 @@ static const struct state_jail *old_netns(struct prov_plan *pl, const char *name
 }
 
 /*
- * Ownership.  The state names the namespaces jailfw made, but it is a
- * file, and a file can be edited: a name and a namespace identity (which
- * anyone may read with stat) prove nothing about what is there.  The
- * proof is in the namespace itself: jailfw labels its lo "jailfw:NAME"
- * (the label NAME-out carries on the host) while the namespace has no
- * name yet (open_jail_socket runs before netns_create mounts it), so no
- * namespace jailfw made is ever seen without it, and none that
- * `ip netns add` or another tool makes has it.  A namespace made before
- * jailfw labelled them proves it by its veth instead: NAME-in, whose peer
- * is the host link labelled jailfw:NAME; keeping it gives it the label.
- * Only a namespace proven so is adopted by an apply, or removed.
+ * Ownership: the state file proves nothing; the namespace does.  Its lo
+ * is labelled "jailfw:NAME" before the namespace has a name
+ * (open_jail_socket), or, made before labels, its NAME-in's peer is the
+ * host link labelled so.  Only a namespace proven so is adopted or
+ * removed (docs/design.md, "The state is input, not proof").
  */
 static bool ns_proven(const struct prov_plan *pl, const struct pjail *pj)
 {
@@ -2429,13 +2423,9 @@ static int remove_jail_files(struct pjail *pj, const struct state_jail *sj, stru
 /* ---- teardown: namespaces removed, and their veths with them ---- */
 
 /*
- * Removing a namespace is only unmounting its name, which is fast; the
- * kernel frees the namespace, and the veth pair with it, once nothing
- * holds it any more.  Deleting a veth explicitly costs 17-20 ms each (the
- * kernel waits for RCU grace periods), far over the budget of a teardown
- * (1 ms per jail), so it is done only where needed: for the jails whose
- * namespace a process is still in, which would otherwise keep NAME-out
- * in the host as long as that process lives.
+ * A namespace's veth goes with the namespace; deleting one explicitly
+ * costs 17-20 ms (RCU), so only where a process still holds the namespace
+ * (docs/design.md, "apply, step by step").
  */
 
 struct relink {
@@ -2684,18 +2674,11 @@ out:
 }
 
 /*
- * A veth end brought up while its peer is down has no carrier, and the
- * kernel leaves it on noop_qdisc, which drops every packet it is given,
- * until linkwatch sees the carrier come on and activates its queue.  The
- * jail's end comes up at stage, long before the host's (fail closed), so
- * it is the end left waiting.  linkwatch runs from a workqueue under the
- * RTNL lock, which the teardown of other namespaces can hold for a long
- * while: until then the jail's first packets vanish without a trace
- * (verify saw a UDP probe lost now and then, and `ip link` showed the host
- * end NO-CARRIER a moment after apply).  So commit waits, up to
- * LINK_READY_MS for all jails together, until each new jail end reports
- * operstate UP, which linkwatch sets in the same pass as it activates the
- * queue; apply returns with the jails able to send.
+ * The jail end came up at stage without carrier, on noop_qdisc, which
+ * drops everything until linkwatch (late under a busy RTNL lock) sees the
+ * host end come up.  Commit waits, up to LINK_READY_MS for all jails,
+ * until each new jail end is operstate UP (docs/design.md, "apply, step by
+ * step").
  */
 #define LINK_READY_MS 3000
 

@@ -1,55 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What jailfw has made, remembered between runs under /run/jailfw/ (gone
- * at reboot, like everything it describes):
+ * at reboot, like everything it describes): the state file (jails,
+ * sysctls changed, the phase of an unfinished apply or down), state.next,
+ * the lock, and each table's committed record (counters.h).
  *
- *   /run/jailfw/state   the jails provisioned (namespace identity,
- *                       interfaces, prefixes, the jail user for `exec`),
- *                       the sysctls changed with their previous values,
- *                       and the phase: an apply or down that was killed
- *                       half-way leaves "applying" or "down" behind, so
- *                       the next run knows to finish or undo it.
- *   /run/jailfw/lock    flock()ed for the whole of apply and down.
- *   /run/jailfw/state.next
- *                       the state an apply will record once its ruleset
- *                       is committed, written before that commit, so
- *                       that a full file system refuses the apply while
- *                       it can still be rolled back (see
- *                       state_prepare_next).
- *
- *   /run/jailfw/committed-TABLE, /run/jailfw/committed-TABLE.nft
- *                       what the last apply committed to table inet
- *                       TABLE, and its text: counters.h says what they
- *                       hold and who reads them.
- *
- * This module owns every file there: their names, the directory (made
- * 0700, and refused unless it is root's and writable by nobody else: see
- * fileio.h), the lock, and the one writer, fileio_write_at (temporary
- * file, fsync, rename, no symbolic link followed).  Every write happens
- * under the lock; readers never write, except status through
- * state_try_lock.
- *
- * The state file is replaced atomically, one line per record:
- *
- *   jailfw-state 1
- *   phase idle
- *   table jailfw
- *   jail foobar host=foobar-out peer=foobar-in netns=4:4026532290
- *        v4=10.97.10.0/24 v6=fd00:97::3:0/112 uid=65534 gid=65534 resolv=1
- *   jail psa-www backend=uid uid=1099 gid=1099
- *   sysctl net/ipv4/conf/all/forwarding old=0 set=1
- *
- * (each jail record is one line).  A record without "backend=" is a netns
- * jail, as every record was before uid jails were recorded too; uid jails
- * are written by the commit of an apply (their confinement is the ruleset
- * alone), so that `jailfw exec` knows every jail in force and its user.
- *
- * The file is input like any other, and not proof of anything by itself:
- * state_load refuses it whole unless every line is one jailfw could have
- * written (a jail name, interfaces, a namespace identity that is 0:0 only
- * while pending, and only the sysctls jailfw changes, with the values it
- * writes), and a namespace is removed or adopted only when the namespace
- * itself carries jailfw's mark (provision.c, "ownership").
+ * This module owns every file there: their names, the directory (0700,
+ * root's and writable by nobody else: fileio.h), the lock, and the one
+ * writer, fileio_write_at.  Every write happens under the lock; readers
+ * never write, except status through state_try_lock.  The state file is
+ * untrusted input: state_load refuses it whole unless every line is one
+ * jailfw could have written.  What each file holds, who writes it and the
+ * format: docs/design.md, "The files under /run/jailfw".
  */
 #ifndef JAILFW_STATE_H
 #define JAILFW_STATE_H
