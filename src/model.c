@@ -249,6 +249,27 @@ bool prefix_contains(const struct prefix *net, const struct prefix *p)
 	       bits_equal(net->addr.b, p->addr.b, net->len);
 }
 
+bool prefix_mask(struct prefix *pfx)
+{
+	unsigned int bytes = pfx->family == AF_INET ? 4 : 16, i;
+	bool changed = false;
+
+	for (i = 0; i < bytes; i++) {
+		unsigned int keep = pfx->len >= (i + 1) * 8 ? 8
+				    : pfx->len > i * 8	    ? pfx->len - i * 8
+							    : 0;
+		uint8_t mask = (uint8_t)(0xff00u >> keep);
+
+		if (pfx->addr.b[i] & ~mask)
+			changed = true;
+		pfx->addr.b[i] &= mask;
+	}
+	/* The unused bytes of an IPv4 address: equal prefixes compare equal. */
+	for (i = bytes; i < sizeof(pfx->addr.b); i++)
+		pfx->addr.b[i] = 0;
+	return changed;
+}
+
 bool prefix_overlaps(const struct prefix *a, const struct prefix *b)
 {
 	return prefix_contains(a, b) || prefix_contains(b, a);

@@ -213,6 +213,8 @@ const char *prefix_str(const struct prefix *pfx, char buf[PREFIX_STRLEN]);
 const char *addr_str(const struct prefix *pfx, char buf[PREFIX_STRLEN]);
 bool prefix_contains(const struct prefix *net, const struct prefix *p);
 bool prefix_overlaps(const struct prefix *a, const struct prefix *b);
+/* Clear the host bits of pfx; true if any were set (check only warns). */
+bool prefix_mask(struct prefix *pfx);
 struct strbuf;
 /* "tcp/80,1024-2048", "icmp": a rule's protocol and ports, re-printed. */
 void rule_spec_str(const struct rule *r, struct strbuf *sb);

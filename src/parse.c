@@ -476,25 +476,6 @@ static bool parse_prefix(struct parser *ps, const struct token *t, enum pfx_len 
 	return true;
 }
 
-/* Clear the host bits of pfx; true if any were set. */
-static bool prefix_mask(struct prefix *pfx)
-{
-	unsigned int bytes = pfx->family == AF_INET ? 4 : 16, i;
-	bool changed = false;
-
-	for (i = 0; i < bytes; i++) {
-		unsigned int keep = pfx->len >= (i + 1) * 8 ? 8
-				    : pfx->len > i * 8	    ? pfx->len - i * 8
-							    : 0;
-		uint8_t mask = (uint8_t)(0xff00u >> keep);
-
-		if (pfx->addr.b[i] & ~mask)
-			changed = true;
-		pfx->addr.b[i] &= mask;
-	}
-	return changed;
-}
-
 /* ---- statements ---- */
 
 /*

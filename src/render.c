@@ -395,24 +395,6 @@ static size_t addr_bytes(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-/* Clear host bits: interval sets refuse them, and check only warns. */
-static void mask_prefix(struct prefix *pfx)
-{
-	size_t n = addr_bytes(pfx->family), i;
-	unsigned int len = pfx->len;
-
-	for (i = 0; i < n; i++) {
-		if (len >= 8) {
-			len -= 8;
-			continue;
-		}
-		pfx->addr.b[i] &= (uint8_t)(0xff << (8 - len));
-		len = 0;
-	}
-	for (i = n; i < sizeof(pfx->addr.b); i++)
-		pfx->addr.b[i] = 0;
-}
-
 static int pfx_cmp(const struct prefix *a, const struct prefix *b)
 {
 	int r;
@@ -711,7 +693,7 @@ static void union_of(struct render_scratch *x, struct seg *s, const struct rpiec
 			x->pfx = grow(x->pfx, &x->cpfx, x->npfx, sizeof(*x->pfx));
 			rp = &x->pfx[x->npfx++];
 			rp->pfx = d->pfx;
-			mask_prefix(&rp->pfx);
+			prefix_mask(&rp->pfx); /* interval sets refuse host bits */
 			rp->src = pc->rule;
 			rp->rule_idx = pc->rule_idx;
 		}
