@@ -11,6 +11,7 @@
 
 #include "caps.h"
 #include "counters.h"
+#include "ctsweep.h"
 #include "nftload.h"
 #include "provision.h"
 #include "render.h"
@@ -292,6 +293,32 @@ static bool handover_leftover(const struct apply_opts *o, const char *name, stru
 }
 
 /*
+ * The netns jails' conntrack entries that the policy in force does not
+ * admit (ctsweep.h), on every apply, the unchanged ones too: cheap next to
+ * the load, and an apply killed between the commit and here leaves them
+ * for the next one.  A failure is a warning: the ruleset already drops
+ * what the jails send on them.
+ */
+static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, struct diag *d)
+{
+	struct ctsweep_stats st;
+	int ret = ctsweep_run(p, &st);
+
+	if (ret)
+		diag_warning(d, NULL, 0,
+			     "cannot remove the connections of netns jails that the policy no "
+			     "longer admits: %s; what the jails send on them is dropped, but "
+			     "replies still reach them until the connections time out",
+			     strerror(-ret));
+	else if (st.deleted)
+		diag_verbose(o->verbose,
+			     "removed %zu conntrack %s of netns jails that the policy no longer "
+			     "admits",
+			     st.deleted, st.deleted == 1 ? "entry" : "entries");
+	testhook_point("conntrack-swept");
+}
+
+/*
  * New links are made down, the ruleset that confines them is committed,
  * then they come up; any failure rolls back and leaves the previous
  * ruleset in force (docs/design.md, "Fail closed").
@@ -387,6 +414,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		status = prov_status(ret);
 		goto rollback;
 	}
+	sweep_conntrack(p, o, d);
 	/* The policy moved to another table: the old one confines nothing now. */
 	old_table = prov_plan_table(plan);
 	if (old_table && strcmp(old_table, table) &&

@@ -142,6 +142,39 @@ static void put_nets(struct rctx *c, int family)
 	RSB_LIT(sb, " }\n\t}\n");
 }
 
+/*
+ * Each jail's interface with its prefix: whose connection an ICMP error is
+ * about (net_related).  A concatenation rather than rules per jail: the
+ * elements cost less to load, and the shared chain reads as one rule.
+ */
+static void put_own(struct rctx *c, int family)
+{
+	const struct policy *p = c->p;
+	struct strbuf *sb = c->sb;
+	bool first = true;
+	size_t i;
+
+	sb_printf(sb,
+		  "\tset jail_own%c {\n\t\ttype ifname . %s\n\t\tflags interval\n"
+		  "\t\telements = { ",
+		  family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+		bool has = family == AF_INET ? j->has_v4 : j->has_v6;
+
+		if (j->backend != BACKEND_NETNS || !has)
+			continue;
+		if (!first)
+			sb_puts(sb, sep);
+		first = false;
+		render_put_ifname(c, j);
+		RSB_LIT(sb, " . ");
+		render_put_prefix(sb, family == AF_INET ? &j->v4 : &j->v6);
+		render_put_loc_comment(c, family == AF_INET ? &j->v4_loc : &j->v6_loc, NULL);
+	}
+	RSB_LIT(sb, " }\n\t}\n");
+}
+
 static void netns_objects(struct rctx *c)
 {
 	const struct policy *p = c->p;
@@ -175,10 +208,13 @@ static void netns_objects(struct rctx *c)
 		}
 		RSB_LIT(sb, " }\n\t}\n");
 	}
-	if (f.v4)
+	if (f.v4) {
 		put_nets(c, AF_INET);
+		put_own(c, AF_INET);
+	}
 	if (f.v6) {
 		put_nets(c, AF_INET6);
+		put_own(c, AF_INET6);
 		RSB_LIT(sb, "\tset nd_types {\n\t\ttype icmpv6_type\n"
 			    "\t\telements = { nd-neighbor-solicit, nd-neighbor-advert }\n"
 			    "\t}\n");
@@ -256,12 +292,22 @@ static void put_tail(struct rctx *c, const struct jail *j, const char *common)
 	RSB_LIT(sb, "\n\t}\n");
 }
 
+/*
+ * A jail's established packets pass here only in the reply direction of
+ * their connection: answers to what came towards it (published ports, the
+ * host), or replies to what it opened.  What it sends in a connection's
+ * original direction meets the allowlist at every packet (net_common,
+ * host_common), so that a flow the policy no longer admits stops at once.
+ * Related packets go through net_related.
+ */
 static void put_established(struct rctx *c, const struct jail *j)
 {
 	struct strbuf *sb = c->sb;
 
-	RSB_LIT(sb, "\t\tct state established,related ");
+	RSB_LIT(sb, "\t\tct direction reply ct state established ");
 	put_accept(c);
+	render_put_jail_comment(c, j);
+	RSB_LIT(sb, "\n\t\tct state related jump net_related");
 	render_put_jail_comment(c, j);
 	rsb_putc(sb, '\n');
 }
@@ -325,6 +371,53 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 }
 
 /*
+ * Related packets of the netns jails: an ICMP error passes only when it is
+ * about one of the jail's own connections, in the direction it travels.
+ * conntrack relates an error to the connection its quoted packet belongs
+ * to, checking only that the error goes back to that packet's sender
+ * (nf_conntrack_inet_error()), so root in a jail can make errors about
+ * the host's connections, or another jail's, and have them classified
+ * related (docs/ruleset.md).  The jail's own: from the jail (iifname), an
+ * error travelling in the original direction of a connection the jail
+ * opened, or in the reply direction of one made towards it; towards the
+ * jail (oifname), the other way round.  Anything but ICMP is a conntrack
+ * helper's expected connection: it returns, and is checked like a new one.
+ */
+static void put_related_chain(struct rctx *c, const struct netns_facts *f)
+{
+	static const struct {
+		const char *rule;
+		bool v6;
+	} own[] = {
+	    {"ct direction original iifname . ct original ip saddr @jail_own4 ", false},
+	    {"ct direction reply iifname . ct reply ip saddr @jail_own4 ", false},
+	    {"ct direction reply oifname . ct original ip saddr @jail_own4 ", false},
+	    {"ct direction original oifname . ct reply ip saddr @jail_own4 ", false},
+	    {"ct direction original iifname . ct original ip6 saddr @jail_own6 ", true},
+	    {"ct direction reply iifname . ct reply ip6 saddr @jail_own6 ", true},
+	    {"ct direction reply oifname . ct original ip6 saddr @jail_own6 ", true},
+	    {"ct direction original oifname . ct reply ip6 saddr @jail_own6 ", true},
+	};
+	struct strbuf *sb = c->sb;
+	size_t i;
+
+	RSB_LIT(sb, "\tchain net_related {\n");
+	put_line(c, "meta l4proto != icmp meta l4proto != ipv6-icmp return",
+		 "netns jails: expected connections are checked like new ones");
+	for (i = 0; i < ARRAY_SIZE(own); i++) {
+		if (own[i].v6 ? !f->v6 : !f->v4)
+			continue;
+		RSB_LIT(sb, "\t\t");
+		sb_puts(sb, own[i].rule);
+		put_accept(c);
+		render_put_comment(sb, "netns jails: ICMP errors of their own connections");
+		rsb_putc(sb, '\n');
+	}
+	put_line(c, "drop", "netns jails: ICMP errors of other connections");
+	RSB_LIT(sb, "\t}\n");
+}
+
+/*
  * DNAT for one publish statement and one family.  A port range mapped to
  * the same ports needs no port in the target (the port is kept); a range
  * shifted elsewhere must map port by port: nft 1.0.6 has no syntax for the
@@ -384,10 +477,12 @@ static void netns_chains(struct rctx *c)
 	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
 	RSB_LIT(sb, "\t}\n");
 
-	RSB_LIT(sb, "\tchain net_common {\n\t\tct state established,related ");
+	put_related_chain(c, &f);
+	RSB_LIT(sb, "\tchain net_common {\n\t\tct direction reply ct state established ");
 	put_accept(c);
-	render_put_comment(sb, "netns jails: replies and related");
+	render_put_comment(sb, "netns jails: answers and replies");
 	rsb_putc(sb, '\n');
+	put_line(c, "ct state related jump net_related", "netns jails: related");
 	put_line(c, "ct state invalid drop", "netns jails: invalid");
 	if (c->map_used[RMAP_NET_PORTS])
 		put_line(c, "iifname . meta l4proto . th dport vmap @net_ports",

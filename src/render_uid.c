@@ -116,12 +116,28 @@ static void uid_chains(struct rctx *c)
 	render_put_comment(sb, "uid jails: dispatch by socket owner");
 	RSB_LIT(sb, "\n\t}\n");
 
-	RSB_LIT(sb, "\tchain skuid_common {\n\t\tct state established,related ");
+	/*
+	 * What the jail sends in a connection's original direction is the
+	 * jail opening or using a connection: it meets the allowlist at
+	 * every packet, established or not, so that a connection the policy
+	 * no longer admits stops at once, and a conntrack entry another user
+	 * left (same 5-tuple) admits nothing.  Only the jail's answers to
+	 * connections made towards it pass as established: the uid backend
+	 * does not filter what comes in.  A related ICMP error that a uid
+	 * sends can only be forged (the kernel sends its own errors from a
+	 * socket of uid 0); an expected connection of a conntrack helper is
+	 * checked like a new one.  docs/ruleset.md says why.
+	 */
+	RSB_LIT(sb, "\tchain skuid_common {\n\t\tct direction reply ct state established ");
 	rsb_putn(sb, c->mark, c->marklen);
 	RSB_LIT(sb, " accept");
-	render_put_comment(sb, "uid jails: replies and related");
+	render_put_comment(sb, "uid jails: answers to connections towards the jail");
 	RSB_LIT(sb, "\n\t\tct state invalid drop");
 	render_put_comment(sb, "uid jails: invalid");
+	RSB_LIT(sb, "\n\t\tct state related meta l4proto icmp drop");
+	render_put_comment(sb, "uid jails: forged ICMP errors");
+	RSB_LIT(sb, "\n\t\tct state related meta l4proto ipv6-icmp drop");
+	render_put_comment(sb, "uid jails: forged ICMP errors");
 	rsb_putc(sb, '\n');
 	if (c->map_used[RMAP_UID_PORTS]) {
 		RSB_LIT(sb, "\t\tmeta skuid . meta l4proto . th dport vmap @uid_ports");

@@ -30,7 +30,8 @@
  *
  *   apply: lock, netns-created, veth-created, addrs-set, sysctls-written,
  *          handover-loaded (apply.c), ruleset-committed, links-up,
- *          netns-removed (jails that left the policy), state-written
+ *          netns-removed (jails that left the policy), state-written,
+ *          conntrack-swept (apply.c)
  *   down:  lock, links-down, table-deleted, netns-removed,
  *          sysctls-restored, state-removed
  *

@@ -99,7 +99,7 @@ PAD=1 policy "$WEB$BOX" 123
 check_exit "only lines moved: diff exits 1 (apply would reload)" 1 "$JAILFW" diff "$P"
 check_eq "only lines moved: one summary, no rule shown" \
 	"$(printf '%s\n' "$LIB_OUT" | grep -v '^[-+]\{3\} ')" \
-	"$(printf '@@ comments @@\n# 24 rules and elements differ only in their comment (the policy line they name moved)')"
+	"$(printf '@@ comments @@\n# 27 rules and elements differ only in their comment (the policy line they name moved)')"
 check_untouched "only lines moved"
 
 policy "$WEB$BOX" 124

@@ -12,7 +12,8 @@
 #  - the floods were real: what each flooder sent, and the jails' drop
 #    counters moved by thousands;
 #  - every stream is intact: never reset, every byte of a counted pattern
-#    arrived in order (checked at the far end and confirmed back);
+#    arrived in order (checked at the far end and confirmed back), and its
+#    conntrack entry is the same one (id) after the applies as before;
 #  - every apply exited 0 and loaded a new table (new table handle each time);
 #  - status is clean at the end, and no handover table is left;
 #  - a replace the kernel refuses after the handover table is loaded leaves
@@ -465,6 +466,14 @@ for s in $STREAMS; do
 	lib_wait_for 10 grep -qx connected "$LIB_TMP/$s.out" ||
 		lib_bail "stream $s did not connect" "$(cat "$LIB_TMP/$s.out" "$LIB_TMP/$s.err")"
 done
+# The streams' conntrack entries (ids): every apply sweeps the entries the
+# policy no longer admits, and these it admits throughout.
+stream_ids()
+{
+	conntrack -L -p tcp -o id 2>/dev/null | grep -E 'dport=(80|443) ' |
+		sed -n 's/.* id=\([0-9]*\).*/\1/p' | sort | tr '\n' ' '
+}
+ids0=$(stream_ids)
 # nice: as fast as the CPU lets them, but the applies and the streams are
 # what is measured, and two flooders would otherwise starve them on 2 cores.
 bg flood-web nice -n 10 "${AS_JAIL[@]}" \
@@ -489,6 +498,7 @@ for ((i = 1; i <= APPLIES; i++)); do
 	prev=$h
 done
 reload_secs=$((SECONDS - t0))
+ids1=$(stream_ids)
 sleep 0.5
 touch "$STOP"
 for pid in $FLOOD_WEB $FLOOD_BOX; do
@@ -551,6 +561,8 @@ kill "$FAREND" 2>/dev/null
 wait_pid "$FAREND" 10
 # The far end's own record: four streams (two per port), all ended "ok",
 # none reset or mismatched.
+check_eq "the streams kept their conntrack entries across the applies (ids)" \
+	"$(wc -w <<<"$ids1") entries: $ids1" "4 entries: $ids0"
 check_eq "far end: 4 streams, each ended ok" \
 	"$(awk '$1 == "stream" { print $2, $5 }' "$LIB_TMP/farend.state" | sort | uniq -c |
 		tr -s ' ' | sed 's/^ //' | tr '\n' ';')" "2 443 ok;2 80 ok;"
