@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <limits.h>
 #include <linux/netfilter.h>
@@ -36,6 +37,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -1853,6 +1855,90 @@ static void jails_from_state(struct doc *dc)
 	}
 }
 
+/* ---- conntrack helpers ---- */
+
+#define CT_HELPER_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_helper"
+
+struct ct_helper_list {
+	struct doc *dc;
+	size_t n;
+};
+
+/*
+ * A helper (FTP, SIP, ...) reads a connection's payload and makes
+ * conntrack expect the connections it announces; their packets are
+ * classified related.  Nothing to fix: jailfw does not let that open
+ * anything (docs/ruleset.md), but the admin should know what jailfw
+ * does about it.
+ */
+static void ct_helper_note(struct doc *dc, size_t *n, const char *what)
+{
+	fprintf(dc->out, "note: %s\n", what);
+	if (!(*n)++)
+		detail(dc, "jailfw",
+		       "a connection a helper expects is checked against the jail's allow rules "
+		       "like a new one; a jail's related packets pass only as ICMP errors of its "
+		       "own connections");
+}
+
+static int ct_helper_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_helper_list *l = data;
+	struct nftnl_obj *obj = nftnl_obj_alloc();
+	const char *table, *name, *type;
+	struct strbuf sb;
+
+	if (!obj)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, obj) < 0 ||
+	    nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) != NFT_OBJECT_CT_HELPER) {
+		nftnl_obj_free(obj);
+		return MNL_CB_OK;
+	}
+	table = nftnl_obj_get_str(obj, NFTNL_OBJ_TABLE);
+	name = nftnl_obj_get_str(obj, NFTNL_OBJ_NAME);
+	type = nftnl_obj_get_str(obj, NFTNL_OBJ_CT_HELPER_NAME);
+	sb_init(&sb);
+	sb_printf(&sb, "conntrack helper \"%s\" (%s over %s) in table %s %s", name ? name : "?",
+		  type ? type : "?",
+		  nftnl_obj_get_u8(obj, NFTNL_OBJ_CT_HELPER_L4PROTO) == IPPROTO_UDP ? "udp" : "tcp",
+		  family_name(nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY)), table ? table : "?");
+	ct_helper_note(l->dc, &l->n, sb.s);
+	sb_free(&sb);
+	nftnl_obj_free(obj);
+	return MNL_CB_OK;
+}
+
+/*
+ * Name the conntrack helpers configured on this host: nft ct helper
+ * objects of every table, and automatic assignment by port (the
+ * nf_conntrack_helper sysctl, on kernels before 6.0).
+ */
+static void check_ct_helpers(struct doc *dc, bool quiet)
+{
+	struct ct_helper_list l = {dc, 0};
+	struct nftnl_obj *obj = nftnl_obj_alloc();
+	char buf[1024], *text = NULL;
+	struct nlmsghdr *nlh;
+
+	if (quiet || !obj) {
+		nftnl_obj_free(obj);
+		return;
+	}
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_UNSPEC, NLM_F_DUMP,
+				    (uint32_t)time(NULL));
+	nftnl_obj_set_u32(obj, NFTNL_OBJ_TYPE, NFT_OBJECT_CT_HELPER);
+	nftnl_obj_nlmsg_build_payload(nlh, obj);
+	nftnl_obj_free(obj);
+	if (nftinfo_talk(nlh, ct_helper_cb, &l) == 0 && !l.n)
+		ok(dc, "no conntrack helper objects in any table");
+	if (!fileio_read(CT_HELPER_SYSCTL, &text) && atoi(text) == 1)
+		ct_helper_note(dc, &l.n,
+			       "net.netfilter.nf_conntrack_helper is 1: the kernel assigns "
+			       "conntrack helpers by port to every connection");
+	free(text);
+}
+
 int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag *d)
 {
 	struct doc dc;
@@ -1896,6 +1982,7 @@ int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag 
 	if (dc.njails)
 		check_foreign_chains(&dc);
 	check_legacy(&dc);
+	check_ct_helpers(&dc, o->quiet);
 	if (count_backend(&dc, BACKEND_UID)) {
 		char *text = NULL;
 

@@ -23,6 +23,7 @@
 #  - A conntrack helper of another table (FTP, in table inet other) opens
 #    expected connections: a jail's data connection, passive or active, is
 #    checked against its allow rules like a new one.
+#  - jailfw doctor names that helper.
 #
 #                     [ netns "net" = the internet ]
 #                       eth0 192.0.2.2/24  2001:db8:1::2/64
@@ -768,6 +769,8 @@ else
 	got=$(ip netns exec box timeout 10 "$LIB_PY" -I "$LIB_TMP/ftpc.py" port $N4 $J4 $J4 7401)
 	check_eq "5c: the server's active data connection into box (not published) is dropped" \
 		"$got" "active none"
+	check_match "5c: jailfw doctor names the ftp helper of table inet other" \
+		"$("$JAILFW" doctor "$P" 2>&1)" '^note: conntrack helper "ftp-standard" \(ftp over tcp\) in table inet other'
 	nft delete table inet other
 fi
 
