@@ -914,6 +914,68 @@ static void plan_publish(struct planner *pl, size_t ji, const struct jail *j)
 	}
 }
 
+/*
+ * A conntrack probe: never a duplicate of the packet probe it resembles,
+ * and its far end is the internet's own (the wan address, or the allow
+ * probe's target).
+ */
+static void add_ct_probe(struct planner *pl, const struct probe *pr)
+{
+	struct probe *np = VEC_PUSH(pl->plan->probes, pl->plan->nprobes);
+
+	*np = *pr;
+	np->has_control = true;
+}
+
+/*
+ * The conntrack probes of jail ji (docs/ruleset.md).  The stale flow
+ * rides on the jail's first UDP allow probe to the internet: its far end
+ * listens there already, and a UDP flow can be kept open across the
+ * re-apply without a connection to nurse.  The forged error needs root in
+ * the jail, which only a netns jail has.
+ */
+static void plan_conntrack(struct planner *pl, size_t ji, const struct jail *j)
+{
+	const struct probe_plan *plan = pl->plan;
+	const struct probe *allow = NULL;
+	struct probe pr;
+	size_t i;
+
+	for (i = pl->first; i < plan->nprobes && !allow; i++) {
+		const struct probe *q = &plan->probes[i];
+
+		if (q->kind == PK_ALLOW && q->proto == PROTO_UDP && q->at == PROBE_AT_INTERNET &&
+		    q->expect_pass)
+			allow = q;
+	}
+	if (allow) {
+		pr = *allow;
+		pr.kind = PK_STALE;
+		pr.expect_pass = false;
+		what_str(&pr, "a flow kept open across a stricter re-apply");
+		add_ct_probe(pl, &pr);
+	} else if (j->nrules) {
+		note(pl,
+		     "jail %s: no udp rule to the internet, so no flow is kept open across a "
+		     "stricter re-apply",
+		     j->name);
+	}
+	if (j->backend != BACKEND_NETNS || (!j->has_v4 && !j->has_v6))
+		return;
+	memset(&pr, 0, sizeof(pr));
+	pr.jail = ji;
+	pr.kind = PK_FORGED;
+	pr.from = PROBE_FROM_JAIL;
+	pr.at = PROBE_AT_INTERNET;
+	pr.proto = PROTO_UDP;
+	probe_wan_addr(j->has_v4 ? AF_INET : AF_INET6, false, &pr.dst);
+	full_addr(&pr.dst);
+	pr.port = pr.listen_port = PROBE_FORGED_PORT;
+	pr.loc = j->loc;
+	what_str(&pr, "a forged ICMP error quoting the host's flow to it");
+	add_ct_probe(pl, &pr);
+}
+
 void probe_plan_build(const struct policy *p, struct probe_plan *plan)
 {
 	struct planner pl = {.p = p, .plan = plan};
@@ -933,6 +995,7 @@ void probe_plan_build(const struct policy *p, struct probe_plan *plan)
 		plan_host(&pl, ji, j);
 		plan_jail(&pl, ji, j);
 		plan_publish(&pl, ji, j);
+		plan_conntrack(&pl, ji, j);
 		if (pl.first == plan->nprobes)
 			note(&pl, "jail %s: nothing to probe", j->name);
 	}
@@ -968,10 +1031,10 @@ const char *probe_str(const struct probe *pr, char *buf, size_t len)
 const char *probe_kind_name(enum probe_kind k)
 {
 	static const char *const names[] = {
-	    [PK_ALLOW] = "allow",   [PK_PORT] = "port",	      [PK_ADDR] = "address",
-	    [PK_FAMILY] = "family", [PK_PROTO] = "protocol",  [PK_HOST] = "host",
-	    [PK_JAIL] = "jail",	    [PK_PUBLISH] = "publish", [PK_UNPUBLISHED] = "unpublished",
-	    [PK_DIRECT] = "direct",
+	    [PK_ALLOW] = "allow",   [PK_PORT] = "port",		 [PK_ADDR] = "address",
+	    [PK_FAMILY] = "family", [PK_PROTO] = "protocol",	 [PK_HOST] = "host",
+	    [PK_JAIL] = "jail",	    [PK_PUBLISH] = "publish",	 [PK_UNPUBLISHED] = "unpublished",
+	    [PK_DIRECT] = "direct", [PK_FORGED] = "forged-icmp", [PK_STALE] = "stale-flow",
 	};
 
 	return (size_t)k < ARRAY_SIZE(names) ? names[k] : "?";
@@ -998,7 +1061,12 @@ const char *probe_from_name(enum probe_from f)
  * packet can never count as a probe getting through.
  */
 #define TOKEN_FMT "JFV %08x %zu %c\n"
-#define TOKEN_MAX 48
+#define TOKEN_MAX PROBE_TOKEN_MAX
+
+size_t probe_token(char buf[PROBE_TOKEN_MAX], uint32_t nonce, size_t idx, bool control)
+{
+	return (size_t)snprintf(buf, PROBE_TOKEN_MAX, TOKEN_FMT, nonce, idx, control ? 'c' : 'p');
+}
 
 static long long now_ms(void)
 {
@@ -1096,8 +1164,7 @@ static void sender_start(struct sender *s, uint32_t nonce, long long now)
 	else if (op->proto == PROTO_ICMPV6)
 		proto = IPPROTO_ICMPV6;
 	s->deadline = now + op->timeout_ms;
-	s->tlen = (size_t)snprintf(s->token, sizeof(s->token), TOKEN_FMT, nonce, op->idx,
-				   op->control ? 'c' : 'p');
+	s->tlen = probe_token(s->token, nonce, op->idx, op->control);
 	s->fd = socket(op->dst.family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s->fd < 0) {
 		sender_finish(s, -1, errno);
@@ -1275,7 +1342,7 @@ static const char *peer_str(const struct sockaddr_storage *ss, char *buf, size_t
 }
 
 /* Report a token if it is one of this run's. */
-static void got_token(const char *text, size_t len, const char *peer, uint32_t nonce,
+static bool got_token(const char *text, size_t len, const char *peer, uint32_t nonce,
 		      unsigned int id, int report_fd)
 {
 	char tok[TOKEN_MAX], kind;
@@ -1288,8 +1355,50 @@ static void got_token(const char *text, size_t len, const char *peer, uint32_t n
 	tok[len] = '\0';
 	if (sscanf(tok, "JFV %8x %zu %c", &got, &idx, &kind) != 3 || got != nonce ||
 	    (kind != 'p' && kind != 'c'))
-		return;
+		return false;
 	report(report_fd, "L %u %zu %c %s\n", id, idx, kind, peer);
+	return true;
+}
+
+/*
+ * A datagram: its token reported, and answered as a service would, from
+ * the address it came to (the internet owns many), so that conntrack sees
+ * the reply and a flow kept open is an established one (PK_STALE).
+ */
+static void udp_token(int fd, uint32_t nonce, unsigned int id, int report_fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct sockaddr_storage ss;
+	char buf[TOKEN_MAX], peer[INET6_ADDRSTRLEN];
+	struct iovec iov = {buf, sizeof(buf)};
+	struct msghdr mh = {.msg_name = &ss,
+			    .msg_namelen = sizeof(ss),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c;
+	ssize_t got = recvmsg(fd, &mh, 0);
+
+	if (got <= 0 ||
+	    !got_token(buf, (size_t)got, peer_str(&ss, peer, sizeof(peer)), nonce, id, report_fd))
+		return;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex = 0;
+		}
+	}
+	iov.iov_base = "ok\n";
+	iov.iov_len = 3;
+	sendmsg(fd, &mh, 0);
 }
 
 static int bind_one(int family, enum proto proto, uint16_t port, struct lsock *ls)
@@ -1307,6 +1416,11 @@ static int bind_one(int family, enum proto proto, uint16_t port, struct lsock *l
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Which address a datagram came to: the answer goes out from it. */
+	if (proto == PROTO_UDP && family == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	else if (proto == PROTO_UDP)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, alen) < 0 ||
 	    (proto == PROTO_TCP && listen(fd, 128) < 0)) {
 		err = -errno;
@@ -1379,7 +1493,6 @@ int probe_listen(const struct probe_port *ports, size_t nports, uint32_t nonce, 
 			struct lsock *ls = &socks[i];
 			struct sockaddr_storage ss;
 			socklen_t slen = sizeof(ss);
-			char peer[INET6_ADDRSTRLEN], buf[TOKEN_MAX];
 			ssize_t got;
 			int fd;
 
@@ -1400,12 +1513,7 @@ int probe_listen(const struct probe_port *ports, size_t nports, uint32_t nonce, 
 				continue;
 			}
 			if (ls->proto == PROTO_UDP) {
-				got = recvfrom(ls->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss,
-					       &slen);
-				if (got > 0)
-					got_token(buf, (size_t)got,
-						  peer_str(&ss, peer, sizeof(peer)), nonce, id,
-						  report_fd);
+				udp_token(ls->fd, nonce, id, report_fd);
 				continue;
 			}
 			fd = accept4(ls->fd, (struct sockaddr *)&ss, &slen,
@@ -1434,5 +1542,110 @@ out:
 		close(socks[i].fd);
 	free(socks);
 	free(pfd);
+	return ret;
+}
+
+/* ------------------------------------------------------------ forged errors */
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static void csum_put(uint8_t *at, uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	at[0] = (uint8_t)(sum >> 8);
+	at[1] = (uint8_t)sum;
+}
+
+/* An IP header (no options) for a payload of len bytes; returns its size. */
+static size_t put_iphdr(uint8_t *b, const struct prefix *src, const struct prefix *dst,
+			uint8_t proto, size_t len)
+{
+	if (src->family == AF_INET) {
+		memset(b, 0, 20);
+		b[0] = 0x45;
+		b[2] = (uint8_t)((20 + len) >> 8);
+		b[3] = (uint8_t)(20 + len);
+		b[8] = 64;
+		b[9] = proto;
+		memcpy(b + 12, src->addr.b, 4);
+		memcpy(b + 16, dst->addr.b, 4);
+		csum_put(b + 10, csum_add(0, b, 20));
+		return 20;
+	}
+	memset(b, 0, 40);
+	b[0] = 0x60;
+	b[4] = (uint8_t)(len >> 8);
+	b[5] = (uint8_t)len;
+	b[6] = proto;
+	b[7] = 64;
+	memcpy(b + 8, src->addr.b, 16);
+	memcpy(b + 24, dst->addr.b, 16);
+	return 40;
+}
+
+size_t probe_forge_unreach(uint8_t *buf, const struct prefix *src, const struct prefix *dst,
+			   const struct prefix *qsrc, uint16_t qsport, const struct prefix *qdst,
+			   uint16_t qdport)
+{
+	bool v4 = src->family == AF_INET;
+	size_t hl = v4 ? 20 : 40, icmp = hl, quoted = icmp + 8, udp, len;
+	uint8_t *ic, pseudo[40];
+	uint32_t sum;
+
+	/* The quoted datagram: its IP header and UDP header, 6 bytes of data. */
+	udp = quoted + put_iphdr(buf + quoted, qsrc, qdst, IPPROTO_UDP, 8 + 6);
+	memset(buf + udp, 0, 8 + 6);
+	buf[udp] = (uint8_t)(qsport >> 8);
+	buf[udp + 1] = (uint8_t)qsport;
+	buf[udp + 2] = (uint8_t)(qdport >> 8);
+	buf[udp + 3] = (uint8_t)qdport;
+	buf[udp + 5] = 8 + 6;
+	len = udp + 8 + 6 - icmp;
+	ic = buf + icmp;
+	memset(ic, 0, 8);
+	ic[0] = v4 ? 3 : 1; /* destination unreachable */
+	ic[1] = v4 ? 3 : 4; /* port unreachable */
+	put_iphdr(buf, src, dst, v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6, len);
+	sum = csum_add(0, ic, len);
+	if (!v4) {
+		/* ICMPv6 covers a pseudo-header: addresses, length, next header. */
+		memset(pseudo, 0, sizeof(pseudo));
+		memcpy(pseudo, src->addr.b, 16);
+		memcpy(pseudo + 16, dst->addr.b, 16);
+		pseudo[34] = (uint8_t)(len >> 8);
+		pseudo[35] = (uint8_t)len;
+		pseudo[39] = IPPROTO_ICMPV6;
+		sum = csum_add(sum, pseudo, sizeof(pseudo));
+	}
+	csum_put(ic + 2, sum);
+	return icmp + len;
+}
+
+/*
+ * IPPROTO_RAW sends the packet as it is, its IP header included (IPv6 too,
+ * since Linux 4.5): the source is the forger's to choose.
+ */
+int probe_forge_send(const uint8_t *pkt, size_t len, const struct prefix *dst)
+{
+	struct sockaddr_storage ss;
+	socklen_t alen = sockaddr_of(dst, 0, &ss);
+	int fd = socket(dst->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, alen) < 0)
+		ret = -errno;
+	close(fd);
 	return ret;
 }

@@ -14,7 +14,12 @@
  *   - its near misses: another port, another address, the other family,
  *     another protocol, the host's services, another jail, and for
  *     published ports the port next to it and the jail's own address
- *     reached directly from the internet: must be dropped.
+ *     reached directly from the internet: must be dropped;
+ *   - conntrack (docs/ruleset.md): a netns jail's forged ICMP error quoting
+ *     the host's own UDP flow to the internet (PROBE_FORGED_PORT), and a
+ *     UDP flow of an allow rule kept open while the sandbox re-applies the
+ *     policy without any allow rule: neither may get through.  These two
+ *     are run by verify.c after the others, each in its own way.
  *
  * What must happen is not guessed from how the probe was built: every
  * probe's expectation comes from probe_allowed(), one reading of the policy
@@ -71,6 +76,8 @@ enum probe_kind {
 	PK_PUBLISH,	/* a published port, from the internet: must pass */
 	PK_UNPUBLISHED, /* the port next to a published one */
 	PK_DIRECT,	/* the jail's own address, bypassing DNAT */
+	PK_FORGED,	/* root in a netns jail forges an ICMP error quoting the host's flow */
+	PK_STALE,	/* a flow the jail keeps open across a stricter re-apply */
 };
 
 /* Where a probe is sent from. */
@@ -159,6 +166,22 @@ void probe_plan_free(struct probe_plan *plan);
 bool probe_allowed(const struct jail *j, enum proto proto, const struct prefix *dst, uint16_t port,
 		   enum probe_dst kind);
 
+/* The internet's UDP port of the host flow that PK_FORGED errors quote. */
+#define PROBE_FORGED_PORT 33434
+
+/*
+ * A port unreachable (ICMP type 3 code 3, ICMPv6 type 1 code 4) from src to
+ * dst, with its IP header, quoting a UDP datagram qsrc:qsport ->
+ * qdst:qdport, into buf (at least PROBE_FORGE_MAX bytes); returns its
+ * length.  Pure.  probe_forge_send() sends such a packet as it is, from a
+ * raw socket of the caller's namespace (needs CAP_NET_RAW): 0 or -errno.
+ */
+#define PROBE_FORGE_MAX 128
+size_t probe_forge_unreach(uint8_t *buf, const struct prefix *src, const struct prefix *dst,
+			   const struct prefix *qsrc, uint16_t qsport, const struct prefix *qdst,
+			   uint16_t qdport);
+int probe_forge_send(const uint8_t *pkt, size_t len, const struct prefix *dst);
+
 /* "udp 192.0.2.99:123", "tcp [2001:db8::99]:80", "icmp 192.0.2.99". */
 const char *probe_str(const struct probe *pr, char *buf, size_t len);
 const char *probe_kind_name(enum probe_kind k);
@@ -189,6 +212,13 @@ struct probe_op {
 int probe_send(const struct probe_op *ops, size_t nops, uint32_t nonce, unsigned int id,
 	       int report_fd);
 
+/*
+ * The token of probe idx (or of its control) in run nonce, as probe_send()
+ * sends it and probe_listen() reports it; returns its length.
+ */
+#define PROBE_TOKEN_MAX 48
+size_t probe_token(char buf[PROBE_TOKEN_MAX], uint32_t nonce, size_t idx, bool control);
+
 /* One port to listen on: both families, any address. */
 struct probe_port {
 	enum proto proto; /* tcp or udp */
@@ -201,6 +231,7 @@ struct probe_port {
  *
  *   L ID IDX p|c SOURCE
  *
+ * and answer it with "ok" if it came over UDP.
  * until killed or lifetime_ms passes.  A port that cannot be bound is
  * reported as "E ID message" and ends the listener.  Returns 0 or -errno.
  */

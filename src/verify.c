@@ -411,9 +411,12 @@ static int sandbox_apply(struct sbx *s, const struct policy *sp)
  * TEST ONLY (testhook.h, a test build's $JAILFW_TEST_VERIFY_SABOTAGE): one
  * nft command in the sandbox, after apply, so tests can check that verify
  * notices a ruleset that does not do what the policy says.  Always
- * announced.
+ * announced.  After the stricter re-apply of the conntrack probes (again,
+ * so that they can be sabotaged too), a command that ruleset cannot take
+ * (it names a chain the policy without rules lacks) is skipped: again is
+ * true there.
  */
-static int sabotage(struct sbx *s)
+static int sabotage(struct sbx *s, bool again)
 {
 	const char *var, *env = testhook_sabotage(&var);
 	const char *cmd = s->o->sabotage ? s->o->sabotage : env;
@@ -429,7 +432,10 @@ static int sabotage(struct sbx *s)
 	nft_ctx_buffer_output(nft);
 	nft_ctx_buffer_error(nft);
 	ret = nft_run_cmd_from_buffer(nft, cmd);
-	if (ret) {
+	if (ret && again) {
+		say(s, "test hook %s: not after the stricter re-apply", var);
+		ret = 0;
+	} else if (ret) {
 		err = nft_ctx_get_error_buffer(nft);
 		diag_error(s->d, NULL, 0, "verify: test hook %s: nft refused \"%s\": %.*s", var,
 			   cmd, (int)strcspn(err ? err : "", "\n"), err ? err : "");
@@ -528,38 +534,43 @@ struct prober {
 	size_t nops;
 };
 
+/* Become jail ji: its namespace, or its uid (helper id for errors). */
+static int enter_jail(struct sbx *s, size_t ji, unsigned int id)
+{
+	const struct jail *j = &s->p->jails[ji];
+
+	if (j->backend == BACKEND_NETNS) {
+		if (enter(s, LID_JAIL0 + (unsigned int)ji, id))
+			return -1;
+		if (allow_ping() < 0)
+			helper_error(s, id, "ping_group_range", errno);
+		return 0;
+	}
+	/*
+	 * The jail's uid and gid, no supplementary groups: every socket from
+	 * here on is owned by the uid the output hook matches (meta skuid),
+	 * as a service started under nsjail would be.
+	 */
+	if (setgroups(0, NULL) < 0 || setresgid(j->gid, j->gid, j->gid) < 0 ||
+	    setresuid(j->uid, j->uid, j->uid) < 0) {
+		helper_error(s, id, "switch to the jail's uid", errno);
+		return -1;
+	}
+	/* A credential change clears the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != s->self)
+		return -1;
+	return 0;
+}
+
 static int run_prober(struct sbx *s, const void *ctx)
 {
 	const struct prober *pb = ctx;
-	const struct jail *j;
 
 	if (pb->from == PROBE_FROM_INTERNET && enter(s, LID_INTERNET, pb->id))
 		return -1;
-	if (pb->from == PROBE_FROM_JAIL) {
-		j = &s->p->jails[pb->jail];
-		if (j->backend == BACKEND_NETNS) {
-			if (enter(s, LID_JAIL0 + (unsigned int)pb->jail, pb->id))
-				return -1;
-			if (allow_ping() < 0)
-				helper_error(s, pb->id, "ping_group_range", errno);
-		} else {
-			/*
-			 * The jail's uid and gid, no supplementary groups:
-			 * every socket from here on is owned by the uid the
-			 * output hook matches (meta skuid), as a service
-			 * started under nsjail would be.
-			 */
-			if (setgroups(0, NULL) < 0 || setresgid(j->gid, j->gid, j->gid) < 0 ||
-			    setresuid(j->uid, j->uid, j->uid) < 0) {
-				helper_error(s, pb->id, "switch to the jail's uid", errno);
-				return -1;
-			}
-			/* A credential change clears the parent-death signal. */
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (getppid() != s->self)
-				return -1;
-		}
-	}
+	if (pb->from == PROBE_FROM_JAIL && enter_jail(s, pb->jail, pb->id))
+		return -1;
 	return probe_send(pb->ops, pb->nops, s->nonce, pb->id, s->wfd);
 }
 
@@ -741,6 +752,8 @@ static int run_probes(struct sbx *s)
 	for (i = 0; i < plan->nprobes; i++) {
 		const struct probe *pr = &plan->probes[i];
 
+		if (pr->kind == PK_FORGED || pr->kind == PK_STALE)
+			continue; /* run_ct_probes() */
 		if (pr->from == PROBE_FROM_JAIL)
 			add_op(&pbs[pr->jail], pr, i, false);
 		else
@@ -798,6 +811,260 @@ out:
 		free(pbs[i].ops);
 	free(ls);
 	free(pbs);
+	return status;
+}
+
+/* ------------------------------------------------------------ conntrack probes */
+
+/*
+ * A UDP flow of the sandbox host, from its wan address to the internet's
+ * PROBE_FORGED_PORT, where a listener takes datagrams and answers nothing:
+ * only a forged error can make the socket fail.  Returns the socket (its
+ * port in *sport), or -errno.
+ */
+static int host_flow(const struct prefix *to, uint16_t *sport)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+	struct sockaddr_in a4 = {.sin_family = AF_INET};
+	socklen_t len = sizeof(ss);
+	struct prefix from;
+	int fd, err;
+
+	probe_wan_addr(to->family, true, &from);
+	fd = socket(to->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	a4.sin_addr = from.addr.v4;
+	a6.sin6_addr = from.addr.v6;
+	a4.sin_port = a6.sin6_port = 0;
+	if (bind(fd, to->family == AF_INET ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6,
+		 to->family == AF_INET ? sizeof(a4) : sizeof(a6)) < 0)
+		goto fail;
+	a4.sin_addr = to->addr.v4;
+	a6.sin6_addr = to->addr.v6;
+	a4.sin_port = a6.sin6_port = htons(PROBE_FORGED_PORT);
+	if (connect(fd, to->family == AF_INET ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6,
+		    to->family == AF_INET ? sizeof(a4) : sizeof(a6)) < 0 ||
+	    send(fd, "jailfw\n", 7, 0) < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		goto fail;
+	*sport = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					       : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Whether an ICMP error reached the flow's socket within ms. */
+static bool flow_refused(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[16];
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return false;
+	return recv(fd, buf, sizeof(buf), 0) < 0 && errno == ECONNREFUSED;
+}
+
+struct forger {
+	size_t jail;
+	unsigned int id;
+	uint8_t pkt[PROBE_FORGE_MAX];
+	size_t len;
+	struct prefix to;
+};
+
+static int run_forger(struct sbx *s, const void *ctx)
+{
+	const struct forger *f = ctx;
+	int err;
+
+	if (enter(s, LID_JAIL0 + (unsigned int)f->jail, f->id))
+		return -1;
+	err = probe_forge_send(f->pkt, f->len, &f->to);
+	if (err)
+		helper_error(s, f->id, "forge an ICMP error", -err);
+	return err;
+}
+
+/*
+ * PK_FORGED: root in the jail sends the host a port unreachable from the
+ * jail's address that quotes a host flow; the flow's socket tells whether
+ * it arrived.  The control: root on the sandbox host sends the same packet
+ * itself, unconfined, against a second flow.
+ */
+static void run_forged(struct sbx *s, struct probe *pr)
+{
+	const struct jail *j = &s->p->jails[pr->jail];
+	struct forger f = {.jail = pr->jail, .id = (unsigned int)(s->p->njails + 2)};
+	struct prefix me, host;
+	uint16_t sport;
+	pid_t pid;
+	int fd, wst;
+
+	jail_addr_jail(pr->dst.family == AF_INET ? &j->v4 : &j->v6, &me);
+	probe_wan_addr(pr->dst.family, true, &host);
+	f.to = host;
+	fd = host_flow(&pr->dst, &sport);
+	if (fd < 0) {
+		pr->err = -fd;
+		return;
+	}
+	f.len = probe_forge_unreach(f.pkt, &me, &host, &host, sport, &pr->dst, pr->port);
+	pr->control_ran = probe_forge_send(f.pkt, f.len, &host) == 0;
+	pr->control_pass = pr->control_ran && flow_refused(fd, PROBE_DROP_MS);
+	close(fd);
+	fd = host_flow(&pr->dst, &sport);
+	if (fd < 0) {
+		pr->err = -fd;
+		return;
+	}
+	f.len = probe_forge_unreach(f.pkt, &me, &host, &host, sport, &pr->dst, pr->port);
+	pid = spawn(s, run_forger, &f);
+	if (pid > 0 && waitpid(pid, &wst, 0) == pid && WIFEXITED(wst) && !WEXITSTATUS(wst)) {
+		pr->ran = true;
+		pr->saw_pass = flow_refused(fd, PROBE_DROP_MS);
+	}
+	close(fd);
+	drain(s, 0);
+}
+
+struct stale_flow {
+	size_t idx;
+	const struct probe *pr;
+	int go, go_w; /* a pipe: a byte means send again, EOF means stop */
+};
+
+/*
+ * PK_STALE, in the jail: a UDP flow to the allow probe's far end, the
+ * control token three times (the flow is open and admitted), then, after
+ * the stricter re-apply, the probe token three times on the same socket.
+ */
+static int run_stale(struct sbx *s, const void *ctx)
+{
+	const struct stale_flow *sf = ctx;
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	char tok[PROBE_TOKEN_MAX], go;
+	size_t len;
+	int fd, i, round;
+
+	close(sf->go_w);
+	if (enter_jail(s, sf->pr->jail, (unsigned int)(s->p->njails + 3)))
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)sf->pr->dst.family;
+	if (sf->pr->dst.family == AF_INET) {
+		a4->sin_addr = sf->pr->dst.addr.v4;
+		a4->sin_port = htons(sf->pr->port);
+	} else {
+		a6->sin6_addr = sf->pr->dst.addr.v6;
+		a6->sin6_port = htons(sf->pr->port);
+	}
+	fd = socket(sf->pr->dst.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss,
+			      sf->pr->dst.family == AF_INET ? sizeof(*a4) : sizeof(*a6)) < 0)
+		return -1;
+	for (round = 0; round < 2; round++) {
+		if (round && read(sf->go, &go, 1) != 1)
+			break;
+		len = probe_token(tok, s->nonce, sf->idx, round == 0);
+		for (i = 0; i < 3; i++) {
+			/* Dropped in the output hook: EPERM, as any sender sees. */
+			if (send(fd, tok, len, 0) < 0 && errno != EPERM)
+				break;
+			usleep(PROBE_UDP_GAP_MS * 1000);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The policy again with no allow rule in any jail (publishes stay): what
+ * a stricter apply does to the flows open under the first one.  The test
+ * hook's sabotage, if any, follows it as it followed the first apply.
+ */
+static int reapply_stricter(struct sbx *s)
+{
+	struct policy sp = *s->p;
+	struct jail *jails = xcalloc(sp.njails ? sp.njails : 1, sizeof(*jails));
+	size_t i;
+	int status;
+
+	for (i = 0; i < sp.njails; i++) {
+		jails[i] = s->p->jails[i];
+		jails[i].nrules = 0;
+	}
+	sp.jails = jails;
+	say(s, "re-applying the policy without its allow rules, flows open");
+	status = sandbox_apply(s, &sp);
+	if (!status)
+		status = sabotage(s, true);
+	free(jails);
+	return status;
+}
+
+static bool stale_controls_in(const struct stale_flow *sf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!sf[i].pr->control_pass)
+			return false;
+	return true;
+}
+
+/*
+ * The conntrack probes, after the others (docs/ruleset.md): forged ICMP
+ * errors one at a time; then every stale flow at once around one stricter
+ * re-apply, which ends what the sandbox can probe.
+ */
+static int run_ct_probes(struct sbx *s)
+{
+	struct probe_plan *plan = s->plan;
+	struct stale_flow *sf = NULL;
+	size_t i, n = 0;
+	int fds[2], status = EXIT_OK;
+	long long end;
+
+	for (i = 0; i < plan->nprobes; i++)
+		if (plan->probes[i].kind == PK_FORGED)
+			run_forged(s, &plan->probes[i]);
+	for (i = 0; i < plan->nprobes; i++) {
+		struct stale_flow *f;
+
+		if (plan->probes[i].kind != PK_STALE)
+			continue;
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			break;
+		f = VEC_PUSH(sf, n);
+		f->idx = i;
+		f->pr = &plan->probes[i];
+		f->go = fds[0];
+		f->go_w = fds[1];
+		plan->probes[i].control_ran = spawn(s, run_stale, f) > 0;
+		close(fds[0]);
+	}
+	if (!n)
+		goto out;
+	end = mono_ms() + PROBE_PASS_MS;
+	while (!stale_controls_in(sf, n) && mono_ms() < end)
+		drain(s, 50);
+	status = reapply_stricter(s);
+	for (i = 0; i < n; i++) {
+		if (!status && write(sf[i].go_w, "g", 1) == 1)
+			plan->probes[sf[i].idx].ran = true;
+		close(sf[i].go_w);
+	}
+	end = mono_ms() + 3 * PROBE_UDP_GAP_MS + PROBE_GRACE_MS;
+	while (mono_ms() < end)
+		drain(s, (int)(end - mono_ms()));
+out:
+	free(sf);
 	return status;
 }
 
@@ -884,9 +1151,11 @@ static int sandbox_main(const struct policy *p, struct probe_plan *plan,
 	s.p = &sp;
 	status = sandbox_apply(&s, &sp);
 	if (!status)
-		status = sabotage(&s);
+		status = sabotage(&s, false);
 	if (!status)
 		status = run_probes(&s);
+	if (!status)
+		status = run_ct_probes(&s);
 out:
 	end_helpers(&s);
 	if (dmem)

@@ -207,6 +207,9 @@ static void test_plan_writeup(void)
 
 		if (q->has_control != (!q->expect_pass && q->kind != PK_UNPUBLISHED))
 			controls = false;
+		/* The conntrack probes are not about one packet's verdict. */
+		if (q->kind == PK_STALE || q->kind == PK_FORGED)
+			continue;
 		if (q->from == PROBE_FROM_JAIL && q->at != PROBE_AT_JAIL &&
 		    q->expect_pass != probe_allowed(&p.jails[q->jail], q->proto, &q->dst, q->port,
 						    q->at == PROBE_AT_HOST || q->kind == PK_HOST
@@ -300,8 +303,11 @@ static void test_plan_edges(void)
 			njail++;
 	}
 	T_CHECK(naddr4 == 0, "to 0.0.0.0/0: no IPv4 address is a near miss");
-	T_CHECK(plan.nnotes == 1 && strstr(plan.notes[0], "192.0.2.1"),
+	T_CHECK(plan.nnotes == 3 && strstr(plan.notes[0], "192.0.2.1"),
 		"the sandbox's own wan address cannot be probed, and a note says so");
+	T_CHECK(plan.nnotes == 3 && strstr(plan.notes[1], "jail a: no udp rule") &&
+		    strstr(plan.notes[2], "jail b: no udp rule"),
+		"a note for each jail without a udp rule: no flow kept open");
 	T_CHECK(has(&p, &plan, "w", "udp 192.0.2.99:1000", PK_ALLOW, true) &&
 		    has(&p, &plan, "w", "udp 192.0.2.99:2000", PK_ALLOW, true) &&
 		    has(&p, &plan, "w", "udp 192.0.2.99:3000", PK_ALLOW, true) &&
@@ -319,9 +325,11 @@ static void test_plan_edges(void)
 	T_CHECK(has(&p, &plan, "b", "icmpv6 2001:db8::99", PK_ALLOW, true) &&
 		    !find(&p, &plan, "b", "icmp 192.0.2.99"),
 		"a v6-only jail: no IPv4 probe at all");
+	/* A stale flow is its allow rule's packet, kept open: not a second plan of it. */
 	for (i = 0; i < plan.nprobes; i++)
 		for (size_t k = i + 1; k < plan.nprobes; k++)
-			if (plan.probes[i].jail == plan.probes[k].jail &&
+			if (plan.probes[k].kind != PK_STALE &&
+			    plan.probes[i].jail == plan.probes[k].jail &&
 			    plan.probes[i].from == plan.probes[k].from &&
 			    plan.probes[i].proto == plan.probes[k].proto &&
 			    plan.probes[i].port == plan.probes[k].port &&
@@ -403,6 +411,78 @@ static char *machine_state(void)
 		fclose(f);
 	sb_printf(&sb, "table %d\n", nftload_table_exists("jailfw"));
 	return sb_steal(&sb);
+}
+
+/* The internet-checksum of n bytes folds to 0xffff when it is right. */
+static bool csum_ok(const uint8_t *p, size_t n, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void test_plan_conntrack(void)
+{
+	struct prefix j4 = addr("10.97.10.2"), h4 = addr("192.0.2.1"), n4 = addr("192.0.2.2"),
+		      j6 = addr("fd00:97::3:2"), h6 = addr("2001:db8:ffff::1"),
+		      n6 = addr("2001:db8:ffff::2");
+	const struct probe *pr;
+	struct probe_plan plan;
+	struct policy p;
+	uint8_t pkt[PROBE_FORGE_MAX], pseudo[40];
+	uint32_t sum = 0;
+	size_t n, i;
+
+	T_CHECK(load_file(&p, "policies/writeup.conf"), "conntrack: writeup.conf loads");
+	probe_plan_build(&p, &plan);
+	pr = find(&p, &plan, "psa-www", "udp 192.0.2.99:123");
+	for (i = 0; i < plan.nprobes && !(plan.probes[i].kind == PK_STALE &&
+					  !strcmp(p.jails[plan.probes[i].jail].name, "psa-www"));
+	     i++)
+		;
+	T_CHECK(pr && i < plan.nprobes && !plan.probes[i].expect_pass &&
+		    plan.probes[i].has_control && plan.probes[i].port == 123 &&
+		    !memcmp(&plan.probes[i].dst, &pr->dst, sizeof(pr->dst)),
+		"psa-www: its udp/123 flow kept open across a stricter re-apply, must drop");
+	T_CHECK(has(&p, &plan, "foobar", "udp 192.0.2.2:33434", PK_FORGED, false),
+		"foobar: a forged ICMP error quoting the host's flow, must drop");
+	T_CHECK(!has(&p, &plan, "psa-www", "udp 192.0.2.2:33434", PK_FORGED, false),
+		"psa-www: no forged error from a uid jail (it has no raw sockets)");
+	probe_plan_free(&plan);
+	policy_free(&p);
+
+	n = probe_forge_unreach(pkt, &j4, &h4, &h4, 40000, &n4, PROBE_FORGED_PORT);
+	T_CHECK(n == 20 + 8 + 20 + 8 + 6 && pkt[0] == 0x45 && pkt[9] == IPPROTO_ICMP &&
+		    !memcmp(pkt + 12, j4.addr.b, 4) && !memcmp(pkt + 16, h4.addr.b, 4) &&
+		    csum_ok(pkt, 20, 0),
+		"forge (IPv4): the outer header, from the jail to the host, checksummed");
+	T_CHECK(pkt[20] == 3 && pkt[21] == 3 && csum_ok(pkt + 20, n - 20, 0),
+		"forge (IPv4): a port unreachable, checksummed");
+	T_CHECK(pkt[28] == 0x45 && pkt[37] == IPPROTO_UDP && !memcmp(pkt + 40, h4.addr.b, 4) &&
+		    !memcmp(pkt + 44, n4.addr.b, 4) && pkt[48] == 40000 >> 8 &&
+		    pkt[49] == (40000 & 255) && pkt[50] == PROBE_FORGED_PORT >> 8 &&
+		    pkt[51] == (PROBE_FORGED_PORT & 255),
+		"forge (IPv4): quoting the host's datagram to the internet");
+
+	n = probe_forge_unreach(pkt, &j6, &h6, &h6, 40000, &n6, PROBE_FORGED_PORT);
+	memset(pseudo, 0, sizeof(pseudo));
+	memcpy(pseudo, j6.addr.b, 16);
+	memcpy(pseudo + 16, h6.addr.b, 16);
+	pseudo[35] = (uint8_t)(n - 40);
+	pseudo[39] = IPPROTO_ICMPV6;
+	for (i = 0; i < sizeof(pseudo); i += 2)
+		sum += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
+	T_CHECK(n == 40 + 8 + 40 + 8 + 6 && pkt[0] == 0x60 && pkt[6] == IPPROTO_ICMPV6 &&
+		    pkt[5] == n - 40 && !memcmp(pkt + 8, j6.addr.b, 16) &&
+		    !memcmp(pkt + 24, h6.addr.b, 16),
+		"forge (IPv6): the outer header, from the jail to the host");
+	T_CHECK(pkt[40] == 1 && pkt[41] == 4 && csum_ok(pkt + 40, n - 40, sum) &&
+		    !memcmp(pkt + 48 + 8, h6.addr.b, 16) && pkt[48 + 6] == IPPROTO_UDP,
+		"forge (IPv6): a port unreachable over the pseudo-header, quoting the host");
 }
 
 static void test_compare_words(void)
@@ -547,6 +627,25 @@ static void test_run_writeup(void)
 	T_CHECK(strstr(r.err, "psa-www: udp 192.0.2.99:123 (allow udp/123, writeup.conf:35) was "
 			      "dropped, but the policy allows it") != NULL,
 		"sabotage: the dropped allow rule is named");
+	run_free(&r);
+
+	/* Conntrack: established packets of a uid jail pass unchecked again. */
+	verify_capture(&p, "insert rule inet jailfw skuid_common ct state established accept",
+		       false, &r);
+	T_CHECK(r.status == EXIT_VERIFY &&
+		    strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
+				  "re-apply) got through, but the policy drops it") &&
+		    count_lines(r.out, "FAIL") == 1,
+		"sabotage (established unchecked): only the flow kept open fails");
+	run_free(&r);
+
+	/* Conntrack: every related packet of a netns jail passes. */
+	verify_capture(&p, "insert rule inet jailfw net_related accept", false, &r);
+	T_CHECK(r.status == EXIT_VERIFY &&
+		    strstr(r.err, "foobar: udp 192.0.2.2:33434 (a forged ICMP error quoting the "
+				  "host's flow to it) got through, but the policy drops it") &&
+		    count_lines(r.out, "FAIL") == 1,
+		"sabotage (related unchecked): only the forged ICMP error fails");
 	run_free(&r);
 
 	/* netns: forwarded near misses. */
@@ -725,6 +824,7 @@ int main(void)
 	test_plan_writeup();
 	test_oracle();
 	test_plan_edges();
+	test_plan_conntrack();
 	test_compare_words();
 	if (geteuid() != 0) {
 		printf("# SKIP sandbox runs: verify needs root (setresuid to the jails' uids)\n");
