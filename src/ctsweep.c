@@ -23,17 +23,7 @@
 static struct nlmsghdr *put_header(void *buf, uint32_t seq, uint8_t msg, uint16_t flags,
 				   uint8_t family)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfg;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	return nlh;
+	return nftinfo_nfnl_header(buf, (NFNL_SUBSYS_CTNETLINK << 8) | msg, flags, family, 0, seq);
 }
 
 /* AF_UNSPEC: the entries of every family. */
@@ -201,14 +191,11 @@ void ctsweep_index_init(struct ctsweep_index *x, const struct policy *p,
 	x->p = p;
 	x->local = local;
 	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
+		struct prefix own[2];
+		size_t k, n = jail_prefixes(&p->jails[i], own);
 
-		if (j->backend != BACKEND_NETNS)
-			continue;
-		if (j->has_v4)
-			*VEC_PUSH(x->pfx, x->n) = (struct ctsweep_pfx){j->v4, i};
-		if (j->has_v6)
-			*VEC_PUSH(x->pfx, x->n) = (struct ctsweep_pfx){j->v6, i};
+		for (k = 0; k < n; k++)
+			*VEC_PUSH(x->pfx, x->n) = (struct ctsweep_pfx){own[k], i};
 	}
 	for (i = 0; i < x->n; i++)
 		prefix_mask(&x->pfx[i].pfx);

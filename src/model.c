@@ -203,6 +203,19 @@ static void addr_nth(const struct prefix *net, uint8_t n, struct prefix *out)
 	out->addr.b[last] |= n;
 }
 
+size_t jail_prefixes(const struct jail *j, struct prefix out[2])
+{
+	size_t n = 0;
+
+	if (j->backend != BACKEND_NETNS)
+		return 0;
+	if (j->has_v4)
+		out[n++] = j->v4;
+	if (j->has_v6)
+		out[n++] = j->v6;
+	return n;
+}
+
 void jail_addr_host(const struct prefix *net, struct prefix *out)
 {
 	addr_nth(net, 1, out);

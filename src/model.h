@@ -203,6 +203,8 @@ bool jail_log_drops(const struct policy *p, const struct jail *j);
 /* "PREFIX-out" (host side) and "PREFIX-in" (jail side) into buf[16]. */
 void jail_ifname_host(const struct jail *j, char buf[16]);
 void jail_ifname_jail(const struct jail *j, char buf[16]);
+/* A netns jail's prefixes into out (IPv4 first); 0 for other backends. */
+size_t jail_prefixes(const struct jail *j, struct prefix out[2]);
 /* Host side address: the prefix's first host (.1 / ::1); jail side: .2. */
 void jail_addr_host(const struct prefix *net, struct prefix *out);
 void jail_addr_jail(const struct prefix *net, struct prefix *out);

@@ -23,6 +23,7 @@
 
 #include "apply.h"
 #include "jsonw.h"
+#include "nftinfo.h"
 
 #define LOG_PREFIX "jailfw drop "
 
@@ -868,20 +869,13 @@ static int nflog_config(struct mnl_socket *nl, struct mon *m, uint16_t group, ch
 	struct nfulnl_msg_config_mode mode = {.copy_range = htonl(COPY_RANGE),
 					      .copy_mode = NFULNL_COPY_PACKET};
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
 	uint32_t seq = (uint32_t)time(NULL);
 	bool acked = false;
 	int ack_err = 0;
 	ssize_t n;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = seq;
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(group);
+	nlh = nftinfo_nfnl_header(buf, (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, NLM_F_ACK,
+				  AF_UNSPEC, group, seq);
 	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(mode), &mode);
 	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));

@@ -25,6 +25,14 @@
 int nftinfo_table_comment(const char *table, char **comment);
 
 /*
+ * An nfnetlink request into buf: type is SUBSYSTEM << 8 | MESSAGE, flags
+ * come on top of NLM_F_REQUEST, res_id (host order) goes into the
+ * nfgenmsg with family.  Attributes follow with mnl_attr_put_*().
+ */
+struct nlmsghdr *nftinfo_nfnl_header(void *buf, uint16_t type, uint16_t flags, uint8_t family,
+				     uint16_t res_id, uint32_t seq);
+
+/*
  * Send one nf_tables request (a GET or a dump) and feed every reply to cb
  * until the ack.  Returns 0 or -errno (the kernel's).
  */

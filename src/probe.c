@@ -143,14 +143,11 @@ static void excl_build(const struct policy *p, struct excl *x)
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		excl_add(x, fixed[i].family, fixed[i].s, fixed[i].len);
 	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
+		struct prefix own[2];
+		size_t k, n = jail_prefixes(&p->jails[i], own);
 
-		if (j->backend != BACKEND_NETNS)
-			continue;
-		if (j->has_v4)
-			*VEC_PUSH(x->p, x->n) = j->v4;
-		if (j->has_v6)
-			*VEC_PUSH(x->p, x->n) = j->v6;
+		for (k = 0; k < n; k++)
+			*VEC_PUSH(x->p, x->n) = own[k];
 	}
 }
 

@@ -116,38 +116,13 @@ static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
 	RSB_LIT(sb, " }\n\t}\n");
 }
 
-static void put_nets(struct rctx *c, int family)
-{
-	const struct policy *p = c->p;
-	struct strbuf *sb = c->sb;
-	bool first = true;
-	size_t i;
-
-	sb_printf(sb,
-		  "\tset jail_nets%c {\n\t\ttype %s\n\t\tflags interval\n"
-		  "\t\telements = { ",
-		  family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-		bool has = family == AF_INET ? j->has_v4 : j->has_v6;
-
-		if (j->backend != BACKEND_NETNS || !has)
-			continue;
-		if (!first)
-			sb_puts(sb, sep);
-		first = false;
-		render_put_prefix(sb, family == AF_INET ? &j->v4 : &j->v6);
-		render_put_loc_comment(c, family == AF_INET ? &j->v4_loc : &j->v6_loc, NULL);
-	}
-	RSB_LIT(sb, " }\n\t}\n");
-}
-
 /*
- * Each jail's interface with its prefix: whose connection an ICMP error is
- * about (net_related).  A concatenation rather than rules per jail: the
- * elements cost less to load, and the shared chain reads as one rule.
+ * The netns jails' prefixes of one family: jail_nets4/6 for masquerade;
+ * with own, jail_own4/6, each with its jail's interface, for whose
+ * connection an ICMP error is about (net_related): a concatenation rather
+ * than rules per jail, which would cost more to load.
  */
-static void put_own(struct rctx *c, int family)
+static void put_nets(struct rctx *c, int family, bool own)
 {
 	const struct policy *p = c->p;
 	struct strbuf *sb = c->sb;
@@ -155,9 +130,10 @@ static void put_own(struct rctx *c, int family)
 	size_t i;
 
 	sb_printf(sb,
-		  "\tset jail_own%c {\n\t\ttype ifname . %s\n\t\tflags interval\n"
+		  "\tset jail_%s%c {\n\t\ttype %s%s\n\t\tflags interval\n"
 		  "\t\telements = { ",
-		  family == AF_INET ? '4' : '6', family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+		  own ? "own" : "nets", family == AF_INET ? '4' : '6', own ? "ifname . " : "",
+		  family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i];
 		bool has = family == AF_INET ? j->has_v4 : j->has_v6;
@@ -167,8 +143,10 @@ static void put_own(struct rctx *c, int family)
 		if (!first)
 			sb_puts(sb, sep);
 		first = false;
-		render_put_ifname(c, j);
-		RSB_LIT(sb, " . ");
+		if (own) {
+			render_put_ifname(c, j);
+			RSB_LIT(sb, " . ");
+		}
 		render_put_prefix(sb, family == AF_INET ? &j->v4 : &j->v6);
 		render_put_loc_comment(c, family == AF_INET ? &j->v4_loc : &j->v6_loc, NULL);
 	}
@@ -209,12 +187,12 @@ static void netns_objects(struct rctx *c)
 		RSB_LIT(sb, " }\n\t}\n");
 	}
 	if (f.v4) {
-		put_nets(c, AF_INET);
-		put_own(c, AF_INET);
+		put_nets(c, AF_INET, false);
+		put_nets(c, AF_INET, true);
 	}
 	if (f.v6) {
-		put_nets(c, AF_INET6);
-		put_own(c, AF_INET6);
+		put_nets(c, AF_INET6, false);
+		put_nets(c, AF_INET6, true);
 		RSB_LIT(sb, "\tset nd_types {\n\t\ttype icmpv6_type\n"
 			    "\t\telements = { nd-neighbor-solicit, nd-neighbor-advert }\n"
 			    "\t}\n");

@@ -490,6 +490,20 @@ lib_serve()
 	fi
 }
 
+# lib_bg NAME CMD...: run CMD (a program, not a shell function, so that
+# LIB_BG_PID is the process itself) in the background, its output in
+# $LIB_TMP/NAME.out and NAME.err; killed at exit if still running.
+lib_bg()
+{
+	local name=$1
+
+	shift
+	"$@" >"$LIB_TMP/$name.out" 2>"$LIB_TMP/$name.err" &
+	LIB_BG_PID=$!
+	disown "$LIB_BG_PID"
+	lib_defer kill "$LIB_BG_PID"
+}
+
 # lib_reach WHO PROTO ADDR PORT [NS]: as WHO (root or a uid), from NS (default
 # the sandbox), send a unique token over PROTO (tcp or udp) to ADDR:PORT.
 # Succeeds when a listener recorded the token, i.e. the kernel delivered it;

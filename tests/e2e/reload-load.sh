@@ -273,20 +273,6 @@ chmod 0644 "$LIB_TMP"/farend.py "$LIB_TMP"/flood.py "$LIB_TMP"/stream.py
 
 # ---------------------------------------------------------------- helpers
 
-# bg NAME CMD...: run CMD (a program, not a shell function, so that BG_PID
-# is the process itself) in the background, its output in $LIB_TMP/NAME.out;
-# killed at exit if still running.  Sets BG_PID.
-bg()
-{
-	local name=$1
-
-	shift
-	"$@" >"$LIB_TMP/$name.out" 2>"$LIB_TMP/$name.err" &
-	BG_PID=$!
-	disown "$BG_PID"
-	lib_defer kill "$BG_PID"
-}
-
 # wait_pid PID SECONDS: wait for a background process (not our child any
 # more after disown) to end.
 wait_pid()
@@ -374,9 +360,9 @@ table inet observe {
 EOF
 	lib_bail "observer table in net"
 fi
-bg farend ip netns exec net "$LIB_PY" -I "$LIB_TMP/farend.py" "$LIB_TMP/farend.state" 600 \
+lib_bg farend ip netns exec net "$LIB_PY" -I "$LIB_TMP/farend.py" "$LIB_TMP/farend.state" 600 \
 	count:udp:9001 count:tcp:9002 count:udp:9011 count:tcp:9012 stream:tcp:80 stream:tcp:443
-FAREND=$BG_PID
+FAREND=$LIB_BG_PID
 lib_wait_for 10 grep -qx ready "$LIB_TMP/farend.state" ||
 	lib_bail "far end did not start" "$(cat "$LIB_TMP/farend.err")"
 
@@ -458,10 +444,10 @@ drop_box0=$(dropped box)
 
 rm -f "$STOP"
 STREAMS="web4 web6 box4 box6"
-bg web4 "${AS_JAIL[@]}" "$LIB_PY" -I "$LIB_TMP/stream.py" $N4 80 "$STOP" 300
-bg web6 "${AS_JAIL[@]}" "$LIB_PY" -I "$LIB_TMP/stream.py" $N6 80 "$STOP" 300
-bg box4 ip netns exec box "$LIB_PY" -I "$LIB_TMP/stream.py" $N4 443 "$STOP" 300
-bg box6 ip netns exec box "$LIB_PY" -I "$LIB_TMP/stream.py" $N6 443 "$STOP" 300
+lib_bg web4 "${AS_JAIL[@]}" "$LIB_PY" -I "$LIB_TMP/stream.py" $N4 80 "$STOP" 300
+lib_bg web6 "${AS_JAIL[@]}" "$LIB_PY" -I "$LIB_TMP/stream.py" $N6 80 "$STOP" 300
+lib_bg box4 ip netns exec box "$LIB_PY" -I "$LIB_TMP/stream.py" $N4 443 "$STOP" 300
+lib_bg box6 ip netns exec box "$LIB_PY" -I "$LIB_TMP/stream.py" $N6 443 "$STOP" 300
 for s in $STREAMS; do
 	lib_wait_for 10 grep -qx connected "$LIB_TMP/$s.out" ||
 		lib_bail "stream $s did not connect" "$(cat "$LIB_TMP/$s.out" "$LIB_TMP/$s.err")"
@@ -476,12 +462,12 @@ stream_ids()
 ids0=$(stream_ids)
 # nice: as fast as the CPU lets them, but the applies and the streams are
 # what is measured, and two flooders would otherwise starve them on 2 cores.
-bg flood-web nice -n 10 "${AS_JAIL[@]}" \
+lib_bg flood-web nice -n 10 "${AS_JAIL[@]}" \
 	"$LIB_PY" -I "$LIB_TMP/flood.py" "$STOP" 300 9001 9002 $N4 $N6
-FLOOD_WEB=$BG_PID
-bg flood-box nice -n 10 ip netns exec box \
+FLOOD_WEB=$LIB_BG_PID
+lib_bg flood-box nice -n 10 ip netns exec box \
 	"$LIB_PY" -I "$LIB_TMP/flood.py" "$STOP" 300 9011 9012 $N4 $N6
-FLOOD_BOX=$BG_PID
+FLOOD_BOX=$LIB_BG_PID
 sleep 0.5
 
 bad_rc=() not_loaded=() same_handle=()

@@ -289,10 +289,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s.sendto(pkt, (dst, 0))
 EOF
 
-# victim SPORT ADDR PORT CMD...: a connected UDP socket SPORT -> ADDR:PORT
-# that has been answered once (so its conntrack entry is established);
-# then CMD runs, and the socket waits 1.5 s for an error.  Prints
-# "refused" (an ICMP error reached it) or "quiet".
+# victim SPORT ADDR PORT [CMD...]: a connected UDP socket SPORT -> ADDR:PORT
+# (0: any port) sends a datagram.  With CMD, once it has been answered (so
+# its conntrack entry is established), CMD runs.  Then the socket waits
+# 1.5 s for an answer or an error.  Prints "refused" (an ICMP error reached
+# it), "answered" or "quiet".
 cat >"$LIB_TMP/victim.py" <<'EOF'
 # SPDX-License-Identifier: GPL-2.0-or-later
 import socket, subprocess, sys
@@ -304,8 +305,9 @@ s.bind(("", sport))
 s.connect((addr, port))
 s.settimeout(3)
 s.send(b"hi\n")
-s.recv(64)
-subprocess.run(cmd, check=False)
+if cmd:
+    s.recv(64)
+    subprocess.run(cmd, check=False)
 s.settimeout(1.5)
 try:
     s.recv(64)
@@ -364,19 +366,6 @@ EOF
 chmod 0644 "$LIB_TMP"/*.py
 
 # ---------------------------------------------------------------- helpers
-
-# bg NAME CMD...: CMD (a program) in the background, output in
-# $LIB_TMP/NAME.out; killed at exit.
-bg()
-{
-	local name=$1
-
-	shift
-	"$@" >"$LIB_TMP/$name.out" 2>"$LIB_TMP/$name.err" &
-	BG_PID=$!
-	disown "$BG_PID"
-	lib_defer kill "$BG_PID"
-}
 
 # far NAME: packets the far end's prerouting counter NAME saw.
 far()
@@ -478,7 +467,7 @@ FAR_PORTS="echo:udp:7001 sink:tcp:7002 echo:udp:7003 echo:udp:7011 sink:tcp:7012
 	echo:udp:7101 echo:udp:7201 echo:udp:7202 echo:udp:7203 echo:udp:7211 late:udp:7212
 	ftp:tcp:21"
 # shellcheck disable=SC2086 # one word per spec
-bg farend ip netns exec net "$LIB_PY" -I "$LIB_TMP/farend.py" "$LIB_TMP/farend.log" 600 \
+lib_bg farend ip netns exec net "$LIB_PY" -I "$LIB_TMP/farend.py" "$LIB_TMP/farend.log" 600 \
 	$FAR_PORTS
 lib_wait_for 10 grep -qx ready "$LIB_TMP/farend.log" ||
 	lib_bail "far end did not start" "$(cat "$LIB_TMP/farend.err")"
@@ -546,17 +535,17 @@ EOF
 # ---------------------------------------------------------------- 4: a stricter apply
 
 rm -f "$STOP"
-bg web_udp "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7001
-bg web_tcp "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7002
-bg web_kept "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7003
-bg keep_udp "${AS_KEEP[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7021
-bg keep_tcp "${AS_KEEP[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7022
-bg box_udp ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7011
-bg box_tcp ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7012
-bg box_kept ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7013
-bg box_push ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7014
-bg steady_udp ip netns exec steady "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7031
-bg steady_tcp ip netns exec steady "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7032
+lib_bg web_udp "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7001
+lib_bg web_tcp "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7002
+lib_bg web_kept "${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7003
+lib_bg keep_udp "${AS_KEEP[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7021
+lib_bg keep_tcp "${AS_KEEP[@]}" "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7022
+lib_bg box_udp ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7011
+lib_bg box_tcp ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7012
+lib_bg box_kept ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7013
+lib_bg box_push ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7014
+lib_bg steady_udp ip netns exec steady "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7031
+lib_bg steady_tcp ip netns exec steady "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $N4 7032
 for f in web_udp web_tcp web_kept keep_udp keep_tcp box_udp box_tcp box_kept box_push \
 	steady_udp steady_tcp; do
 	lib_wait_for 10 grep -qx up "$LIB_TMP/$f.out" ||
@@ -630,7 +619,7 @@ check "5a: baseline: uid $OTHER's datagram from port 40123 to udp/7101 is answer
 	"${AS_OTHER[@]}" "$LIB_PY" -I "$LIB_TMP/once.py" $N4 7101 40123
 r1=$(far reuse)
 rm -f "$STOP"
-bg reuse "${AS_WEB[@]}" timeout 2 "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7101 40123
+lib_bg reuse "${AS_WEB[@]}" timeout 2 "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" udp $N4 7101 40123
 sleep 2.5
 r2=$(far reuse)
 check_eq "5a: web from the same port to udp/7101 (uid $OTHER's entry): nothing arrives" \
@@ -665,35 +654,9 @@ check_eq "5b: a forged error towards the internet does not leave with box's addr
 
 # The jail's own flows still get their ICMP errors.  The far end has no
 # udp/7210: its port unreachable reaches box's socket, and web's.
-got=$(ip netns exec box "$LIB_PY" -I -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect(("192.0.2.2", 7210))
-s.settimeout(2)
-s.send(b"x")
-try:
-    s.recv(64)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("quiet")
-')
+got=$(ip netns exec box "$LIB_PY" -I "$LIB_TMP/victim.py" 0 $N4 7210)
 check_eq "5b: box's own flow to a closed port gets the port unreachable" "$got" refused
-got=$("${AS_WEB[@]}" "$LIB_PY" -I -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.connect(("192.0.2.2", 7210))
-s.settimeout(2)
-s.send(b"x")
-try:
-    s.recv(64)
-    print("answered")
-except ConnectionRefusedError:
-    print("refused")
-except socket.timeout:
-    print("quiet")
-')
+got=$("${AS_WEB[@]}" "$LIB_PY" -I "$LIB_TMP/victim.py" 0 $N4 7210)
 check_eq "5b: web's own flow to a closed port gets the port unreachable" "$got" refused
 
 # "Fragmentation needed" from the far end for box's own flow (as the far

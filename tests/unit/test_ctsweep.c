@@ -176,6 +176,66 @@ static void test_messages(void)
 	T_CHECK(!ctsweep_parse(in, &e), "parse: not an entry message");
 }
 
+struct judge_case {
+	const char *osrc;
+	uint16_t sport;
+	const char *odst;
+	uint16_t dport;
+	const char *rsrc;
+	uint16_t rsport;
+	uint8_t proto;
+	uint32_t status;
+	enum ctsweep_verdict want;
+	size_t jail; /* when it is a jail's */
+	const char *what;
+};
+
+/* box is jail 0, other jail 1 (policy_text). */
+static const struct judge_case cases[] = {
+    {"10.97.50.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP, IPS_SRC_NAT,
+     CTSWEEP_ADMITTED, 0, "judge: box's tcp/443 anywhere: admitted, box's"},
+    {"10.97.50.2", 40000, "192.0.2.9", 80, "192.0.2.9", 80, IPPROTO_TCP, IPS_SRC_NAT,
+     CTSWEEP_ADMITTED, 0, "judge: tcp/80 inside its prefix: admitted"},
+    {"10.97.50.2", 40000, "198.51.100.7", 80, "198.51.100.7", 80, IPPROTO_TCP, IPS_SRC_NAT,
+     CTSWEEP_STALE, 0, "judge: tcp/80 outside its prefix: stale"},
+    {"10.97.50.2", 40000, "198.51.100.7", 53, "198.51.100.7", 53, IPPROTO_UDP, IPS_SRC_NAT,
+     CTSWEEP_STALE, 0, "judge: udp/53 forwarded (only to host): stale"},
+    {"10.97.50.2", 40000, "10.97.50.1", 53, "10.97.50.1", 53, IPPROTO_UDP, 0, CTSWEEP_ADMITTED, 0,
+     "judge: udp/53 to the host's veth address: admitted"},
+    {"10.97.50.2", 40000, "192.0.2.1", 53, "192.0.2.1", 53, IPPROTO_UDP, 0, CTSWEEP_ADMITTED, 0,
+     "judge: udp/53 to the host's wan address: admitted"},
+    {"10.97.50.2", 40000, "10.97.50.255", 53, "10.97.50.255", 53, IPPROTO_UDP, 0, CTSWEEP_ADMITTED,
+     0, "judge: udp/53 to a broadcast address: the host's"},
+    {"10.97.50.2", 40000, "192.0.2.1", 443, "192.0.2.1", 443, IPPROTO_TCP, 0, CTSWEEP_STALE, 0,
+     "judge: tcp/443 to the host (no \"to host\"): stale"},
+    {"10.97.50.2", 40000, "224.0.0.251", 443, "224.0.0.251", 443, IPPROTO_TCP, 0, CTSWEEP_ADMITTED,
+     0, "judge: multicast: admitted by either kind of rule"},
+    {"10.97.50.2", 7, "198.51.100.7", 0, "198.51.100.7", 7, IPPROTO_ICMP, IPS_SRC_NAT,
+     CTSWEEP_ADMITTED, 0, "judge: an echo (allow icmp): admitted"},
+    {"fd00:97::50:2", 7, "2001:db8::7", 0, "2001:db8::7", 7, IPPROTO_ICMPV6, IPS_SRC_NAT,
+     CTSWEEP_STALE, 0, "judge: an ICMPv6 echo (no allow icmpv6): stale"},
+    {"10.97.50.2", 40000, "198.51.100.7", 5000, "198.51.100.7", 5000, 47, 0, CTSWEEP_STALE, 0,
+     "judge: a protocol the ruleset never admits: stale"},
+    {"10.97.50.1", 40000, "10.97.50.2", 22, "10.97.50.2", 22, IPPROTO_TCP, 0, CTSWEEP_OTHER, 0,
+     "judge: the host's connection from its veth address: not the jail's"},
+    {"198.51.100.7", 40000, "192.0.2.1", 8080, "10.97.50.2", 80, IPPROTO_TCP, IPS_DST_NAT,
+     CTSWEEP_ADMITTED, 0, "judge: a connection to a published port: admitted"},
+    {"198.51.100.7", 40000, "192.0.2.1", 9001, "10.97.50.2", 7001, IPPROTO_UDP, IPS_DST_NAT,
+     CTSWEEP_ADMITTED, 0, "judge: a published range, port by port: admitted"},
+    {"198.51.100.7", 40000, "192.0.2.1", 9001, "10.97.50.2", 7000, IPPROTO_UDP, IPS_DST_NAT,
+     CTSWEEP_STALE, 0, "judge: a published port mapped elsewhere now: stale"},
+    {"198.51.100.7", 40000, "192.0.2.1", 8081, "10.97.50.2", 80, IPPROTO_TCP, IPS_DST_NAT,
+     CTSWEEP_STALE, 0, "judge: a port no longer published: stale"},
+    {"198.51.100.7", 40000, "10.97.50.2", 22, "10.97.50.2", 22, IPPROTO_TCP, 0, CTSWEEP_OTHER, 0,
+     "judge: towards a jail without DNAT: not the jail's to judge"},
+    {"10.97.51.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP, IPS_SRC_NAT,
+     CTSWEEP_STALE, 1, "judge: another jail without rules: stale, its own"},
+    {"192.0.2.1", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP, 0, CTSWEEP_OTHER, 0,
+     "judge: the host's own connection: left alone"},
+    {"10.97.52.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP, 0, CTSWEEP_OTHER,
+     0, "judge: an address next to the jails' prefixes: left alone"},
+};
+
 static void test_judge(void)
 {
 	struct ctsweep_local local = {NULL, 0};
@@ -184,7 +244,7 @@ static void test_judge(void)
 	struct policy p;
 	struct diag d;
 	FILE *devnull = fopen("/dev/null", "w");
-	size_t jail;
+	size_t jail, i;
 	bool ok;
 
 	policy_init(&p);
@@ -200,80 +260,19 @@ static void test_judge(void)
 	*VEC_PUSH(local.addrs, local.n) = addr("10.97.50.255");
 	ctsweep_index_init(&x, &p, &local);
 
-#define JUDGE(osrc, sport, odst, dport, rsrc, rsport, proto, status)                               \
-	(ctsweep_parse(                                                                            \
-	     entry_msg(buf, osrc, sport, odst, dport, rsrc, rsport, "192.0.2.1", proto, status),   \
-	     &e)                                                                                   \
-	     ? ctsweep_judge(&x, &e, &jail)                                                        \
-	     : (enum ctsweep_verdict) - 1)
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct judge_case *k = &cases[i];
+		enum ctsweep_verdict v = CTSWEEP_OTHER;
 
-	jail = 99;
-	T_CHECK(JUDGE("10.97.50.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP,
-		      IPS_SRC_NAT) == CTSWEEP_ADMITTED &&
-		    jail == 0,
-		"judge: box's tcp/443 anywhere: admitted, box's");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "192.0.2.9", 80, "192.0.2.9", 80, IPPROTO_TCP,
-		      IPS_SRC_NAT) == CTSWEEP_ADMITTED,
-		"judge: tcp/80 inside its prefix: admitted");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "198.51.100.7", 80, "198.51.100.7", 80, IPPROTO_TCP,
-		      IPS_SRC_NAT) == CTSWEEP_STALE,
-		"judge: tcp/80 outside its prefix: stale");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "198.51.100.7", 53, "198.51.100.7", 53, IPPROTO_UDP,
-		      IPS_SRC_NAT) == CTSWEEP_STALE,
-		"judge: udp/53 forwarded (only to host): stale");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "10.97.50.1", 53, "10.97.50.1", 53, IPPROTO_UDP, 0) ==
-		    CTSWEEP_ADMITTED,
-		"judge: udp/53 to the host's veth address: admitted");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "192.0.2.1", 53, "192.0.2.1", 53, IPPROTO_UDP, 0) ==
-		    CTSWEEP_ADMITTED,
-		"judge: udp/53 to the host's wan address: admitted");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "10.97.50.255", 53, "10.97.50.255", 53, IPPROTO_UDP,
-		      0) == CTSWEEP_ADMITTED,
-		"judge: udp/53 to a broadcast address: the host's");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "192.0.2.1", 443, "192.0.2.1", 443, IPPROTO_TCP, 0) ==
-		    CTSWEEP_STALE,
-		"judge: tcp/443 to the host (no \"to host\"): stale");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "224.0.0.251", 443, "224.0.0.251", 443, IPPROTO_TCP,
-		      0) == CTSWEEP_ADMITTED,
-		"judge: multicast: admitted by either kind of rule");
-	T_CHECK(JUDGE("10.97.50.2", 7, "198.51.100.7", 0, "198.51.100.7", 7, IPPROTO_ICMP,
-		      IPS_SRC_NAT) == CTSWEEP_ADMITTED,
-		"judge: an echo (allow icmp): admitted");
-	T_CHECK(JUDGE("fd00:97::50:2", 7, "2001:db8::7", 0, "2001:db8::7", 7, IPPROTO_ICMPV6,
-		      IPS_SRC_NAT) == CTSWEEP_STALE,
-		"judge: an ICMPv6 echo (no allow icmpv6): stale");
-	T_CHECK(JUDGE("10.97.50.2", 40000, "198.51.100.7", 5000, "198.51.100.7", 5000, 47, 0) ==
-		    CTSWEEP_STALE,
-		"judge: a protocol the ruleset never admits: stale");
-	T_CHECK(JUDGE("10.97.50.1", 40000, "10.97.50.2", 22, "10.97.50.2", 22, IPPROTO_TCP, 0) ==
-		    CTSWEEP_OTHER,
-		"judge: the host's connection from its veth address: not the jail's");
-	T_CHECK(JUDGE("198.51.100.7", 40000, "192.0.2.1", 8080, "10.97.50.2", 80, IPPROTO_TCP,
-		      IPS_DST_NAT) == CTSWEEP_ADMITTED,
-		"judge: a connection to a published port: admitted");
-	T_CHECK(JUDGE("198.51.100.7", 40000, "192.0.2.1", 9001, "10.97.50.2", 7001, IPPROTO_UDP,
-		      IPS_DST_NAT) == CTSWEEP_ADMITTED,
-		"judge: a published range, port by port: admitted");
-	T_CHECK(JUDGE("198.51.100.7", 40000, "192.0.2.1", 9001, "10.97.50.2", 7000, IPPROTO_UDP,
-		      IPS_DST_NAT) == CTSWEEP_STALE,
-		"judge: a published port mapped elsewhere now: stale");
-	T_CHECK(JUDGE("198.51.100.7", 40000, "192.0.2.1", 8081, "10.97.50.2", 80, IPPROTO_TCP,
-		      IPS_DST_NAT) == CTSWEEP_STALE,
-		"judge: a port no longer published: stale");
-	T_CHECK(JUDGE("198.51.100.7", 40000, "10.97.50.2", 22, "10.97.50.2", 22, IPPROTO_TCP, 0) ==
-		    CTSWEEP_OTHER,
-		"judge: towards a jail without DNAT: not the jail's to judge");
-	T_CHECK(JUDGE("10.97.51.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP,
-		      IPS_SRC_NAT) == CTSWEEP_STALE &&
-		    jail == 1,
-		"judge: another jail without rules: stale, its own");
-	T_CHECK(JUDGE("192.0.2.1", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP,
-		      0) == CTSWEEP_OTHER,
-		"judge: the host's own connection: left alone");
-	T_CHECK(JUDGE("10.97.52.2", 40000, "198.51.100.7", 443, "198.51.100.7", 443, IPPROTO_TCP,
-		      0) == CTSWEEP_OTHER,
-		"judge: an address next to the jails' prefixes: left alone");
-#undef JUDGE
+		jail = SIZE_MAX;
+		ok = ctsweep_parse(entry_msg(buf, k->osrc, k->sport, k->odst, k->dport, k->rsrc,
+					     k->rsport, "192.0.2.1", k->proto, k->status),
+				   &e);
+		if (ok)
+			v = ctsweep_judge(&x, &e, &jail);
+		T_CHECK(ok && v == k->want && (k->want == CTSWEEP_OTHER || jail == k->jail),
+			k->what);
+	}
 	ctsweep_index_free(&x);
 out:
 	free(local.addrs);
