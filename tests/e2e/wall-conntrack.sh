@@ -50,9 +50,11 @@ WEB=1099
 OTHER=1100
 KEEP=1101
 H4=192.0.2.1
+H6=2001:db8:1::1
 N4=192.0.2.2
 N6=2001:db8:1::2
 J4=10.97.50.2
+J6=fd00:97::50:2
 STOP=$LIB_TMP/stop
 AS_WEB=(setpriv "--reuid=$WEB" "--regid=$WEB" --clear-groups --)
 AS_KEEP=(setpriv "--reuid=$KEEP" "--regid=$KEEP" --clear-groups --)
@@ -256,7 +258,8 @@ EOF
 # forge TYPE SRC DST ISRC ISPORT IDST IDPORT [MTU]: as root, send one
 # ICMP error from SRC to DST (a raw packet, the kernel adds nothing) that
 # quotes a UDP datagram ISRC:ISPORT -> IDST:IDPORT.  TYPE: unreach (port
-# unreachable) or fragneeded (fragmentation needed, next-hop MTU).
+# unreachable; IPv4 or IPv6) or fragneeded (fragmentation needed, next-hop
+# MTU; IPv4).
 cat >"$LIB_TMP/forge.py" <<'EOF'
 # SPDX-License-Identifier: GPL-2.0-or-later
 import socket, struct, sys
@@ -272,20 +275,30 @@ def csum(b):
 
 
 def iphdr(src, dst, proto, length):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, length, 0x1234, 0, 64, proto, 0,
+    if ":" in src:
+        return struct.pack("!IHBB16s16s", 6 << 28, length, proto, 64,
+                           socket.inet_pton(socket.AF_INET6, src),
+                           socket.inet_pton(socket.AF_INET6, dst))
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + length, 0x1234, 0, 64, proto, 0,
                     socket.inet_aton(src), socket.inet_aton(dst))
     return h[:10] + struct.pack("!H", csum(h)) + h[12:]
 
 
 kind, src, dst, isrc, isport, idst, idport = sys.argv[1:8]
 mtu = int(sys.argv[8]) if len(sys.argv) > 8 else 0
-inner = iphdr(isrc, idst, 17, 20 + 8 + 6) + \
-    struct.pack("!HHHH", int(isport), int(idport), 8 + 6, 0)
-code, rest = (3, 0) if kind == "unreach" else (4, mtu)
-icmp = struct.pack("!BBHHH", 3, code, 0, 0, rest) + inner
-icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-pkt = iphdr(src, dst, 1, 20 + len(icmp)) + icmp
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+v6 = ":" in src
+inner = iphdr(isrc, idst, 17, 8 + 6) + struct.pack("!HHHH", int(isport), int(idport), 8 + 6, 0)
+if v6:
+    icmp = struct.pack("!BBHI", 1, 4, 0, 0) + inner
+    pseudo = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) +
+              struct.pack("!I3xB", len(icmp), 58))
+    icmp = icmp[:2] + struct.pack("!H", csum(pseudo + icmp)) + icmp[4:]
+else:
+    code, rest = (3, 0) if kind == "unreach" else (4, mtu)
+    icmp = struct.pack("!BBHHH", 3, code, 0, 0, rest) + inner
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+pkt = iphdr(src, dst, 58 if v6 else 1, len(icmp)) + icmp
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 s.sendto(pkt, (dst, 0))
 EOF
 
@@ -628,10 +641,22 @@ check_eq "5a: web from the same port to udp/7101 (uid $OTHER's entry): nothing a
 # ---------------------------------------------------------------- 5b: forged ICMP errors
 
 # A host socket 192.0.2.1:40201 -> N4:7201, answered.  Root in box quotes it
-# in a port unreachable sent to the host.
+# in a port unreachable sent to the host; the same error sent by root on
+# the host itself (nothing confines that) shows that it would work.  Both
+# families.
+got=$("$LIB_PY" -I "$LIB_TMP/victim.py" 40200 $N4 7201 \
+	"$LIB_PY" -I "$LIB_TMP/forge.py" unreach $J4 $H4 $H4 40200 $N4 7201)
+check_eq "5b: control: the forged port unreachable, sent on the host, fails the socket" \
+	"$got" refused
 got=$("$LIB_PY" -I "$LIB_TMP/victim.py" 40201 $N4 7201 \
 	ip netns exec box "$LIB_PY" -I "$LIB_TMP/forge.py" unreach $J4 $H4 $H4 40201 $N4 7201)
 check_eq "5b: a port unreachable forged in box does not reach the host's socket" "$got" quiet
+got=$("$LIB_PY" -I "$LIB_TMP/victim.py" 40204 $N6 7201 \
+	"$LIB_PY" -I "$LIB_TMP/forge.py" unreach $J6 $H6 $H6 40204 $N6 7201)
+check_eq "5b: control: the same over IPv6, sent on the host, fails the socket" "$got" refused
+got=$("$LIB_PY" -I "$LIB_TMP/victim.py" 40205 $N6 7201 \
+	ip netns exec box "$LIB_PY" -I "$LIB_TMP/forge.py" unreach $J6 $H6 $H6 40205 $N6 7201)
+check_eq "5b: ... and forged in box over IPv6, it does not reach the host's socket" "$got" quiet
 
 # The same with "fragmentation needed, MTU 552": the host's path MTU to N4
 # must not drop.
