@@ -288,6 +288,11 @@ const char *prov_plan_table(const struct prov_plan *pl)
 	return pl ? pl->table : NULL;
 }
 
+bool prov_plan_resumed(const struct prov_plan *pl)
+{
+	return pl && pl->old.phase == STATE_APPLYING;
+}
+
 size_t prov_plan_changes(const struct prov_plan *pl, const char *const **lines)
 {
 	*lines = (const char *const *)pl->changes;

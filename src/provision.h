@@ -99,6 +99,9 @@ int prov_down_finish(struct prov_plan *plan, struct diag *d);
  */
 const char *prov_plan_table(const struct prov_plan *plan);
 
+/* The previous apply was killed before it finished (this one completes it). */
+bool prov_plan_resumed(const struct prov_plan *plan);
+
 /*
  * What the plan changed (or, from prov_diff, would change), one line per
  * change: "create jail foobar: namespace, veth foobar-out/foobar-in",

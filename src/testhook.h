@@ -29,9 +29,9 @@
  * jail, after the first jail's):
  *
  *   apply: lock, netns-created, veth-created, addrs-set, sysctls-written,
- *          handover-loaded (apply.c), ruleset-committed, links-up,
- *          netns-removed (jails that left the policy), state-written,
- *          conntrack-swept (apply.c)
+ *          handover-loaded, ruleset-committed, conntrack-swept (apply.c),
+ *          links-up, netns-removed (jails that left the policy),
+ *          state-written
  *   down:  lock, links-down, table-deleted, netns-removed,
  *          sysctls-restored, state-removed
  *

@@ -48,7 +48,7 @@ BAD=9999
 STATE=/run/jailfw/state
 
 APPLY_STEPS="lock netns-created veth-created addrs-set sysctls-written handover-loaded
-	ruleset-committed links-up netns-removed state-written conntrack-swept"
+	ruleset-committed conntrack-swept links-up netns-removed state-written"
 DOWN_STEPS="lock links-down table-deleted netns-removed sysctls-restored state-removed"
 
 # ---------------------------------------------------------------- helpers

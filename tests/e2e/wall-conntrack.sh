@@ -7,10 +7,12 @@
 #
 #  - A stricter apply stops the flows it no longer admits: UDP and TCP flows
 #    of a uid and a netns jail, kept open across an apply that removes their
-#    rule, are counted at the far end for 3 s after apply returns: none may
-#    arrive; the far end's pushes into the netns jail stop too.  Flows the
-#    new policy still admits keep flowing, and the conntrack entries of jails
-#    that did not change are the same entries (ids) afterwards.
+#    rule, are counted at the far end for 3 s from the commit: none may
+#    arrive; the far end's pushes into the netns jail stop once apply
+#    returns (an apply killed between the commit and its conntrack sweep
+#    leaves them to the next apply, which completes it).  Flows the new
+#    policy still admits keep flowing, and their conntrack entries, those
+#    of jails that did not change too, are the same entries (ids).
 #  - A uid jail does not ride another user's conntrack entry: uid 1100 (not
 #    jailed) talks from port P to a port the jail may not use, closes, and
 #    the jail sends from P to the same place.
@@ -586,13 +588,23 @@ keep_ids0=$(ct_ids -s 192.0.2.1 -d $N4 --dport 7021)$(ct_ids -s 192.0.2.1 -d $N4
 kept_ids0=$(ct_ids -s $J4 -d $N4 --dport 7013)
 steady_ids0=$(ct_ids -s 10.97.51.2 -d $N4 --dport 7031)$(ct_ids -s 10.97.51.2 -d $N4 --dport 7032)
 
+# Apply B is killed right after its commit, before it removes conntrack
+# entries: the ruleset alone already stops what the jails send, but the far
+# end's pushes still reach box.  The next apply of B completes the killed
+# one, sweep included, and the pushes stop.
 policy B >"$P"
-check "apply policy B (web and box lose their udp and tcp rules)" "$JAILFW" apply "$P"
+check_exit "apply policy B, killed right after the commit" 137 \
+	env JAILFW_TEST_KILL_AT=ruleset-committed "$JAILFW_TESTHOOKS" apply "$P"
 read -r -a c0 <<<"$(far_all $FLOWS)"
 q0=$(box_pushes)
-sleep 3
-read -r -a c1 <<<"$(far_all $FLOWS)"
+sleep 1.5
 q1=$(box_pushes)
+moved "4: box: the far end's pushes still reach it after the commit alone" "$q0" "$q1"
+check "apply policy B again: it completes the killed apply" "$JAILFW" apply "$P"
+q2=$(box_pushes)
+sleep 1.5
+read -r -a c1 <<<"$(far_all $FLOWS)"
+q3=$(box_pushes)
 
 for i in "${!c0[@]}"; do
 	name=${c0[i]%%=*}
@@ -600,7 +612,7 @@ for i in "${!c0[@]}"; do
 	after=${c1[i]#*=}
 	case $name in
 	web_udp | web_tcp | box_udp | box_tcp)
-		check_eq "4: $name: no packet reaches the far end once apply B returned" \
+		check_eq "4: $name: no packet reaches the far end once B was committed (3 s)" \
 			"$((after - before))" 0
 		;;
 	*)
@@ -609,7 +621,7 @@ for i in "${!c0[@]}"; do
 	esac
 done
 check_eq "4: box: the far end's pushes on a flow policy B does not admit no longer reach it" \
-	"$((q1 - q0))" 0
+	"$((q3 - q2))" 0
 check_eq "4: box: its flow policy B still admits keeps its conntrack entry" \
 	"$(ct_ids -s $J4 -d $N4 --dport 7013)" "$kept_ids0"
 check_eq "4: box: the entries of the flows policy B does not admit are gone" \
@@ -620,6 +632,23 @@ check_eq "4: keep (unchanged): the same conntrack entries after apply B" \
 check_eq "4: steady (unchanged): the same conntrack entries after apply B" \
 	"$(ct_ids -s 10.97.51.2 -d $N4 --dport 7031)$(ct_ids -s 10.97.51.2 -d $N4 --dport 7032)" \
 	"$steady_ids0"
+# The same without a kill: back to A (the flows come back), then B.
+policy A >"$P"
+check "apply policy A again" "$JAILFW" apply "$P"
+sleep 1
+r0=$(box_pushes)
+read -r -a c2 <<<"$(far_all web_udp box_udp)"
+policy B >"$P"
+check "apply policy B again, in one go" "$JAILFW" apply "$P"
+read -r -a c3 <<<"$(far_all web_udp box_udp)"
+r1=$(box_pushes)
+sleep 1.5
+read -r -a c4 <<<"$(far_all web_udp box_udp)"
+r2=$(box_pushes)
+moved "4: under A again, box's flow and the far end's pushes resumed" "$r0" "$r1"
+check_eq "4: after B in one go: nothing of web's and box's udp flows reaches the far end" \
+	"${c4[*]}" "${c3[*]}"
+check_eq "4: after B in one go: the far end's pushes no longer reach box" "$((r2 - r1))" 0
 touch "$STOP" "$LIB_TMP/farend.log.stop"
 
 # ---------------------------------------------------------------- 5a: another user's entry
