@@ -313,8 +313,8 @@ bool probe_allowed(const struct jail *j, enum proto proto, const struct prefix *
 					return true;
 				continue;
 			}
-			if (kind == PROBE_DST_HOST && j->backend == BACKEND_NETNS)
-				continue; /* prefixes are forwarded traffic only */
+			if (kind == PROBE_DST_HOST)
+				continue; /* the host is reached only through "to host" */
 			if (prefix_contains(&d->pfx, dst))
 				return true;
 		}

@@ -159,9 +159,8 @@ void probe_plan_free(struct probe_plan *plan);
  * language, not the ruleset: a rule without `to` allows any destination
  * beyond the host, in both families; `to host` allows only the host (uid:
  * loopback and every local address; netns: the host's addresses as seen
- * from the jail); a uid jail's `to PREFIX` matches any destination in it,
- * the host's addresses included (the output hook sees only the address);
- * a netns jail never reaches another jail.
+ * from the jail); a `to PREFIX` never reaches the host, whatever host
+ * address the prefix holds; a netns jail never reaches another jail.
  */
 bool probe_allowed(const struct jail *j, enum proto proto, const struct prefix *dst, uint16_t port,
 		   enum probe_dst kind);

@@ -700,16 +700,16 @@ static void union_of(struct render_scratch *x, struct seg *s, const struct rpiec
 	}
 	s->npfx = x->npfx - s->pfx_off;
 	/*
-	 * A union that already accepts everything needs no prefixes: "any"
-	 * of a netns jail, "any" plus "host" of a uid jail, the host alone.
-	 * A uid "any" keeps them: it excludes loopback, which an explicit
-	 * prefix (a local address) may reach.
+	 * A union that already accepts everything its prefixes could needs
+	 * none: "any" of either backend (a uid jail's prefixes stop short of
+	 * loopback as its "any" does), the host alone.
 	 */
-	if ((s->flags & (DSTF_NET_ANY | DSTF_HOSTIN)) ||
-	    (s->flags & (DSTF_UID_ANY | DSTF_UID_HOST)) == (DSTF_UID_ANY | DSTF_UID_HOST))
+	if (s->flags & (DSTF_NET_ANY | DSTF_HOSTIN | DSTF_UID_ANY))
 		s->npfx = 0;
 	s->npfx = normalise_pfx(seg_pfx(x, s->pfx_off), s->npfx);
 	x->npfx = s->pfx_off + s->npfx;
+	if (!s->npfx)
+		s->flags &= ~DSTF_UID_PFX;
 }
 
 /*
@@ -859,7 +859,14 @@ static void put_dst_sets(struct rctx *c)
 static void put_dst_family(struct rctx *c, const struct rdst *d, size_t from, size_t to,
 			   const char *fam)
 {
-	const char *match = !strcmp(fam, "v4") ? "ip daddr " : "ip6 daddr ";
+	/*
+	 * A uid jail's packet to one of the host's own addresses leaves
+	 * through lo, whatever prefix holds that address: the host is
+	 * reached only through "to host" (docs/ruleset.md).
+	 */
+	const char *match = d->flags & DSTF_UID_PFX
+				? (!strcmp(fam, "v4") ? "oif != \"lo\" ip daddr " : "oif != \"lo\" ip6 daddr ")
+				: (!strcmp(fam, "v4") ? "ip daddr " : "ip6 daddr ");
 	struct strbuf *sb = c->sb;
 	size_t i;
 

@@ -43,6 +43,7 @@ enum {
 	DSTF_UID_HOST = 1u << 1, /* oif "lo" */
 	DSTF_NET_ANY = 1u << 2,	 /* any forwarded destination */
 	DSTF_HOSTIN = 1u << 3,	 /* the host itself (input hook) */
+	DSTF_UID_PFX = 1u << 4,	 /* uid prefixes: oif != "lo" (never the host) */
 };
 
 /* One prefix of a destination union and the rule it came from. */

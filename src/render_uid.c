@@ -37,6 +37,8 @@ static void uid_collect(struct rctx *c, const struct jail *j)
 			else
 				pfx = true;
 		}
+		if (pfx)
+			flags |= DSTF_UID_PFX;
 		render_add_rule(c, r, i, RMAP_UID_PORTS, RMAP_UID_PROTOS, flags, pfx);
 	}
 	render_flush_jail(c, j);
@@ -97,6 +99,8 @@ static void uid_objects(struct rctx *c)
 		render_put_jail_ident(c, "uid_", j);
 	}
 	RSB_LIT(sb, " }\n\t}\n");
+	RSB_LIT(sb, "\tset host_addrtypes {\n\t\ttype fib_addrtype\n"
+		    "\t\telements = { local, broadcast, anycast, multicast }\n\t}\n");
 	render_put_map(c, RMAP_UID_PORTS, "uid_ports", "uid . inet_proto . inet_service",
 		       key_ports);
 	render_put_map(c, RMAP_UID_PROTOS, "uid_protos", "uid . inet_proto", key_protos);
@@ -138,6 +142,16 @@ static void uid_chains(struct rctx *c)
 	render_put_comment(sb, "uid jails: forged ICMP errors");
 	RSB_LIT(sb, "\n\t\tct state related meta l4proto ipv6-icmp drop");
 	render_put_comment(sb, "uid jails: forged ICMP errors");
+	rsb_putc(sb, '\n');
+	/*
+	 * What the kernel delivers to the host's own sockets but sends
+	 * through another interface than lo: a broadcast or multicast
+	 * datagram (looped back to local listeners, and out on the wire
+	 * too), one of the host's addresses reached off loopback.  "to
+	 * host" means loopback; these are refused whatever the rule.
+	 */
+	RSB_LIT(sb, "\t\toif != \"lo\" fib daddr type @host_addrtypes return");
+	render_put_comment(sb, "uid jails: broadcast, multicast, the host off loopback");
 	rsb_putc(sb, '\n');
 	if (c->map_used[RMAP_UID_PORTS]) {
 		RSB_LIT(sb, "\t\tmeta skuid . meta l4proto . th dport vmap @uid_ports");

@@ -319,6 +319,7 @@ lib_enter_sandbox()
 	# The jailed uids read the probe helper and the policies from here.
 	chmod 0755 "$LIB_TMP"
 	lib__write_probe
+	lib__write_send
 	# Tests run jailfw as other uids too, and a CI checkout may sit below a
 	# directory they cannot enter (/root): give them a copy of the binary
 	# and of the templates in a place every uid can read.
@@ -1363,4 +1364,92 @@ check_untouched()
 		f=$(basename "$f")
 		check_same "$1: $f unchanged" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
 	done
+}
+
+# ---------------------------------------------------------------- datagrams
+
+# lib_send NS WHO ADDR PORT TOKEN [OPTION...]: from NS ("" the sandbox), as
+# WHO (root or a uid), send TOKEN three times as a UDP datagram to
+# ADDR:PORT and wait for nothing: what arrived is what a listener logged
+# (lib_seen).  Options, for the packets an attacker crafts:
+#	bcast		SO_BROADCAST (255.255.255.255, a subnet's broadcast)
+#	if=IFNAME	the interface of a link-local or multicast ADDR
+#	src=ADDR	bind to ADDR first, even when it is not the sender's
+#			own (IP_FREEBIND): a spoofed source
+#	via=ADDR	an IPv6 segment routing header: the packet goes to ADDR,
+#			which hands it on to the real destination ADDR
+# Fails (the error in $LIB_LAST_ERR_FILE) when the kernel refused to send.
+lib_send()
+{
+	local ns=$1 who=$2
+
+	shift 2
+	lib_ns "$ns" timeout 10 setpriv --reuid="$(lib__uid "$who")" \
+		--regid="$(lib__uid "$who")" --clear-groups -- \
+		"$LIB_PY" -I "$LIB_TMP/send.py" "$@" >/dev/null 2>"$LIB_LAST_ERR_FILE"
+}
+
+# lib_seen NAME TOKEN: the listener NAME (lib_serve) logged TOKEN; prints
+# the source it saw.  Waits up to a second for datagrams still on their way.
+lib_seen()
+{
+	local line i
+
+	for i in 1 2 3 4 5; do
+		line=$(grep -F " $2" "$LIB_TMP/$1.log" 2>/dev/null | head -n 1)
+		if [ -n "$line" ]; then
+			read -r _ _ line _ <<<"$line"
+			echo "$line"
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# lib_token: a token no other probe of the run carries.
+lib_token()
+{
+	echo "d$BASHPID-$(date +%s%N)"
+}
+
+lib__write_send()
+{
+	cat >"$LIB_TMP/send.py" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-or-later
+# send.py ADDR PORT TOKEN [bcast] [if=IFNAME] [src=ADDR] [via=ADDR]
+# (written by tests/lib.sh; see lib_send there).
+import socket, struct, sys, time
+
+addr, port, token = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+opts = dict(o.split("=", 1) if "=" in o else (o, "1") for o in sys.argv[4:])
+v6 = ":" in addr
+s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+scope = socket.if_nametoindex(opts["if"]) if "if" in opts else 0
+if "bcast" in opts:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+if scope and v6:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, scope)
+elif scope:
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                 struct.pack("=4s4si", b"\0" * 4, b"\0" * 4, scope))
+if "src" in opts:
+    # IP_FREEBIND: bind to an address that is not ours.
+    s.setsockopt(socket.SOL_IP, 15, 1)
+    s.bind((opts["src"], 0))
+if "via" in opts:
+    # Segment routing header (type 4): the wire's destination is via; the
+    # kernel puts the socket's destination in segment 0, reached next.
+    seg = socket.inet_pton(socket.AF_INET6, opts["via"])
+    srh = struct.pack("!BBBBBBH", 0, 4, 4, 1, 1, 0, 0) + b"\0" * 16 + seg
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RTHDR, srh)
+dst = (addr, port, 0, scope) if v6 else (addr, port)
+try:
+    for i in range(3):
+        s.sendto(token.encode() + b"\n", dst)
+        time.sleep(0.05)
+except OSError as e:
+    print("udp %s %s: %s" % (addr, port, e), file=sys.stderr)
+    sys.exit(1)
+EOF
 }

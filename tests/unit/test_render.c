@@ -170,29 +170,30 @@ static void test_segmentation(void)
 	allow(j, 8, PROTO_UDP, "1500-3000", "203.0.113.0/24");
 	out = render_policy_str(&p, 0);
 
-	/* Port 80: all three rules; the rest of 1-1024: rule 5 only. */
-	T_HAS(out, "1099 . tcp . 80 comment \"p.conf:4\" : jump dst_1,",
+	/*
+	 * Port 80: all three rules, and "any" covers both prefixes (a uid
+	 * jail's prefixes stop short of the host as "any" does); the rest of
+	 * 1-1024: rule 5 only.
+	 */
+	T_HAS(out, "1099 . tcp . 80 comment \"p.conf:4\" : jump dst_any,",
 	      "segment tcp/80 gets its own element, first rule's comment");
-	T_HAS(out, "1099 . tcp . 1-79 comment \"p.conf:5\" : jump dst_2,", "segment below 80");
-	T_HAS(out, "1099 . tcp . 81-1024 comment \"p.conf:5\" : jump dst_2,", "segment above 80");
+	T_HAS(out, "1099 . tcp . 1-79 comment \"p.conf:5\" : jump dst_1,", "segment below 80");
+	T_HAS(out, "1099 . tcp . 81-1024 comment \"p.conf:5\" : jump dst_1,", "segment above 80");
 	T_CHECK(count(out, "1099 . tcp . ") == 3, "exactly three tcp segments");
 	T_HAS(out,
-	      "\tchain dst_1 {\n"
-	      "\t\toif != \"lo\" meta mark set meta mark | 0x00200000 accept comment \"p.conf:6\"\n"
-	      "\t\tip daddr 192.0.2.0/24 meta mark set meta mark | 0x00200000 accept comment "
-	      "\"p.conf:4\"\n"
-	      "\t\tip daddr 198.51.100.0/24 meta mark set meta mark | 0x00200000 accept comment "
-	      "\"p.conf:5\"\n"
+	      "\tchain dst_any {\n"
+	      "\t\toif != \"lo\" meta mark set meta mark | 0x00200000 accept comment \"any "
+	      "destination but the host\"\n"
 	      "\t}\n",
-	      "tcp/80 union: any (but the host) and both prefixes");
+	      "tcp/80 union: any (but the host), which holds both prefixes");
 	T_HAS(out,
-	      "\tchain dst_2 {\n"
-	      "\t\tip daddr 198.51.100.0/24 meta mark set meta mark | 0x00200000 accept comment "
-	      "\"p.conf:5\"\n"
+	      "\tchain dst_1 {\n"
+	      "\t\toif != \"lo\" ip daddr 198.51.100.0/24 meta mark set meta mark | 0x00200000 "
+	      "accept comment \"p.conf:5\"\n"
 	      "\t}\n",
-	      "rest of 1-1024: B only");
+	      "rest of 1-1024: B only, never the host");
 	/* Overlapping rules with the same destination merge into one. */
-	T_HAS(out, "1099 . udp . 1000-3000 comment \"p.conf:7\" : jump dst_3 }",
+	T_HAS(out, "1099 . udp . 1000-3000 comment \"p.conf:7\" : jump dst_2 }",
 	      "adjacent segments with equal unions merge");
 	T_CHECK(count(out, "1099 . udp . ") == 1, "one udp element");
 	T_HAS(out, "\t\tflags interval\n", "ranges make the map an interval map");
@@ -239,18 +240,24 @@ static void test_interning(void)
 	T_HAS(out, "2001 . tcp . 443 comment \"p.conf:2\" : jump dst_1", "first jail uses dst_1");
 	T_HAS(out, "2002 . udp . 53 comment \"p.conf:6\" : jump dst_1",
 	      "second jail, same union in another order, shares dst_1");
-	T_HAS(out, "\"c-out\" . tcp . 443 comment \"p.conf:13\" : jump dst_1",
-	      "netns jail with the same prefixes shares dst_1 too");
-	T_CHECK(count(out, "\tchain dst_") == 1, "one dst chain in all");
+	/* A uid jail's prefixes exclude the host (lo); forwarded ones need not. */
+	T_HAS(out, "\"c-out\" . tcp . 443 comment \"p.conf:13\" : jump dst_2",
+	      "netns jail with the same prefixes has a chain of its own");
+	T_CHECK(count(out, "\tchain dst_") == 2, "one dst chain per backend");
 	/* Mixed families: one chain holds both. */
 	T_HAS(out,
 	      "\tchain dst_1 {\n"
-	      "\t\tip daddr 192.0.2.0/24 meta mark set meta mark | 0x00200000 accept comment "
-	      "\"p.conf:2\"\n"
-	      "\t\tip6 daddr 2001:db8::/32 meta mark set meta mark | 0x00200000 accept comment "
-	      "\"p.conf:2\"\n"
+	      "\t\toif != \"lo\" ip daddr 192.0.2.0/24 meta mark set meta mark | 0x00200000 accept "
+	      "comment \"p.conf:2\"\n"
+	      "\t\toif != \"lo\" ip6 daddr 2001:db8::/32 meta mark set meta mark | 0x00200000 "
+	      "accept comment \"p.conf:2\"\n"
 	      "\t}\n",
 	      "dst chain with both families");
+	T_HAS(out,
+	      "\tchain dst_2 {\n"
+	      "\t\tip daddr 192.0.2.0/24 meta mark set meta mark | 0x00200000 accept comment "
+	      "\"p.conf:13\"\n",
+	      "the netns jail's dst chain matches the address alone");
 	free(out);
 	policy_free(&p);
 }
@@ -280,8 +287,8 @@ static void test_normalisation(void)
 	      "\t\t\t     198.51.100.0/24 comment \"p.conf:2\",\n"
 	      "\t\t\t     203.0.113.0/24 comment \"p.conf:2\" }\n\t}\n",
 	      "three v4 prefixes become a named interval set, sorted");
-	T_HAS(out, "\t\tip daddr @dst_1_v4 meta mark set", "rule uses the set");
-	T_HAS(out, "\t\tip6 daddr 2001:db8::/32 meta mark set",
+	T_HAS(out, "\t\toif != \"lo\" ip daddr @dst_1_v4 meta mark set", "rule uses the set");
+	T_HAS(out, "\t\toif != \"lo\" ip6 daddr 2001:db8::/32 meta mark set",
 	      "one v6 prefix stays a plain match");
 	T_HASNT(out, "dst_1_v6", "no v6 set for a single prefix");
 	T_HAS(out,
@@ -509,8 +516,8 @@ static void test_determinism_and_scale(void)
 	render_policy(f, &p, RENDER_REPLACE);
 	fclose(f);
 	T_CHECK(m && !strcmp(a, m), "render_policy and render_policy_str agree");
-	/* Sets and dst chains do not grow with jails. */
-	T_CHECK(count(a, "\tchain dst_") == 3, "3 dst chains for 5000 jails");
+	/* Sets and dst chains do not grow with jails (uid and netns prefixes: a chain each). */
+	T_CHECK(count(a, "\tchain dst_") == 4, "4 dst chains for 5000 jails");
 	T_CHECK(count(a, "\tset ") + count(a, "\tmap ") == 9, "fixed number of sets and maps");
 	T_CHECK(count(a, "\tchain uid_j") == 2500, "one chain per uid jail");
 	T_CHECK(count(a, "\tchain fwd_j") == 2500, "one forward chain per netns jail");

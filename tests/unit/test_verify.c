@@ -259,9 +259,9 @@ static void test_oracle(void)
 		    !probe_allowed(u, PROTO_TCP, &in, 8011, PROBE_DST_NET) &&
 		    !probe_allowed(u, PROTO_TCP, &a4, 8000, PROBE_DST_NET),
 		"uid: a range to a prefix: inside both, outside either is a drop");
-	T_CHECK(probe_allowed(u, PROTO_TCP, &lo, 631, PROBE_DST_HOST),
-		"uid: a prefix holding a host address reaches the host (output hook sees "
-		"addresses only)");
+	T_CHECK(!probe_allowed(u, PROTO_TCP, &lo, 631, PROBE_DST_HOST),
+		"uid: a prefix holding a host address does not reach the host (only `to host` "
+		"does)");
 	T_CHECK(probe_allowed(u, PROTO_ICMP, &a4, 0, PROBE_DST_NET) &&
 		    !probe_allowed(u, PROTO_ICMPV6, &a6, 0, PROBE_DST_NET) &&
 		    !probe_allowed(u, PROTO_ICMP, &a6, 0, PROBE_DST_NET),
