@@ -333,6 +333,11 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 	RSB_LIT(sb, "\tchain ");
 	render_put_jail_ident(c, "in_", j);
 	RSB_LIT(sb, " {\n");
+	if (j->has_v6) {
+		RSB_LIT(sb, "\t\texthdr rt exists counter drop");
+		render_put_loc_comment(c, &j->v6_loc, ": IPv6 routing header");
+		rsb_putc(sb, '\n');
+	}
 	put_established(c, j);
 	RSB_LIT(sb, "\t\tct state invalid drop");
 	render_put_jail_comment(c, j);
@@ -456,7 +461,10 @@ static void netns_chains(struct rctx *c)
 	RSB_LIT(sb, "\t}\n");
 
 	put_related_chain(c, &f);
-	RSB_LIT(sb, "\tchain net_common {\n\t\tct direction reply ct state established ");
+	/* Routing headers: see render_uid.c. */
+	RSB_LIT(sb, "\tchain net_common {\n");
+	put_line(c, "exthdr rt exists return", "netns jails: IPv6 routing headers");
+	RSB_LIT(sb, "\t\tct direction reply ct state established ");
 	put_accept(c);
 	render_put_comment(sb, "netns jails: answers and replies");
 	rsb_putc(sb, '\n');

@@ -121,6 +121,11 @@ static void uid_chains(struct rctx *c)
 	RSB_LIT(sb, "\n\t}\n");
 
 	/*
+	 * A routing header carries the real destination past every address
+	 * match: the packet goes to the address in its IPv6 header first,
+	 * which hands it on.  First: the header rides on every packet of a
+	 * socket that set it.
+	 *
 	 * What the jail sends in a connection's original direction is the
 	 * jail opening or using a connection: it meets the allowlist at
 	 * every packet, established or not, so that a connection the policy
@@ -132,7 +137,9 @@ static void uid_chains(struct rctx *c)
 	 * socket of uid 0); an expected connection of a conntrack helper is
 	 * checked like a new one.  docs/ruleset.md says why.
 	 */
-	RSB_LIT(sb, "\tchain skuid_common {\n\t\tct direction reply ct state established ");
+	RSB_LIT(sb, "\tchain skuid_common {\n\t\texthdr rt exists return");
+	render_put_comment(sb, "uid jails: IPv6 routing headers");
+	RSB_LIT(sb, "\n\t\tct direction reply ct state established ");
 	rsb_putn(sb, c->mark, c->marklen);
 	RSB_LIT(sb, " accept");
 	render_put_comment(sb, "uid jails: answers to connections towards the jail");

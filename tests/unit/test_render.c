@@ -518,7 +518,7 @@ static void test_determinism_and_scale(void)
 	T_CHECK(m && !strcmp(a, m), "render_policy and render_policy_str agree");
 	/* Sets and dst chains do not grow with jails (uid and netns prefixes: a chain each). */
 	T_CHECK(count(a, "\tchain dst_") == 4, "4 dst chains for 5000 jails");
-	T_CHECK(count(a, "\tset ") + count(a, "\tmap ") == 9, "fixed number of sets and maps");
+	T_CHECK(count(a, "\tset ") + count(a, "\tmap ") == 10, "fixed number of sets and maps");
 	T_CHECK(count(a, "\tchain uid_j") == 2500, "one chain per uid jail");
 	T_CHECK(count(a, "\tchain fwd_j") == 2500, "one forward chain per netns jail");
 	T_CHECK(no_anonymous_sets(a), "no anonymous sets at scale");
