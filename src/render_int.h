@@ -136,6 +136,12 @@ struct render_backend {
 extern const struct render_backend render_uid_backend;
 extern const struct render_backend render_netns_backend;
 
+/* What the netns jails of a policy need: the sets the uid backend uses too. */
+struct render_netns_facts {
+	bool any, v4, v6, publish;
+};
+struct render_netns_facts render_netns_facts(const struct policy *p);
+
 /* Collect pass. */
 /* A rule's pieces: one per port range into ports_map, or whole protocol. */
 void render_add_rule(struct rctx *c, const struct rule *r, size_t rule_idx, enum rmap ports_map,

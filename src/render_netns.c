@@ -44,13 +44,9 @@ static void netns_collect(struct rctx *c, const struct jail *j)
 	render_flush_jail(c, j);
 }
 
-struct netns_facts {
-	bool any, v4, v6, publish;
-};
-
-static struct netns_facts facts(const struct policy *p)
+struct render_netns_facts render_netns_facts(const struct policy *p)
 {
-	struct netns_facts f = {false, false, false, false};
+	struct render_netns_facts f = {false, false, false, false};
 	size_t i;
 
 	for (i = 0; i < p->njails; i++) {
@@ -156,7 +152,7 @@ static void put_nets(struct rctx *c, int family, bool own)
 static void netns_objects(struct rctx *c)
 {
 	const struct policy *p = c->p;
-	struct netns_facts f = facts(p);
+	struct render_netns_facts f = render_netns_facts(p);
 	struct strbuf *sb = c->sb;
 	bool first = true;
 	size_t i;
@@ -223,17 +219,20 @@ static void put_accept(struct rctx *c)
 }
 
 /*
- * Anti-spoofing: a jail may only send from its own prefix, and not at all
+ * Anti-spoofing: a jail may only send from its own address, not from the
+ * rest of its prefix (the host side's address is in it), and not at all
  * in a family it has no prefix in.  Towards the host IPv6 link-local
- * sources are fine too (neighbour discovery, router solicitation).
+ * sources are fine too (neighbour discovery).
  */
 static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
 {
 	struct strbuf *sb = c->sb;
+	struct prefix own;
 
 	if (j->has_v4) {
+		jail_addr_jail(&j->v4, &own);
 		RSB_LIT(sb, "\t\tmeta nfproto ipv4 ip saddr != ");
-		render_put_prefix(sb, &j->v4);
+		render_put_prefix(sb, &own);
 		RSB_LIT(sb, " counter drop");
 		render_put_loc_comment(c, &j->v4_loc, ": anti-spoofing");
 	} else {
@@ -245,8 +244,9 @@ static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
 		RSB_LIT(sb, "\t\tmeta nfproto ipv6 ");
 		if (input)
 			RSB_LIT(sb, "ip6 saddr != fe80::/10 ");
+		jail_addr_jail(&j->v6, &own);
 		RSB_LIT(sb, "ip6 saddr != ");
-		render_put_prefix(sb, &j->v6);
+		render_put_prefix(sb, &own);
 		RSB_LIT(sb, " counter drop");
 		render_put_loc_comment(c, &j->v6_loc, ": anti-spoofing");
 	} else {
@@ -444,7 +444,7 @@ static void put_dnat(struct rctx *c, const struct jail *j, const struct publish 
 static void netns_chains(struct rctx *c)
 {
 	const struct policy *p = c->p;
-	struct netns_facts f = facts(p);
+	struct render_netns_facts f = render_netns_facts(p);
 	struct strbuf *sb = c->sb;
 	const char *out;
 	size_t i, k;
@@ -455,15 +455,45 @@ static void netns_chains(struct rctx *c)
 		    "\t\ttype filter hook forward priority " RENDER_FILTER_PRIO "; policy accept;\n");
 	put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
 	put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
+	/*
+	 * Every jail chain ends in a verdict, so what comes here is no
+	 * jail's by interface name.  A jail's address on another interface
+	 * is the jail behind a renamed host side (the maps are keyed by
+	 * name), or someone spoofing it: never let through unfiltered.
+	 */
+	if (f.v4) {
+		put_line(c, "ip saddr @jail_nets4 counter drop",
+			 "netns jails: jail address from another interface");
+		put_line(c, "ip daddr @jail_nets4 counter drop",
+			 "netns jails: jail address through another interface");
+	}
+	if (f.v6) {
+		put_line(c, "ip6 saddr @jail_nets6 counter drop",
+			 "netns jails: jail address from another interface");
+		put_line(c, "ip6 daddr @jail_nets6 counter drop",
+			 "netns jails: jail address through another interface");
+	}
 	RSB_LIT(sb, "\t}\n\tchain input {\n"
 		    "\t\ttype filter hook input priority " RENDER_FILTER_PRIO "; policy accept;\n");
 	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
+	/* lo: the host's own packets from its jail-side addresses. */
+	if (f.v4)
+		put_line(c, "iifname != \"lo\" ip saddr @jail_nets4 counter drop",
+			 "netns jails: jail address from another interface");
+	if (f.v6)
+		put_line(c, "iifname != \"lo\" ip6 saddr @jail_nets6 counter drop",
+			 "netns jails: jail address from another interface");
 	RSB_LIT(sb, "\t}\n");
 
 	put_related_chain(c, &f);
 	/* Routing headers: see render_uid.c. */
 	RSB_LIT(sb, "\tchain net_common {\n");
 	put_line(c, "exthdr rt exists return", "netns jails: IPv6 routing headers");
+	/* By address too: the jail_ifs drop misses a renamed interface. */
+	if (f.v4)
+		put_line(c, "ip daddr @jail_nets4 return", "netns jails: jail to jail");
+	if (f.v6)
+		put_line(c, "ip6 daddr @jail_nets6 return", "netns jails: jail to jail");
 	RSB_LIT(sb, "\t\tct direction reply ct state established ");
 	put_accept(c);
 	render_put_comment(sb, "netns jails: answers and replies");

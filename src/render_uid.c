@@ -109,6 +109,7 @@ static void uid_objects(struct rctx *c)
 static void uid_chains(struct rctx *c)
 {
 	const struct policy *p = c->p;
+	struct render_netns_facts netns = render_netns_facts(p);
 	struct strbuf *sb = c->sb;
 	size_t i;
 
@@ -160,6 +161,27 @@ static void uid_chains(struct rctx *c)
 	RSB_LIT(sb, "\t\toif != \"lo\" fib daddr type @host_addrtypes return");
 	render_put_comment(sb, "uid jails: broadcast, multicast, the host off loopback");
 	rsb_putc(sb, '\n');
+	/*
+	 * A netns jail is walled off from uid jails too: by its link (its
+	 * link-local address included) and by its addresses, whichever
+	 * interface they are routed through.  Its host side address is the
+	 * host's, reached through lo.
+	 */
+	if (netns.any) {
+		RSB_LIT(sb, "\t\toifname @jail_ifs return");
+		render_put_comment(sb, "uid jails: never to a netns jail");
+		rsb_putc(sb, '\n');
+	}
+	if (netns.v4) {
+		RSB_LIT(sb, "\t\toif != \"lo\" ip daddr @jail_nets4 return");
+		render_put_comment(sb, "uid jails: never to a netns jail");
+		rsb_putc(sb, '\n');
+	}
+	if (netns.v6) {
+		RSB_LIT(sb, "\t\toif != \"lo\" ip6 daddr @jail_nets6 return");
+		render_put_comment(sb, "uid jails: never to a netns jail");
+		rsb_putc(sb, '\n');
+	}
 	if (c->map_used[RMAP_UID_PORTS]) {
 		RSB_LIT(sb, "\t\tmeta skuid . meta l4proto . th dport vmap @uid_ports");
 		render_put_comment(sb, "uid jails: allow by port");

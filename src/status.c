@@ -495,6 +495,17 @@ static const struct rtnl_link *find_link(const struct host_links *h, const char 
 	return h->nlinks ? bsearch(&key, h->links, h->nlinks, sizeof(key), link_cmp) : NULL;
 }
 
+/* The link jailfw labelled alias, whatever its name now (a linear scan). */
+static const struct rtnl_link *find_alias(const struct host_links *h, const char *alias)
+{
+	size_t i;
+
+	for (i = 0; i < h->nlinks; i++)
+		if (!strcmp(h->links[i].alias, alias))
+			return &h->links[i];
+	return NULL;
+}
+
 /* The first address of ifindex in the sorted h->addrs (or h->naddrs). */
 static size_t first_addr(const struct host_links *h, int ifindex)
 {
@@ -531,7 +542,17 @@ static void netns_facts(struct status_report *r, struct status_jail *j, const st
 	if (!j->recorded)
 		return;
 	/* What jailfw made and recorded, and what became of it. */
-	if (!l) {
+	if (!l && (l = find_alias(h, alias))) {
+		/*
+		 * The ruleset knows a jail's interface by name: under another
+		 * name the jail's packets meet only the catch-all drops of
+		 * its addresses (docs/ruleset.md).
+		 */
+		drift(r, "link-renamed", j->name,
+		      "jail %s: interface %s was renamed to %s: its traffic is dropped (rename it "
+		      "back)",
+		      j->name, j->host_if, l->name);
+	} else if (!l) {
 		drift(r, "link-missing", j->name, "jail %s: interface %s is gone", j->name,
 		      j->host_if);
 	} else if (!j->link_ours) {

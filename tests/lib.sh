@@ -1434,8 +1434,11 @@ elif scope:
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
                  struct.pack("=4s4si", b"\0" * 4, b"\0" * 4, scope))
 if "src" in opts:
-    # IP_FREEBIND: bind to an address that is not ours.
+    # IP_FREEBIND: bind to an address that is not ours; IPv4 routes such a
+    # source only with IP_TRANSPARENT too (root in the sender's namespace).
     s.setsockopt(socket.SOL_IP, 15, 1)
+    if not v6:
+        s.setsockopt(socket.SOL_IP, 19, 1)
     s.bind((opts["src"], 0))
 if "via" in opts:
     # Segment routing header (type 4): the wire's destination is via; the

@@ -166,7 +166,7 @@ ip -n box addr add 10.99.0.5/32 dev box-in || lib_bail "address 10.99.0.5 in box
 ip -n box route add $S4/32 via $JH4 src 10.99.0.5 || lib_bail "spoofing route in box"
 D0=$(status_counts box | cut -d' ' -f3)
 check_dropped_rule_ns "box: spoofed source 10.99.0.5 dropped" $T fwd_box \
-	"ip saddr != 10.97.10.0/24 .*anti-spoofing" box tcp $S4 443
+	"ip saddr != 10.97.10.2 .*anti-spoofing" box tcp $S4 443
 check "box: the anti-spoofing drop is in status' dropped count" \
 	test "$(status_counts box | cut -d' ' -f3)" -gt "$D0"
 same_counts "box after spoofing" box

@@ -343,8 +343,10 @@ static void test_netns_split(void)
 	T_HAS(out, "ct status dnat meta l4proto udp th dport 7000-7001 counter",
 	      "forward accepts the jail ports");
 	T_HAS(out, "iifname != @jail_ifs fib", "no wan: anything but a jail");
-	T_HAS(out, "ip6 saddr != fe80::/10 ip6 saddr != fd00:97::3:0/112 counter drop",
-	      "input anti-spoofing lets link-local through");
+	T_HAS(out, "ip6 saddr != fe80::/10 ip6 saddr != fd00:97::3:2 counter drop",
+	      "input anti-spoofing: the jail's address, and link-local");
+	T_HAS(out, "ip saddr != 10.97.10.2 counter drop",
+	      "anti-spoofing: the jail's address, not its prefix");
 	T_CHECK(no_anonymous_sets(out), "no anonymous sets");
 	free(out);
 	policy_free(&p);

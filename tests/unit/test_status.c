@@ -301,7 +301,7 @@ static void test_scan(void)
 	T_CHECK(c && c->nrules == 5 && c->counted[0] && c->counted[4],
 		"scan: fwd_box has five rules, counters on the first and the last");
 	c = find_chain(ct, n, "forward");
-	T_CHECK(c && c->nrules == 2 && !c->counted[0],
+	T_CHECK(c && c->nrules >= 2 && !c->counted[0] && !c->counted[1],
 		"scan: a base chain's type line is not a rule");
 	counters_chain_text_free(ct, n);
 	free(text);
