@@ -39,9 +39,11 @@ int apply_kernel_status(int err)
 	return EXIT_KERNEL;
 }
 
-/* Exit status for a failure of the provisioner. */
-static int prov_status(int err)
+/* Exit status for a failure of the provisioner (provision.h). */
+int apply_prov_status(int err)
 {
+	if (err == -ENXIO)
+		return EXIT_INVALID;
 	return err == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(err);
 }
 
@@ -365,7 +367,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 
 	ret = prov_stage(p, &plan, d);
 	if (ret) {
-		status = prov_status(ret);
+		status = apply_prov_status(ret);
 		goto rollback;
 	}
 	if (current) {
@@ -417,7 +419,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	sweep_conntrack(p, o, res->loaded, plan, d);
 	ret = prov_commit(plan, d);
 	if (ret) {
-		status = prov_status(ret);
+		status = apply_prov_status(ret);
 		goto rollback;
 	}
 	/* The policy moved to another table: the old one confines nothing now. */
@@ -484,7 +486,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	testhook_point("lock");
 	ret = prov_down_cut(&plan, d);
 	if (ret) {
-		status = prov_status(ret);
+		status = apply_prov_status(ret);
 		goto out;
 	}
 	testhook_point("links-down");
@@ -518,7 +520,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	free(handover);
 	ret = prov_down_finish(plan, d);
 	if (ret)
-		status = prov_status(ret);
+		status = apply_prov_status(ret);
 	say_changes(o, plan);
 out:
 	prov_plan_free(plan);

@@ -55,6 +55,8 @@ struct apply_result {
 
 /* Exit status for a -errno from the kernel-facing modules. */
 int apply_kernel_status(int err);
+/* The same for the provisioner's, which has two of its own (provision.h). */
+int apply_prov_status(int err);
 
 /* Apply a checked policy, failing closed (docs/design.md, "Fail closed"). */
 int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,

@@ -533,7 +533,7 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 
 	ret = prov_diff(p, &r->plan, d);
 	if (ret) {
-		status = ret == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(ret);
+		status = apply_prov_status(ret);
 		goto out;
 	}
 	old_table = prov_plan_table(r->plan);

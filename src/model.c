@@ -81,6 +81,7 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->settings.nwan; i++)
 		free(p->settings.wan[i]);
 	free(p->settings.wan);
+	free(p->settings.wan_locs);
 	free(p->settings.table);
 	for (i = 0; i < p->nfiles; i++)
 		free(p->files[i]);

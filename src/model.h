@@ -158,7 +158,8 @@ struct tmpl {
 struct settings {
 	char **wan; /* uplink interface names; nwan == 0: any non-jail iface */
 	size_t nwan;
-	struct loc wan_loc;
+	struct loc wan_loc;   /* the first name */
+	struct loc *wan_locs; /* each name's; NULL in a policy not parsed */
 	enum tristate log_drops;
 	struct loc log_drops_loc;
 	char *table; /* NULL: DEFAULT_TABLE */

@@ -1137,7 +1137,8 @@ static void parse_settings_stmt(struct parser *ps, struct settings *s, struct se
 
 	if (tok_is(&kw, "wan")) {
 		char **names = NULL;
-		size_t n = 0, i;
+		struct loc *locs = NULL;
+		size_t n = 0, nl = 0, i;
 		int more;
 
 		if (!start_value(ps, &kw, seen, nseen, "an interface name"))
@@ -1147,6 +1148,7 @@ static void parse_settings_stmt(struct parser *ps, struct settings *s, struct se
 		do {
 			if (wan_name_ok(&ps->tok)) {
 				*VEC_PUSH(names, n) = xstrndup(ps->tok.text, ps->tok.len);
+				*VEC_PUSH(locs, nl) = tok_loc(ps, &ps->tok);
 			} else {
 				terr(ps, &ps->tok,
 				     "invalid interface name \"%.*s\" (1-%d characters: letters, "
@@ -1161,10 +1163,12 @@ static void parse_settings_stmt(struct parser *ps, struct settings *s, struct se
 			for (i = 0; i < n; i++)
 				free(names[i]);
 			free(names);
+			free(locs);
 			memset(&s->wan_loc, 0, sizeof(s->wan_loc));
 			return;
 		}
 		s->wan = names;
+		s->wan_locs = locs;
 		s->nwan = n;
 	} else if (tok_is(&kw, "log-drops")) {
 		enum tristate v = TRI_UNSET;
@@ -1458,6 +1462,7 @@ static void parse_settings(struct parser *ps, struct loc *first)
 	for (i = 0; i < scratch.nwan; i++)
 		free(scratch.wan[i]);
 	free(scratch.wan);
+	free(scratch.wan_locs);
 	free(scratch.table);
 }
 

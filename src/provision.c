@@ -1673,6 +1673,29 @@ static int load_state(struct prov_plan *pl, struct diag *d)
 	return err == -EINVAL ? -EEXIST : err;
 }
 
+/*
+ * A jail's traffic is masqueraded out of the wan only: with a wan that
+ * does not exist (a typo), it would leave through the real uplink with
+ * its private source.  An error of the policy, found before anything
+ * changes.
+ */
+static int check_wan(struct prov_plan *pl, const struct policy *p, struct diag *d)
+{
+	const struct settings *s = &p->settings;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < s->nwan; i++) {
+		if (find_hlink(pl, s->wan[i]) || find_altname(pl, s->wan[i]))
+			continue;
+		diag_error(d, s->wan_locs ? &s->wan_locs[i] : &s->wan_loc,
+			   (unsigned int)strlen(s->wan[i]),
+			   "wan interface \"%s\" does not exist on this host", s->wan[i]);
+		err = -ENXIO;
+	}
+	return err;
+}
+
 static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 {
 	size_t i;
@@ -1729,6 +1752,8 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	err = open_host(pl, d);
 	if (!err)
 		err = host_links(pl, d);
+	if (!err)
+		err = check_wan(pl, p, d);
 	for (i = 0; !err && i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 

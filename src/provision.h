@@ -45,6 +45,10 @@
  * changed or deleted: stage returns -EEXIST with an error naming it, before
  * changing anything (the CLI exits 5).
  *
+ * A wan interface the host does not have is an error of the policy, found
+ * before anything changes: stage and diff return -ENXIO, with an error
+ * located at its name (the CLI exits 1).
+ *
  * Every function returns 0 or -errno and reports through d.  Everything
  * acts on the caller's current network namespace as "the host".
  */

@@ -366,7 +366,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
  * jail (oifname), the other way round.  Anything but ICMP is a conntrack
  * helper's expected connection: it returns, and is checked like a new one.
  */
-static void put_related_chain(struct rctx *c, const struct netns_facts *f)
+static void put_related_chain(struct rctx *c, const struct render_netns_facts *f)
 {
 	static const struct {
 		const char *rule;
@@ -494,6 +494,12 @@ static void netns_chains(struct rctx *c)
 		put_line(c, "ip daddr @jail_nets4 return", "netns jails: jail to jail");
 	if (f.v6)
 		put_line(c, "ip6 daddr @jail_nets6 return", "netns jails: jail to jail");
+	/*
+	 * Masquerade is for the wan only: out of another interface a
+	 * jail's packet would keep its private source.
+	 */
+	if (p->settings.nwan)
+		put_line(c, "oifname != @wan_ifs return", "netns jails: out of the wan only");
 	RSB_LIT(sb, "\t\tct direction reply ct state established ");
 	put_accept(c);
 	render_put_comment(sb, "netns jails: answers and replies");

@@ -361,6 +361,7 @@ static void sandbox_policy(const struct policy *p, bool strip_dns, char **wan, s
 
 	*sp = *p;
 	sp->settings.wan = wan;
+	sp->settings.wan_locs = NULL;
 	sp->settings.nwan = 1;
 	*jails = NULL;
 	if (!strip_dns)
