@@ -21,6 +21,7 @@
  */
 #include "check.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -834,6 +835,100 @@ static const struct tmpl *find_tmpl(const struct policy *p, const char *name)
 }
 
 /* A template is checked once for what is wrong in any jail. */
+/* net's first len bits, as a prefix of the family. */
+static struct prefix pfx_of(int af, const char *net, uint8_t len)
+{
+	struct prefix x = {.family = af, .len = len};
+
+	inet_pton(af, net, x.addr.b);
+	return x;
+}
+
+/*
+ * Destinations that no packet of a jail can have, or that cannot be what
+ * the user meant: a rule with one would be dead, or would say the host
+ * where only "to host" may.  NULL when dst is fine.  fix gets what to
+ * write instead, when there is one.
+ */
+static const char *dead_dest(const struct prefix *dst, char fix[PREFIX_STRLEN])
+{
+	struct prefix x;
+
+	fix[0] = '\0';
+	if (dst->family == AF_INET) {
+		x = pfx_of(AF_INET, "255.255.255.255", 32);
+		if (prefix_contains(&x, dst))
+			return "is the broadcast address: broadcasts reach the host's own sockets "
+			       "(a netns jail's count as the host: \"to host\"; a uid jail may "
+			       "send none)";
+		x = pfx_of(AF_INET, "0.0.0.0", 8);
+		if (dst->len >= 8 && prefix_contains(&x, dst))
+			return "is in 0.0.0.0/8, which is no destination (the kernel takes "
+			       "0.0.0.0 for the host itself)";
+		x = pfx_of(AF_INET, "127.0.0.0", 8);
+		if (dst->len >= 8 && prefix_contains(&x, dst))
+			return "is loopback: the host's is reached only through \"to host\", and "
+			       "a netns jail's is its own";
+		x = pfx_of(AF_INET, "224.0.0.0", 4);
+		if (dst->len >= 4 && prefix_contains(&x, dst))
+			return "is multicast: it reaches the host's own sockets (a netns jail's "
+			       "counts as the host: \"to host\"; a uid jail may send none)";
+		return NULL;
+	}
+	x = pfx_of(AF_INET6, "::", 128);
+	if (prefix_contains(&x, dst))
+		return "is the unspecified address, which is no destination";
+	x = pfx_of(AF_INET6, "::1", 128);
+	if (prefix_contains(&x, dst))
+		return "is loopback: the host's is reached only through \"to host\", and a "
+		       "netns jail's is its own";
+	x = pfx_of(AF_INET6, "::ffff:0:0", 96);
+	if (dst->len >= 96 && prefix_contains(&x, dst)) {
+		struct prefix v4 = {.family = AF_INET, .len = (uint8_t)(dst->len - 96)};
+
+		memcpy(v4.addr.b, dst->addr.b + 12, 4);
+		prefix_str(&v4, fix);
+		return "is an IPv4-mapped IPv6 address, which no packet carries: the kernel "
+		       "sends IPv4";
+	}
+	x = pfx_of(AF_INET6, "::", 96);
+	if (dst->len >= 96 && prefix_contains(&x, dst))
+		return "is an IPv4-compatible IPv6 address, deprecated and never routed";
+	x = pfx_of(AF_INET6, "fe80::", 10);
+	if (dst->len >= 10 && prefix_contains(&x, dst))
+		return "is link-local: it names no link, so it would hold on every interface of "
+		       "the host, the jails' included (a netns jail's packets to it never leave "
+		       "its own link, whose host side is \"to host\")";
+	x = pfx_of(AF_INET6, "ff00::", 8);
+	if (dst->len >= 8 && prefix_contains(&x, dst))
+		return "is multicast: it reaches the host's own sockets (a netns jail's counts "
+		       "as the host: \"to host\"; a uid jail may send none)";
+	return NULL;
+}
+
+/* One statement's destinations, reported once (not per protocol). */
+static void check_rule_dests(struct checker *c, const struct rule *rules, size_t k)
+{
+	const struct rule *r = &rules[k];
+	char buf[PREFIX_STRLEN], fix[PREFIX_STRLEN];
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		if (same_stmt(&rules[i], r))
+			return;
+	for (i = 0; i < r->ndests; i++) {
+		const struct dest *t = &r->dests[i];
+
+		if (t->kind != DEST_PREFIX || !(why = dead_dest(&t->pfx, fix)))
+			continue;
+		if (fix[0])
+			cerr(c, &t->loc, "%s %s (write %s)", prefix_str(&t->pfx, buf), why, fix);
+		else
+			cerr(c, &t->loc, "%s %s", prefix_str(&t->pfx, buf), why);
+	}
+}
+
 static void check_templates(struct checker *c)
 {
 	const struct policy *p = c->p;
@@ -853,6 +948,7 @@ static void check_templates(struct checker *c)
 		snprintf(owner, sizeof(owner), "template \"%s\"", t->name);
 		for (k = 0; k < t->nrules; k++) {
 			check_rule_family(c, t->rules, t->nrules, k);
+			check_rule_dests(c, t->rules, k);
 			check_rule_dup(c, t->rules, k, owner);
 		}
 		/* Reported here once, not again in every jail that uses it. */
@@ -1627,8 +1723,10 @@ static void check_jail_rules(struct checker *c, const struct jail *j)
 		const struct rule *r = &j->rules[k];
 
 		/* Template rules were checked once, with their template. */
-		if (!r->from_template)
+		if (!r->from_template) {
 			check_rule_family(c, j->rules, j->nrules, k);
+			check_rule_dests(c, j->rules, k);
+		}
 		if (j->backend == BACKEND_NETNS && (j->has_v4 || j->has_v6))
 			check_rule_reach(c, j, k);
 		check_rule_dup(c, j->rules, k, owner);

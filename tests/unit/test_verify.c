@@ -236,11 +236,11 @@ static void test_oracle(void)
 	struct policy p;
 	const struct jail *u, *n;
 	struct prefix a4 = addr("198.51.100.7"), a6 = addr("2001:db8::7"), lo = addr("127.0.0.1"),
-		      in = addr("192.0.2.77");
+		      in = addr("192.0.2.77"), hostpfx = addr("203.0.113.1");
 
 	T_CHECK(load_text(&p, "jail u {\n backend uid\n user 1099\n allow tcp/80\n"
 			      " allow udp/53 to host\n allow tcp/8000-8010 to 192.0.2.0/24\n"
-			      " allow tcp/631 to 127.0.0.0/8\n allow icmp\n}\n"
+			      " allow tcp/631 to 203.0.113.0/24\n allow icmp\n}\n"
 			      "jail n {\n backend netns\n ipv4 10.97.10.0/24\n"
 			      " allow tcp/80 to 192.0.2.0/24\n allow udp/53 to host\n}\n"),
 		"oracle policy loads");
@@ -259,7 +259,8 @@ static void test_oracle(void)
 		    !probe_allowed(u, PROTO_TCP, &in, 8011, PROBE_DST_NET) &&
 		    !probe_allowed(u, PROTO_TCP, &a4, 8000, PROBE_DST_NET),
 		"uid: a range to a prefix: inside both, outside either is a drop");
-	T_CHECK(!probe_allowed(u, PROTO_TCP, &lo, 631, PROBE_DST_HOST),
+	T_CHECK(!probe_allowed(u, PROTO_TCP, &hostpfx, 631, PROBE_DST_HOST) &&
+		    probe_allowed(u, PROTO_TCP, &hostpfx, 631, PROBE_DST_NET),
 		"uid: a prefix holding a host address does not reach the host (only `to host` "
 		"does)");
 	T_CHECK(probe_allowed(u, PROTO_ICMP, &a4, 0, PROBE_DST_NET) &&
