@@ -513,6 +513,13 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 		}
 		state_record_forget(table);
 		*removed = true;
+	} else {
+		/* No inet table; an arp table of jailfw's may be left: it goes too. */
+		ret = nftload_delete_table(table, d);
+		if (ret) {
+			status = apply_kernel_status(ret);
+			goto out;
+		}
 	}
 	testhook_point("table-deleted");
 	handover = nftload_handover_name(table);

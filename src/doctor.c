@@ -609,7 +609,8 @@ static void live_free(struct live *l)
  */
 static bool table_is_own(const struct nftinfo_table *t)
 {
-	return t && t->family == NFPROTO_INET &&
+	/* Its netns jails' ARP filter is a table arp of the same kind (render_netns.c). */
+	return t && (t->family == NFPROTO_INET || t->family == NFPROTO_ARP) &&
 	       !strncmp(t->comment, OWN_COMMENT, strlen(OWN_COMMENT));
 }
 
@@ -872,8 +873,8 @@ static void own_prio(const struct doc *dc, uint32_t hook, int32_t *prio)
 	for (i = 0; dc->have_live && i < dc->live.rs.nchains; i++) {
 		const struct doctor_chain *c = &dc->live.rs.chains[i];
 
-		if (!c->base || c->hook != hook || !chain_is_own(&dc->live, c) ||
-		    strcmp(c->type, "filter"))
+		if (!c->base || !ip_family(c->family) || c->hook != hook ||
+		    !chain_is_own(&dc->live, c) || strcmp(c->type, "filter"))
 			continue;
 		if (!found || c->prio < *prio)
 			*prio = c->prio;
@@ -1330,6 +1331,36 @@ static void check_legacy(struct doc *dc)
 	}
 }
 
+/*
+ * With netns jails, the table arp of the same name keeps their ARP in
+ * check (render_netns.c); apply and down handle it with the inet table.
+ */
+static void check_arp_table(struct doc *dc)
+{
+	const struct nftinfo_table *t = nftinfo_table_find(&dc->live.nft, NFPROTO_ARP, dc->table);
+	size_t i;
+
+	for (i = 0; i < dc->st.njails; i++)
+		if (dc->st.jails[i].backend == BACKEND_NETNS)
+			break;
+	if (i == dc->st.njails)
+		return;
+	if (table_is_own(t)) {
+		ok(dc, "table arp %s is loaded", dc->table);
+		return;
+	}
+	if (t) {
+		error(dc, NULL, "table arp %s exists but was not made by jailfw", dc->table);
+		detail(dc, "fix", "rename one of them (settings { table NAME } in the policy)");
+		return;
+	}
+	error(dc, NULL,
+	      "table arp %s is not loaded: root in a netns jail can fill the host's neighbour "
+	      "table",
+	      dc->table);
+	detail(dc, "fix", "jailfw apply POLICY");
+}
+
 static void check_own_table(struct doc *dc)
 {
 	const struct nftinfo_table *t = nftinfo_table_find(&dc->live.nft, NFPROTO_INET, dc->table);
@@ -1337,6 +1368,7 @@ static void check_own_table(struct doc *dc)
 
 	if (table_is_own(t)) {
 		ok(dc, "table inet %s is loaded", dc->table);
+		check_arp_table(dc);
 		return;
 	}
 	if (t) {

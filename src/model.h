@@ -206,6 +206,12 @@ void jail_ifname_host(const struct jail *j, char buf[16]);
 void jail_ifname_jail(const struct jail *j, char buf[16]);
 /* A netns jail's prefixes into out (IPv4 first); 0 for other backends. */
 size_t jail_prefixes(const struct jail *j, struct prefix out[2]);
+/*
+ * The jail side's IPv6 link-local address, the same on every jail's link:
+ * jailfw gives it, the kernel makes none (provision.c), so that in_NAME
+ * can tell the jail's link-local source from a made-up one.
+ */
+#define JAIL_LINK_LOCAL "fe80::2"
 /* Host side address: the prefix's first host (.1 / ::1); jail side: .2. */
 void jail_addr_host(const struct prefix *net, struct prefix *out);
 void jail_addr_jail(const struct prefix *net, struct prefix *out);

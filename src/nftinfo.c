@@ -724,14 +724,19 @@ int nftinfo_table_read(const char *table, struct nftinfo_table **out)
 
 int nftinfo_table_comment(const char *table, char **comment)
 {
-	struct nftinfo_table t = {.name = (char *)table, .family = NFPROTO_INET};
+	return nftinfo_family_table_comment(NFPROTO_INET, table, comment);
+}
+
+int nftinfo_family_table_comment(uint32_t family, const char *table, char **comment)
+{
+	struct nftinfo_table t = {.name = (char *)table, .family = family};
 	struct reader r = {.tables = &t, .ntables = 1};
 	int ret;
 
 	*comment = NULL;
 	if (strlen(table) >= 256)
 		return -EINVAL;
-	ret = request(NFT_MSG_GETTABLE, &t, NFPROTO_INET, NULL, table_cb, &r);
+	ret = request(NFT_MSG_GETTABLE, &t, family, NULL, table_cb, &r);
 	if (!ret && !t.comment)
 		ret = -ENOENT;
 	if (ret)

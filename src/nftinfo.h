@@ -23,6 +23,8 @@
  * the table has none), -ENOENT when there is no such table, or -errno.
  */
 int nftinfo_table_comment(const char *table, char **comment);
+/* The same for a table of another family (NFPROTO_ARP). */
+int nftinfo_family_table_comment(uint32_t family, const char *table, char **comment);
 
 /*
  * An nfnetlink request into buf: type is SUBSYSTEM << 8 | MESSAGE, flags

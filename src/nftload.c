@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
 #include <nftables/libnftables.h>
 #include <pwd.h>
 #include <sched.h>
@@ -550,14 +551,13 @@ out:
 }
 
 /*
- * "list table inet NAME" into *out (malloc'd); JSON or terse text.  On
- * failure *err gets libnftables' first error message and -errno is
+ * The nft command cmd's output into *out (malloc'd); JSON or terse text.
+ * On failure *err gets libnftables' first error message and -errno is
  * returned (-ENOENT: no such table).
  */
-static int list_table(const char *table, unsigned int flags, char **out, char **err)
+static int list_cmd(const char *cmd, unsigned int flags, char **out, char **err)
 {
 	struct nft_ctx *nft;
-	char *cmd = NULL;
 	struct nft_err *errs;
 	size_t n;
 	int ret = 0;
@@ -569,7 +569,6 @@ static int list_table(const char *table, unsigned int flags, char **out, char **
 		*err = xstrdup(strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	cmd = xasprintf("list table inet %s", table);
 	if (run_text(nft, cmd) == 0) {
 		*out = xstrdup(nft_ctx_get_output_buffer(nft));
 		goto out;
@@ -580,9 +579,39 @@ static int list_table(const char *table, unsigned int flags, char **out, char **
 	*err = n ? xstrdup(errs[0].msg) : xstrdup("no reason given");
 	free_errors(errs, n);
 out:
-	free(cmd);
 	nft_ctx_free(nft);
 	return ret;
+}
+
+/*
+ * jailfw's tables of that name: "list table inet NAME", followed by the
+ * arp table's listing when there is one (render_netns.c).  JSON lists the
+ * inet table alone (two documents would make no JSON): only the throwaway
+ * namespace lists both in JSON, where they are its whole ruleset.
+ */
+static int list_table(const char *table, unsigned int flags, char **out, char **err)
+{
+	char *cmd = xasprintf("list table inet %s", table), *arp = NULL, *comment = NULL;
+	int ret = list_cmd(cmd, flags, out, err);
+
+	free(cmd);
+	if (ret || (flags & NFT_CTX_OUTPUT_JSON) ||
+	    nftinfo_family_table_comment(NFPROTO_ARP, table, &comment))
+		return ret;
+	free(comment);
+	cmd = xasprintf("list table arp %s", table);
+	ret = list_cmd(cmd, flags, &arp, err);
+	free(cmd);
+	if (ret) {
+		free(*out);
+		*out = NULL;
+		return ret;
+	}
+	cmd = xasprintf("%s%s", *out, arp);
+	free(*out);
+	free(arp);
+	*out = cmd;
+	return 0;
 }
 
 static unsigned int listing_flags(enum nftload_listing how)
@@ -651,8 +680,11 @@ int nftload_delete_table(const char *table, struct diag *d)
 	 * Declaring the table first makes the delete idempotent without a
 	 * look-then-delete race: in one transaction, an absent table is
 	 * created and deleted (no visible effect), a present one deleted.
+	 * The arp table of the same name goes with it (render_netns.c).
 	 */
-	cmd = xasprintf("table inet %s {}\ndelete table inet %s\n", table, table);
+	cmd = xasprintf("table inet %s {}\ndelete table inet %s\n"
+			"table arp %s {}\ndelete table arp %s\n",
+			table, table, table, table);
 	if (run_text(nft, cmd) == 0)
 		goto out;
 	n = parse_errors(nft_ctx_get_error_buffer(nft), &errs);
@@ -782,6 +814,14 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_li
 					   policy_table(p));
 				ret = -EIO;
 			}
+		} else if (!ret && want_listing && how == NFTLOAD_LIST_JSON) {
+			char *err = NULL;
+
+			/* Here jailfw's tables are the whole ruleset: one document. */
+			ret = list_cmd("list ruleset", NFT_CTX_OUTPUT_JSON, &out, &err);
+			if (ret)
+				diag_error(&d, NULL, 0, "cannot list the ruleset: %s", err);
+			free(err);
 		} else if (!ret && want_listing) {
 			ret = nftload_list_table(policy_table(p), how, &out, &d);
 		}
@@ -873,25 +913,46 @@ int nftload_run_isolated_readback(const struct policy *p, const char *text,
 	return run_isolated(p, text, NFTLOAD_LIST_TERSE, readback, out, d);
 }
 
-int nftload_table_state(const char *table, struct diag *d)
+static int family_table_state(uint32_t family, const char *table, struct diag *d)
 {
 	static const char mark[] = "managed by jailfw";
 	char *comment = NULL;
 	int ret;
 
-	if (!nftload_table_name_ok(table)) {
-		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
-		return -EINVAL;
-	}
 	/* The renderer starts every table's comment with the mark. */
-	ret = nftinfo_table_comment(table, &comment);
+	ret = nftinfo_family_table_comment(family, table, &comment);
 	if (ret == -ENOENT)
 		ret = NFTLOAD_TABLE_ABSENT;
 	else if (ret)
-		diag_error(d, NULL, 0, "cannot read table inet %s: %s", table, strerror(-ret));
+		diag_error(d, NULL, 0, "cannot read table %s %s: %s",
+			   family == NFPROTO_ARP ? "arp" : "inet", table, strerror(-ret));
 	else
 		ret = strncmp(comment, mark, sizeof(mark) - 1) ? NFTLOAD_TABLE_FOREIGN
 							       : NFTLOAD_TABLE_OURS;
 	free(comment);
 	return ret;
+}
+
+int nftload_table_state(const char *table, struct diag *d)
+{
+	int inet, arp;
+
+	if (!nftload_table_name_ok(table)) {
+		diag_error(d, NULL, 0, "invalid table name \"%s\"", table);
+		return -EINVAL;
+	}
+	inet = family_table_state(NFPROTO_INET, table, d);
+	if (inet < 0)
+		return inet;
+	arp = family_table_state(NFPROTO_ARP, table, d);
+	if (arp < 0)
+		return arp;
+	/*
+	 * jailfw replaces and deletes both at once: either being foreign
+	 * stops it.  The inet table says whether jailfw's rules are in
+	 * force; an arp table left alone goes with the next replace or down.
+	 */
+	if (inet == NFTLOAD_TABLE_FOREIGN || arp == NFTLOAD_TABLE_FOREIGN)
+		return NFTLOAD_TABLE_FOREIGN;
+	return inet;
 }

@@ -34,7 +34,10 @@ char *nftload_handover_name(const char *table);
  */
 bool nftload_table_name_ok(const char *t);
 
-/* Delete table inet NAME if it exists; 0 when gone (or never there). */
+/*
+ * Delete table inet NAME and table arp NAME (render_netns.c) if they
+ * exist, in one transaction; 0 when gone (or never there).
+ */
 int nftload_delete_table(const char *table, struct diag *d);
 
 /* 1 if table inet NAME exists, 0 if not, -errno on error. */
@@ -82,7 +85,8 @@ int nftload_run_isolated_readback(const struct policy *p, const char *text,
 				  nftload_readback *readback, char **out, struct diag *d);
 
 /*
- * "list table inet NAME" into *out (malloc'd).  Returns 0 or -errno
+ * "list table inet NAME" into *out (malloc'd), followed by table arp NAME
+ * when it exists (not in JSON).  Returns 0 or -errno
  * (-ENOENT: no such table), reporting failures through d.
  */
 int nftload_list_table(const char *table, enum nftload_listing how, char **out,
@@ -97,8 +101,10 @@ enum nftload_table_state {
 
 /*
  * Whether table inet NAME exists and is jailfw's: apply and down refuse to
- * replace or delete a table of that name that jailfw did not make.
- * Returns an enum nftload_table_state or -errno (reported through d).
+ * replace or delete a table of that name that jailfw did not make.  A
+ * table arp NAME that is not jailfw's makes it FOREIGN too: jailfw
+ * replaces and deletes the two together.  Returns an enum
+ * nftload_table_state or -errno (reported through d).
  */
 int nftload_table_state(const char *table, struct diag *d);
 

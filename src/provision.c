@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "provision.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -53,6 +54,16 @@
  */
 #define RA_DEFAULT "net/ipv6/conf/default/accept_ra"
 #define RA_JAIL_FMT "net/ipv6/conf/%s/accept_ra"
+/*
+ * The jail side's IPv6 link-local address is jailfw's JAIL_LINK_LOCAL, the
+ * same on every jail's link, so that in_NAME can accept it and nothing
+ * else (render_netns.c): with addr_gen_mode 1 ("none") the kernel makes
+ * none of its own, from a MAC address that root in the jail may change.
+ * Set like accept_ra, on the namespace's default before NAME-in exists.
+ */
+#define AGM_DEFAULT "net/ipv6/conf/default/addr_gen_mode"
+#define AGM_JAIL_FMT "net/ipv6/conf/%s/addr_gen_mode"
+#define AGM_NONE 1 /* IN6_ADDR_GEN_MODE_NONE */
 
 static const char *sysctl_name(const char *key, char *buf, size_t len);
 static int sysctl_write(const char *key, const char *val);
@@ -101,6 +112,7 @@ struct pjail {
 	bool etc_dir_new; /* /etc/netns/NAME is not there: this apply makes it */
 	bool fix_ra; /* NAME-in's accept_ra is not 0 (ra_was) */
 	char ra_was[16];
+	bool fix_agm; /* NAME-in makes a link-local address of its own */
 
 	/* What this run did, for rollback. */
 	int nsfd;
@@ -500,6 +512,7 @@ static int jlink_cb(const struct nlmsghdr *nlh, void *ctx)
 		/* -1, not sent: a kernel without IPv6, nothing to solicit. */
 		pj->fix_ra = l.accept_ra > 0;
 		snprintf(pj->ra_was, sizeof(pj->ra_was), "%d", l.accept_ra);
+		pj->fix_agm = pj->has_v6 && l.addr_gen_mode >= 0 && l.addr_gen_mode != AGM_NONE;
 		snprintf(pj->jail_kind, sizeof(pj->jail_kind), "%s", l.kind);
 	}
 	return 0;
@@ -513,7 +526,7 @@ static void jlink_reset(void *ctx)
 	pj->lo_flags = pj->jail_flags = 0;
 	pj->lo_marked = false;
 	pj->jail_kind[0] = '\0';
-	pj->fix_ra = false;
+	pj->fix_ra = pj->fix_agm = false;
 }
 
 static int jaddr_cb(const struct nlmsghdr *nlh, void *ctx)
@@ -590,13 +603,28 @@ static bool has_addr(const struct rtnl_addr *v, size_t n, const struct prefix *w
 	return false;
 }
 
-/* Addresses that are not jailfw's to keep: never the kernel's link-local ones. */
+static struct prefix jail_link_local(void)
+{
+	struct prefix ll = {.family = AF_INET6, .len = 64};
+
+	inet_pton(AF_INET6, JAIL_LINK_LOCAL, ll.addr.b);
+	return ll;
+}
+
+/*
+ * Addresses that are not jailfw's to keep: never the host side's
+ * link-local ones (the kernel's), on the jail side every link-local one
+ * but JAIL_LINK_LOCAL when the jail has IPv6.
+ */
 static bool addr_unwanted(const struct rtnl_addr *a, const struct pjail *pj, bool host)
 {
 	struct prefix want;
 
-	if (a->addr.family == AF_INET6 && a->scope != RT_SCOPE_UNIVERSE)
-		return false;
+	if (a->addr.family == AF_INET6 && a->scope != RT_SCOPE_UNIVERSE) {
+		want = jail_link_local();
+		return !host && pj->has_v6 && a->scope == RT_SCOPE_LINK &&
+		       !addr_eq(&a->addr, &want);
+	}
 	if (a->addr.family == AF_INET) {
 		if (!pj->has_v4)
 			return true;
@@ -647,14 +675,16 @@ static void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 		rtnl_batch_add(b, nlh, NULL, pj, "set \"%s\" up in namespace \"%s\"", pj->jail_if,
 			       pj->name);
 	}
-	for (i = 0; i < 2; i++) {
-		if (!nets[i])
+	for (i = 0; i < 3; i++) {
+		if (i < 2 && !nets[i])
 			continue;
-		a = side_addr(nets[i], false);
+		if (i == 2 && !pj->has_v6)
+			continue;
+		a = i < 2 ? side_addr(nets[i], false) : jail_link_local();
 		if (has_addr(pj->jaddrs, pj->njaddrs, &a))
 			continue;
 		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
-				      pj->jail_ifindex, &a, fams[i] == AF_INET6);
+				      pj->jail_ifindex, &a, a.family == AF_INET6);
 		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\" in namespace \"%s\"",
 			       cidr(&a, buf), pj->jail_if, pj->name);
 	}
@@ -1195,11 +1225,13 @@ static int check_env(struct prov_plan *pl, struct diag *d)
 	for (i = 0; i < pl->njails; i++) {
 		const struct pjail *pj = &pl->jails[i];
 
-		if (pj->action != PJ_REMOVE && (pj->need_veth || pj->fix_ra))
+		if (pj->action != PJ_REMOVE && (pj->need_veth || pj->fix_ra || pj->fix_agm))
 			jail_ra = true;
 	}
 	if (jail_ra && !ret)
 		ret = sysctl_writable(RA_DEFAULT, " (in the jails' namespaces)", d);
+	if (jail_ra && !ret)
+		ret = sysctl_writable(AGM_DEFAULT, " (in the jails' namespaces)", d);
 	for (i = 0; i < pl->njails; i++) {
 		const struct pjail *pj = &pl->jails[i];
 		char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
@@ -1644,6 +1676,13 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 			add_change(pl, "set %s = 0 in namespace \"%s\" (was %s)",
 				   sysctl_name(key, name, sizeof(name)), pj->name, pj->ra_was);
 		}
+		if (pj->fix_agm) {
+			char key[PATH_MAX], name[PATH_MAX];
+
+			snprintf(key, sizeof(key), AGM_JAIL_FMT, pj->jail_if);
+			add_change(pl, "set %s = %d in namespace \"%s\"",
+				   sysctl_name(key, name, sizeof(name)), AGM_NONE, pj->name);
+		}
 		build_host_fix(pj, &pl->b);
 		batch_changes(pl, &pl->b);
 		build_jail_fix(pj, &pl->b);
@@ -1981,17 +2020,27 @@ struct fix_ctx {
 	struct diag *d;
 };
 
-/* Inside the jail: NAME-in's accept_ra to 0, before it comes up. */
+/*
+ * Inside the jail, before NAME-in comes up: its accept_ra to 0, and its
+ * addr_gen_mode to none (the link-local address it has is dealt with by
+ * build_jail_fix).
+ */
 static int write_jail_ra(void *ctx)
 {
 	struct fix_ctx *c = ctx;
 	char key[PATH_MAX], name[PATH_MAX];
-	int err;
+	int err = 0;
 
-	snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
-	err = sysctl_write(key, "0");
+	if (c->pj->fix_ra) {
+		snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
+		err = sysctl_write(key, "0");
+	}
+	if (!err && c->pj->fix_agm) {
+		snprintf(key, sizeof(key), AGM_JAIL_FMT, c->pj->jail_if);
+		err = sysctl_write(key, "1");
+	}
 	if (err)
-		diag_error(c->d, pj_loc(c->pj), 0, "set %s = 0 in namespace \"%s\": %s",
+		diag_error(c->d, pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
 			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
 	return err;
 }
@@ -2002,14 +2051,21 @@ static int write_jail_ra(void *ctx)
  * bound to the namespace; the namespace's default accept_ra becomes 0,
  * which NAME-in inherits when the kernel creates it there, so that it
  * never solicits a router, not even at its first link up (no window
- * between creation and a write to NAME-in's own setting); and its lo gets
- * jailfw's label, the proof that the namespace is jailfw's (ns_proven).
+ * between creation and a write to NAME-in's own setting); its default
+ * addr_gen_mode becomes 1, so NAME-in makes no link-local address of its
+ * own (AGM_DEFAULT); and its lo gets jailfw's label, the proof that the
+ * namespace is jailfw's (ns_proven).
  */
 static int open_jail_socket(void *ctx)
 {
+	static const struct {
+		const char *key, *val;
+	} defaults[] = {{RA_DEFAULT, "0"}, {AGM_DEFAULT, "1"}};
 	struct fix_ctx *c = ctx;
 	struct pjail *pj = c->pj;
+	char name[PATH_MAX];
 	struct rtnl_batch b;
+	size_t i;
 	int err;
 
 	/*
@@ -2017,13 +2073,15 @@ static int open_jail_socket(void *ctx)
 	 * would cost more than writing, and writing 0 over 0 changes
 	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
 	 */
-	err = sysctl_write(RA_DEFAULT, "0");
-	if (err && err != -ENOENT) {
-		diag_error(c->d, pj_loc(pj), 0,
-			   "set net.ipv6.conf.default.accept_ra = 0 in %snamespace \"%s\": %s",
-			   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
-		pj->inside_err = true;
-		return err;
+	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
+		err = sysctl_write(defaults[i].key, defaults[i].val);
+		if (err && err != -ENOENT) {
+			diag_error(c->d, pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
+				   sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
+				   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
+			pj->inside_err = true;
+			return err;
+		}
 	}
 	err = rtnl_open(&pj->jr);
 	pj->jr_open = !err;
@@ -2133,7 +2191,7 @@ static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, stru
 			err = -ENODEV;
 		}
 		/* NAME-in inherited accept_ra 0 (open_jail_socket): or else, now. */
-		if (!err && pj->fix_ra)
+		if (!err && (pj->fix_ra || pj->fix_agm))
 			err = netns_run(pj->nsfd, write_jail_ra, &c);
 		if (!err) {
 			/* A veth end's IFLA_LINK is its peer's ifindex: NAME-out's. */
@@ -2160,7 +2218,7 @@ static int jail_fix_inside(void *ctx)
 	int err;
 
 	/* Before any link comes up (build_jail_fix may bring NAME-in up). */
-	if (c->pj->fix_ra) {
+	if (c->pj->fix_ra || c->pj->fix_agm) {
 		err = write_jail_ra(c);
 		if (err)
 			return err;
@@ -2195,7 +2253,7 @@ static int fix_kept(struct pjail *pj, struct diag *d)
 	build_jail_fix(pj, &b);
 	n = b.nreqs;
 	rtnl_batch_free(&b);
-	if (!n && !pj->fix_ra)
+	if (!n && !pj->fix_ra && !pj->fix_agm)
 		return 0;
 	err = netns_open(pj->name, &fd, &pj->ns);
 	if (err) {

@@ -970,6 +970,22 @@ static void prepare_jail(struct rctx *c, const struct jail *j, struct rjail *r)
 	r->cmtlen = 10 + cb.n + 1;
 }
 
+void render_put_table_comment(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct cbuf cb = {.n = 0};
+
+	cb_puts(&cb, "managed by jailfw");
+	if (p->nfiles) {
+		cb_puts(&cb, " from ");
+		cb_puts(&cb, base_name(p->files[0]));
+	}
+	cb_puts(&cb, "; do not edit");
+	rsb_putc(c->sb, '"');
+	cb_emit(c->sb, &cb);
+	rsb_putc(c->sb, '"');
+}
+
 static void put_table(struct strbuf *sb, const struct policy *p, unsigned int flags)
 {
 	const char *t = policy_table(p);
@@ -1009,29 +1025,26 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 				backends[b]->collect(&c, j);
 	}
 
+	/*
+	 * The arp table goes in the same transaction, and whether or not
+	 * this policy has one: a netns jail gone from the policy takes its
+	 * table along (render_netns.c says why there is one).
+	 */
 	if (flags & RENDER_REPLACE) {
-		RSB_LIT(sb, "table inet ");
-		render_put_ident(sb, "", t);
-		RSB_LIT(sb, " {}\ndelete table inet ");
-		render_put_ident(sb, "", t);
-		rsb_putc(sb, '\n');
+		static const char *const fams[] = {"inet", "arp"};
+
+		for (b = 0; b < ARRAY_SIZE(fams); b++) {
+			sb_printf(sb, "table %s ", fams[b]);
+			render_put_ident(sb, "", t);
+			sb_printf(sb, " {}\ndelete table %s ", fams[b]);
+			render_put_ident(sb, "", t);
+			rsb_putc(sb, '\n');
+		}
 	}
 	RSB_LIT(sb, "table inet ");
 	render_put_ident(sb, "", t);
 	RSB_LIT(sb, " {\n\tcomment ");
-	{
-		struct cbuf cb = {.n = 0};
-
-		cb_puts(&cb, "managed by jailfw");
-		if (p->nfiles) {
-			cb_puts(&cb, " from ");
-			cb_puts(&cb, base_name(p->files[0]));
-		}
-		cb_puts(&cb, "; do not edit");
-		rsb_putc(sb, '"');
-		cb_emit(sb, &cb);
-		rsb_putc(sb, '"');
-	}
+	render_put_table_comment(&c);
 	rsb_putc(sb, '\n');
 
 	/* Sets and maps first: rules may only refer to declared ones. */
@@ -1043,6 +1056,9 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 	for (i = 0; i < c.ndsts; i++)
 		put_dst_chain(&c, &c.dsts[i]);
 	RSB_LIT(sb, "}\n");
+	for (b = 0; b < ARRAY_SIZE(backends); b++)
+		if (backends[b]->tables)
+			backends[b]->tables(&c);
 
 	for (i = 0; i < c.ndsts; i++)
 		free(c.dsts[i].pfx);

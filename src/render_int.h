@@ -131,7 +131,12 @@ struct render_backend {
 	void (*objects)(struct rctx *c);
 	/* Base chains and per-jail chains. */
 	void (*chains)(struct rctx *c);
+	/* Tables of other families, after the inet table; may be NULL. */
+	void (*tables)(struct rctx *c);
 };
+
+/* The table's comment, with the quotes: "managed by jailfw ...". */
+void render_put_table_comment(struct rctx *c);
 
 extern const struct render_backend render_uid_backend;
 extern const struct render_backend render_netns_backend;

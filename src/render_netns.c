@@ -84,6 +84,16 @@ static void key_protos(struct rctx *c, const struct relem *e)
 
 static const char *const sep = ",\n\t\t\t     ";
 
+/*
+ * What a jail may say on its link, per second: a resolver asks a few times
+ * a minute.  A limit per jail, so in a rule of the jail's own chain: a
+ * meter in a dynamic set would do with one shared rule, but its elements
+ * come and go with the traffic, and the table would never again read as
+ * what jailfw loaded (status, apply's "unchanged" and diff compare them).
+ */
+#define L2_RATE "limit rate 50/second burst 100 packets"
+
+
 /* A jail-keyed verdict map: "NAME-out" comment "p.conf:L" : jump PFX_NAME. */
 static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
 {
@@ -221,8 +231,10 @@ static void put_accept(struct rctx *c)
 /*
  * Anti-spoofing: a jail may only send from its own address, not from the
  * rest of its prefix (the host side's address is in it), and not at all
- * in a family it has no prefix in.  Towards the host IPv6 link-local
- * sources are fine too (neighbour discovery).
+ * in a family it has no prefix in.  Towards the host its link-local
+ * address is fine too: jailfw gives it a fixed one (provision.c), so that
+ * no other link-local source, made up to fill the host's neighbour table,
+ * gets through.
  */
 static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
 {
@@ -242,11 +254,11 @@ static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
 	rsb_putc(sb, '\n');
 	if (j->has_v6) {
 		RSB_LIT(sb, "\t\tmeta nfproto ipv6 ");
-		if (input)
-			RSB_LIT(sb, "ip6 saddr != fe80::/10 ");
 		jail_addr_jail(&j->v6, &own);
 		RSB_LIT(sb, "ip6 saddr != ");
 		render_put_prefix(sb, &own);
+		if (input)
+			RSB_LIT(sb, " ip6 saddr != " JAIL_LINK_LOCAL);
 		RSB_LIT(sb, " counter drop");
 		render_put_loc_comment(c, &j->v6_loc, ": anti-spoofing");
 	} else {
@@ -342,14 +354,27 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 	RSB_LIT(sb, "\t\tct state invalid drop");
 	render_put_jail_comment(c, j);
 	rsb_putc(sb, '\n');
+	/*
+	 * Neighbour discovery, which IPv6 cannot do without, only from the
+	 * jail's own addresses (after the anti-spoofing), and duplicate
+	 * address detection's solicitations from ::, which make no
+	 * neighbour entry: every solicitation the host takes from a source
+	 * puts that source in its neighbour table.
+	 */
 	if (j->has_v6) {
-		/* Without neighbour discovery IPv6 does not work at all. */
-		RSB_LIT(sb, "\t\ticmpv6 type @nd_types ");
+		RSB_LIT(sb, "\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit " L2_RATE " ");
+		put_accept(c);
+		render_put_loc_comment(c, &j->v6_loc, ": duplicate address detection");
+		rsb_putc(sb, '\n');
+	}
+	put_antispoof(c, j, true);
+	/* Over the rate, it ends in the jail's counted drop. */
+	if (j->has_v6) {
+		RSB_LIT(sb, "\t\ticmpv6 type @nd_types " L2_RATE " ");
 		put_accept(c);
 		render_put_loc_comment(c, &j->v6_loc, ": neighbour discovery");
 		rsb_putc(sb, '\n');
 	}
-	put_antispoof(c, j, true);
 	put_tail(c, j, "host_common");
 }
 
@@ -563,9 +588,72 @@ static void netns_chains(struct rctx *c)
 	RSB_LIT(sb, "\t}\n");
 }
 
+/*
+ * table arp NAME: what a jail says on its link.  Every ARP request or
+ * reply the host takes puts its sender in the host's neighbour table, and
+ * that table is the kernel's, shared by every namespace and bounded
+ * (gc_thresh3): root in a jail sending thousands with made-up senders
+ * pushes out the entries the host needs, its gateway's too.  ARP has no
+ * hook in the inet family, so this is a table of its own, of the same
+ * name, replaced and deleted with the inet table in one transaction.
+ *
+ * On a jail's interface only the jail's own address speaks, at a bounded
+ * rate; a jail's address anywhere else (a renamed interface, a spoofer)
+ * does not speak at all.  A jail without IPv4 is on its interface too:
+ * the host answers ARP on any link.
+ */
+static void netns_tables(struct rctx *c)
+{
+	const struct policy *p = c->p;
+	struct render_netns_facts f = render_netns_facts(p);
+	struct strbuf *sb = c->sb;
+	struct prefix own;
+	size_t i;
+
+	if (!f.any)
+		return;
+	RSB_LIT(sb, "table arp ");
+	render_put_ident(sb, "", policy_table(p));
+	RSB_LIT(sb, " {\n\tcomment ");
+	render_put_table_comment(c);
+	rsb_putc(sb, '\n');
+	if (f.v4)
+		put_nets(c, AF_INET, false);
+	put_jail_vmap(c, "arp_from", "arpj_");
+	RSB_LIT(sb, "\tchain arp_input {\n"
+		    "\t\ttype filter hook input priority " RENDER_FILTER_PRIO "; policy accept;\n");
+	put_line(c, "iifname vmap @arp_from", "netns jails: ARP from the jail");
+	if (f.v4)
+		put_line(c, "arp saddr ip @jail_nets4 counter drop",
+			 "netns jails: ARP for a jail address from another interface");
+	RSB_LIT(sb, "\t}\n");
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		RSB_LIT(sb, "\tchain ");
+		render_put_jail_ident(c, "arpj_", j);
+		RSB_LIT(sb, " {\n");
+		if (j->has_v4) {
+			RSB_LIT(sb, "\t\tarp saddr ip ");
+			jail_addr_jail(&j->v4, &own);
+			render_put_prefix(sb, &own);
+			RSB_LIT(sb, " " L2_RATE " accept");
+			render_put_loc_comment(c, &j->v4_loc, ": its own address");
+			rsb_putc(sb, '\n');
+		}
+		RSB_LIT(sb, "\t\tcounter drop");
+		render_put_jail_comment(c, j);
+		RSB_LIT(sb, "\n\t}\n");
+	}
+	RSB_LIT(sb, "}\n");
+}
+
 const struct render_backend render_netns_backend = {
     .backend = BACKEND_NETNS,
     .collect = netns_collect,
     .objects = netns_objects,
     .chains = netns_chains,
+    .tables = netns_tables,
 };

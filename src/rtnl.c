@@ -282,9 +282,11 @@ static bool attr_addr(const struct nlattr *a, int family, struct prefix *p)
  * IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF is the interface's whole IPv6
  * configuration, an array of s32 indexed by DEVCONF_* (kernel ABI), which
  * every link dump carries: reading accept_ra there costs nothing, where a
- * read of /proc/sys would cost a switch into the link's namespace.
+ * read of /proc/sys would cost a switch into the link's namespace.  Its
+ * sibling IFLA_INET6_ADDR_GEN_MODE (u8) says how the kernel makes the
+ * link-local address.
  */
-static int parse_accept_ra(const struct nlattr *spec)
+static void parse_inet6(const struct nlattr *spec, struct rtnl_link *out)
 {
 	const struct nlattr *af, *a;
 	int32_t v;
@@ -295,6 +297,9 @@ static int parse_accept_ra(const struct nlattr *spec)
 			continue;
 		mnl_attr_for_each_nested(a, af)
 		{
+			if (mnl_attr_get_type(a) == IFLA_INET6_ADDR_GEN_MODE &&
+			    mnl_attr_validate(a, MNL_TYPE_U8) >= 0)
+				out->addr_gen_mode = mnl_attr_get_u8(a);
 			if (mnl_attr_get_type(a) != IFLA_INET6_CONF ||
 			    mnl_attr_get_payload_len(a) < (DEVCONF_ACCEPT_RA + 1) * sizeof(v))
 				continue;
@@ -302,10 +307,9 @@ static int parse_accept_ra(const struct nlattr *spec)
 			       (const char *)mnl_attr_get_payload(a) +
 				   DEVCONF_ACCEPT_RA * sizeof(v),
 			       sizeof(v));
-			return v;
+			out->accept_ra = v;
 		}
 	}
-	return -1;
 }
 
 /* IF_OPER_UP of <linux/if.h> (RFC 2863), which cannot sit beside <net/if.h>. */
@@ -333,7 +337,9 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 		out->iflink = (int)v;
 	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &ai) >= 0)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
-	out->accept_ra = tb[IFLA_AF_SPEC] ? parse_accept_ra(tb[IFLA_AF_SPEC]) : -1;
+	out->accept_ra = out->addr_gen_mode = -1;
+	if (tb[IFLA_AF_SPEC])
+		parse_inet6(tb[IFLA_AF_SPEC], out);
 	if (tb[IFLA_OPERSTATE] && mnl_attr_validate(tb[IFLA_OPERSTATE], MNL_TYPE_U8) >= 0)
 		out->oper_up = mnl_attr_get_u8(tb[IFLA_OPERSTATE]) == OPER_UP;
 	return true;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
@@ -702,6 +703,31 @@ static void state_jails(struct status_report *r, const struct state *st, bool ta
 	}
 }
 
+/*
+ * The netns jails' other table: table arp NAME, with what a jail may say
+ * on its link (render_netns.c).  Checked for being there and jailfw's;
+ * its contents are what apply compares (record.c), not status.
+ */
+static void arp_table(struct status_report *r)
+{
+	char *comment = NULL;
+	int err = nftinfo_family_table_comment(NFPROTO_ARP, r->table, &comment);
+
+	if (err == -ENOENT)
+		drift(r, "table-missing", NULL,
+		      "table arp %s is missing: the netns jails' ARP is unchecked (jailfw apply "
+		      "restores it)",
+		      r->table);
+	else if (err)
+		note(r, "cannot read table arp %s: %s", r->table, strerror(-err));
+	else if (!starts_with(comment, OURS_PREFIX))
+		drift(r, "table-foreign", NULL,
+		      "table arp %s is not jailfw's (its comment does not say \"" OURS_PREFIX
+		      "\")",
+		      r->table);
+	free(comment);
+}
+
 int status_collect(const char *table, struct status_report *r, struct diag *d)
 {
 	struct counters_record rec;
@@ -782,6 +808,8 @@ int status_collect(const char *table, struct status_report *r, struct diag *d)
 		if (r->jails[i].backend == BACKEND_NETNS)
 			break;
 	if (i < r->njails) {
+		if (r->table_state == STATUS_TABLE_OURS)
+			arp_table(r);
 		err = read_links(&h, d);
 		if (err)
 			goto out;

@@ -350,7 +350,7 @@ check_dropped_rule_ns "spoofed source fd00:99::5, udp/123 to $S6 dropped" $T fwd
 check_dropped_rule_ns "spoofed source 10.99.0.5, 'to host' tcp/53 on $H4 dropped" $T in_foobar \
 	"$AS4" foobar tcp $H4 53
 check_dropped_rule_ns "spoofed source fd00:99::5, 'to host' tcp/53 on $H6 dropped" $T in_foobar \
-	"ip6 saddr != .*ip6 saddr != fd00:97::3:2 .*anti-spoofing" foobar tcp $H6 53
+	"ip6 saddr != fd00:97::3:2 ip6 saddr != fe80::2 .*anti-spoofing" foobar tcp $H6 53
 ip -n foobar route del $H4/32
 ip -n foobar -6 route del $H6/128
 out "after spoofing: tcp/443 v4 from $J4 still arrives" tcp $N4 443 $H4
