@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/icmp6.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <stdarg.h>
@@ -296,8 +297,18 @@ bool probe_allowed(const struct jail *j, enum proto proto, const struct prefix *
 
 	if (!proto_family_ok(proto, dst->family) || !jail_has_family(j, dst->family))
 		return false;
-	if (kind == PROBE_DST_JAIL && j->backend == BACKEND_NETNS)
-		return false; /* jail to jail: always dropped */
+	if (kind == PROBE_DST_JAIL)
+		return false; /* jail to jail: always dropped, either backend */
+	/*
+	 * Broadcast and multicast reach the host's own sockets: a uid jail
+	 * may send none (they would go out on the wire too), a netns jail's
+	 * reach the host only, so they count as the host.
+	 */
+	if (kind == PROBE_DST_BCAST) {
+		if (j->backend == BACKEND_UID)
+			return false;
+		kind = PROBE_DST_HOST;
+	}
 	for (i = 0; i < j->nrules; i++) {
 		const struct rule *r = &j->rules[i];
 
@@ -355,11 +366,18 @@ static void add_inet_addr(struct planner *pl, const struct prefix *a)
 	*VEC_PUSH(plan->inet_addrs, plan->ninet) = *a;
 }
 
+static bool same_opt_addr(const struct prefix *a, const struct prefix *b)
+{
+	return a->family == b->family && (!a->family || addr_eq(a, b));
+}
+
 static bool same_probe(const struct probe *a, const struct probe *b)
 {
 	return a->from == b->from && a->jail == b->jail && a->proto == b->proto &&
 	       a->port == b->port && a->at == b->at && a->at_jail == b->at_jail &&
-	       addr_eq(&a->dst, &b->dst);
+	       addr_eq(&a->dst, &b->dst) && a->bcast == b->bcast &&
+	       !strcmp(a->ifname, b->ifname) && same_opt_addr(&a->src, &b->src) &&
+	       same_opt_addr(&a->via, &b->via) && same_opt_addr(&a->control_dst, &b->control_dst);
 }
 
 /* Add a probe unless the same packet is already planned for this jail. */
@@ -793,7 +811,17 @@ static void plan_icmp(struct planner *pl, size_t ji, const struct jail *j)
 	}
 }
 
-/* Jail to jail: to the next netns jail in the policy (cyclic). */
+/* A netns jail's probe target in family: its own address. */
+static void jail_target(const struct jail *b, int family, struct prefix *out)
+{
+	jail_addr_jail(family == AF_INET ? &b->v4 : &b->v6, out);
+}
+
+/*
+ * Jail to jail: a netns jail to the next netns jail in the policy
+ * (cyclic); a uid jail to the first netns jail, by its addresses and by
+ * its link-local address on its link.
+ */
 static void plan_jail(struct planner *pl, size_t ji, const struct jail *j)
 {
 	const struct policy *p = pl->p;
@@ -802,28 +830,288 @@ static void plan_jail(struct planner *pl, size_t ji, const struct jail *j)
 	enum proto proto;
 	uint16_t port;
 	size_t i, f, bi = ji;
+	const struct jail *b;
 
-	if (j->backend != BACKEND_NETNS)
-		return;
-	for (i = 1; i < p->njails; i++) {
-		bi = (ji + i) % p->njails;
-		if (p->jails[bi].backend == BACKEND_NETNS)
+	for (i = 1; i <= p->njails; i++) {
+		bi = (j->backend == BACKEND_NETNS ? ji + i : i - 1) % p->njails;
+		if (p->jails[bi].backend == BACKEND_NETNS && bi != ji)
 			break;
 	}
-	if (i == p->njails)
+	if (i > p->njails)
 		return;
+	b = &p->jails[bi];
 	pick_probe_port(j, PROBE_DST_NET, &proto, &port);
 	for (f = 0; f < 2; f++) {
-		const struct jail *b = &p->jails[bi];
-
 		if (!jail_has_family(j, families[f]) || !jail_has_family(b, families[f]))
 			continue;
-		jail_addr_jail(families[f] == AF_INET ? &b->v4 : &b->v6, &addr);
+		jail_target(b, families[f], &addr);
 		jail_probe(&pr, ji, j, PK_JAIL, proto, &addr, port, PROBE_DST_JAIL, NULL);
 		pr.at = PROBE_AT_JAIL;
 		pr.at_jail = bi;
 		what_str(&pr, "another jail: %s", b->name);
 		add_miss(pl, &pr);
+	}
+	if (j->backend != BACKEND_UID || !b->has_v6)
+		return;
+	addr_parse(AF_INET6, JAIL_LINK_LOCAL, 128, &addr);
+	jail_probe(&pr, ji, j, PK_JAIL, proto, &addr, port, PROBE_DST_JAIL, NULL);
+	pr.at = PROBE_AT_JAIL;
+	pr.at_jail = bi;
+	jail_ifname_host(b, pr.ifname);
+	jail_ifname_host(b, pr.control_if);
+	what_str(&pr, "another jail: %s, link-local", b->name);
+	add_miss(pl, &pr);
+}
+
+/* The last address of net: its broadcast address, for IPv4. */
+static void addr_last(const struct prefix *net, struct prefix *out)
+{
+	addr_after(net, out);
+	addr_prev(out, out);
+}
+
+/* The first rule of proto with ports, beyond the host if net, else to it. */
+static const struct rule *first_rule(const struct jail *j, enum proto proto, bool net)
+{
+	size_t i, k;
+
+	for (i = 0; i < j->nrules; i++) {
+		const struct rule *r = &j->rules[i];
+		bool host = false;
+
+		if (r->proto != proto)
+			continue;
+		for (k = 0; k < r->ndests; k++)
+			host |= r->dests[k].kind == DEST_HOST;
+		if (net ? !r->ndests || !host : host)
+			return r;
+	}
+	return NULL;
+}
+
+static uint16_t rule_first_port(const struct rule *r)
+{
+	return r->nports ? r->ports[0].lo : 1;
+}
+
+/*
+ * Broadcast and multicast: the kernel hands a copy to the host's own
+ * sockets.  On a UDP port the jail may use beyond the host (only the
+ * destination makes the difference), and for a netns jail on one it may
+ * use to the host too (they count as the host there).
+ */
+static void plan_bcast(struct planner *pl, size_t ji, const struct jail *j)
+{
+	const struct rule *rs[2] = {first_rule(j, PROTO_UDP, true), first_rule(j, PROTO_UDP, false)};
+	char in[16], out[16];
+	struct prefix a, link4, wan4;
+	struct probe pr;
+	size_t t, k;
+
+	/*
+	 * The controls, root on the host, go through the wan: the host's
+	 * own broadcast or multicast on a jail's link comes back to it as
+	 * the jail's packet, and in_NAME drops it.
+	 */
+	snprintf(out, sizeof(out), "%s", PROBE_WAN_IF);
+	probe_wan_addr(AF_INET, true, &wan4);
+	if (j->backend == BACKEND_UID) {
+		snprintf(in, sizeof(in), "%s", PROBE_WAN_IF);
+		link4 = wan4;
+	} else {
+		jail_ifname_jail(j, in);
+		link4 = j->v4;
+		rs[1] = rs[1] == rs[0] ? NULL : rs[1];
+	}
+	if (j->backend == BACKEND_UID)
+		rs[1] = NULL;
+	for (k = 0; k < 2; k++) {
+		uint16_t port = rs[k] ? rule_first_port(rs[k]) : 9;
+
+		if (k && !rs[k])
+			break;
+		for (t = 0; t < 4; t++) {
+			int fam = t == 3 ? AF_INET6 : AF_INET;
+
+			if (!jail_has_family(j, fam))
+				continue;
+			if (t == 0)
+				addr_parse(AF_INET, "255.255.255.255", 32, &a);
+			else if (t == 1)
+				addr_last(&link4, &a);
+			else if (t == 2)
+				addr_parse(AF_INET, "224.0.0.1", 32, &a);
+			else
+				addr_parse(AF_INET6, "ff02::1", 128, &a);
+			jail_probe(&pr, ji, j, PK_BCAST, PROTO_UDP, &a, port, PROBE_DST_BCAST,
+				   rs[k]);
+			pr.at = PROBE_AT_HOST;
+			pr.bcast = t < 2;
+			if (t == 1)
+				addr_last(&wan4, &pr.control_dst);
+			if (t >= 2) {
+				snprintf(pr.ifname, sizeof(pr.ifname), "%s", in);
+				snprintf(pr.control_if, sizeof(pr.control_if), "%s", out);
+			}
+			what_str(&pr, "%s to the host",
+				 t == 0 ? "broadcast" : t == 1 ? "the link's broadcast" : "multicast");
+			add_probe(pl, &pr);
+		}
+	}
+}
+
+/*
+ * A netns jail's datagram from an address that is not its own: the host
+ * side's (in its prefix, and the host's), and another prefix (another
+ * jail's address, or a documentation one).  UDP only: the far end can
+ * tell a datagram arrived, a spoofed TCP connection never opens.
+ */
+static void plan_spoof(struct planner *pl, size_t ji, const struct jail *j)
+{
+	const struct policy *p = pl->p;
+	const struct rule *r = first_rule(j, PROTO_UDP, true);
+	struct target t[16];
+	struct prefix src[2];
+	struct probe pr;
+	size_t nt, i, k, f, o;
+
+	if (j->backend != BACKEND_NETNS)
+		return;
+	if (!r) {
+		note(pl, "jail %s: no udp rule beyond the host: spoofed sources not probed", j->name);
+		return;
+	}
+	nt = rule_targets(pl, j, r, t, ARRAY_SIZE(t));
+	for (f = 0; f < 2; f++) {
+		int fam = families[f];
+
+		for (i = 0; i < nt && (t[i].addr.family != fam || t[i].kind != PROBE_DST_NET); i++)
+			;
+		if (i == nt)
+			continue;
+		jail_addr_host(fam == AF_INET ? &j->v4 : &j->v6, &src[0]);
+		addr_parse(fam, fam == AF_INET ? "203.0.113.66" : "2001:db8:dead::66",
+			   (uint8_t)full_len(fam), &src[1]);
+		for (o = 0; o < p->njails; o++) {
+			const struct jail *b = &p->jails[o];
+
+			if (o != ji && b->backend == BACKEND_NETNS && jail_has_family(b, fam)) {
+				jail_target(b, fam, &src[1]);
+				break;
+			}
+		}
+		for (k = 0; k < 2; k++) {
+			char buf[PREFIX_STRLEN];
+
+			jail_probe(&pr, ji, j, PK_SPOOF, PROTO_UDP, &t[i].addr,
+				   rule_first_port(r), PROBE_DST_NET, r);
+			pr.src = src[k];
+			full_addr(&pr.src);
+			pr.expect_pass = false;
+			what_str(&pr, "spoofed source %s%s", addr_str(&pr.src, buf),
+				 k ? "" : ", the host side's");
+			add_probe(pl, &pr);
+		}
+	}
+}
+
+/* An IPv6 address of the stand-in internet other than not. */
+static bool pick_other6(const struct excl *x, const struct prefix *not, struct prefix *out)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(well_known6); i++) {
+		addr_parse(AF_INET6, well_known6[i], 128, out);
+		if (!excluded(x, out) && !addr_eq(out, not))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An IPv6 segment routing header: to an address the jail may reach (A),
+ * with the real destination (B) after it, which A hands the packet on to
+ * (the sandbox's internet acts on such headers).  UDP where the jail has
+ * a rule for it, else TCP.
+ */
+static void plan_rthdr(struct planner *pl, size_t ji, const struct jail *j)
+{
+	const struct rule *r = first_rule(j, PROTO_UDP, true);
+	struct prefix *allowed = NULL, b;
+	struct target t[16];
+	struct probe pr;
+	size_t nt, i, na;
+	uint16_t port;
+
+	if (!r)
+		r = first_rule(j, PROTO_TCP, true);
+	if (!r || !jail_has_family(j, AF_INET6))
+		return;
+	nt = rule_targets(pl, j, r, t, ARRAY_SIZE(t));
+	for (i = 0; i < nt && (t[i].addr.family != AF_INET6 || t[i].kind != PROBE_DST_NET); i++)
+		;
+	if (i == nt)
+		return;
+	port = rule_first_port(r);
+	na = allowed_prefixes(j, r->proto, port, AF_INET6, &allowed);
+	if (!(na && pick_outside(AF_INET6, allowed, na, &pl->x, &b)) &&
+	    !pick_other6(&pl->x, &t[i].addr, &b)) {
+		free(allowed);
+		return;
+	}
+	free(allowed);
+	jail_probe(&pr, ji, j, PK_RTHDR, r->proto, &b, port, PROBE_DST_NET, r);
+	pr.via = t[i].addr;
+	pr.expect_pass = false;
+	what_str(&pr, "routing header: the real destination after an allowed one");
+	add_inet_addr(pl, &pr.via);
+	add_probe(pl, &pr);
+}
+
+/*
+ * A rule's prefix that holds one of the host's addresses (the wan's, a
+ * netns jail's host side) does not open the host: only "to host" does.
+ */
+static void plan_hostpfx(struct planner *pl, size_t ji, const struct jail *j, const struct rule *r)
+{
+	const struct policy *p = pl->p;
+	struct prefix host[64];
+	struct probe pr;
+	size_t nh = 0, i, k;
+
+	probe_wan_addr(AF_INET, true, &host[nh]);
+	full_addr(&host[nh++]);
+	probe_wan_addr(AF_INET6, true, &host[nh]);
+	full_addr(&host[nh++]);
+	for (i = 0; i < p->njails && nh + 2 <= ARRAY_SIZE(host); i++) {
+		const struct jail *b = &p->jails[i];
+
+		if (b->backend != BACKEND_NETNS)
+			continue;
+		if (b->has_v4)
+			jail_addr_host(&b->v4, &host[nh++]);
+		if (b->has_v6)
+			jail_addr_host(&b->v6, &host[nh++]);
+	}
+	for (k = 0; k < r->ndests; k++) {
+		const struct dest *d = &r->dests[k];
+
+		if (d->kind != DEST_PREFIX || !jail_has_family(j, d->pfx.family) ||
+		    !proto_family_ok(r->proto, d->pfx.family))
+			continue;
+		for (i = 0; i < nh; i++) {
+			char buf[PREFIX_STRLEN];
+
+			if (!prefix_contains(&d->pfx, &host[i]))
+				continue;
+			jail_probe(&pr, ji, j, PK_HOST, r->proto, &host[i],
+				   proto_has_ports(r->proto) ? rule_first_port(r) : 0,
+				   PROBE_DST_HOST, r);
+			what_str(&pr, "the host's %s, in the rule's %s", addr_str(&host[i], buf),
+				 prefix_str(&d->pfx, (char[PREFIX_STRLEN]){0}));
+			add_probe(pl, &pr);
+			break;
+		}
 	}
 }
 
@@ -986,12 +1274,17 @@ void probe_plan_build(const struct policy *p, struct probe_plan *plan)
 		if (j->backend != BACKEND_UID && j->backend != BACKEND_NETNS)
 			continue;
 		pl.first = plan->nprobes;
-		for (i = 0; i < j->nrules; i++)
+		for (i = 0; i < j->nrules; i++) {
 			plan_rule(&pl, ji, j, &j->rules[i]);
+			plan_hostpfx(&pl, ji, j, &j->rules[i]);
+		}
 		plan_icmp(&pl, ji, j);
 		plan_host(&pl, ji, j);
 		plan_jail(&pl, ji, j);
 		plan_publish(&pl, ji, j);
+		plan_bcast(&pl, ji, j);
+		plan_spoof(&pl, ji, j);
+		plan_rthdr(&pl, ji, j);
 		plan_conntrack(&pl, ji, j);
 		if (pl.first == plan->nprobes)
 			note(&pl, "jail %s: nothing to probe", j->name);
@@ -1013,25 +1306,34 @@ void probe_plan_free(struct probe_plan *plan)
 
 const char *probe_str(const struct probe *pr, char *buf, size_t len)
 {
-	char a[PREFIX_STRLEN];
+	char a[PREFIX_STRLEN], o[PREFIX_STRLEN];
+	int n;
 
 	addr_str(&pr->dst, a);
 	if (!proto_has_ports(pr->proto))
-		snprintf(buf, len, "%s %s", proto_name(pr->proto), a);
+		n = snprintf(buf, len, "%s %s", proto_name(pr->proto), a);
 	else if (pr->dst.family == AF_INET6)
-		snprintf(buf, len, "%s [%s]:%u", proto_name(pr->proto), a, pr->port);
+		n = snprintf(buf, len, "%s [%s]:%u", proto_name(pr->proto), a, pr->port);
 	else
-		snprintf(buf, len, "%s %s:%u", proto_name(pr->proto), a, pr->port);
+		n = snprintf(buf, len, "%s %s:%u", proto_name(pr->proto), a, pr->port);
+	/* What the sender set, in ip(8)'s words. */
+	if (n > 0 && (size_t)n < len && pr->ifname[0])
+		n += snprintf(buf + n, len - (size_t)n, " dev %s", pr->ifname);
+	if (n > 0 && (size_t)n < len && pr->src.family)
+		n += snprintf(buf + n, len - (size_t)n, " from %s", addr_str(&pr->src, o));
+	if (n > 0 && (size_t)n < len && pr->via.family)
+		snprintf(buf + n, len - (size_t)n, " via %s", addr_str(&pr->via, o));
 	return buf;
 }
 
 const char *probe_kind_name(enum probe_kind k)
 {
 	static const char *const names[] = {
-	    [PK_ALLOW] = "allow",   [PK_PORT] = "port",		 [PK_ADDR] = "address",
-	    [PK_FAMILY] = "family", [PK_PROTO] = "protocol",	 [PK_HOST] = "host",
-	    [PK_JAIL] = "jail",	    [PK_PUBLISH] = "publish",	 [PK_UNPUBLISHED] = "unpublished",
-	    [PK_DIRECT] = "direct", [PK_FORGED] = "forged-icmp", [PK_STALE] = "stale-flow",
+	    [PK_ALLOW] = "allow",	  [PK_PORT] = "port",		[PK_ADDR] = "address",
+	    [PK_FAMILY] = "family",	  [PK_PROTO] = "protocol",	[PK_HOST] = "host",
+	    [PK_JAIL] = "jail",		  [PK_PUBLISH] = "publish",	[PK_UNPUBLISHED] = "unpublished",
+	    [PK_DIRECT] = "direct",	  [PK_FORGED] = "forged-icmp",	[PK_STALE] = "stale-flow",
+	    [PK_BCAST] = "broadcast",	  [PK_SPOOF] = "spoofed",	[PK_RTHDR] = "routing-header",
 	};
 
 	return (size_t)k < ARRAY_SIZE(names) ? names[k] : "?";
@@ -1116,6 +1418,7 @@ enum { SEND_PENDING, SEND_CONNECTING, SEND_WAITING, SEND_DONE };
 
 struct sender {
 	const struct probe_op *op;
+	unsigned int ifindex; /* op->ifname's, where it is sent */
 	int fd;
 	int state;
 	int sends; /* UDP, ICMP: datagrams sent so far */
@@ -1149,12 +1452,82 @@ static void send_echo(struct sender *s, socklen_t alen, const struct sockaddr_st
 		s->err = errno;
 }
 
+/* The destination, with the scope of a link-local or multicast IPv6 one. */
+static socklen_t sender_addr(const struct sender *s, struct sockaddr_storage *ss)
+{
+	socklen_t alen = sockaddr_of(&s->op->dst, s->op->port, ss);
+
+	if (s->op->dst.family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_scope_id = s->ifindex;
+	return alen;
+}
+
+static bool addr_multicast(const struct prefix *a)
+{
+	return a->family == AF_INET ? (a->addr.b[0] & 0xf0) == 0xe0 : a->addr.b[0] == 0xff;
+}
+
+/* IPV6_RTHDR: a segment routing header (type 4) with one segment, via. */
+static int set_srh(int fd, const struct prefix *via)
+{
+	unsigned char srh[8 + 2 * 16] = {0};
+
+	srh[1] = 4; /* length in 8 octets, the first 8 left out */
+	srh[2] = 4; /* type: segment routing */
+	srh[3] = 1; /* segments left */
+	srh[4] = 1; /* last entry */
+	/* Segment 0 is the socket's destination (the kernel puts it there). */
+	memcpy(srh + 8 + 16, via->addr.b, 16);
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, srh, sizeof(srh));
+}
+
+/*
+ * What an attacker sets on the socket before sending.  A failure is kept
+ * as the probe's detail; the packet goes out (or not) as the kernel says.
+ */
+static int sender_options(struct sender *s)
+{
+	const struct probe_op *op = s->op;
+	struct sockaddr_storage ss;
+	int one = 1, idx = (int)s->ifindex;
+
+	if (op->bcast && setsockopt(s->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0)
+		return errno;
+	/* A link-local destination needs only its scope (sender_addr). */
+	if (!s->ifindex || !addr_multicast(&op->dst))
+		idx = 0;
+	if (idx && op->dst.family == AF_INET6 &&
+	    setsockopt(s->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof(idx)) < 0)
+		return errno;
+	if (idx && op->dst.family == AF_INET) {
+		struct ip_mreqn mr = {.imr_ifindex = idx};
+
+		if (setsockopt(s->fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr)) < 0)
+			return errno;
+	}
+	if (op->src.family) {
+		/*
+		 * IP_FREEBIND binds an address that is not ours; IPv4 routes
+		 * from it only with IP_TRANSPARENT too (CAP_NET_ADMIN, which
+		 * root in a netns jail has).
+		 */
+		if (setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+		    (op->src.family == AF_INET &&
+		     setsockopt(s->fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0) ||
+		    bind(s->fd, (struct sockaddr *)&ss, sockaddr_of(&op->src, 0, &ss)) < 0)
+			return errno;
+	}
+	if (op->via.family && set_srh(s->fd, &op->via) < 0)
+		return errno;
+	return 0;
+}
+
 static void sender_start(struct sender *s, uint32_t nonce, long long now)
 {
 	const struct probe_op *op = s->op;
 	struct sockaddr_storage ss;
-	socklen_t alen = sockaddr_of(&op->dst, op->port, &ss);
-	int type = op->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM, proto = 0;
+	socklen_t alen;
+	int type = op->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM, proto = 0, err;
 
 	if (op->proto == PROTO_ICMP)
 		proto = IPPROTO_ICMP;
@@ -1162,9 +1535,16 @@ static void sender_start(struct sender *s, uint32_t nonce, long long now)
 		proto = IPPROTO_ICMPV6;
 	s->deadline = now + op->timeout_ms;
 	s->tlen = probe_token(s->token, nonce, op->idx, op->control);
+	s->ifindex = op->ifname[0] ? if_nametoindex(op->ifname) : 0;
+	alen = sender_addr(s, &ss);
 	s->fd = socket(op->dst.family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s->fd < 0) {
 		sender_finish(s, -1, errno);
+		return;
+	}
+	err = sender_options(s);
+	if (err) {
+		sender_finish(s, -1, err);
 		return;
 	}
 	if (op->proto == PROTO_TCP) {
@@ -1197,7 +1577,7 @@ static void sender_tick(struct sender *s, long long now)
 	if (s->state == SEND_DONE)
 		return;
 	if (s->state == SEND_WAITING && s->sends < 3 && now >= s->next) {
-		alen = sockaddr_of(&s->op->dst, s->op->port, &ss);
+		alen = sender_addr(s, &ss);
 		if (s->op->proto == PROTO_UDP) {
 			if (sendto(s->fd, s->token, s->tlen, 0, (struct sockaddr *)&ss, alen) < 0)
 				s->err = errno;

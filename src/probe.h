@@ -15,6 +15,12 @@
  *     another protocol, the host's services, another jail, and for
  *     published ports the port next to it and the jail's own address
  *     reached directly from the internet: must be dropped;
+ *   - the ways around the wall (docs/ruleset.md): the host's address in a
+ *     rule's prefix, broadcast and multicast (the host's own sockets get
+ *     a copy), a netns jail from a uid jail, a spoofed source (the host
+ *     side's address, another prefix), an IPv6 routing header that names
+ *     the real destination after an allowed one: dropped, or for a netns
+ *     jail's broadcast and multicast, what "to host" allows.
  *   - conntrack (docs/ruleset.md): a netns jail's forged ICMP error quoting
  *     the host's own UDP flow to the internet (PROBE_FORGED_PORT), and a
  *     UDP flow of an allow rule kept open while the sandbox re-applies the
@@ -78,6 +84,9 @@ enum probe_kind {
 	PK_DIRECT,	/* the jail's own address, bypassing DNAT */
 	PK_FORGED,	/* root in a netns jail forges an ICMP error quoting the host's flow */
 	PK_STALE,	/* a flow the jail keeps open across a stricter re-apply */
+	PK_BCAST,	/* broadcast or multicast: the host's sockets get a copy */
+	PK_SPOOF,	/* a netns jail's packet from an address not its own */
+	PK_RTHDR,	/* an IPv6 routing header, the real destination after it */
 };
 
 /* Where a probe is sent from. */
@@ -100,6 +109,7 @@ enum probe_dst {
 	PROBE_DST_NET,	/* anything beyond the host (forwarded, or out of the wan) */
 	PROBE_DST_HOST, /* the host itself: loopback or any of its addresses */
 	PROBE_DST_JAIL, /* another netns jail */
+	PROBE_DST_BCAST, /* broadcast or multicast */
 };
 
 #define PROBE_WHAT_MAX 112
@@ -114,6 +124,22 @@ struct probe {
 	struct prefix dst;    /* a full-length address */
 	uint16_t port;	      /* tcp, udp: the destination port */
 	uint16_t listen_port; /* where the far end listens (publish: after DNAT) */
+	/*
+	 * What an attacker sets on the socket (family 0, "": not set):
+	 * SO_BROADCAST; the interface of a multicast or link-local
+	 * destination (the control sends from the host, through control_if);
+	 * a source that is not the sender's (IP_FREEBIND; the control sends
+	 * from its own); an IPv6 segment routing header through via.
+	 */
+	bool bcast;
+	char ifname[16], control_if[16];
+	struct prefix src, via;
+	/*
+	 * Where the control goes when it cannot go where the probe does
+	 * (family 0: the same place): the host's own broadcast on a jail's
+	 * link comes back to it as the jail's, and is dropped as such.
+	 */
+	struct prefix control_dst;
 	bool expect_pass;
 	/*
 	 * Drop probes are repeated by root on the sandbox host, where
@@ -196,6 +222,9 @@ struct probe_op {
 	struct prefix dst;
 	uint16_t port;
 	int timeout_ms;
+	bool bcast;	/* probe.bcast */
+	char ifname[16]; /* probe.ifname or control_if, looked up where it is sent */
+	struct prefix src, via;
 };
 
 /*

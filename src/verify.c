@@ -225,9 +225,29 @@ static int wan_side(struct sbx *s, bool host)
 	return err;
 }
 
+/*
+ * The internet acts on segment routing headers (seg6_enabled, off by
+ * default), as a router beyond the host may: a jail's packet with one
+ * would be handed on to the real destination in it (the probes of kind
+ * PK_RTHDR, whose controls show that it would).
+ */
 static int inet_side(void *ctx)
 {
-	return wan_side(ctx, false);
+	static const char *const keys[] = {"/proc/sys/net/ipv6/conf/all/seg6_enabled",
+					   "/proc/sys/net/ipv6/conf/" PROBE_INET_IF
+					   "/seg6_enabled"};
+	size_t i;
+	int err = wan_side(ctx, false);
+
+	for (i = 0; !err && i < ARRAY_SIZE(keys); i++) {
+		err = write_file(keys[i], "1");
+		if (err == -ENOENT)
+			err = 0; /* no IPv6: no such probe either */
+		if (err)
+			diag_error(((struct sbx *)ctx)->d, NULL, 0, "verify: write %s: %s", keys[i],
+				   strerror(-err));
+	}
+	return err;
 }
 
 /*
@@ -636,6 +656,10 @@ static void on_line(struct sbx *s, char *line)
 		   idx < plan->nprobes) {
 		struct probe *pr = &plan->probes[idx];
 
+		/* A jail's own broadcast reaches its own sockets too: no news. */
+		if (pr->kind == PK_BCAST && pr->from == PROBE_FROM_JAIL &&
+		    lid == LID_JAIL0 + pr->jail)
+			return;
 		if (lid != probe_lid(pr)) {
 			if (k == 'p')
 				pr->elsewhere = true;
@@ -699,9 +723,14 @@ static void add_op(struct prober *pb, const struct probe *pr, size_t idx, bool c
 	op->idx = idx;
 	op->control = control;
 	op->proto = pr->proto;
-	op->dst = pr->dst;
+	op->dst = control && pr->control_dst.family ? pr->control_dst : pr->dst;
 	op->port = pr->port;
 	op->timeout_ms = control || pr->expect_pass ? PROBE_PASS_MS : PROBE_DROP_MS;
+	/* The control, root on the host, sends from its own address and interface. */
+	op->bcast = pr->bcast;
+	snprintf(op->ifname, sizeof(op->ifname), "%s", control ? pr->control_if : pr->ifname);
+	op->via = pr->via;
+	op->src = control ? (struct prefix){.family = 0} : pr->src;
 }
 
 static int start_listeners(struct sbx *s, struct listener *ls, size_t nls)

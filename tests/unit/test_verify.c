@@ -202,6 +202,41 @@ static void test_plan_writeup(void)
 	T_CHECK(has(&p, &plan, "foobar", "tcp 10.97.10.2:80", PK_DIRECT, false),
 		"foobar: the jail's own address from the internet is a drop");
 
+	/* The ways around the wall (issue 10). */
+	T_CHECK(has(&p, &plan, "psa-www", "udp 255.255.255.255:123", PK_BCAST, false) &&
+		    has(&p, &plan, "psa-www", "udp 192.0.2.255:123", PK_BCAST, false) &&
+		    has(&p, &plan, "psa-www", "udp 224.0.0.1:123 dev wan0", PK_BCAST, false) &&
+		    has(&p, &plan, "psa-www", "udp [ff02::1]:123 dev wan0", PK_BCAST, false),
+		"psa-www: broadcast and multicast to the host, a drop (a uid jail sends none)");
+	T_CHECK(has(&p, &plan, "foobar", "udp 10.97.10.255:123", PK_BCAST, false) &&
+		    has(&p, &plan, "foobar", "udp 10.97.10.255:53", PK_BCAST, true) &&
+		    has(&p, &plan, "foobar", "udp [ff02::1]:53 dev foobar-in", PK_BCAST, true),
+		"foobar: broadcast and multicast count as the host (its udp/53 \"to host\")");
+	pr = find(&p, &plan, "foobar", "udp 10.97.10.255:123");
+	T_CHECK(pr && pr->has_control && pr->control_dst.family == AF_INET &&
+		    !strcmp(pr->control_if, "") && pr->bcast,
+		"... its control goes through the wan (the jail's link gives it back as the jail's)");
+	T_CHECK(has(&p, &plan, "psa-www", "udp 10.97.10.2:123", PK_JAIL, false) &&
+		    has(&p, &plan, "psa-www", "udp [fd00:97::3:2]:123", PK_JAIL, false) &&
+		    has(&p, &plan, "psa-www", "udp [fe80::2]:123 dev foobar-out", PK_JAIL, false),
+		"psa-www -> foobar: its addresses and its link-local one, a drop");
+	T_CHECK(has(&p, &plan, "foobar", "tcp 192.0.2.1:80", PK_HOST, false) &&
+		    has(&p, &plan, "foobar", "tcp [2001:db8:ffff::1]:80", PK_HOST, false),
+		"foobar: the host's wan address in \"tcp/80 to 192.0.2.0/24\" is a drop");
+	T_CHECK(has(&p, &plan, "foobar", "udp [2001:db8::99]:123 from fd00:97::3:1", PK_SPOOF,
+		    false) &&
+		    has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 10.97.10.1", PK_SPOOF, false) &&
+		    has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 203.0.113.66", PK_SPOOF,
+			false),
+		"foobar: spoofed sources, the host side's and another prefix, a drop");
+	T_CHECK(has(&p, &plan, "psa-www", "udp [2001:db8:dead::99]:123 via 2001:db8::99",
+		    PK_RTHDR, false) &&
+		    has(&p, &plan, "foobar", "udp [2001:db8:dead::99]:123 via 2001:db8::99",
+			PK_RTHDR, false),
+		"a routing header naming the real destination after an allowed one, a drop");
+	T_CHECK(inet_has(&plan, "2001:db8:dead::99"),
+		"... the internet owns the real destination");
+
 	for (i = 0; i < plan.nprobes; i++) {
 		const struct probe *q = &plan.probes[i];
 
@@ -210,9 +245,16 @@ static void test_plan_writeup(void)
 		/* The conntrack probes are not about one packet's verdict. */
 		if (q->kind == PK_STALE || q->kind == PK_FORGED)
 			continue;
+		/* Spoofed sources and routing headers: always a drop, whatever the rules. */
+		if (q->kind == PK_SPOOF || q->kind == PK_RTHDR) {
+			if (q->expect_pass)
+				consistent = false;
+			continue;
+		}
 		if (q->from == PROBE_FROM_JAIL && q->at != PROBE_AT_JAIL &&
 		    q->expect_pass != probe_allowed(&p.jails[q->jail], q->proto, &q->dst, q->port,
-						    q->at == PROBE_AT_HOST || q->kind == PK_HOST
+						    q->kind == PK_BCAST		  ? PROBE_DST_BCAST
+						    : q->at == PROBE_AT_HOST || q->kind == PK_HOST
 							? PROBE_DST_HOST
 							: PROBE_DST_NET))
 			consistent = false;
@@ -304,11 +346,16 @@ static void test_plan_edges(void)
 			njail++;
 	}
 	T_CHECK(naddr4 == 0, "to 0.0.0.0/0: no IPv4 address is a near miss");
-	T_CHECK(plan.nnotes == 3 && strstr(plan.notes[0], "192.0.2.1"),
+	T_CHECK(plan.nnotes == 5 && strstr(plan.notes[0], "192.0.2.1"),
 		"the sandbox's own wan address cannot be probed, and a note says so");
-	T_CHECK(plan.nnotes == 3 && strstr(plan.notes[1], "jail a: no udp rule") &&
-		    strstr(plan.notes[2], "jail b: no udp rule"),
-		"a note for each jail without a udp rule: no flow kept open");
+	T_CHECK(plan.nnotes == 5 && strstr(plan.notes[1], "jail a: no udp rule") &&
+		    strstr(plan.notes[1], "spoofed") && strstr(plan.notes[2], "jail a: no udp rule") &&
+		    strstr(plan.notes[2], "flow") && strstr(plan.notes[3], "jail b: no udp rule") &&
+		    strstr(plan.notes[3], "spoofed") && strstr(plan.notes[4], "jail b: no udp rule") &&
+		    strstr(plan.notes[4], "flow"),
+		"a jail without a udp rule: notes say no spoofed source and no flow kept open");
+	T_CHECK(has(&p, &plan, "w", "tcp 192.0.2.1:22", PK_HOST, false),
+		"\"to 192.0.2.1\", the sandbox's wan address: the host, a drop");
 	T_CHECK(has(&p, &plan, "w", "udp 192.0.2.99:1000", PK_ALLOW, true) &&
 		    has(&p, &plan, "w", "udp 192.0.2.99:2000", PK_ALLOW, true) &&
 		    has(&p, &plan, "w", "udp 192.0.2.99:3000", PK_ALLOW, true) &&
@@ -322,7 +369,11 @@ static void test_plan_edges(void)
 	T_CHECK(has(&p, &plan, "a", "tcp [fd00:97::4:2]:443", PK_JAIL, false) &&
 		    has(&p, &plan, "b", "tcp [fd00:97::3:2]:22", PK_JAIL, false),
 		"jail to jail, in the family both have");
-	T_CHECK(njail == 2, "no jail-to-jail probe in a family one jail lacks");
+	T_CHECK(has(&p, &plan, "w", "udp 10.97.10.2:1000", PK_JAIL, false) &&
+		    has(&p, &plan, "w", "udp [fd00:97::3:2]:1000", PK_JAIL, false) &&
+		    has(&p, &plan, "w", "udp [fe80::2]:1000 dev a-out", PK_JAIL, false),
+		"uid to netns: the first netns jail, its addresses and its link-local one");
+	T_CHECK(njail == 5, "no jail-to-jail probe in a family one jail lacks");
 	T_CHECK(has(&p, &plan, "b", "icmpv6 2001:db8::99", PK_ALLOW, true) &&
 		    !find(&p, &plan, "b", "icmp 192.0.2.99"),
 		"a v6-only jail: no IPv4 probe at all");
@@ -336,7 +387,11 @@ static void test_plan_edges(void)
 			    plan.probes[i].port == plan.probes[k].port &&
 			    plan.probes[i].at == plan.probes[k].at &&
 			    !memcmp(&plan.probes[i].dst, &plan.probes[k].dst,
-				    sizeof(plan.probes[i].dst)))
+				    sizeof(plan.probes[i].dst)) &&
+			    !memcmp(&plan.probes[i].src, &plan.probes[k].src,
+				    sizeof(plan.probes[i].src)) &&
+			    !memcmp(&plan.probes[i].via, &plan.probes[k].via,
+				    sizeof(plan.probes[i].via)))
 				ok = false;
 	T_CHECK(ok, "no packet is planned twice");
 	probe_plan_free(&plan);
