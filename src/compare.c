@@ -23,6 +23,7 @@ static const char *const row_names[CMP_ROWS] = {
     [CMP_EGRESS] = "egress allowlist",
     [CMP_LOOPBACK] = "loopback services",
     [CMP_ABSTRACT] = "abstract unix sockets",
+    [CMP_FILESYSTEM] = "the file system (pathname unix sockets)",
     [CMP_SAME_UID] = "other processes of the same uid",
     [CMP_PASSED_SOCKETS] = "sockets opened before a privilege drop or passed in",
     [CMP_SETUID] = "setuid helpers",
@@ -161,6 +162,10 @@ static void uid_text(struct strbuf *sb, const struct policy *p, const struct jai
 			    "host service listening on one (D-Bus, X11, ...). Path sockets: file "
 			    "permissions only.");
 		break;
+	case CMP_FILESYSTEM:
+		sb_puts(sb, "Not jailfw's concern: the host's file system, as the uid's "
+			    "permissions allow, so a host service's pathname unix socket too.");
+		break;
 	case CMP_SAME_UID:
 		sb_puts(sb, "All confined, wherever they run: a cron job or a login as ");
 		who(sb, j);
@@ -184,12 +189,15 @@ static void uid_text(struct strbuf *sb, const struct policy *p, const struct jai
 		break;
 	case CMP_OTHER_JAILS:
 		sb_puts(sb, "Other uid jails' local services only through `to host` rules; netns "
-			    "jails' addresses are ordinary destinations for its allow rules.");
+			    "jails are walled off (their addresses, link-local ones included, and "
+			    "their links: dropped).");
 		break;
 	case CMP_HOST_SERVICES:
 		sb_puts(sb, "Only `to host` rules (");
 		host_rules(sb, j);
-		sb_puts(sb, "), on every address of the host: local traffic leaves through lo.");
+		sb_puts(sb, "), on every address of the host: local traffic leaves through lo. "
+			    "Broadcast and multicast, which the host's sockets get a copy of: "
+			    "never.");
 		break;
 	case CMP_FORWARDING:
 		sb_puts(sb, "None: no forwarding, no NAT, no extra addresses.");
@@ -228,6 +236,12 @@ static void netns_text(struct strbuf *sb, const struct policy *p, const struct j
 		sb_puts(sb, "Isolated: the namespace has its own abstract socket names. Path "
 			    "sockets (files) stay reachable as file permissions allow.");
 		break;
+	case CMP_FILESYSTEM:
+		sb_puts(sb, "NOT isolated: a network namespace isolates the network, not the file "
+			    "system. A host service's pathname unix socket (a relay, a database, "
+			    "docker.sock) is reachable as file permissions allow; keep it out with "
+			    "permissions or a mount namespace.");
+		break;
 	case CMP_SAME_UID:
 		sb_puts(sb, "Not confined outside the namespace: the same uid elsewhere on the "
 			    "host has the host's network. Inside, every uid is confined, root "
@@ -251,16 +265,17 @@ static void netns_text(struct strbuf *sb, const struct policy *p, const struct j
 		}
 		break;
 	case CMP_OTHER_JAILS:
-		sb_puts(sb, "Other netns jails: dropped in the forward chain. Processes on the "
-			    "host itself, uid jails included, reach its services as their own "
-			    "rules allow (that path is not forwarded).");
+		sb_puts(sb, "Other netns jails: dropped in the forward chain; uid jails: dropped "
+			    "in the output hook. The host's own processes, not jailed, reach its "
+			    "services: jailfw walls jails in, not the host out.");
 		break;
 	case CMP_HOST_SERVICES:
 		sb_puts(sb, "Only `to host` rules (");
 		host_rules(sb, j);
 		sb_puts(sb, "), in the input hook, on ");
 		host_addr(sb, j);
-		sb_puts(sb, " or any other address of the host.");
+		sb_puts(sb, " or any other address of the host; broadcast and multicast count as "
+			    "the host.");
 		break;
 	case CMP_FORWARDING:
 		sb_printf(sb,

@@ -41,7 +41,7 @@ check_match "compare: psa-www's current backend (uid) is marked" "$LIB_OUT" \
 	'^jail psa-www: backend uid'
 check_match "compare: foobar's current backend (netns) is marked" "$LIB_OUT" \
 	'^ +uid +netns \(current\)$'
-for row in "egress allowlist" "loopback services" "abstract unix sockets" \
+for row in "egress allowlist" "loopback services" "abstract unix sockets" "the file system" \
 	"other processes of the" "sockets opened before" "setuid helpers" \
 	"inbound exposure" "other jails" "the host's own" "need for forwarding" \
 	"per-packet cost" "how a process is"; do
@@ -55,11 +55,11 @@ import json, sys
 d = json.load(sys.stdin)
 j = {x["jail"]: x for x in d["jails"]}
 print(sorted(j) == ["foobar", "psa-www"] and j["psa-www"]["backend"] == "uid"
-      and all(len(x["rows"]) == 12 and all(r["uid"] and r["netns"] for r in x["rows"])
+      and all(len(x["rows"]) == 13 and all(r["uid"] and r["netns"] for r in x["rows"])
               for x in d["jails"])
       and not d["probed"])
 ')
-check_eq "compare --json: 12 rows per jail, both columns filled" "$ok" "True"
+check_eq "compare --json: 13 rows per jail, both columns filled" "$ok" "True"
 row()
 {
 	printf '%s\n' "$LIB_OUT" | "$LIB_PY" -I -c '
