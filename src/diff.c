@@ -534,6 +534,9 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 	ret = prov_diff(p, &r->plan, d);
 	if (ret) {
 		status = apply_prov_status(ret);
+		/* diff's 1 is an answer: a policy found invalid here is 2, as in main.c. */
+		if (status == EXIT_INVALID)
+			status = EXIT_TROUBLE;
 		goto out;
 	}
 	old_table = prov_plan_table(r->plan);

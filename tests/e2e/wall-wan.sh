@@ -86,7 +86,7 @@ policy "$BAD" "wan0, eth9"
 check_exit "apply with wan wan0, eth9 exits 1" 1 "$JAILFW" apply "$BAD"
 check_match "the error is located at the second name" "$LIB_ERR" \
 	"^$BAD:3:12: error: wan interface \"eth9\" does not exist on this host"
-check_exit "diff with wan wan0, eth9 exits 1 too" 1 "$JAILFW" diff "$BAD"
+check_exit "diff with wan wan0, eth9 exits 2 (an invalid policy, for diff)" 2 "$JAILFW" diff "$BAD"
 check_match "diff says why" "$LIB_ERR" "wan interface \"eth9\" does not exist"
 check "... and left no table behind" sh -c "! nft list table inet $T"
 
