@@ -835,74 +835,67 @@ static const struct tmpl *find_tmpl(const struct policy *p, const char *name)
 }
 
 /* A template is checked once for what is wrong in any jail. */
-/* net's first len bits, as a prefix of the family. */
-static struct prefix pfx_of(int af, const char *net, uint8_t len)
-{
-	struct prefix x = {.family = af, .len = len};
-
-	inet_pton(af, net, x.addr.b);
-	return x;
-}
-
 /*
- * Destinations that no packet of a jail can have, or that cannot be what
- * the user meant: a rule with one would be dead, or would say the host
- * where only "to host" may.  NULL when dst is fine.  fix gets what to
- * write instead, when there is one.
+ * Destinations that no packet of a jail can have, or that only "to host"
+ * may name: a rule with one would be dead, or would say the host where
+ * the host is reached only through "to host".  A destination inside one
+ * of these (not one that merely holds one: 0.0.0.0/0 is fine) is refused.
  */
+static const char *const why_loopback =
+    "is loopback: the host's is reached only through \"to host\", and a netns jail's is its "
+    "own";
+static const char *const why_mcast =
+    "is multicast: it reaches the host's own sockets (a netns jail's counts as the host: "
+    "\"to host\"; a uid jail may send none)";
+static const struct {
+	int family;
+	const char *net;
+	uint8_t len;
+	const char *why;
+} dead_nets[] = {
+    {AF_INET, "255.255.255.255", 32,
+     "is the broadcast address: broadcasts reach the host's own sockets (a netns jail's count "
+     "as the host: \"to host\"; a uid jail may send none)"},
+    {AF_INET, "0.0.0.0", 8,
+     "is in 0.0.0.0/8, which is no destination (the kernel takes 0.0.0.0 for the host itself)"},
+    {AF_INET, "127.0.0.0", 8, why_loopback},
+    {AF_INET, "224.0.0.0", 4, why_mcast},
+    {AF_INET6, "::", 128, "is the unspecified address, which is no destination"},
+    {AF_INET6, "::1", 128, why_loopback},
+    {AF_INET6, "::ffff:0:0", 96,
+     "is an IPv4-mapped IPv6 address, which no packet carries: the kernel sends IPv4"},
+    {AF_INET6, "::", 96, "is an IPv4-compatible IPv6 address, deprecated and never routed"},
+    {AF_INET6, "fe80::", 10,
+     "is link-local: it names no link, so it would hold on every interface of the host, the "
+     "jails' included (a netns jail's packets to it never leave its own link, whose host side "
+     "is \"to host\")"},
+    {AF_INET6, "ff00::", 8, why_mcast},
+};
+
+/* Why dst cannot be a destination, or NULL; fix gets what to write instead. */
 static const char *dead_dest(const struct prefix *dst, char fix[PREFIX_STRLEN])
 {
-	struct prefix x;
+	struct prefix net, v4;
+	size_t i;
 
 	fix[0] = '\0';
-	if (dst->family == AF_INET) {
-		x = pfx_of(AF_INET, "255.255.255.255", 32);
-		if (prefix_contains(&x, dst))
-			return "is the broadcast address: broadcasts reach the host's own sockets "
-			       "(a netns jail's count as the host: \"to host\"; a uid jail may "
-			       "send none)";
-		x = pfx_of(AF_INET, "0.0.0.0", 8);
-		if (dst->len >= 8 && prefix_contains(&x, dst))
-			return "is in 0.0.0.0/8, which is no destination (the kernel takes "
-			       "0.0.0.0 for the host itself)";
-		x = pfx_of(AF_INET, "127.0.0.0", 8);
-		if (dst->len >= 8 && prefix_contains(&x, dst))
-			return "is loopback: the host's is reached only through \"to host\", and "
-			       "a netns jail's is its own";
-		x = pfx_of(AF_INET, "224.0.0.0", 4);
-		if (dst->len >= 4 && prefix_contains(&x, dst))
-			return "is multicast: it reaches the host's own sockets (a netns jail's "
-			       "counts as the host: \"to host\"; a uid jail may send none)";
-		return NULL;
+	for (i = 0; i < ARRAY_SIZE(dead_nets); i++) {
+		memset(&net, 0, sizeof(net));
+		net.family = dead_nets[i].family;
+		net.len = dead_nets[i].len;
+		inet_pton(net.family, dead_nets[i].net, net.addr.b);
+		if (dst->family != net.family || !prefix_contains(&net, dst))
+			continue;
+		if (net.family == AF_INET6 && net.len == 96 && net.addr.b[10] == 0xff) {
+			/* ::ffff:a.b.c.d/N is a.b.c.d/(N - 96). */
+			memset(&v4, 0, sizeof(v4));
+			v4.family = AF_INET;
+			v4.len = (uint8_t)(dst->len - 96);
+			memcpy(v4.addr.b, dst->addr.b + 12, 4);
+			prefix_str(&v4, fix);
+		}
+		return dead_nets[i].why;
 	}
-	x = pfx_of(AF_INET6, "::", 128);
-	if (prefix_contains(&x, dst))
-		return "is the unspecified address, which is no destination";
-	x = pfx_of(AF_INET6, "::1", 128);
-	if (prefix_contains(&x, dst))
-		return "is loopback: the host's is reached only through \"to host\", and a "
-		       "netns jail's is its own";
-	x = pfx_of(AF_INET6, "::ffff:0:0", 96);
-	if (dst->len >= 96 && prefix_contains(&x, dst)) {
-		struct prefix v4 = {.family = AF_INET, .len = (uint8_t)(dst->len - 96)};
-
-		memcpy(v4.addr.b, dst->addr.b + 12, 4);
-		prefix_str(&v4, fix);
-		return "is an IPv4-mapped IPv6 address, which no packet carries: the kernel "
-		       "sends IPv4";
-	}
-	x = pfx_of(AF_INET6, "::", 96);
-	if (dst->len >= 96 && prefix_contains(&x, dst))
-		return "is an IPv4-compatible IPv6 address, deprecated and never routed";
-	x = pfx_of(AF_INET6, "fe80::", 10);
-	if (dst->len >= 10 && prefix_contains(&x, dst))
-		return "is link-local: it names no link, so it would hold on every interface of "
-		       "the host, the jails' included (a netns jail's packets to it never leave "
-		       "its own link, whose host side is \"to host\")";
-	x = pfx_of(AF_INET6, "ff00::", 8);
-	if (dst->len >= 8 && prefix_contains(&x, dst))
-		return "is multicast: it reaches the host's own sockets (a netns jail's counts "
-		       "as the host: \"to host\"; a uid jail may send none)";
 	return NULL;
 }
 

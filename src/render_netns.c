@@ -222,6 +222,15 @@ static void put_line(struct rctx *c, const char *rule, const char *comment)
 	rsb_putc(c->sb, '\n');
 }
 
+/* "chain NAME {" and its filter hook line: jailfw's filter priority, policy accept. */
+static void put_base_chain(struct rctx *c, const char *name, const char *hook)
+{
+	sb_printf(c->sb,
+		  "\tchain %s {\n\t\ttype filter hook %s priority " RENDER_FILTER_PRIO
+		  "; policy accept;\n",
+		  name, hook);
+}
+
 static void put_accept(struct rctx *c)
 {
 	rsb_putn(c->sb, c->mark, c->marklen);
@@ -476,8 +485,7 @@ static void netns_chains(struct rctx *c)
 
 	if (!f.any)
 		return;
-	RSB_LIT(sb, "\tchain forward {\n"
-		    "\t\ttype filter hook forward priority " RENDER_FILTER_PRIO "; policy accept;\n");
+	put_base_chain(c, "forward", "forward");
 	put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
 	put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
 	/*
@@ -498,8 +506,8 @@ static void netns_chains(struct rctx *c)
 		put_line(c, "ip6 daddr @jail_nets6 counter drop",
 			 "netns jails: jail address through another interface");
 	}
-	RSB_LIT(sb, "\t}\n\tchain input {\n"
-		    "\t\ttype filter hook input priority " RENDER_FILTER_PRIO "; policy accept;\n");
+	RSB_LIT(sb, "\t}\n");
+	put_base_chain(c, "input", "input");
 	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
 	/* lo: the host's own packets from its jail-side addresses. */
 	if (f.v4)
@@ -514,23 +522,25 @@ static void netns_chains(struct rctx *c)
 	/* Routing headers: see render_uid.c. */
 	RSB_LIT(sb, "\tchain net_common {\n");
 	put_line(c, "exthdr rt exists return", "netns jails: IPv6 routing headers");
-	/* By address too: the jail_ifs drop misses a renamed interface. */
-	if (f.v4)
-		put_line(c, "ip daddr @jail_nets4 return", "netns jails: jail to jail");
-	if (f.v6)
-		put_line(c, "ip6 daddr @jail_nets6 return", "netns jails: jail to jail");
-	/*
-	 * Masquerade is for the wan only: out of another interface a
-	 * jail's packet would keep its private source.
-	 */
-	if (p->settings.nwan)
-		put_line(c, "oifname != @wan_ifs return", "netns jails: out of the wan only");
 	RSB_LIT(sb, "\t\tct direction reply ct state established ");
 	put_accept(c);
 	render_put_comment(sb, "netns jails: answers and replies");
 	rsb_putc(sb, '\n');
 	put_line(c, "ct state related jump net_related", "netns jails: related");
 	put_line(c, "ct state invalid drop", "netns jails: invalid");
+	/*
+	 * After the answers' accept (no flow of these ever gets
+	 * established): jail to jail by address too, which a renamed
+	 * interface does not hide; and out of the wan only, since
+	 * masquerade is for the wan and out of another interface a jail's
+	 * packet would keep its private source.
+	 */
+	if (f.v4)
+		put_line(c, "ip daddr @jail_nets4 return", "netns jails: jail to jail");
+	if (f.v6)
+		put_line(c, "ip6 daddr @jail_nets6 return", "netns jails: jail to jail");
+	if (p->settings.nwan)
+		put_line(c, "oifname != @wan_ifs return", "netns jails: out of the wan only");
 	if (c->map_used[RMAP_NET_PORTS])
 		put_line(c, "iifname . meta l4proto . th dport vmap @net_ports",
 			 "netns jails: allow by port");
@@ -620,8 +630,7 @@ static void netns_tables(struct rctx *c)
 	if (f.v4)
 		put_nets(c, AF_INET, false);
 	put_jail_vmap(c, "arp_from", "arpj_");
-	RSB_LIT(sb, "\tchain arp_input {\n"
-		    "\t\ttype filter hook input priority " RENDER_FILTER_PRIO "; policy accept;\n");
+	put_base_chain(c, "arp_input", "input");
 	put_line(c, "iifname vmap @arp_from", "netns jails: ARP from the jail");
 	if (f.v4)
 		put_line(c, "arp saddr ip @jail_nets4 counter drop",

@@ -1413,6 +1413,63 @@ lib_token()
 	echo "d$BASHPID-$(date +%s%N)"
 }
 
+# check_dgram NAME LISTENER NS WHO ADDR PORT [OPTION...]: lib_send's
+# datagram reaches the listener LISTENER (lib_serve's NAME).
+check_dgram()
+{
+	local name=$1 log=$2 ns=$3 who=$4 t src
+
+	shift 4
+	t=$(lib_token)
+	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
+	if src=$(lib_seen "$log" "$t"); then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "$log never got it; sender: $(cat "$LIB_LAST_ERR_FILE")"
+	return 1
+}
+
+# check_dgram_dropped NAME LISTENER TABLE CHAIN ERE NS WHO ADDR PORT
+# [OPTION...]: lib_send's datagram never reaches LISTENER, and the counter
+# of inet TABLE CHAIN's rule matching ERE (empty: its last counted drop)
+# moves.
+check_dgram_dropped()
+{
+	local name=$1 log=$2 table=$3 chain=$4 ere=$5 ns=$6 who=$7 t before after src
+
+	shift 7
+	t=$(lib_token)
+	before=$(lib__ns_counter "$table" "$chain" "$ere")
+	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
+	if src=$(lib_seen "$log" "$t"); then
+		fail "$name" "$log got it (source $src)"
+		return 1
+	fi
+	after=$(lib__ns_counter "$table" "$chain" "$ere")
+	if [ -z "$before" ] || [ -z "$after" ] || [ "$after" -le "$before" ]; then
+		fail "$name" "not delivered, but the counter of $chain${ere:+ /$ere/} did not move ('$before' -> '$after')" \
+			"sender: $(cat "$LIB_LAST_ERR_FILE")"
+		return 1
+	fi
+	pass "$name"
+}
+
+# lib_jails_settle JAIL...: the jails' kernels solicit no routers (in_JAIL
+# would count them as drops), and no IPv6 address of theirs or the
+# sandbox's is still doing duplicate address detection.
+lib_jails_settle()
+{
+	local j ns
+
+	for j in "$@"; do
+		ip netns exec "$j" sysctl -qw "net.ipv6.conf.$j-in.router_solicitations=0"
+	done
+	for ns in "" "$@"; do
+		lib_wait_for 10 lib_no_tentative "$ns" || return 1
+	done
+}
+
 lib__write_send()
 {
 	cat >"$LIB_TMP/send.py" <<'EOF'

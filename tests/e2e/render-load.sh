@@ -87,13 +87,15 @@ for f in "${nfts[@]}"; do
 		fail "$name: replace is idempotent"
 	fi
 
-	# Jail chains named after nft keywords must exist as named.
-	for chain in $(sed -n 's/^\tchain \([a-z0-9_-]*\) {$/\1/p' "$f"); do
-		if ! nft list chain inet "$t" "$chain" >/dev/null 2>"$tmp/err"; then
+	# Jail chains named after nft keywords must exist as named, in the
+	# table (inet, or the netns jails' arp one) that declares them.
+	while read -r fam chain; do
+		if ! nft list chain "$fam" "$t" "$chain" >/dev/null 2>"$tmp/err"; then
 			fail "$name: chain $chain listed"
 			continue 2
 		fi
-	done
+	done < <(awk '/^table [a-z]+ [^ ]+ [{]$/ { fam = $2 }
+		/^\tchain [a-z0-9_-]+ [{]$/ { print fam, $2 }' "$f")
 	pass "$name: every chain listed"
 
 	nft delete table inet "$t" 2>/dev/null

@@ -39,43 +39,14 @@ H6=2001:db8:1::1
 N4=192.0.2.2
 N6=2001:db8:1::2
 
-# dgram_blocked NAME CHAIN NS WHO ADDR PORT [OPTION...]: the datagram never
+# blocked NAME CHAIN NS WHO ADDR PORT [OPTION...]: the datagram never
 # reaches the host's listener, and CHAIN's last counted drop moves.
-dgram_blocked()
+blocked()
 {
-	local name=$1 chain=$2 ns=$3 who=$4 t before after src
+	local name=$1 chain=$2
 
-	shift 4
-	t=$(lib_token)
-	before=$(lib_nft_counter $T "$chain" drop)
-	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
-	if src=$(lib_seen host "$t"); then
-		fail "$name" "the host's listener got it (source $src)"
-		return 1
-	fi
-	after=$(lib_nft_counter $T "$chain" drop)
-	if [ -z "$before" ] || [ -z "$after" ] || [ "$after" -le "$before" ]; then
-		fail "$name" "not delivered, but $chain's drop counter did not move ('$before' -> '$after')" \
-			"sender: $(cat "$LIB_LAST_ERR_FILE")"
-		return 1
-	fi
-	pass "$name"
-}
-
-# dgram_arrives NAME LISTENER NS WHO ADDR PORT [OPTION...]
-dgram_arrives()
-{
-	local name=$1 log=$2 ns=$3 who=$4 t
-
-	shift 4
-	t=$(lib_token)
-	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
-	if lib_seen "$log" "$t" >/dev/null; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "$log never got it; sender: $(cat "$LIB_LAST_ERR_FILE")"
-	return 1
+	shift 2
+	check_dgram_dropped "$name" host $T "$chain" "" "$@"
 }
 
 # ---------------------------------------------------------------- the world
@@ -89,7 +60,7 @@ lib_serve "" host "tcp:[::]:2222" "udp:0.0.0.0:53" "udp:[::]:53" ||
 	lib_bail "listeners on the host"
 
 # Baseline: without jailfw the uid reaches the host's broadcast listener.
-dgram_arrives "baseline: uid $UID_J's broadcast reaches the host's listener" host "" $UID_J \
+check_dgram "baseline: uid $UID_J's broadcast reaches the host's listener" host "" $UID_J \
 	255.255.255.255 53 bcast
 
 P=$LIB_TMP/wall-host.conf
@@ -118,12 +89,7 @@ jail dns {
 }
 EOF
 check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed"
-for j in foobar dns; do
-	ip netns exec $j sysctl -qw net.ipv6.conf.$j-in.router_solicitations=0
-done
-for ns in "" foobar dns; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
-done
+lib_jails_settle foobar dns || lib_bail "IPv6 addresses still tentative"
 
 # ---------------------------------------------------------------- item 1: a prefix holding the host
 
@@ -145,32 +111,32 @@ done
 
 # ---------------------------------------------------------------- item 2: broadcast and multicast
 
-dgram_arrives "uid: udp/53 to $N4 (any destination) arrives" internet "" $UID_J $N4 53
-dgram_blocked "uid: udp/53 to 255.255.255.255 never reaches the host" uid_web "" $UID_J \
+check_dgram "uid: udp/53 to $N4 (any destination) arrives" internet "" $UID_J $N4 53
+blocked "uid: udp/53 to 255.255.255.255 never reaches the host" uid_web "" $UID_J \
 	255.255.255.255 53 bcast
-dgram_blocked "uid: udp/53 to the wan's broadcast 192.0.2.255 never reaches the host" uid_web \
+blocked "uid: udp/53 to the wan's broadcast 192.0.2.255 never reaches the host" uid_web \
 	"" $UID_J 192.0.2.255 53 bcast
-dgram_blocked "uid: udp/53 to 224.0.0.1 never reaches the host" uid_web "" $UID_J \
+blocked "uid: udp/53 to 224.0.0.1 never reaches the host" uid_web "" $UID_J \
 	224.0.0.1 53 if=wan0
-dgram_blocked "uid: udp/53 to ff02::1%wan0 never reaches the host" uid_web "" $UID_J \
+blocked "uid: udp/53 to ff02::1%wan0 never reaches the host" uid_web "" $UID_J \
 	ff02::1 53 if=wan0
 
-dgram_arrives "foobar: udp/53 to $N4 (any destination) arrives" internet foobar root $N4 53
-dgram_blocked "foobar: udp/53 to 255.255.255.255 never reaches the host" in_foobar foobar \
+check_dgram "foobar: udp/53 to $N4 (any destination) arrives" internet foobar root $N4 53
+blocked "foobar: udp/53 to 255.255.255.255 never reaches the host" in_foobar foobar \
 	root 255.255.255.255 53 bcast
-dgram_blocked "foobar: udp/53 to its link's broadcast 10.97.10.255 never reaches the host" \
+blocked "foobar: udp/53 to its link's broadcast 10.97.10.255 never reaches the host" \
 	in_foobar foobar root 10.97.10.255 53 bcast
-dgram_blocked "foobar: udp/53 to 224.0.0.1 never reaches the host" in_foobar foobar root \
+blocked "foobar: udp/53 to 224.0.0.1 never reaches the host" in_foobar foobar root \
 	224.0.0.1 53 if=foobar-in
-dgram_blocked "foobar: udp/53 to ff02::1 never reaches the host" in_foobar foobar root \
+blocked "foobar: udp/53 to ff02::1 never reaches the host" in_foobar foobar root \
 	ff02::1 53 if=foobar-in
 
 # A netns jail's broadcast and multicast reach only the host: `to host`.
-dgram_arrives "dns (to host): udp/53 to 10.97.11.255 reaches the host" host dns root \
+check_dgram "dns (to host): udp/53 to 10.97.11.255 reaches the host" host dns root \
 	10.97.11.255 53 bcast
-dgram_arrives "dns (to host): udp/53 to 224.0.0.1 reaches the host" host dns root \
+check_dgram "dns (to host): udp/53 to 224.0.0.1 reaches the host" host dns root \
 	224.0.0.1 53 if=dns-in
-dgram_arrives "dns (to host): udp/53 to ff02::1 reaches the host" host dns root \
+check_dgram "dns (to host): udp/53 to ff02::1 reaches the host" host dns root \
 	ff02::1 53 if=dns-in
 
 check "down" "$JAILFW" down

@@ -53,52 +53,15 @@ JH6=fd00:97::3:1
 K4=10.97.11.2
 K6=fd00:97::4:2
 
-# dgram_gone NAME LISTENER CHAIN ERE NS WHO ADDR PORT [OPTION...]: the
-# datagram never reaches LISTENER, and the counter of CHAIN's rule matching
-# ERE (empty: its last counted drop) moves.
-dgram_gone()
+# gone NAME LISTENER CHAIN ERE NS WHO ADDR PORT [OPTION...]: the datagram
+# never reaches LISTENER, and the counter of CHAIN's rule matching ERE
+# (empty: its last counted drop) moves.
+gone()
 {
-	local name=$1 log=$2 chain=$3 ere=$4 ns=$5 who=$6 t before after src
+	local name=$1 log=$2
 
-	shift 6
-	t=$(lib_token)
-	before=$(counter "$chain" "$ere")
-	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
-	if src=$(lib_seen "$log" "$t"); then
-		fail "$name" "$log got it (source $src)"
-		return 1
-	fi
-	after=$(counter "$chain" "$ere")
-	if [ -z "$before" ] || [ -z "$after" ] || [ "$after" -le "$before" ]; then
-		fail "$name" "not delivered, but the counter of $chain${ere:+ /$ere/} did not move ('$before' -> '$after')" \
-			"sender: $(cat "$LIB_LAST_ERR_FILE")"
-		return 1
-	fi
-	pass "$name"
-}
-
-dgram_arrives()
-{
-	local name=$1 log=$2 ns=$3 who=$4 t src
-
-	shift 4
-	t=$(lib_token)
-	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
-	if src=$(lib_seen "$log" "$t"); then
-		pass "$name (source $src)"
-		return 0
-	fi
-	fail "$name" "$log never got it; sender: $(cat "$LIB_LAST_ERR_FILE")"
-	return 1
-}
-
-counter()
-{
-	if [ -z "$2" ]; then
-		lib_nft_counter $T "$1" drop
-	else
-		lib_nft_rule_counter $T "$1" "$2"
-	fi
+	shift 2
+	check_dgram_dropped "$name" "$log" $T "$@"
 }
 
 # ---------------------------------------------------------------- the world
@@ -135,12 +98,7 @@ jail second {
 }
 EOF
 check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed"
-for j in foobar second; do
-	ip netns exec $j sysctl -qw net.ipv6.conf.$j-in.router_solicitations=0
-done
-for ns in "" foobar second; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
-done
+lib_jails_settle foobar second || lib_bail "IPv6 addresses still tentative"
 lib_serve foobar jail-foobar "tcp:[::]:22" "udp:0.0.0.0:53" "udp:[::]:53" ||
 	lib_bail "listeners in foobar"
 lib_serve second jail-second "tcp:[::]:22" "udp:0.0.0.0:53" "udp:[::]:53" ||
@@ -161,13 +119,13 @@ check_allowed "uid: tcp/22 to the internet $N4 arrives (any destination)" $T uid
 	tcp $N4 22
 check_dropped "uid -> foobar: tcp/22 to $J4 dropped" $T uid_web $UID_J tcp $J4 22
 check_dropped "uid -> foobar: tcp/22 to $J6 dropped" $T uid_web $UID_J tcp $J6 22
-dgram_gone "uid -> foobar: udp/53 to its link-local $JLL dropped" jail-foobar uid_web "" "" \
+gone "uid -> foobar: udp/53 to its link-local $JLL dropped" jail-foobar uid_web "" "" \
 	$UID_J "$JLL" 53 if=foobar-out
-dgram_gone "uid -> foobar: udp/53 to $J4 dropped" jail-foobar uid_web "" "" $UID_J $J4 53
-dgram_gone "uid -> foobar: udp/53 to $J6 dropped" jail-foobar uid_web "" "" $UID_J $J6 53
-dgram_gone "uid -> foobar: udp/53 to its link's broadcast 10.97.10.255 dropped" jail-foobar \
+gone "uid -> foobar: udp/53 to $J4 dropped" jail-foobar uid_web "" "" $UID_J $J4 53
+gone "uid -> foobar: udp/53 to $J6 dropped" jail-foobar uid_web "" "" $UID_J $J6 53
+gone "uid -> foobar: udp/53 to its link's broadcast 10.97.10.255 dropped" jail-foobar \
 	uid_web "" "" $UID_J 10.97.10.255 53 bcast
-dgram_gone "uid -> foobar: udp/53 to ff02::1%foobar-out dropped" jail-foobar uid_web "" "" \
+gone "uid -> foobar: udp/53 to ff02::1%foobar-out dropped" jail-foobar uid_web "" "" \
 	$UID_J ff02::1 53 if=foobar-out
 
 check_dropped_ns "foobar -> uid jail's listener on $JH4 dropped (no 'to host' for it)" $T \
@@ -189,29 +147,29 @@ check_fails "foobar -> second: ... and never second" lib_seen jail-second "$t"
 
 check_reach "host (root, not jailed) reaches foobar's tcp/22 on $J4" root tcp $J4 22
 check_reach "host (root, not jailed) reaches foobar's tcp/22 on $J6" root tcp $J6 22
-dgram_arrives "host (root, not jailed) reaches foobar's udp/53" jail-foobar "" root $J4 53
+check_dgram "host (root, not jailed) reaches foobar's udp/53" jail-foobar "" root $J4 53
 
 # ---------------------------------------------------------------- item 8: spoofing
 
-dgram_arrives "foobar: udp/123 from its own $J6 arrives" internet foobar root $N6 123
-dgram_arrives "foobar: udp/123 from its own $J4 arrives" internet foobar root $N4 123
+check_dgram "foobar: udp/123 from its own $J6 arrives" internet foobar root $N6 123
+check_dgram "foobar: udp/123 from its own $J4 arrives" internet foobar root $N4 123
 AS4="ip saddr != .*anti-spoofing"
 AS6="ip6 saddr != .*anti-spoofing"
-dgram_gone "foobar: udp/123 from the host side's $JH6 dropped" internet fwd_foobar "$AS6" \
+gone "foobar: udp/123 from the host side's $JH6 dropped" internet fwd_foobar "$AS6" \
 	foobar root $N6 123 src=$JH6
-dgram_gone "foobar: udp/123 from fd00:97::3:77 (its prefix, not its address) dropped" \
+gone "foobar: udp/123 from fd00:97::3:77 (its prefix, not its address) dropped" \
 	internet fwd_foobar "$AS6" foobar root $N6 123 src=fd00:97::3:77
-dgram_gone "foobar: udp/123 from 10.97.10.77 (its prefix, not its address) dropped" \
+gone "foobar: udp/123 from 10.97.10.77 (its prefix, not its address) dropped" \
 	internet fwd_foobar "$AS4" foobar root $N4 123 src=10.97.10.77
-dgram_gone "foobar: udp/123 from second's $K6 dropped" internet fwd_foobar "$AS6" \
+gone "foobar: udp/123 from second's $K6 dropped" internet fwd_foobar "$AS6" \
 	foobar root $N6 123 src=$K6
-dgram_gone "foobar: udp/53 to host from the host side's $JH6 dropped" host in_foobar \
+gone "foobar: udp/53 to host from the host side's $JH6 dropped" host in_foobar \
 	"$AS6" foobar root $JH6 53 src=$JH6
-dgram_gone "foobar: udp/53 to host from fd00:97::3:77 dropped" host in_foobar "$AS6" \
+gone "foobar: udp/53 to host from fd00:97::3:77 dropped" host in_foobar "$AS6" \
 	foobar root $JH6 53 src=fd00:97::3:77
-dgram_gone "foobar: udp/53 to host from 10.97.10.77 dropped" host in_foobar "$AS4" \
+gone "foobar: udp/53 to host from 10.97.10.77 dropped" host in_foobar "$AS4" \
 	foobar root $JH4 53 src=10.97.10.77
-dgram_arrives "foobar: udp/53 to host from its own $J6 arrives" host foobar root $JH6 53
+check_dgram "foobar: udp/53 to host from its own $J6 arrives" host foobar root $JH6 53
 
 # ---------------------------------------------------------------- item 9: a renamed interface
 

@@ -129,10 +129,7 @@ jail foobar {
 }
 EOF
 check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed"
-ip netns exec foobar sysctl -qw net.ipv6.conf.foobar-in.router_solicitations=0
-for ns in "" foobar; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
-done
+lib_jails_settle foobar || lib_bail "IPv6 addresses still tentative"
 gateway_ok "before" -4 $N4
 gateway_ok "before" -6 $N6
 

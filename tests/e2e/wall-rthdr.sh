@@ -84,21 +84,6 @@ rh_blocked()
 	pass "$name"
 }
 
-dgram_arrives()
-{
-	local name=$1 log=$2 ns=$3 who=$4 t
-
-	shift 4
-	t=$(lib_token)
-	lib_send "$ns" "$who" "$1" "$2" "$t" "${@:3}"
-	if lib_seen "$log" "$t" >/dev/null; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "$log never got it; sender: $(cat "$LIB_LAST_ERR_FILE")"
-	return 1
-}
-
 # A type 0 routing header, which no socket option sends: root's raw
 # socket in a jail, to A with B as the next address.  The internet's
 # observer counts it if it arrives (Linux acts on no type 0 header).  The
@@ -141,7 +126,7 @@ table inet obs {
 EOF
 
 # Baseline: the escape works without jailfw.
-dgram_arrives "baseline: uid $UID_J reaches B through A's routing header" internet "" $UID_J \
+check_dgram "baseline: uid $UID_J reaches B through A's routing header" internet "" $UID_J \
 	$B 123 via=$A
 
 P=$LIB_TMP/wall-rthdr.conf
@@ -159,23 +144,20 @@ jail foobar {
 }
 EOF
 check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed"
-ip netns exec foobar sysctl -qw net.ipv6.conf.foobar-in.router_solicitations=0
 sysctl -qw net.ipv6.conf.all.seg6_enabled=1 net.ipv6.conf.foobar-out.seg6_enabled=1 ||
 	lib_bail "seg6_enabled on the host"
-for ns in "" foobar; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
-done
+lib_jails_settle foobar || lib_bail "IPv6 addresses still tentative"
 
-dgram_arrives "uid: udp/123 to A arrives" internet "" $UID_J $A 123
+check_dgram "uid: udp/123 to A arrives" internet "" $UID_J $A 123
 rh_blocked "uid: udp/123 to B through A's segment routing header dropped" uid_web "" $UID_J \
 	$B 123 via=$A
 rh_blocked "uid: udp/123 to A with a routing header (A itself next) dropped" uid_web "" $UID_J \
 	$A 123 via=$A
 
-dgram_arrives "foobar: udp/123 to A arrives" internet foobar root $A 123
+check_dgram "foobar: udp/123 to A arrives" internet foobar root $A 123
 rh_blocked "foobar: udp/123 to B through A's segment routing header dropped" fwd_foobar foobar \
 	root $B 123 via=$A
-dgram_arrives "foobar: udp/53 to the host arrives" host foobar root $JH6 53
+check_dgram "foobar: udp/53 to the host arrives" host foobar root $JH6 53
 rh_blocked "foobar: udp/53 to the host with a routing header dropped" in_foobar foobar root \
 	$JH6 53 via=$JH6
 

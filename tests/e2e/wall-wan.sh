@@ -66,7 +66,12 @@ EOF
 
 BAD=$LIB_TMP/bad.conf
 policy "$BAD" eth9
-lib_kernel_snapshot "$LIB_TMP/before"
+# The world's own link-local addresses settle first: their DAD would read
+# as a change.
+for ns in "" net lan; do
+	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
+done
+lib_snapshot_before
 if ! check_exit "apply with wan eth9 (no such interface) exits 1" 1 "$JAILFW" apply "$BAD" &&
 	nft list table inet $T >/dev/null 2>&1; then
 	# It applied: what the jail's traffic looks like on the internet.
@@ -78,10 +83,7 @@ if ! check_exit "apply with wan eth9 (no such interface) exits 1" 1 "$JAILFW" ap
 fi
 check_match "the error is located at the name" "$LIB_ERR" \
 	"^$BAD:3:6: error: wan interface \"eth9\" does not exist on this host"
-lib_kernel_snapshot "$LIB_TMP/after"
-for f in ruleset link addr route4 route6 netns sysctl state namespaces etc-netns; do
-	check_same "apply with wan eth9 changed nothing: $f" "$LIB_TMP/before/$f" "$LIB_TMP/after/$f"
-done
+check_untouched "apply with wan eth9"
 policy "$BAD" "wan0, eth9"
 check_exit "apply with wan wan0, eth9 exits 1" 1 "$JAILFW" apply "$BAD"
 check_match "the error is located at the second name" "$LIB_ERR" \
