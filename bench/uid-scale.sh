@@ -34,7 +34,10 @@ runs=${2:-5}
 jailfw=$(realpath "$build/jailfw")
 work=$(mktemp -d)
 trap 'nft delete table inet jailfw 2>/dev/null || true; rm -rf "$work"' EXIT
-mount -t tmpfs tmpfs /run/jailfw 2>/dev/null || { mkdir -p /run/jailfw && mount -t tmpfs tmpfs /run/jailfw; }
+# mode 0700: jailfw refuses a state directory others may write (state.c).
+mount -t tmpfs -o mode=0700 tmpfs /run/jailfw 2>/dev/null || {
+	mkdir -p /run/jailfw && mount -t tmpfs -o mode=0700 tmpfs /run/jailfw
+}
 
 gen_policy() { # N FILE [NTP_PORT_OF_JAIL_0]
 	python3 - "$1" "$2" "${3:-123}" <<'PY'
