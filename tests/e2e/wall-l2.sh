@@ -194,6 +194,21 @@ flood ns 600 1 own || lib_bail "own NS" "$(cat "$LIB_TMP/flood.err")"
 check "600 solicitations from fe80::2 at once: some dropped over the rate" \
 	test "$(lib_nft_counter $T in_foobar drop)" -gt "${before:-0}"
 
+# ---------------------------------------------------------------- a jail made before
+
+# A jail side as jailfw made it before it fixed the link-local address:
+# the kernel's own (addr_gen_mode eui64), no fe80::2.  Apply repairs it.
+ip netns exec foobar sysctl -qw net.ipv6.conf.foobar-in.addr_gen_mode=0 ||
+	lib_bail "addr_gen_mode in foobar"
+ip -n foobar -6 addr del fe80::2/64 dev foobar-in || lib_bail "delete fe80::2"
+ip -n foobar -6 addr add fe80::1234/64 dev foobar-in nodad || lib_bail "add fe80::1234"
+check "apply again, over the old jail side" "$JAILFW" apply "$P"
+check_eq "... foobar-in's only link-local address is fe80::2 again" \
+	"$(ip -n foobar -6 -o addr show dev foobar-in scope link | awk '{print $4}')" "fe80::2/64"
+check_eq "... and it makes none of its own (addr_gen_mode 1)" \
+	"$(ip netns exec foobar sysctl -n net.ipv6.conf.foobar-in.addr_gen_mode)" 1
+check_reach_ns "... foobar resolves the host again: udp/53 to $JH6" foobar udp $JH6 53
+
 # ---------------------------------------------------------------- the arp table's life
 
 nft delete table arp $T || lib_bail "delete table arp"
