@@ -55,6 +55,12 @@ has_line()
 }
 
 lib_wan_internet
+# wan0's and eth0's link-local addresses end their duplicate address
+# detection a second or so after they are made: the snapshot below would
+# see them change (it did, under load).
+for ns in "" net; do
+	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
+done
 
 P=$LIB_TMP/jailfw.conf
 policy "$WEB$BOX" 123
