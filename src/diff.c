@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "nftload.h"
+#include "nftobj.h"
 #include "provision.h"
 #include "render.h"
 #include "util.h"
@@ -19,210 +20,6 @@
  * rewritten wholesale) the object is shown as replaced instead.
  */
 #define MAX_EDITS 2000
-
-/* ---- listings as blocks ---- */
-
-/* One chain, set or map of a listing ("table": the table's own lines). */
-struct block {
-	char *key; /* "chain uid_web", "map uid_ports", "table" */
-	char **lines;
-	char **keys; /* the lines without their comments, once compared */
-	size_t nlines;
-};
-
-struct listing {
-	struct block *blocks;
-	size_t nblocks;
-};
-
-static void put_line(struct block *b, const char *s, size_t n)
-{
-	*VEC_PUSH(b->lines, b->nlines) = xstrndup(s, n);
-}
-
-static void listing_free(struct listing *l)
-{
-	size_t i, k;
-
-	for (i = 0; i < l->nblocks; i++) {
-		for (k = 0; k < l->blocks[i].nlines; k++) {
-			free(l->blocks[i].lines[k]);
-			if (l->blocks[i].keys)
-				free(l->blocks[i].keys[k]);
-		}
-		free(l->blocks[i].lines);
-		free(l->blocks[i].keys);
-		free(l->blocks[i].key);
-	}
-	free(l->blocks);
-}
-
-static struct block *new_block(struct listing *l, const char *key, size_t n)
-{
-	struct block *b = VEC_PUSH(l->blocks, l->nblocks);
-
-	b->key = xstrndup(key, n);
-	return b;
-}
-
-static int line_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * "elements = { a, b,\n c }" one element per line: a change of one
- * element is then one line of the diff, whatever nft's line filling did.
- * Commas inside quoted strings (comments) do not split.
- */
-static void put_elements(struct block *b, const char *s)
-{
-	const char *start = s, *p;
-	bool quoted = false;
-	size_t first;
-	char *line;
-
-	put_line(b, "\t\telements = {", 14);
-	first = b->nlines;
-	for (p = s;; p++) {
-		if (*p == '"')
-			quoted = !quoted;
-		if (*p && (quoted || *p != ','))
-			continue;
-		while (start < p && (*start == ' ' || *start == '\t' || *start == '\n'))
-			start++;
-		line = xasprintf("\t\t\t%.*s", (int)(p - start), start);
-		while (strlen(line) > 3 && strchr(" \t\n", line[strlen(line) - 1]))
-			line[strlen(line) - 1] = '\0';
-		if (strlen(line) > 3)
-			*VEC_PUSH(b->lines, b->nlines) = line;
-		else
-			free(line);
-		if (!*p)
-			break;
-		start = p + 1;
-	}
-	/*
-	 * A hash set lists its elements in the order of a per-set random
-	 * seed: two loads of the same elements list them differently.
-	 */
-	qsort(b->lines + first, b->nlines - first, sizeof(*b->lines), line_cmp);
-	put_line(b, "\t\t}", 3);
-}
-
-/*
- * The index just past the closing '}' of an element list in s, or 0.
- * Scanning resumes at *pos with the quoting state *quoted: a map of
- * thousands of elements arrives line by line.
- */
-static size_t elements_end(const char *s, size_t *pos, bool *quoted)
-{
-	size_t i;
-
-	for (i = *pos; s[i]; i++) {
-		if (s[i] == '"')
-			*quoted = !*quoted;
-		else if (s[i] == '}' && !*quoted)
-			return i + 1;
-	}
-	*pos = i;
-	return 0;
-}
-
-static void parse_listing(const char *text, struct listing *l)
-{
-	struct block *cur = NULL;
-	struct strbuf elems;
-	const char *line, *next;
-	bool in_elems = false, quoted = false;
-	size_t len, end, pos = 0, table = SIZE_MAX;
-
-	memset(l, 0, sizeof(*l));
-	sb_init(&elems);
-	for (line = text; *line; line = next) {
-		next = strchr(line, '\n');
-		len = next ? (size_t)(next - line) : strlen(line);
-		next = next ? next + 1 : line + len;
-		if (in_elems) {
-			sb_printf(&elems, " %.*s", (int)len, line);
-			end = elements_end(elems.s, &pos, &quoted);
-			if (end) {
-				elems.s[end - 1] = '\0';
-				put_elements(cur, elems.s);
-				in_elems = false;
-			}
-			continue;
-		}
-		if (!len || strspn(line, " \t") == len)
-			continue;
-		if (cur) {
-			if (len == 2 && !strncmp(line, "\t}", 2)) {
-				put_line(cur, line, len);
-				cur = NULL;
-			} else if (len > 15 && !strncmp(line, "\t\telements = { ", 15)) {
-				elems.len = 0;
-				pos = 0;
-				quoted = false;
-				sb_printf(&elems, "%.*s", (int)(len - 15), line + 15);
-				end = elements_end(elems.s, &pos, &quoted);
-				if (end) {
-					elems.s[end - 1] = '\0';
-					put_elements(cur, elems.s);
-				} else {
-					in_elems = true;
-				}
-			} else {
-				put_line(cur, line, len);
-			}
-			continue;
-		}
-		if (line[0] == '\t' && line[1] != '\t' && len > 3 &&
-		    !strncmp(line + len - 2, " {", 2)) {
-			cur = new_block(l, line + 1, len - 3);
-			put_line(cur, line, len);
-			continue;
-		}
-		/* The table's header, its own attributes, and its closing brace. */
-		if (table == SIZE_MAX) {
-			new_block(l, "table", 5);
-			table = l->nblocks - 1;
-		}
-		put_line(&l->blocks[table], line, len);
-	}
-	sb_free(&elems);
-}
-
-/* Blocks by key, for lookups in a listing of thousands of chains. */
-struct index {
-	const struct block **v;
-	size_t n;
-};
-
-static int block_ptr_cmp(const void *a, const void *b)
-{
-	return strcmp((*(const struct block *const *)a)->key,
-		      (*(const struct block *const *)b)->key);
-}
-
-static void index_build(const struct listing *l, struct index *x)
-{
-	size_t i;
-
-	x->n = l->nblocks;
-	x->v = xcalloc(x->n, sizeof(*x->v));
-	for (i = 0; i < x->n; i++)
-		x->v[i] = &l->blocks[i];
-	qsort(x->v, x->n, sizeof(*x->v), block_ptr_cmp);
-}
-
-static struct block *find_block(const struct index *x, const char *key)
-{
-	struct block kb = {.key = (char *)key};
-	const struct block *k = &kb, *const * hit;
-
-	hit = x->n ? bsearch(&k, x->v, x->n, sizeof(*x->v), block_ptr_cmp) : NULL;
-	return hit ? (struct block *)*hit : NULL;
-}
 
 /* ---- the line diff ---- */
 
@@ -246,7 +43,7 @@ static char *strip_comments(const char *line)
 	return sb_steal(&sb);
 }
 
-static void make_keys(struct block *b)
+static void make_keys(struct nftobj_block *b)
 {
 	size_t i;
 
@@ -274,7 +71,7 @@ static void push(struct script *s, char kind, const char *line)
 }
 
 /* Line x of a and line y of b match; keep the new text. */
-static void push_same(struct script *s, const struct block *a, size_t x, const struct block *b,
+static void push_same(struct script *s, const struct nftobj_block *a, size_t x, const struct nftobj_block *b,
 		      size_t y)
 {
 	if (strcmp(a->lines[x], b->lines[y]))
@@ -287,7 +84,7 @@ static void push_same(struct script *s, const struct block *a, size_t x, const s
  * matched by key, the trace kept per edit distance for the walk back.
  * Returns false when more than MAX_EDITS edits are needed.
  */
-static bool myers(const struct block *a, const struct block *b, size_t p, int n, int m,
+static bool myers(const struct nftobj_block *a, const struct nftobj_block *b, size_t p, int n, int m,
 		  struct script *s)
 {
 	char *const *ka = a->keys + p, *const *kb = b->keys + p;
@@ -364,7 +161,7 @@ static bool myers(const struct block *a, const struct block *b, size_t p, int n,
 }
 
 /* The edit script from a to b: common ends first, Myers for the middle. */
-static void edit_script(struct block *a, struct block *b, struct script *s)
+static void edit_script(struct nftobj_block *a, struct nftobj_block *b, struct script *s)
 {
 	size_t n = a->nlines, m = b->nlines, p = 0, e = 0, i;
 
@@ -413,7 +210,7 @@ static void put_hunks(struct strbuf *sb, const char *key, const struct op *ops, 
 	}
 }
 
-static void put_whole(struct strbuf *sb, const struct block *b, char kind, const char *how)
+static void put_whole(struct strbuf *sb, const struct nftobj_block *b, char kind, const char *how)
 {
 	size_t i;
 
@@ -425,18 +222,18 @@ static void put_whole(struct strbuf *sb, const struct block *b, char kind, const
 char *diff_listings(const char *old, const char *new, const char *old_label, const char *new_label)
 {
 	struct script script = {NULL, 0, 0};
-	struct index ia, ib;
-	struct listing a, b;
+	struct nftobj_index ia, ib;
+	struct nftobj_listing a, b;
 	struct strbuf sb;
 	size_t i, recommented = 0;
 
-	parse_listing(old, &a);
-	parse_listing(new, &b);
-	index_build(&a, &ia);
-	index_build(&b, &ib);
+	nftobj_parse(old, &a);
+	nftobj_parse(new, &b);
+	nftobj_index_build(&a, &ia);
+	nftobj_index_build(&b, &ib);
 	sb_init(&sb);
 	for (i = 0; i < b.nblocks; i++) {
-		struct block *nb = &b.blocks[i], *ob = find_block(&ia, nb->key);
+		struct nftobj_block *nb = &b.blocks[i], *ob = nftobj_find(&ia, nb->key);
 
 		if (!ob) {
 			put_whole(&sb, nb, '+', "added");
@@ -448,7 +245,7 @@ char *diff_listings(const char *old, const char *new, const char *old_label, con
 		recommented += script.recommented;
 	}
 	for (i = 0; i < a.nblocks; i++)
-		if (!find_block(&ib, a.blocks[i].key))
+		if (!nftobj_find(&ib, a.blocks[i].key))
 			put_whole(&sb, &a.blocks[i], '-', "removed");
 	/*
 	 * apply would load them, so they count as a change; but listing
@@ -464,8 +261,8 @@ char *diff_listings(const char *old, const char *new, const char *old_label, con
 	free(script.ops);
 	free(ia.v);
 	free(ib.v);
-	listing_free(&a);
-	listing_free(&b);
+	nftobj_listing_free(&a);
+	nftobj_listing_free(&b);
 	if (sb.len) {
 		char *body = sb_steal(&sb);
 
