@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "counters.h"
 #include "ctsweep.h"
+#include "delta.h"
 #include "nftload.h"
 #include "provision.h"
 #include "render.h"
@@ -326,6 +327,42 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
 }
 
 /*
+ * The delta apply (delta.h; docs/ruleset.md, "Delta apply"): the base
+ * chains stay hooked and unchanged, so no handover table is needed.
+ * 0: committed; else nothing changed and the caller replaces the table
+ * in full (which reports a refusal, if it is refused too).
+ */
+static int try_delta(const struct policy *p, const struct apply_opts *o, const char *text)
+{
+	const char *why = NULL;
+	struct diag quiet;
+	FILE *devnull;
+	char *script;
+	size_t nobjs;
+	int ret;
+
+	delta_prepare(p, text, &script, &nobjs, &why);
+	if (!script) {
+		diag_verbose(o->verbose, "delta: not possible (%s); replacing table inet %s", why,
+			     policy_table(p));
+		return -EAGAIN;
+	}
+	diag_verbose(o->verbose, "delta: %zu objects, in one transaction", nobjs);
+	testhook_point("delta-ready");
+	devnull = fopen("/dev/null", "we");
+	diag_init(&quiet, devnull ? devnull : stderr);
+	ret = nftload_run(p, script, false, &quiet);
+	diag_free(&quiet);
+	if (devnull)
+		fclose(devnull);
+	free(script);
+	if (ret)
+		diag_verbose(o->verbose, "delta: refused (%s); replacing table inet %s",
+			     strerror(-ret), policy_table(p));
+	return ret;
+}
+
+/*
  * New links are made down, the ruleset that confines them is committed,
  * then they come up; any failure rolls back and leaves the previous
  * ruleset in force (docs/design.md, "Fail closed").
@@ -377,6 +414,10 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     table);
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
+	} else if (replace && try_delta(p, o, text) == 0) {
+		res->loaded = true;
+		res->nchanges++;
+		handover_leftover(o, handover, d);
 	} else {
 		struct counters_stats cs;
 		char *load;

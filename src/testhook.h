@@ -29,9 +29,10 @@
  * jail, after the first jail's):
  *
  *   apply: lock, netns-created, veth-created, addrs-set, sysctls-written,
- *          handover-loaded, ruleset-committed, conntrack-swept (apply.c),
- *          links-up, netns-removed (jails that left the policy),
- *          state-written
+ *          handover-loaded (apply.c, a full replace), delta-ready (apply.c,
+ *          a delta: just before its transaction), ruleset-committed,
+ *          conntrack-swept (apply.c), links-up, netns-removed (jails that
+ *          left the policy), state-written
  *   down:  lock, links-down, table-deleted, netns-removed,
  *          sysctls-restored, state-removed
  *

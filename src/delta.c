@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "delta.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counters.h"
+#include "nftinfo.h"
+#include "nftobj.h"
+#include "state.h"
+#include "util.h"
+
+#define ELEMS_OPEN "\t\telements = {"
+#define ELEMS_CLOSE "\t\t}"
+
+/* A set's or map's lines: its declaration and its element lines. */
+struct set_parts {
+	size_t elem_from, elem_to; /* element lines [from, to); from == to: none */
+	bool has_list;
+};
+
+static void set_split(const struct nftobj_block *b, struct set_parts *sp)
+{
+	size_t i;
+
+	sp->elem_from = sp->elem_to = 0;
+	sp->has_list = false;
+	for (i = 0; i < b->nlines; i++)
+		if (!strcmp(b->lines[i], ELEMS_OPEN))
+			break;
+	if (i == b->nlines)
+		return;
+	sp->has_list = true;
+	sp->elem_from = sp->elem_to = i + 1;
+	while (sp->elem_to < b->nlines && strcmp(b->lines[sp->elem_to], ELEMS_CLOSE))
+		sp->elem_to++;
+}
+
+/* The declaration: every line but the element list and its braces. */
+static bool set_decl_equal(const struct nftobj_block *a, const struct set_parts *pa,
+			   const struct nftobj_block *b, const struct set_parts *pb)
+{
+	size_t i = 0, k = 0;
+
+	for (;;) {
+		if (pa->has_list && i == pa->elem_from - 1)
+			i = pa->elem_to + 1;
+		if (pb->has_list && k == pb->elem_from - 1)
+			k = pb->elem_to + 1;
+		if (i >= a->nlines || k >= b->nlines)
+			return i >= a->nlines && k >= b->nlines;
+		if (strcmp(a->lines[i++], b->lines[k++]))
+			return false;
+	}
+}
+
+/* A chain's rules: the lines between its header (and hook line) and "\t}". */
+static size_t chain_first_rule(const struct nftobj_block *b)
+{
+	return b->nlines > 2 && !strncmp(b->lines[1], "\t\ttype ", 7) ? 2 : 1;
+}
+
+static bool is_base(const struct nftobj_block *b)
+{
+	return chain_first_rule(b) == 2;
+}
+
+static bool lines_equal(const struct nftobj_block *a, const struct nftobj_block *b)
+{
+	size_t i;
+
+	if (a->nlines != b->nlines)
+		return false;
+	for (i = 0; i < a->nlines; i++)
+		if (strcmp(a->lines[i], b->lines[i]))
+			return false;
+	return true;
+}
+
+static const char *skip_tabs(const char *s)
+{
+	return s + strspn(s, "\t ");
+}
+
+/*
+ * An element's key, the part "delete element" takes: what comes before
+ * its comment or its map data (jailfw's keys hold neither " comment \""
+ * nor " : " outside quotes).
+ */
+static size_t elem_key_len(const char *e)
+{
+	bool quoted = false;
+	size_t i;
+
+	for (i = 0; e[i]; i++) {
+		if (e[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && (!strncmp(e + i, " comment \"", 10) || !strncmp(e + i, " : ", 3)))
+			break;
+	}
+	return i;
+}
+
+/* The script, in its parts (delta.h gives the order). */
+struct script {
+	struct strbuf add_sets, add_chains, del_elems, rules, add_elems, del_chains, del_sets;
+	size_t nobjs;
+};
+
+/* "table inet T { set NAME { DECLARATION } }": b without its elements. */
+static void put_set_decl(struct strbuf *sb, const char *table, const struct nftobj_block *b,
+			 const struct set_parts *sp)
+{
+	size_t i;
+
+	sb_printf(sb, "table inet %s {\n", table);
+	for (i = 0; i < b->nlines; i++) {
+		if (sp->has_list && i >= sp->elem_from - 1 && i <= sp->elem_to)
+			continue;
+		sb_printf(sb, "%s\n", b->lines[i]);
+	}
+	sb_puts(sb, "}\n");
+}
+
+/* One "add element"/"delete element" command for the elements of set set. */
+static void put_elems(struct strbuf *sb, const char *verb, const char *table, const char *set,
+		      char **v, size_t n, bool keys_only)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	sb_printf(sb, "%s element inet %s %s { ", verb, table, set);
+	for (i = 0; i < n; i++) {
+		const char *e = skip_tabs(v[i]);
+
+		sb_printf(sb, "%s%.*s", i ? ",\n\t" : "", (int)(keys_only ? elem_key_len(e) : strlen(e)),
+			  e);
+	}
+	sb_puts(sb, " }\n");
+}
+
+/* Elements of old and new set blocks: sorted lists, merged. */
+static void diff_elems(struct script *s, const char *table, const char *set,
+		       const struct nftobj_block *a, const struct set_parts *pa,
+		       const struct nftobj_block *b, const struct set_parts *pb)
+{
+	char **gone = NULL, **added = NULL;
+	size_t ngone = 0, nadded = 0, i = pa->elem_from, k = pb->elem_from;
+	int c;
+
+	while (i < pa->elem_to || k < pb->elem_to) {
+		if (i == pa->elem_to)
+			c = 1;
+		else if (k == pb->elem_to)
+			c = -1;
+		else
+			c = strcmp(a->lines[i], b->lines[k]);
+		if (c < 0)
+			*VEC_PUSH(gone, ngone) = a->lines[i++];
+		else if (c > 0)
+			*VEC_PUSH(added, nadded) = b->lines[k++];
+		else
+			i++, k++;
+	}
+	put_elems(&s->del_elems, "delete", table, set, gone, ngone, true);
+	put_elems(&s->add_elems, "add", table, set, added, nadded, false);
+	s->nobjs += ngone + nadded;
+	free(gone);
+	free(added);
+}
+
+static void put_rules(struct script *s, const char *table, const char *chain,
+		      const struct nftobj_block *b)
+{
+	size_t i;
+
+	for (i = chain_first_rule(b); i + 1 < b->nlines; i++)
+		sb_printf(&s->rules, "add rule inet %s %s %s\n", table, chain,
+			  skip_tabs(b->lines[i]));
+}
+
+/* What an old block (NULL: none) and a new one (NULL: none) add to s. */
+static const char *diff_block(struct script *s, const char *table,
+			      const struct nftobj_block *a, const struct nftobj_block *b)
+{
+	const struct nftobj_block *any = b ? b : a;
+	const char *name = strchr(any->key, ' ');
+
+	if (!strcmp(any->key, "table"))
+		return a && b && lines_equal(a, b) ? NULL : "the table's own attributes changed";
+	if (!strncmp(any->key, "set ", 4) || !strncmp(any->key, "map ", 4)) {
+		struct set_parts pa, pb;
+
+		if (!a) {
+			/* Declared first, its elements with the others. */
+			set_split(b, &pb);
+			put_set_decl(&s->add_sets, table, b, &pb);
+			pa.elem_from = pa.elem_to = 0;
+			diff_elems(s, table, name + 1, b, &pa, b, &pb);
+			s->nobjs++;
+			return NULL;
+		}
+		if (!b) {
+			/* Last: the chains that named it are flushed or gone. */
+			sb_printf(&s->del_sets, "delete %.3s inet %s %s\n", a->key, table, name + 1);
+			s->nobjs++;
+			return NULL;
+		}
+		set_split(a, &pa);
+		set_split(b, &pb);
+		if (!set_decl_equal(a, &pa, b, &pb))
+			return "a set or map declaration changed";
+		diff_elems(s, table, name + 1, a, &pa, b, &pb);
+		return NULL;
+	}
+	if (strncmp(any->key, "chain ", 6))
+		return a && b && lines_equal(a, b) ? NULL : "an object other than a chain changed";
+	if (a && b && lines_equal(a, b))
+		return NULL;
+	if ((a && is_base(a)) || (b && is_base(b))) {
+		/* A base chain's rules alone could change in place; its hook not. */
+		if (!a || !b || strcmp(a->lines[1], b->lines[1]))
+			return "a base chain was added, removed or re-hooked";
+	}
+	name++;
+	s->nobjs++;
+	if (!a)
+		sb_printf(&s->add_chains, "add chain inet %s %s\n", table, name);
+	else
+		sb_printf(&s->rules, "flush chain inet %s %s\n", table, name);
+	if (b)
+		put_rules(s, table, name, b);
+	else
+		sb_printf(&s->del_chains, "delete chain inet %s %s\n", table, name);
+	return NULL;
+}
+
+char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
+		   const char **why)
+{
+	struct nftobj_listing la, lb;
+	struct nftobj_index ia, ib;
+	struct script s;
+	struct strbuf out;
+	char *ret = NULL;
+	size_t i;
+
+	*nobjs = 0;
+	*why = NULL;
+	nftobj_parse(old, &la);
+	nftobj_parse(new, &lb);
+	nftobj_index_build(&la, &ia);
+	nftobj_index_build(&lb, &ib);
+	memset(&s, 0, sizeof(s));
+	sb_init(&s.add_sets);
+	sb_init(&s.add_chains);
+	sb_init(&s.del_elems);
+	sb_init(&s.rules);
+	sb_init(&s.add_elems);
+	sb_init(&s.del_chains);
+	sb_init(&s.del_sets);
+	for (i = 0; i < lb.nblocks && !*why; i++)
+		*why = diff_block(&s, table, nftobj_find(&ia, lb.blocks[i].key), &lb.blocks[i]);
+	for (i = 0; i < la.nblocks && !*why; i++)
+		if (!nftobj_find(&ib, la.blocks[i].key))
+			*why = diff_block(&s, table, &la.blocks[i], NULL);
+	if (!lb.nblocks && !*why)
+		*why = "the new ruleset is empty";
+	if (!*why && s.nobjs) {
+		sb_init(&out);
+		sb_puts(&out, s.add_sets.s);
+		sb_puts(&out, s.add_chains.s);
+		sb_puts(&out, s.del_elems.s);
+		sb_puts(&out, s.rules.s);
+		sb_puts(&out, s.add_elems.s);
+		sb_puts(&out, s.del_chains.s);
+		sb_puts(&out, s.del_sets.s);
+		ret = sb_steal(&out);
+		*nobjs = s.nobjs;
+	}
+	sb_free(&s.add_sets);
+	sb_free(&s.add_chains);
+	sb_free(&s.del_elems);
+	sb_free(&s.rules);
+	sb_free(&s.add_elems);
+	sb_free(&s.del_chains);
+	sb_free(&s.del_sets);
+	free(ia.v);
+	free(ib.v);
+	nftobj_listing_free(&la);
+	nftobj_listing_free(&lb);
+	return ret;
+}
+
+void delta_prepare(const struct policy *p, const char *text, char **script, size_t *nobjs,
+		   const char **why)
+{
+	const char *table = policy_table(p);
+	struct counters_record r;
+	char *old = NULL;
+	uint32_t genid;
+
+	*script = NULL;
+	*nobjs = 0;
+	/* The record is input: any doubt about it is a full replace. */
+	if (counters_record_load(table, &r) || !r.text_digest) {
+		*why = "no record of the last commit";
+		goto out;
+	}
+	if (state_record_read(table, STATE_RECORD_TEXT, &old) ||
+	    hash64(old, strlen(old)) != r.text_digest) {
+		*why = "the record of the last commit does not match its text";
+		goto out;
+	}
+	if (nftinfo_genid(&genid) || genid != r.genid) {
+		*why = "the ruleset was changed since jailfw's last commit";
+		goto out;
+	}
+	*script = delta_script(table, old, text, nobjs, why);
+	if (!*script && !*why)
+		*why = "nothing differs";
+out:
+	free(old);
+	counters_record_free(&r);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The delta apply: when the table in force is the one jailfw committed
+ * last, send only what changed, in one libnftables transaction, instead
+ * of replacing the whole table (docs/ruleset.md, "Delta apply").
+ *
+ * The delta is computed from text, not from the policy model: the
+ * rendering committed last (STATE_DIR/committed-TABLE.nft, counters.h)
+ * and the new one are cut into objects (nftobj.h) and compared object by
+ * object.  It is used only when
+ *
+ *   - the record is intact (the text's digest is the one recorded) and
+ *     the ruleset generation is still the one jailfw's commit made: no
+ *     one has committed anything since, so the table is that text;
+ *   - only chains that are not base chains, elements of sets and maps,
+ *     and whole sets and maps added or removed differ: the table's own
+ *     lines, the declaration of every set and map in both, every base
+ *     chain's hook, priority and policy, and every other object are the
+ *     same.
+ *
+ * Anything else, and any doubt, is a full replace.  Within the one
+ * transaction the order keeps every reference valid: new sets and maps
+ * are declared and new chains created (empty) first, removed elements are
+ * deleted, changed and removed chains are flushed and the rules of
+ * changed and new chains added, new elements added, removed chains
+ * deleted, and removed sets and maps deleted last.  The kernel
+ * makes the transaction atomic, so no packet sees a part of it.
+ */
+#ifndef JAILFW_DELTA_H
+#define JAILFW_DELTA_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/*
+ * Pure: the script that turns table inet TABLE holding old (a rendering,
+ * RENDER_REPLACE) into new, malloc'd, with *nobjs the number of objects it
+ * touches (chains added, changed or removed; elements added or removed).
+ * NULL when the difference cannot be expressed as a delta (*why then says
+ * why, a static string) or when there is none (*nobjs 0).
+ */
+char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
+		   const char **why);
+
+/*
+ * The delta from the table in force to text (rendered from p), if the
+ * record allows one (above): *script set (malloc'd), or NULL and *why
+ * set.  Reads only; the caller loads the script with nftload_run.
+ */
+void delta_prepare(const struct policy *p, const char *text, char **script, size_t *nobjs,
+		   const char **why);
+
+#endif
