@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The delta apply's object diff (delta.c): the exact script for an element
+ * and a chain changed, a jail added and removed (with a set of its own),
+ * and a full replace for everything a delta must not express: the table's
+ * own lines, a set declaration, a base chain's hook, a new base chain.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "delta.h"
+#include "t.h"
+
+#define HEAD                                                                                       \
+	"table inet jailfw {}\n"                                                                   \
+	"delete table inet jailfw\n"                                                               \
+	"table inet jailfw {\n"                                                                    \
+	"\tcomment \"managed by jailfw from p.conf; do not edit\"\n"
+
+#define MAPS(elems)                                                                                \
+	"\tmap uid_jails {\n"                                                                      \
+	"\t\ttype uid : verdict\n"                                                                 \
+	"\t\telements = { " elems " }\n"                                                           \
+	"\t}\n"
+
+#define OUT                                                                                        \
+	"\tchain skuid_output {\n"                                                                 \
+	"\t\ttype filter hook output priority filter - 10; policy accept;\n"                       \
+	"\t\tmeta skuid vmap @uid_jails\n"                                                         \
+	"\t}\n"
+
+#define CHAIN(n, r) "\tchain " n " {\n\t\t" r "\n\t}\n"
+
+static const char *const base =
+    HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment \"p.conf:5\" : jump uid_b")
+	OUT CHAIN("uid_a", "counter drop comment \"p.conf:1\"")
+	    CHAIN("uid_b", "counter drop comment \"p.conf:5\"") "}\n";
+
+static char *script(const char *old, const char *new, size_t *n, const char **why)
+{
+	return delta_script("jailfw", old, new, n, why);
+}
+
+int main(void)
+{
+	const char *why;
+	char *s;
+	size_t n;
+
+	s = script(base, base, &n, &why);
+	T_CHECK(!s && n == 0 && !why, "the same text: no script, no reason");
+
+	/* One chain's rules changed: flush and re-add, nothing else. */
+	s = script(base,
+		   HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment "
+			     "\"p.conf:5\" : jump uid_b") OUT
+		       CHAIN("uid_a", "tcp dport 80 accept comment \"p.conf:2\"\n\t\tcounter drop "
+				      "comment \"p.conf:1\"") CHAIN("uid_b",
+								    "counter drop comment "
+								    "\"p.conf:5\"") "}\n",
+		   &n, &why);
+	T_STREQ(s,
+		"flush chain inet jailfw uid_a\n"
+		"add rule inet jailfw uid_a tcp dport 80 accept comment \"p.conf:2\"\n"
+		"add rule inet jailfw uid_a counter drop comment \"p.conf:1\"\n",
+		"a chain changed: flushed and refilled");
+	T_CHECK(n == 1, "one object");
+	free(s);
+
+	/* uid_b removed, uid_c added: elements and chains in a valid order. */
+	s = script(base,
+		   HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1200 comment "
+			     "\"p.conf:9\" : jump uid_c") OUT
+		       CHAIN("uid_a", "counter drop comment \"p.conf:1\"")
+			   CHAIN("uid_c", "counter drop comment \"p.conf:9\"") "\tset dst_1_v4 {\n"
+									       "\t\ttype ipv4_addr\n"
+									       "\t\telements = { "
+									       "192.0.2.0/24, "
+									       "198.51.100.0/24 }\n"
+									       "\t}\n"
+									       "}\n",
+		   &n, &why);
+	T_STREQ(s,
+		"table inet jailfw {\n"
+		"\tset dst_1_v4 {\n"
+		"\t\ttype ipv4_addr\n"
+		"\t}\n"
+		"}\n"
+		"add chain inet jailfw uid_c\n"
+		"delete element inet jailfw uid_jails { 1100 }\n"
+		"add rule inet jailfw uid_c counter drop comment \"p.conf:9\"\n"
+		"flush chain inet jailfw uid_b\n"
+		"add element inet jailfw uid_jails { 1200 comment \"p.conf:9\" : jump uid_c }\n"
+		"add element inet jailfw dst_1_v4 { 192.0.2.0/24,\n\t198.51.100.0/24 }\n"
+		"delete chain inet jailfw uid_b\n",
+		"a jail added, one removed: create, unhook, refill, hook, delete");
+	T_CHECK(n == 7, "seven objects (2 chains, 2 elements, a set and its 2 elements)");
+	free(s);
+
+	/* The removal of a set comes last. */
+	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop")
+		       "\tset gone {\n\t\ttype ipv4_addr\n\t}\n}\n",
+		   HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n", &n, &why);
+	T_STREQ(s, "delete set inet jailfw gone\n", "a set removed");
+	free(s);
+
+	/* What must be a full replace. */
+	s = script(base,
+		   "table inet jailfw {}\ndelete table inet jailfw\ntable inet jailfw {\n"
+		   "\tcomment \"managed by jailfw from q.conf; do not edit\"\n" MAPS(
+		       "1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment "
+		       "\"p.conf:5\" : jump uid_b") OUT CHAIN("uid_a", "counter drop comment "
+								       "\"p.conf:1\"")
+		       CHAIN("uid_b", "counter drop comment \"p.conf:5\"") "}\n",
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "table"), "the table's comment changed: full replace");
+
+	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+		   HEAD "\tmap uid_jails {\n\t\ttype uid : verdict\n\t\tflags interval\n"
+			"\t\telements = { 1099 : jump uid_a }\n\t}\n" OUT CHAIN("uid_a", "drop") "}\n",
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "declaration"), "a map's declaration changed: full replace");
+
+	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+		   HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
+						 "\t\ttype filter hook output priority filter - 5; "
+						 "policy accept;\n"
+						 "\t\tmeta skuid vmap @uid_jails\n"
+						 "\t}\n" CHAIN("uid_a", "drop") "}\n",
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "base chain"), "a base chain's priority changed: full replace");
+
+	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+		   HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop")
+		       "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n"
+		       "\t}\n}\n",
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "base chain"), "a base chain added: full replace");
+
+	/* A base chain whose rules alone changed is refilled in place. */
+	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+		   HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
+						 "\t\ttype filter hook output priority filter - 10; "
+						 "policy accept;\n"
+						 "\t\tmeta skuid vmap @uid_jails counter\n"
+						 "\t}\n" CHAIN("uid_a", "drop") "}\n",
+		   &n, &why);
+	T_STREQ(s,
+		"flush chain inet jailfw skuid_output\n"
+		"add rule inet jailfw skuid_output meta skuid vmap @uid_jails counter\n",
+		"a base chain's rules changed: refilled, its hook untouched");
+	free(s);
+
+	return t_done();
+}
