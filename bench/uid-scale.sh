@@ -20,8 +20,21 @@
 #   naive     the hand-written shape: one chain per jail with anonymous
 #             sets (`udp dport { 53, 123 }`), dispatched by a skuid vmap
 #
+# A second table compares, at BENCH_DELTA_JAILS (default "1000 5000")
+# jails, a re-apply through the full replace with the delta apply
+# (docs/ruleset.md, "Delta apply"), for three changes to the policy in
+# force, all applied from the same file:
+#
+#   full      the allowlist of jail 0 changed, after a foreign commit
+#             (a throwaway table added and removed) moved the ruleset
+#             generation, so that apply replaces the table as before
+#   allow     the same change as a delta
+#   add       one jail added (a delta)
+#   remove    the last jail removed (a delta)
+#
 # Everything runs in a throwaway network namespace; the machine's own
 # ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
+# (BENCH_SCALE_JAILS="" skips the first table, BENCH_DELTA_JAILS="" the second.)
 set -euo pipefail
 
 if [ -z "${JAILFW_BENCH_INNER:-}" ]; then
@@ -105,7 +118,7 @@ time_ms() { # CLEANUP CMD...
 
 printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' jails "jailfw ms" "nft -f ms" \
 	"nft-f/u ms" overhead "re-apply" "naive ms" "render ms"
-for n in 1 100 1000 5000; do
+for n in ${BENCH_SCALE_JAILS-1 100 1000 5000}; do
 	gen_policy "$n" "$work/p$n.conf"
 	gen_policy "$n" "$work/q$n.conf" 124
 	"$jailfw" render "$work/p$n.conf" >"$work/p$n.nft"
@@ -124,4 +137,47 @@ for n in 1 100 1000 5000; do
 	ov=$(awk -v a="$tj" -v b="$tu" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')
 	printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' "$n" "$tj" "$tn" "$tu" "$ov" "$tc" "$tv" "$tr"
 	nft delete table inet naive 2>/dev/null || true
+done
+
+# ---- full replace versus delta, from one policy file
+gen_policy_n() { # N FILE PORT0: like gen_policy with N jails
+	gen_policy "$1" "$2" "$3"
+}
+cur=$work/cur.conf
+printf '\n%-6s %10s %10s %10s %10s %10s\n' jails "full ms" "allow ms" "add ms" "remove ms" \
+	"delta/full"
+for n in ${BENCH_DELTA_JAILS:-1000 5000}; do
+	gen_policy_n "$n" "$work/base$n.conf" 123
+	gen_policy_n "$n" "$work/allow$n.conf" 124
+	gen_policy_n "$((n + 1))" "$work/add$n.conf" 123
+	gen_policy_n "$((n - 1))" "$work/remove$n.conf" 123
+	# Each run starts from the base policy in force (a delta itself), then
+	# puts the variant in place; only the variant's apply is timed.
+	setup() { # VARIANT [FOREIGN]
+		cp "$work/base$n.conf" "$cur"
+		"$jailfw" -q apply "$cur"
+		cp "$work/$1$n.conf" "$cur"
+		if [ -n "${2:-}" ]; then
+			nft add table inet bench_foreign && nft delete table inet bench_foreign
+		fi
+	}
+	nft delete table inet jailfw 2>/dev/null || true
+	cp "$work/base$n.conf" "$cur"
+	"$jailfw" -q apply "$cur"
+	tf=$(time_ms "setup allow foreign" "$jailfw" -q apply "$cur")
+	ta=$(time_ms "setup allow" "$jailfw" -q apply "$cur")
+	tadd=$(time_ms "setup add" "$jailfw" -q apply "$cur")
+	trm=$(time_ms "setup remove" "$jailfw" -q apply "$cur")
+	# Proof that the timed applies took the path they are named after.
+	setup allow
+	out=$("$jailfw" -v apply "$cur" 2>&1)
+	[[ $out == *"objects, in one transaction"* ]] ||
+		echo "warning: the allowlist change at $n jails did not take the delta path" >&2
+	setup allow foreign
+	out=$("$jailfw" -v apply "$cur" 2>&1)
+	[[ $out == *"delta: not possible"* ]] ||
+		echo "warning: the full replace at $n jails took the delta path" >&2
+	rt=$(awk -v a="$ta" -v b="$tadd" -v c="$trm" -v f="$tf" \
+		'BEGIN { m = a; if (b > m) m = b; if (c > m) m = c; printf "1/%.0f", f / m }')
+	printf '%-6s %10s %10s %10s %10s %10s\n' "$n" "$tf" "$ta" "$tadd" "$trm" "$rt"
 done
