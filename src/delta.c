@@ -103,9 +103,11 @@ static size_t elem_key_len(const char *e)
 	return i;
 }
 
-/* The script, in its parts (delta.h gives the order). */
+/* The script, in its parts, in the order they run (delta.h). */
+enum part { ADD_SETS, ADD_CHAINS, DEL_ELEMS, RULES, ADD_ELEMS, DEL_CHAINS, DEL_SETS, NPARTS };
+
 struct script {
-	struct strbuf add_sets, add_chains, del_elems, rules, add_elems, del_chains, del_sets;
+	struct strbuf part[NPARTS];
 	size_t nobjs;
 };
 
@@ -165,8 +167,8 @@ static void diff_elems(struct script *s, const char *table, const char *set,
 		else
 			i++, k++;
 	}
-	put_elems(&s->del_elems, "delete", table, set, gone, ngone, true);
-	put_elems(&s->add_elems, "add", table, set, added, nadded, false);
+	put_elems(&s->part[DEL_ELEMS], "delete", table, set, gone, ngone, true);
+	put_elems(&s->part[ADD_ELEMS], "add", table, set, added, nadded, false);
 	s->nobjs += ngone + nadded;
 	free(gone);
 	free(added);
@@ -178,7 +180,7 @@ static void put_rules(struct script *s, const char *table, const char *chain,
 	size_t i;
 
 	for (i = chain_first_rule(b); i + 1 < b->nlines; i++)
-		sb_printf(&s->rules, "add rule inet %s %s %s\n", table, chain,
+		sb_printf(&s->part[RULES], "add rule inet %s %s %s\n", table, chain,
 			  skip_tabs(b->lines[i]));
 }
 
@@ -197,7 +199,7 @@ static const char *diff_block(struct script *s, const char *table,
 		if (!a) {
 			/* Declared first, its elements with the others. */
 			set_split(b, &pb);
-			put_set_decl(&s->add_sets, table, b, &pb);
+			put_set_decl(&s->part[ADD_SETS], table, b, &pb);
 			pa.elem_from = pa.elem_to = 0;
 			diff_elems(s, table, name + 1, b, &pa, b, &pb);
 			s->nobjs++;
@@ -205,7 +207,7 @@ static const char *diff_block(struct script *s, const char *table,
 		}
 		if (!b) {
 			/* Last: the chains that named it are flushed or gone. */
-			sb_printf(&s->del_sets, "delete %.3s inet %s %s\n", a->key, table, name + 1);
+			sb_printf(&s->part[DEL_SETS], "delete %.3s inet %s %s\n", a->key, table, name + 1);
 			s->nobjs++;
 			return NULL;
 		}
@@ -228,13 +230,13 @@ static const char *diff_block(struct script *s, const char *table,
 	name++;
 	s->nobjs++;
 	if (!a)
-		sb_printf(&s->add_chains, "add chain inet %s %s\n", table, name);
+		sb_printf(&s->part[ADD_CHAINS], "add chain inet %s %s\n", table, name);
 	else
-		sb_printf(&s->rules, "flush chain inet %s %s\n", table, name);
+		sb_printf(&s->part[RULES], "flush chain inet %s %s\n", table, name);
 	if (b)
 		put_rules(s, table, name, b);
 	else
-		sb_printf(&s->del_chains, "delete chain inet %s %s\n", table, name);
+		sb_printf(&s->part[DEL_CHAINS], "delete chain inet %s %s\n", table, name);
 	return NULL;
 }
 
@@ -246,7 +248,7 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 	struct script s;
 	struct strbuf out;
 	char *ret = NULL;
-	size_t i;
+	size_t i, k;
 
 	*nobjs = 0;
 	*why = NULL;
@@ -255,13 +257,8 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 	nftobj_index_build(&la, &ia);
 	nftobj_index_build(&lb, &ib);
 	memset(&s, 0, sizeof(s));
-	sb_init(&s.add_sets);
-	sb_init(&s.add_chains);
-	sb_init(&s.del_elems);
-	sb_init(&s.rules);
-	sb_init(&s.add_elems);
-	sb_init(&s.del_chains);
-	sb_init(&s.del_sets);
+	for (k = 0; k < NPARTS; k++)
+		sb_init(&s.part[k]);
 	for (i = 0; i < lb.nblocks && !*why; i++)
 		*why = diff_block(&s, table, nftobj_find(&ia, lb.blocks[i].key), &lb.blocks[i]);
 	for (i = 0; i < la.nblocks && !*why; i++)
@@ -271,23 +268,13 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 		*why = "the new ruleset is empty";
 	if (!*why && s.nobjs) {
 		sb_init(&out);
-		sb_puts(&out, s.add_sets.s);
-		sb_puts(&out, s.add_chains.s);
-		sb_puts(&out, s.del_elems.s);
-		sb_puts(&out, s.rules.s);
-		sb_puts(&out, s.add_elems.s);
-		sb_puts(&out, s.del_chains.s);
-		sb_puts(&out, s.del_sets.s);
+		for (k = 0; k < NPARTS; k++)
+			sb_puts(&out, s.part[k].s);
 		ret = sb_steal(&out);
 		*nobjs = s.nobjs;
 	}
-	sb_free(&s.add_sets);
-	sb_free(&s.add_chains);
-	sb_free(&s.del_elems);
-	sb_free(&s.rules);
-	sb_free(&s.add_elems);
-	sb_free(&s.del_chains);
-	sb_free(&s.del_sets);
+	for (k = 0; k < NPARTS; k++)
+		sb_free(&s.part[k]);
 	free(ia.v);
 	free(ib.v);
 	nftobj_listing_free(&la);
