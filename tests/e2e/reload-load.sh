@@ -4,8 +4,9 @@
 # Reload under load, both backends at once: while a uid jail and a netns
 # jail each flood a disallowed port (UDP datagrams and TCP SYNs, IPv4 and
 # IPv6, as fast as they can), the policy is re-applied 100 times
-# (RELOAD_APPLIES), alternating two policies that differ in a third jail,
-# so that every apply really replaces the table.  Meanwhile each jail keeps
+# (RELOAD_APPLIES), alternating two policies that differ in a third jail:
+# every odd apply replaces the table (a foreign commit first moved the
+# ruleset generation), every even one applies the delta.  Meanwhile each jail keeps
 # long-lived TCP streams to an allowed port open (IPv4 and IPv6).  Asserted:
 #  - the far end saw zero packets on the disallowed ports (an nft counter in
 #    its own prerouting, before conntrack, and the listeners' own counts);
@@ -14,7 +15,8 @@
 #  - every stream is intact: never reset, every byte of a counted pattern
 #    arrived in order (checked at the far end and confirmed back), and its
 #    conntrack entry is the same one (id) after the applies as before;
-#  - every apply exited 0 and loaded a new table (new table handle each time);
+#  - every apply exited 0; the odd ones loaded a new table (new table
+#    handle), the even ones took the delta (same table handle);
 #  - status is clean at the end, and no handover table is left;
 #  - a replace the kernel refuses after the handover table is loaded leaves
 #    the table as it was and no handover table.
@@ -470,17 +472,28 @@ lib_bg flood-box nice -n 10 ip netns exec box \
 FLOOD_BOX=$LIB_BG_PID
 sleep 0.5
 
-bad_rc=() not_loaded=() same_handle=()
+bad_rc=() not_loaded=() same_handle=() not_delta=() new_handle=()
 prev=$(table_handle)
 t0=$SECONDS
 for ((i = 1; i <= APPLIES; i++)); do
 	if ((i % 2)); then policy 124; else policy 123; fi >"$P"
+	# Odd applies: a foreign commit first moves the ruleset generation, so
+	# the table is replaced through the handover table; even ones take the
+	# delta (docs/ruleset.md): both paths run under the same flood.
+	if ((i % 2)); then
+		nft add table inet reload_bump && nft delete table inet reload_bump
+	fi
 	"$JAILFW" -v apply "$P" 2>"$LIB_TMP/apply.err" >/dev/null
 	rc=$?
 	[ "$rc" -eq 0 ] || bad_rc+=("apply $i: exit $rc: $(head -n 3 "$LIB_TMP/apply.err")")
-	grep -q "loading table inet jailfw" "$LIB_TMP/apply.err" || not_loaded+=("apply $i")
 	h=$(table_handle)
-	[ -n "$h" ] && [ "$h" != "$prev" ] || same_handle+=("apply $i: handle '$prev' -> '$h'")
+	if ((i % 2)); then
+		grep -q "loading table inet jailfw" "$LIB_TMP/apply.err" || not_loaded+=("apply $i")
+		[ -n "$h" ] && [ "$h" != "$prev" ] || same_handle+=("apply $i: handle '$prev' -> '$h'")
+	else
+		grep -Eq "delta: [0-9]+ objects" "$LIB_TMP/apply.err" || not_delta+=("apply $i")
+		[ -n "$h" ] && [ "$h" = "$prev" ] || new_handle+=("apply $i: handle '$prev' -> '$h'")
+	fi
 	prev=$h
 done
 reload_secs=$((SECONDS - t0))
@@ -496,8 +509,10 @@ drop_web1=$(dropped web)
 drop_box1=$(dropped box)
 
 check_eq "$APPLIES applies under load all exited 0 (${reload_secs}s)" "${bad_rc[*]}" ""
-check_eq "every apply loaded the table (jailfw -v)" "${not_loaded[*]}" ""
-check_eq "every apply replaced the table (a new table handle each time)" "${same_handle[*]}" ""
+check_eq "every odd apply loaded the table (jailfw -v)" "${not_loaded[*]}" ""
+check_eq "every odd apply replaced the table (a new table handle each time)" "${same_handle[*]}" ""
+check_eq "every even apply took the delta (jailfw -v)" "${not_delta[*]}" ""
+check_eq "every even apply kept the table (same table handle)" "${new_handle[*]}" ""
 
 # ---------------------------------------------------------------- the far end
 
