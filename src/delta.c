@@ -240,6 +240,226 @@ static const char *diff_block(struct script *s, const char *table,
 	return NULL;
 }
 
+/*
+ * A rendering cut into spans without copying it: each chain, set or map
+ * from its "\tKIND NAME {" line through its "\t}" line, and the lines
+ * around them (the table's own).  Two renderings of a policy of thousands
+ * of jails differ in a few objects: comparing spans byte for byte, and
+ * handing only the differing ones to nftobj_parse (which copies, splits
+ * and sorts every line and element), keeps the cost of the comparison
+ * near that of reading the texts once.
+ */
+struct span {
+	const char *key, *start; /* key: past the tab, up to " {" */
+	size_t keylen, len;
+};
+
+struct spans {
+	struct span *v; /* the objects, in text order */
+	size_t n;
+	struct strbuf rest; /* the other lines, in order */
+};
+
+static void spans_cut(const char *text, struct spans *sp)
+{
+	const char *line, *next, *open = NULL;
+	size_t len;
+
+	memset(sp, 0, sizeof(*sp));
+	sb_init(&sp->rest);
+	for (line = text; *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + len;
+		if (open) {
+			if (len == 2 && line[0] == '\t' && line[1] == '}') {
+				struct span *o = VEC_PUSH(sp->v, sp->n);
+
+				o->start = open;
+				o->len = (size_t)(next - open);
+				o->key = open + 1;
+				o->keylen = (size_t)(strchr(open, '\n') - open) - 3;
+				open = NULL;
+			}
+			continue;
+		}
+		if (line[0] == '\t' && line[1] != '\t' && len > 3 && !strncmp(line + len - 2, " {", 2)) {
+			open = line;
+			continue;
+		}
+		sb_printf(&sp->rest, "%.*s\n", (int)len, line);
+	}
+	/* An object left open: its lines go to nftobj_parse as they are. */
+	if (open)
+		sb_puts(&sp->rest, open);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = *(const struct span *const *)a, *y = *(const struct span *const *)b;
+	int c = memcmp(x->key, y->key, x->keylen < y->keylen ? x->keylen : y->keylen);
+
+	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+}
+
+/* An element of a rendered list: one per line, "elements = { " or blanks before, "," or " }" after. */
+struct elem {
+	const char *s;
+	size_t n;
+};
+
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct elem *x = a, *y = b;
+	int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/*
+ * A set or map span as the renderer writes it: declaration lines, then
+ * "\t\telements = { E," and one "\t\t\t     E," per line, the last
+ * "E }", then "\t}".  *decl_len: the bytes before the element list.  false
+ * for anything else (the span then goes to nftobj_parse whole).
+ */
+static bool elems_cut(const struct span *sp, size_t *decl_len, struct elem **v, size_t *n)
+{
+	static const char open[] = "\t\telements = { ";
+	const char *p = sp->start, *end = sp->start + sp->len, *nl, *list;
+	bool last = false;
+
+	*v = NULL;
+	*n = 0;
+	list = memmem(p, sp->len, "\n" "\t\telements = { ", 16);
+	if (!list)
+		return false;
+	list++;
+	*decl_len = (size_t)(list - p);
+	for (p = list + sizeof(open) - 1; p < end && !last; p = nl + 1) {
+		struct elem e;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		e.s = p + strspn(p, "\t ");
+		e.n = (size_t)(nl - e.s);
+		if (e.n >= 2 && !memcmp(e.s + e.n - 2, " }", 2)) {
+			e.n -= 2;
+			last = true;
+		} else if (e.n && e.s[e.n - 1] == ',') {
+			e.n--;
+		} else {
+			break;
+		}
+		*VEC_PUSH(*v, *n) = e;
+	}
+	/* What follows the list must be the span's closing line alone. */
+	if (!last || (size_t)(end - p) != 3 || memcmp(p, "\t}\n", 3)) {
+		free(*v);
+		*v = NULL;
+		return false;
+	}
+	qsort(*v, *n, sizeof(**v), elem_cmp);
+	return true;
+}
+
+static void put_elem_list(struct strbuf *sb, const struct span *sp, size_t decl_len,
+			  const struct elem *v, size_t n)
+{
+	size_t i;
+
+	sb_printf(sb, "%.*s\t\telements = { ", (int)decl_len, sp->start);
+	for (i = 0; i < n; i++)
+		sb_printf(sb, "%s%.*s", i ? ",\n\t\t\t     " : "", (int)v[i].n, v[i].s);
+	sb_puts(sb, " }\n\t}\n");
+}
+
+/*
+ * Two spans of the same set or map that differ: each written with only
+ * the elements the other lacks (the declaration whole), so that a map of
+ * thousands of elements is parsed and compared in a few lines.
+ */
+static void put_changed(struct strbuf *ro, struct strbuf *rn, const struct span *a,
+			const struct span *b)
+{
+	struct elem *ea = NULL, *eb = NULL, *ga = NULL, *gb = NULL;
+	size_t na, nb, nga = 0, ngb = 0, da, db, i = 0, k = 0;
+	int c;
+
+	if (strncmp(b->key, "set ", 4) && strncmp(b->key, "map ", 4))
+		goto whole;
+	if (!elems_cut(a, &da, &ea, &na) || !elems_cut(b, &db, &eb, &nb))
+		goto whole;
+	while (i < na || k < nb) {
+		c = i == na ? 1 : k == nb ? -1 : elem_cmp(&ea[i], &eb[k]);
+		if (c < 0)
+			*VEC_PUSH(ga, nga) = ea[i++];
+		else if (c > 0)
+			*VEC_PUSH(gb, ngb) = eb[k++];
+		else
+			i++, k++;
+	}
+	put_elem_list(ro, a, da, ga, nga);
+	put_elem_list(rn, b, db, gb, ngb);
+	goto out;
+whole:
+	sb_printf(ro, "%.*s", (int)a->len, a->start);
+	sb_printf(rn, "%.*s", (int)b->len, b->start);
+out:
+	free(ea);
+	free(eb);
+	free(ga);
+	free(gb);
+}
+
+/*
+ * old and new reduced to the objects that differ between them (and the
+ * table's own lines): what nftobj_parse and the comparison below would
+ * find equal is left out of both.
+ */
+static void reduce(const char *old, const char *new, char **rold, char **rnew)
+{
+	struct spans a, b;
+	const struct span **idx, *key, *const *hit;
+	struct strbuf ro, rn;
+	bool *matched;
+	size_t i;
+
+	spans_cut(old, &a);
+	spans_cut(new, &b);
+	idx = xcalloc(a.n + 1, sizeof(*idx));
+	matched = xcalloc(a.n + 1, sizeof(*matched));
+	for (i = 0; i < a.n; i++)
+		idx[i] = &a.v[i];
+	qsort(idx, a.n, sizeof(*idx), span_cmp);
+	sb_init(&ro);
+	sb_init(&rn);
+	sb_puts(&ro, a.rest.s);
+	sb_puts(&rn, b.rest.s);
+	for (i = 0; i < b.n; i++) {
+		key = &b.v[i];
+		hit = a.n ? bsearch(&key, idx, a.n, sizeof(*idx), span_cmp) : NULL;
+		if (hit) {
+			matched[*hit - a.v] = true;
+			if ((*hit)->len != key->len || memcmp((*hit)->start, key->start, key->len))
+				put_changed(&ro, &rn, *hit, key);
+			continue;
+		}
+		sb_printf(&rn, "%.*s", (int)key->len, key->start);
+	}
+	for (i = 0; i < a.n; i++)
+		if (!matched[i])
+			sb_printf(&ro, "%.*s", (int)a.v[i].len, a.v[i].start);
+	free(idx);
+	free(matched);
+	free(a.v);
+	free(b.v);
+	sb_free(&a.rest);
+	sb_free(&b.rest);
+	*rold = sb_steal(&ro);
+	*rnew = sb_steal(&rn);
+}
+
 char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
 		   const char **why)
 {
@@ -247,13 +467,16 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 	struct nftobj_index ia, ib;
 	struct script s;
 	struct strbuf out;
-	char *ret = NULL;
+	char *ret = NULL, *rold, *rnew;
 	size_t i, k;
 
 	*nobjs = 0;
 	*why = NULL;
-	nftobj_parse(old, &la);
-	nftobj_parse(new, &lb);
+	reduce(old, new, &rold, &rnew);
+	nftobj_parse(rold, &la);
+	nftobj_parse(rnew, &lb);
+	free(rold);
+	free(rnew);
 	nftobj_index_build(&la, &ia);
 	nftobj_index_build(&lb, &ib);
 	memset(&s, 0, sizeof(s));
