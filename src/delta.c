@@ -460,8 +460,8 @@ static void reduce(const char *old, const char *new, char **rold, char **rnew)
 	*rnew = sb_steal(&rn);
 }
 
-char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
-		   const char **why)
+static char *delta_table(const char *table, const char *old, const char *new, size_t *nobjs,
+			 const char **why)
 {
 	struct nftobj_listing la, lb;
 	struct nftobj_index ia, ib;
@@ -535,4 +535,66 @@ void delta_prepare(const struct policy *p, const char *text, char **script, size
 out:
 	free(old);
 	counters_record_free(&r);
+}
+
+/*
+ * Cut text into the block of table inet TABLE ("table inet T {" to its
+ * closing "}" at the start of a line) and everything else.  false when
+ * there is no such block.  The rendering also holds other tables (the
+ * arp family's, for the neighbour walls), whose objects may have the same
+ * names as the inet table's: the delta handles the inet table only, and
+ * only while the rest is the same text.
+ */
+static bool cut_table(const char *text, const char *table, char **inet, struct strbuf *rest)
+{
+	char *head = xasprintf("table inet %s {\n", table);
+	const char *p = text, *start = NULL, *end;
+
+	while (*p) {
+		if (!strncmp(p, head, strlen(head))) {
+			start = p;
+			break;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	free(head);
+	if (!start)
+		return false;
+	end = strstr(start, "\n}\n");
+	if (!end)
+		return false;
+	end += 3;
+	*inet = xstrndup(start, (size_t)(end - start));
+	sb_init(rest);
+	sb_printf(rest, "%.*s%s", (int)(start - text), text, end);
+	return true;
+}
+
+char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
+		   const char **why)
+{
+	struct strbuf rold, rnew;
+	char *iold = NULL, *inew = NULL, *ret = NULL;
+	bool ok_old, ok_new;
+
+	*nobjs = 0;
+	*why = NULL;
+	ok_old = cut_table(old, table, &iold, &rold);
+	ok_new = cut_table(new, table, &inew, &rnew);
+	if (!ok_old || !ok_new)
+		*why = "no table inet block in the rendering";
+	else if (strcmp(rold.s, rnew.s))
+		*why = "a table of another family changes";
+	else
+		ret = delta_table(table, iold, inew, nobjs, why);
+	if (ok_old)
+		sb_free(&rold);
+	if (ok_new)
+		sb_free(&rnew);
+	free(iold);
+	free(inew);
+	return ret;
 }

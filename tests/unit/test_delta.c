@@ -151,5 +151,33 @@ int main(void)
 		"a base chain's rules changed: refilled, its hook untouched");
 	free(s);
 
+	/*
+	 * A table of another family (the arp walls) with a set of the same
+	 * name as the inet table's: the delta is the inet table's alone, and
+	 * only while the other table's text is unchanged.
+	 */
+#define ARP(elems)                                                                                 \
+	"table arp jailfw {\n"                                                                     \
+	"\tset jail_nets4 {\n"                                                                     \
+	"\t\ttype ipv4_addr\n"                                                                    \
+	"\t\telements = { " elems " }\n"                                                          \
+	"\t}\n"                                                                                    \
+	"}\n"
+#define INET_SET                                                                                   \
+	"\tset jail_nets4 {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1 }\n\t}\n"
+	s = script(HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "accept") "}\n" ARP("10.0.0.1"),
+		   &n, &why);
+	T_STREQ(s,
+		"flush chain inet jailfw uid_a\n"
+		"add rule inet jailfw uid_a accept\n",
+		"an arp table beside: the inet table's delta only, its same-named set untouched");
+	free(s);
+	s = script(HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.2"),
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "another family"), "the arp table changed: a full replace");
+	free(s);
+
 	return t_done();
 }
