@@ -8,6 +8,7 @@
 #   make install         PREFIX=/usr/local DESTDIR= (staging root)
 #   make uninstall       the same variables: removes exactly what install put
 #   make deps            install the Debian packages the build and tests need
+#                        (tests/install-deps, which works before make is there)
 #   make demo            verify the example policy in a throwaway sandbox
 #   make regen           rewrite the golden files from the current code
 #   make bench           the benchmarks under bench/ (minutes; on an idle machine)
@@ -38,8 +39,19 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := libnftables libnftnl libmnl libcap-ng jansson
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# The libraries' flags are asked for when a compile or link first needs
+# them, not while make reads this file: in `tests/install-deps && make`,
+# pkg-config and the -dev packages arrive only just before make starts,
+# and `make deps all` installs them after make has read this file.  Each
+# is computed once (the eval keeps the result); a module pkg-config
+# cannot find stops the build with its name, never with empty flags.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_flags,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkg_flags,--libs))$(PKG_LIBS)
+PKG_HINT = run tests/install-deps as root (Debian), or install their development packages
+pkg_missing = $(strip $(foreach m,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $m && echo y),,$m)))
+pkg_flags = $(if $(shell command -v $(PKG_CONFIG)),,$(error $(PKG_CONFIG) is not installed: \
+	$(PKG_HINT)))$(if $(pkg_missing),$(error $(PKG_CONFIG) cannot find $(pkg_missing): \
+	$(PKG_HINT)))$(shell $(PKG_CONFIG) $1 $(PKGS))
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
@@ -48,7 +60,7 @@ DEFS := -D_GNU_SOURCE -DJAILFW_VERSION='"$(VERSION)"' \
 	-DJAILFW_TEMPLATE_DIR='"$(DATADIR)/templates"' \
 	-DJAILFW_SYSCONF_TEMPLATE_DIR='"$(SYSCONFDIR)/jailfw/templates"' \
 	-DJAILFW_SYSCONF_DIR='"$(SYSCONFDIR)/jailfw"'
-ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(DEFS) -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(DEFS) -Isrc $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS += $(PKG_LIBS)
 
 LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -131,11 +143,11 @@ FUZZ_NAMES := policy nflog
 # known, reported finding; fuzz/run halts on any other.
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	    -fsanitize-recover=pointer-overflow -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=gnu11 $(WARNINGS) $(DEFS) -Isrc -Ifuzz $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS = -std=gnu11 $(WARNINGS) $(DEFS) -Isrc -Ifuzz $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
 # gcc's warnings are the project's gate (make); clang's differ, and must
 # not stop a fuzz build over a warning gcc does not give (clang also flags
 # vprintf wrappers and libnftnl's own macros).
-FUZZ_SRC_CFLAGS := $(filter-out -Werror,$(FUZZ_CFLAGS)) -Wno-format-nonliteral -Wno-pointer-arith
+FUZZ_SRC_CFLAGS = $(filter-out -Werror,$(FUZZ_CFLAGS)) -Wno-format-nonliteral -Wno-pointer-arith
 FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/fuzz-obj/%.o)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
