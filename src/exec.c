@@ -419,9 +419,9 @@ static int enter_netns(const char *name, int nsfd, struct diag *d)
 		diag_error(d, NULL, 0, "make a mount namespace: %s", strerror(errno));
 		return err;
 	}
-	if (mount("", "/", "none", MS_SLAVE | MS_REC, NULL) < 0) {
-		err = -errno;
-		diag_error(d, NULL, 0, "make / a slave mount: %s", strerror(errno));
+	err = netns_mounts_propagation(MS_SLAVE);
+	if (err) {
+		diag_error(d, NULL, 0, "make / a slave mount: %s", strerror(-err));
 		return err;
 	}
 	/*

@@ -603,3 +603,55 @@ int netns_etc_remove(const char *name, const char *file, bool rmdir_too, char *w
 	close(efd);
 	return err == -ENOTEMPTY || err == -EEXIST ? 0 : err;
 }
+
+/*
+ * Propagation type (MS_PRIVATE, MS_SLAVE) on every mount of the calling
+ * thread's mount namespace, which it has just made with unshare(): the
+ * copies start with the host's propagation, and on a systemd host / is
+ * shared, so every mount made afterwards would land in the host's
+ * namespace too.
+ *
+ * In a chroot (pbuilder, a debootstrapped directory) / is a directory,
+ * not a mount point: MS_* on it fails with EINVAL, and the mount that
+ * holds it (shared, like the host's /) lies outside the root where no
+ * path reaches.  setns() into one's own mount namespace sets the root and
+ * the working directory to that namespace's root, the real one of this
+ * private copy: there the whole tree is changed, then the thread goes
+ * back into its chroot through descriptors.  It steps outside the chroot
+ * for that one mount() only, and a thread that cannot get back in stops.
+ */
+int netns_mounts_propagation(unsigned long type)
+{
+	int root = -1, cwd = -1, ns = -1, err = 0;
+
+	if (mount(NULL, "/", NULL, MS_REC | type, NULL) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ns = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (root < 0 || cwd < 0 || ns < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (setns(ns, CLONE_NEWNS) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | type, NULL) < 0)
+		err = -errno;
+	if (fchdir(root) < 0 || chroot(".") < 0 || fchdir(cwd) < 0) {
+		fprintf(stderr, "jailfw: fatal: cannot return into the root directory: %s\n",
+			strerror(errno));
+		abort();
+	}
+out:
+	if (ns >= 0)
+		close(ns);
+	if (cwd >= 0)
+		close(cwd);
+	if (root >= 0)
+		close(root);
+	return err;
+}

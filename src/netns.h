@@ -84,6 +84,14 @@ int netns_delete(const char *name);
  */
 int netns_find_users(const struct netns_id *ids, size_t n, pid_t *users);
 
+/*
+ * Set the propagation type (MS_PRIVATE, MS_SLAVE) of every mount in the
+ * calling thread's new mount namespace, recursively from its root, also
+ * where / is not a mount point (a chroot).  Call right after
+ * unshare(CLONE_NEWNS), before mounting anything.
+ */
+int netns_mounts_propagation(unsigned long type);
+
 /* Run fn inside the namespace nsfd, then return to the caller's. */
 int netns_run(int nsfd, int (*fn)(void *ctx), void *ctx);
 

@@ -333,12 +333,13 @@ static void private_etc_netns(struct sbx *s)
 
 /*
  * The sandbox's own network and mount namespaces.  / becomes private
- * first: on a systemd host / is a shared mount, and every mount below
- * (tmpfs, the namespaces' bind mounts under /run/netns, which netns.c
- * makes shared among its own peers) would otherwise propagate back into
- * the host's mount namespace.  A fresh tmpfs over /run (only in this
- * mount namespace) gives empty /run/netns and /run/jailfw: the sandbox
- * sees nothing of the host's jails, state or lock, and leaves nothing.
+ * first (in a chroot too, see netns_mounts_propagation): on a systemd host
+ * / is a shared mount, and every mount below (tmpfs, the namespaces' bind
+ * mounts under /run/netns, which netns.c makes shared among its own peers)
+ * would otherwise propagate back into the host's mount namespace.  A
+ * fresh tmpfs over /run (only in this mount namespace) gives empty
+ * /run/netns and /run/jailfw: the sandbox sees nothing of the host's
+ * jails, state or lock, and leaves nothing.
  */
 static int enter_sandbox(struct sbx *s)
 {
@@ -349,9 +350,10 @@ static int enter_sandbox(struct sbx *s)
 			   strerror(errno));
 		return EXIT_PRIV;
 	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+	err = netns_mounts_propagation(MS_PRIVATE);
+	if (err) {
 		diag_error(s->d, NULL, 0, "verify: cannot make / private in the sandbox: %s",
-			   strerror(errno));
+			   strerror(-err));
 		return EXIT_PRIV;
 	}
 	if (mount("jailfw-verify", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0 ||

@@ -285,8 +285,11 @@ lib_enter_sandbox()
 		# only lets us outlive it long enough to remove the mount points.
 		trap 'rc=143' TERM
 		trap 'rc=130' INT
-		JAILFW_E2E_SANDBOX=$LIB_NAME unshare --net --mount --propagation private \
-			-- "$BASH" "$0" "$@" {lockfd}>&-
+		# with-root-mount: in a chroot (/ no mount point), unshare's
+		# --propagation private would fail (EINVAL) and leave the
+		# script's mounts shared with the machine's.
+		JAILFW_E2E_SANDBOX=$LIB_NAME "$LIB_ROOT/tests/with-root-mount" \
+			unshare --net --mount --propagation private -- "$BASH" "$0" "$@" {lockfd}>&-
 		rc=$?
 		trap - TERM INT
 		if [ "${#created[@]}" -gt 0 ] && flock -xn "$lockfd"; then
