@@ -1154,6 +1154,11 @@ lib_wan_internet()
 		lib_wait_for 10 lib_ping root "$a" ||
 			lib_bail "root pings $a" "$(cat "$LIB_LAST_ERR_FILE")"
 	done
+	# The link-local addresses of wan0 and eth0 do duplicate address
+	# detection: wait for it, or a snapshot taken next sees them settle
+	# later (tentative, then not) as a change.
+	lib_wait_for 10 lib_no_tentative "" && lib_wait_for 10 lib_no_tentative net ||
+		lib_bail "wan0 and eth0's link-local addresses are still tentative"
 }
 
 # ---------------------------------------------------------------- host files
