@@ -134,6 +134,9 @@ check_eq "jailfw --version prints the Makefile's VERSION" "$("$JF" --version 2>&
 check_match "the man pages carry the same version" \
 	"$(grep -h '^\.TH' "$LIB_ROOT/docs/jailfw.8" "$LIB_ROOT/docs/jailfw.conf.5" |
 		grep -c "\"jailfw $VERSION\"")" '^2$'
+# The Debian package is native: its version is the Makefile's.
+check_eq "debian/changelog carries the same version" \
+	"$(sed -n '1s/^jailfw (\([^)]*\)).*/\1/p' "$LIB_ROOT/debian/changelog")" "$VERSION"
 check_match "the binary looks for templates where they were installed" \
 	"$("$JF" --help 2>&1 | tr -s ' \n' '  ')" ' /usr/share/jailfw/templates\.'
 
