@@ -72,6 +72,7 @@ mounts()
 	awk '{ print $5 }' /proc/self/mountinfo | grep -E "^($D|$P)(/|$)" | sort
 }
 
+# shellcheck disable=SC2016 # awk's $5
 check_fails "in the chroot, / is not a mount point" in_chroot awk \
 	'$5 == "/" { found = 1 } END { exit !found }' /proc/self/mountinfo
 check_fails "in the chroot, unshare --propagation private fails" \
