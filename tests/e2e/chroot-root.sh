@@ -17,7 +17,8 @@
 #
 # Checks: the chroot really refuses `unshare --propagation private`;
 # jailfw verify proves the write-up policy there and leaves no mount in
-# $D or $P; a script of the test library runs there (its sandbox gets a
+# $D or $P; jailfw exec (after an apply, in this script's sandbox) gives
+# the jail's resolv.conf there and leaves no mount either; a script of the test library runs there (its sandbox gets a
 # / that is a mount point, `ip netns exec` and user namespaces work) and
 # leaves no mount either; and tests/run's way in (tests/with-root-mount)
 # runs a unit test that unshares.
@@ -90,6 +91,32 @@ rc=$?
 check_eq "jailfw verify in the chroot: exit 0" "$rc" 0 || printf '%s\n' "$out" | sed 's/^/    | /'
 check_match "jailfw verify in the chroot: the policy holds" "$out" '^verify: the policy holds'
 check_eq "verify's mounts stayed in its own namespace" "$(mounts)" "$before"
+
+# jailfw exec in the chroot: its mount namespace (the jail's resolv.conf
+# over /etc/resolv.conf, a sysfs of the jail's) must stay its own.  apply
+# itself shares /run/netns with the machine, as `ip netns add` does, so
+# the baseline is taken after it.  This script's sandbox is the "host".
+cat >"$R/jailfw/exec.conf" <<'EOF'
+jail box {
+	backend netns
+	ipv4 10.97.40.0/30
+	dns 10.97.40.1
+	allow tcp/443
+}
+EOF
+if check "jailfw apply in the chroot" in_chroot /jailfw/jailfw apply /jailfw/exec.conf; then
+	applied=$(mounts)
+	check_match "jailfw exec in the chroot: the jail's resolv.conf" \
+		"$(in_chroot /jailfw/jailfw exec box --keep-ids -- cat /etc/resolv.conf 2>&1)" \
+		'^nameserver 10\.97\.40\.1$'
+	check_eq "exec's mounts stayed in its own namespace" "$(mounts)" "$applied"
+	check "jailfw down in the chroot" in_chroot /jailfw/jailfw down
+fi
+# down removed the namespace; /run/netns stays a mount, as after ip netns.
+for m in "$P/root/run/netns" "$D/root/run/netns"; do
+	umount "$m" 2>/dev/null
+done
+check_eq "after down, only /run/netns was left, and is gone" "$(mounts)" "$before"
 
 cat >"$R/jailfw/tests/e2e/inner.sh" <<'EOF'
 . /jailfw/tests/lib.sh
