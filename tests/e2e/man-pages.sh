@@ -30,6 +30,7 @@ done
 # The control: a form feed in a page is what the checks above catch.
 bad=$(mktemp /tmp/jailfw-man.XXXXXX) || lib_bail mktemp
 lib_defer rm -f "$bad"
+trap lib_cleanup EXIT
 printf '.TH X 8\n.SH NAME\nx \014Bbold\014R\n' >"$bad"
 check_match "control: groff -ww flags a literal form feed" "$(lint "$bad")" 'warning'
 
