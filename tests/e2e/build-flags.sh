@@ -6,7 +6,8 @@
 # without pkg-config installs it in the middle of the run, and the link
 # must then get the libraries.  A pkg-config that cannot find a module
 # stops the build with the module's name and the command that installs
-# it, never with empty flags.  No topology: make only, in a copy of the
+# it, never with empty flags; and a header removed since the last build
+# does not stop the next.  No topology: make only, in a copy of the
 # suite's build directory (so that only the link runs).
 #
 #   $T/b            a copy of BUILD, without the binary
@@ -59,5 +60,11 @@ check_match "... saying so" "$out" "$T/pkg-config is not installed: run tests/in
 
 check "make -n uninstall needs no pkg-config (nothing asked at parse time)" \
 	mk BUILD="$T/b" PKG_CONFIG="$T/pkg-config" DESTDIR="$T/stage" -n uninstall
+
+# A header removed since the last build (a rebase) must not stop the next
+# one with "No rule to make target": each dependency file names its
+# headers as targets of their own too (-MP).
+check_eq "every dependency file lists its headers as targets (-MP)" \
+	"$(cd "$B/obj" && for d in *.d; do grep -q '^src/[^ ]*\.h:$' "$d" || echo "$d"; done)" ""
 
 lib_done
