@@ -7,64 +7,79 @@
 # must then get the libraries.  A pkg-config that cannot find a module
 # stops the build with the module's name and the command that installs
 # it, never with empty flags; and a header removed since the last build
-# does not stop the next.  No topology: make only, in a copy of the
-# suite's build directory (so that only the link runs).
+# does not stop the next.  No topology: make -n only (the commands are
+# printed, not run), so that any build flavour (ASan) is tested alike.
 #
-#   $T/b            a copy of BUILD, without the binary
+#   $T/b            an empty build directory
+#   $T/d            another, where one object is compiled
 #   $T/pkg-config   absent when make starts; a target made first (as
-#                   `deps` would) links it to the real one
+#                   `deps` would; "+" runs it under -n too) links it to
+#                   the real one
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
-B=${JAILFW_BUILD:-$LIB_ROOT/build}
 command -v pkg-config >/dev/null || lib_bail "no pkg-config (run tests/install-deps)"
-[ -f "$B/libjailfw.a" ] || lib_bail "no $B/libjailfw.a (build first)"
 T=$(mktemp -d /tmp/jailfw-build-flags.XXXXXX) || lib_bail mktemp
 lib_defer rm -rf "$T"
 trap lib_cleanup EXIT
 
-# mk ARGS...: make in the repository, none of the flags or variables of
+# mk ARGS...: make -n in the repository, none of the flags or variables of
 # a make that may be running this test.
 mk()
 {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		make -C "$LIB_ROOT" --no-print-directory "$@"
+		make -n -C "$LIB_ROOT" --no-print-directory BUILD="$T/b" "$@"
 }
 
-cp -a "$B" "$T/b" && rm -f "$T/b/jailfw" || lib_bail "copy $B"
 cat >"$T/deps.mk" <<EOF
 .PHONY: sim-deps
 sim-deps:
-	ln -s "$(command -v pkg-config)" "$T/pkg-config"
+	+ln -s "$(command -v pkg-config)" "$T/pkg-config"
 EOF
 
-out=$(mk -f Makefile -f "$T/deps.mk" BUILD="$T/b" PKG_CONFIG="$T/pkg-config" \
-	sim-deps "$T/b/jailfw" 2>&1)
-check_eq "pkg-config installed by an earlier target: the link succeeds" "$?" 0 ||
-	printf '%s\n' "$out" | tail -n 5 | sed 's/^/    | /'
-check "... and the binary runs" "$T/b/jailfw" --version
-check_match "... linked with the libraries pkg-config names" "$out" \
-	"$(pkg-config --libs libnftables | awk '{ print $1 }')"
+# link_line OUTPUT: the command that links BUILD/jailfw.
+link_line()
+{
+	grep -E -- "-o $T/b/jailfw( |\$)" <<<"$1"
+}
 
-rm -f "$T/b/jailfw" "$T/pkg-config"
-out=$(mk BUILD="$T/b" PKGS="libnftables libjailfw-no-such libmnl" "$T/b/jailfw" 2>&1)
+out=$(mk -f Makefile -f "$T/deps.mk" PKG_CONFIG="$T/pkg-config" sim-deps "$T/b/jailfw" 2>&1)
+check_eq "pkg-config installed by an earlier target: make goes on" "$?" 0 ||
+	printf '%s\n' "$out" | tail -n 5 | sed 's/^/    | /'
+check "... pkg-config was put there first" test -L "$T/pkg-config"
+line=$(link_line "$out")
+missing=
+for l in $(pkg-config --libs libnftables libnftnl libmnl libcap-ng); do
+	case " $line " in
+	*" $l "*) ;;
+	*) missing="$missing $l" ;;
+	esac
+done
+check_eq "... the link gets every library pkg-config names" "${line:+linked}$missing" linked
+
+rm -f "$T/pkg-config"
+out=$(mk PKGS="libnftables libjailfw-no-such libmnl" "$T/b/jailfw" 2>&1)
 check_eq "a module pkg-config cannot find: make fails" "$?" 2
 check_match "... naming it and what installs it" "$out" \
 	'pkg-config cannot find libjailfw-no-such: run tests/install-deps'
-check "... and links nothing" test ! -e "$T/b/jailfw"
+check_eq "... before any link" "$(link_line "$out")" ""
 
-out=$(mk BUILD="$T/b" PKG_CONFIG="$T/pkg-config" "$T/b/jailfw" 2>&1)
+out=$(mk PKG_CONFIG="$T/pkg-config" "$T/b/jailfw" 2>&1)
 check_eq "no pkg-config at all: make fails" "$?" 2
 check_match "... saying so" "$out" "$T/pkg-config is not installed: run tests/install-deps"
 
-check "make -n uninstall needs no pkg-config (nothing asked at parse time)" \
-	mk BUILD="$T/b" PKG_CONFIG="$T/pkg-config" DESTDIR="$T/stage" -n uninstall
+check "make uninstall needs no pkg-config (nothing asked at parse time)" \
+	mk PKG_CONFIG="$T/pkg-config" DESTDIR="$T/stage" uninstall
 
 # A header removed since the last build (a rebase) must not stop the next
-# one with "No rule to make target": each dependency file names its
-# headers as targets of their own too (-MP).
-check_eq "every dependency file lists its headers as targets (-MP)" \
-	"$(cd "$B/obj" && for d in *.d; do grep -q '^src/[^ ]*\.h:$' "$d" || echo "$d"; done)" ""
+# one with "No rule to make target": the dependency file of an object
+# names its headers as targets of their own too (-MP).  One object,
+# compiled for real.
+out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	make -C "$LIB_ROOT" --no-print-directory BUILD="$T/d" "$T/d/obj/util.o" 2>&1)
+check_eq "compile one object" "$?" 0 || printf '%s\n' "$out" | sed 's/^/    | /'
+check_match "its dependency file lists its headers as targets (-MP)" \
+	"$(cat "$T/d/obj/util.d" 2>&1)" '^src/util\.h:$'
 
 lib_done
