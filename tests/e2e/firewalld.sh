@@ -9,7 +9,8 @@
 # jail's traffic, last across `firewall-cmd --reload` and a restart of
 # firewalld, keep jailfw's allowlist in force, and leave doctor clean.  An
 # nft rule inserted into firewalld's table, by contrast, is gone at its
-# next reload.
+# next reload (firewalld 2, in Debian 13, owns its table: the kernel
+# refuses the rule outright).
 #
 # firewalld runs only inside this script's network namespace, with its
 # configuration copied onto a private mount, /run/firewalld and /run/dbus
@@ -137,11 +138,18 @@ check_eq "... and no nft rule for firewalld's table" \
 	"$(printf '%s\n' "$LIB_OUT" | grep -c "nft 'insert rule inet firewalld")" 0
 
 # What doctor used to suggest: an nft rule in firewalld's table.  It works
-# until firewalld reloads.
-nft insert rule inet firewalld filter_FORWARD meta mark '&' 0x00200000 != 0 accept
-check_reach_ns "an nft fwmark rule in filter_FORWARD: tcp/80 arrives" fw tcp $N4 80
-check "firewall-cmd --reload" firewall-cmd --reload
-check_fails "... and the nft rule is gone: tcp/80 does not arrive" lib_probe_ns fw tcp $N4 80
+# until firewalld reloads.  firewalld 2 (Debian 13) makes its table its
+# own (flags owner): the kernel refuses anyone else's change to it.
+FWD_RULE=(insert rule inet firewalld filter_FORWARD meta mark '&' 0x00200000 != 0 accept)
+if nft list table inet firewalld 2>/dev/null | grep -Eq '^[[:space:]]*flags .*\<owner\>'; then
+	check_fails "firewalld owns its table: an nft fwmark rule cannot go in" nft "${FWD_RULE[@]}"
+	check_fails "... and tcp/80 still does not arrive" lib_probe_ns fw tcp $N4 80
+else
+	nft "${FWD_RULE[@]}"
+	check_reach_ns "an nft fwmark rule in filter_FORWARD: tcp/80 arrives" fw tcp $N4 80
+	check "firewall-cmd --reload" firewall-cmd --reload
+	check_fails "... and the nft rule is gone: tcp/80 does not arrive" lib_probe_ns fw tcp $N4 80
+fi
 
 # ---------------------------------------------------------------- the fix that lasts
 
