@@ -11,10 +11,13 @@
 # recipe, and rebuilt after $CI_ROOT_MAX_DAYS days; every run works on a
 # copy of it, thrown away afterwards.
 #
-# ci_enter runs a command in a root as the root user, in new mount and pid
-# namespaces that die with it (so nothing mounted for it, and no process it
-# leaves behind, outlives it), with a new /proc, the machine's /sys and
-# /dev, an empty tmpfs /run and /tmp, and the kernel's modules read-only.
+# ci_enter runs a command in a root as the root user, in a new mount
+# namespace that dies with it (nothing mounted for it outlives it), with a
+# new /proc, the machine's /sys and /dev, an empty tmpfs /run and /tmp,
+# and the kernel's modules read-only.  Not in a pid namespace of its own:
+# a machine's /proc shows the kernel's threads, and firejail, seeing none,
+# takes itself for a sandbox already and runs its command without one
+# (--netns ignored).  ci_reap ends what a command left behind instead.
 # Two ways in:
 #   pivot    the root is bind-mounted onto itself and made / with
 #            pivot_root: a machine of its own, / is a mount point, user
@@ -143,8 +146,24 @@ ci_fresh_root()
 ci_enter()
 {
 	mkdir -p "$4/partial" || return 1
-	unshare --mount --propagation private --pid --fork --kill-child -- \
+	unshare --mount --propagation private -- \
 		/bin/bash -c "$CI_ENTER_SCRIPT" ci-enter "$@"
+}
+
+# ci_reap ROOT: end, by id, every process whose root directory is ROOT
+# (chroot, pivot_root into its bind mount, and the suite's own sandboxes
+# in it alike): what a command run there started and left running.  Not
+# by namespace: a namespace's number is reused once it is gone.
+ci_reap()
+{
+	local want p
+
+	want=$(stat -c '%d:%i' "$1") || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(stat -L -c '%d:%i' "$p/root" 2>/dev/null)" = "$want" ] || continue
+		echo "ci: ending process ${p#/proc/} left behind: $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+		kill -KILL "${p#/proc/}" 2>/dev/null
+	done
 }
 
 # shellcheck disable=SC2016 # expanded by the inner bash
