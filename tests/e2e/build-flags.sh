@@ -50,7 +50,11 @@ check_eq "pkg-config installed by an earlier target: make goes on" "$?" 0 ||
 check "... pkg-config was put there first" test -L "$T/pkg-config"
 line=$(link_line "$out")
 missing=
-for l in $(pkg-config --libs libnftables libnftnl libmnl libcap-ng); do
+# The Makefile's own list of modules.
+pkgs=$(sed -n 's/^PKGS := //p' "$LIB_ROOT/Makefile")
+[ -n "$pkgs" ] || lib_bail "no PKGS := line in the Makefile"
+# shellcheck disable=SC2086 # a list of modules
+for l in $(pkg-config --libs $pkgs); do
 	case " $line " in
 	*" $l "*) ;;
 	*) missing="$missing $l" ;;
