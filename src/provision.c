@@ -180,6 +180,8 @@ struct prov_plan {
 	 * every jail in force with its user (for `jailfw exec`).
 	 */
 	struct state uid_jails;
+	const char **netns_names; /* the policy's netns jails, sorted (pl->jails owns them) */
+	size_t nnetns_names;
 };
 
 /* ---- small helpers ---- */
@@ -283,6 +285,7 @@ void prov_plan_free(struct prov_plan *pl)
 	free(pl->changes);
 	free(pl->hlinks);
 	free(pl->alts);
+	free(pl->netns_names);
 	free(pl->table);
 	free(pl->new_table);
 	free(pl->next_text);
@@ -1300,14 +1303,27 @@ static const char *alias_jail(const struct rtnl_link *l)
 	return strncmp(l->alias, ALIAS_PREFIX, n) ? NULL : l->alias + n;
 }
 
-static bool policy_has_netns_jail(const struct policy *p, const char *name)
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted, so that each jail of the state is looked up in O(log n). */
+static void index_netns_names(struct prov_plan *pl)
 {
 	size_t i;
 
-	for (i = 0; i < p->njails; i++)
-		if (p->jails[i].backend == BACKEND_NETNS && !strcmp(p->jails[i].name, name))
-			return true;
-	return false;
+	pl->netns_names = xcalloc(pl->njails ? pl->njails : 1, sizeof(*pl->netns_names));
+	for (i = 0; i < pl->njails; i++)
+		pl->netns_names[i] = pl->jails[i].name;
+	pl->nnetns_names = pl->njails;
+	qsort(pl->netns_names, pl->nnetns_names, sizeof(*pl->netns_names), name_cmp);
+}
+
+static bool policy_has_netns_jail(const struct prov_plan *pl, const char *name)
+{
+	return bsearch(&name, pl->netns_names, pl->nnetns_names, sizeof(*pl->netns_names),
+		       name_cmp) != NULL;
 }
 
 /*
@@ -1410,8 +1426,7 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	return 0;
 }
 
-static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pjail *pj,
-			struct diag *d)
+static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 {
 	const struct state_jail *st = old_netns(pl, pj->name);
 	const struct rtnl_link *hl;
@@ -1465,7 +1480,7 @@ static int analyse_jail(struct prov_plan *pl, const struct policy *p, struct pja
 		pj->host_ifindex = hl->ifindex;
 		pj->host_iflink = hl->iflink;
 		pj->host_flags = hl->flags;
-	} else if (hl && owner && (!strcmp(owner, pj->name) || !policy_has_netns_jail(p, owner))) {
+	} else if (hl && owner && (!strcmp(owner, pj->name) || !policy_has_netns_jail(pl, owner))) {
 		/*
 		 * jailfw's, but a leftover: its namespace is gone (the kernel
 		 * frees the pair a moment after the namespace) or it belongs
@@ -1773,11 +1788,12 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		pj->v4 = j->v4;
 		pj->v6 = j->v6;
 	}
+	index_netns_names(pl);
 	for (i = 0; i < pl->old.njails; i++) {
 		const struct state_jail *st = &pl->old.jails[i];
 		struct pjail *pj;
 
-		if (st->backend != BACKEND_NETNS || policy_has_netns_jail(p, st->name))
+		if (st->backend != BACKEND_NETNS || policy_has_netns_jail(pl, st->name))
 			continue;
 		pj = add_pjail(pl, st->name);
 		pj->action = PJ_REMOVE;
@@ -1799,7 +1815,7 @@ static int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		if (pj->action == PJ_REMOVE)
 			analyse_leaving(pl, pj, state_find_jail(&pl->old, pj->name), d);
 		else
-			err = analyse_jail(pl, p, pj, d);
+			err = analyse_jail(pl, pj, d);
 	}
 	if (!err)
 		err = host_addrs(pl, d);
@@ -2454,6 +2470,7 @@ static void record_uid_jails(const struct prov_plan *pl, struct state *st)
 			st->jails[k++] = st->jails[i];
 	}
 	st->njails = k;
+	state_jails_moved(st);
 	for (i = 0; i < pl->uid_jails.njails; i++) {
 		const struct state_jail *u = &pl->uid_jails.jails[i];
 		struct state_jail *sj;

@@ -73,6 +73,14 @@ struct state {
 	size_t njails;
 	struct state_sysctl *sysctls;
 	size_t nsysctls;
+	/*
+	 * Private to state.c: a hash of the jails by name (index + 1 per
+	 * slot, 0 free), made by the first state_find_jail and kept up to
+	 * date by state_add_jail; state_del_jail and state_jails_moved
+	 * drop it.
+	 */
+	size_t *jail_slots;
+	size_t njail_slots;
 };
 
 void state_init(struct state *s);
@@ -117,6 +125,8 @@ struct state_jail *state_find_jail(struct state *s, const char *name);
 /* A new zeroed netns entry named name (the name is copied). */
 struct state_jail *state_add_jail(struct state *s, const char *name);
 void state_del_jail(struct state *s, const char *name);
+/* After s->jails was edited in place (entries moved or dropped). */
+void state_jails_moved(struct state *s);
 struct state_sysctl *state_find_sysctl(struct state *s, const char *key);
 void state_add_sysctl(struct state *s, const char *key, const char *old, const char *set);
 void state_del_sysctl(struct state *s, const char *key);

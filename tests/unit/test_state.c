@@ -241,6 +241,65 @@ static void test_writer(void)
 	}
 }
 
+/*
+ * The lookup by name (hashed) against the order of the records, through
+ * adds that grow the hash, deletes that shift the records, and records
+ * edited in place.
+ */
+static void test_find(void)
+{
+	struct state s, c;
+	size_t i, miss = 0, wrong = 0;
+	char name[32];
+
+	state_init(&s);
+	T_CHECK(!state_find_jail(&s, "j0"), "an empty state finds nothing");
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "j%zu", i);
+		state_add_jail(&s, name)->v4.len = (uint8_t)(i % 33);
+		if (i % 100 == 0 && !state_find_jail(&s, name))
+			miss++;
+	}
+	for (i = 0; i < 1000; i++) {
+		struct state_jail *j;
+
+		snprintf(name, sizeof(name), "j%zu", i);
+		j = state_find_jail(&s, name);
+		if (!j)
+			miss++;
+		else if (strcmp(j->name, name) || j->v4.len != i % 33)
+			wrong++;
+	}
+	T_CHECK(!miss && !wrong, "each of 1000 records is found by its name");
+	T_CHECK(!state_find_jail(&s, "j1000") && !state_find_jail(&s, "j"),
+		"names not recorded are not found");
+	for (i = 0; i < 1000; i += 2) {
+		snprintf(name, sizeof(name), "j%zu", i);
+		state_del_jail(&s, name);
+	}
+	for (i = miss = wrong = 0; i < 1000; i++) {
+		struct state_jail *j;
+
+		snprintf(name, sizeof(name), "j%zu", i);
+		j = state_find_jail(&s, name);
+		if (i % 2 ? !j || strcmp(j->name, name) || j->v4.len != i % 33 : j != NULL)
+			wrong++;
+	}
+	T_CHECK(s.njails == 500 && !wrong, "after deleting every other one, the rest are found");
+	/* Edited in place, as record_uid_jails does: keep only the first 10. */
+	for (i = 10; i < s.njails; i++)
+		free(s.jails[i].name);
+	s.njails = 10;
+	state_jails_moved(&s);
+	T_CHECK(state_find_jail(&s, "j19") && !state_find_jail(&s, "j21"),
+		"records dropped in place are not found after state_jails_moved");
+	state_copy(&c, &s);
+	T_CHECK(c.njails == 10 && state_find_jail(&c, "j1") && state_find_jail(&c, "j1") != state_find_jail(&s, "j1"),
+		"a copy finds its own records");
+	state_free(&c);
+	state_free(&s);
+}
+
 int main(void)
 {
 	if (geteuid() == 0 && !getenv(MARKER)) {
@@ -251,6 +310,7 @@ int main(void)
 		return t_done();
 	}
 	test_managed();
+	test_find();
 	if (geteuid() != 0) {
 		printf("# not root: the file system part is skipped\n");
 		return t_done();
