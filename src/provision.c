@@ -27,7 +27,6 @@
  * jails must not run out of descriptors.
  */
 #define CREATE_GROUP 32
-#define DUMP_TRIES 3
 
 /*
  * IPv4 forwarding is decided by the interface a packet comes in on
@@ -355,24 +354,14 @@ static int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
 }
 
 /*
- * One dump, asked again if a concurrent change interrupted it.  A failure
- * is reported as an error through d, unless d is NULL.
+ * One dump (rtnl_dump: asked again while concurrent changes interrupt
+ * it).  A failure is reported as an error through d, unless d is NULL.
  */
 static int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
 		void (*reset)(void *ctx), const char *what, struct diag *d)
 {
-	struct nlmsghdr *nlh;
-	int err = 0, i;
+	int err = rtnl_dump(r, b, type, cb, ctx, reset, what);
 
-	for (i = 0; i < DUMP_TRIES; i++) {
-		rtnl_batch_reset(b);
-		nlh = rtnl_build_dump(rtnl_batch_room(b), rtnl_batch_seq(b), type, AF_UNSPEC);
-		rtnl_batch_add(b, nlh, cb, ctx, "%s", what);
-		err = rtnl_talk(r, b);
-		if (err != -EINTR)
-			break;
-		reset(ctx);
-	}
 	if (err && d) {
 		const struct rtnl_req *q = rtnl_batch_error(b);
 		char buf[512];

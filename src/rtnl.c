@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "testhook.h"
 
@@ -747,6 +748,36 @@ static const char *injected(bool faults, const struct nlmsghdr *nlh)
 		if (nlh->nlmsg_type == rtnl_faults[i].type && testhook_fault(rtnl_faults[i].fault))
 			return rtnl_faults[i].fault;
 	return NULL;
+}
+
+#define DUMP_TRIES 12
+#define DUMP_PAUSE_MS 5
+#define DUMP_PAUSE_MAX_MS 500
+
+int rtnl_dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
+	      void (*reset)(void *ctx), const char *what)
+{
+	struct timespec pause = {0, DUMP_PAUSE_MS * 1000000L};
+	struct nlmsghdr *nlh;
+	int err = 0, i;
+
+	for (i = 0; i < DUMP_TRIES; i++) {
+		if (i) {
+			if (reset)
+				reset(ctx);
+			nanosleep(&pause, NULL);
+			pause.tv_nsec *= 2;
+			if (pause.tv_nsec > DUMP_PAUSE_MAX_MS * 1000000L)
+				pause.tv_nsec = DUMP_PAUSE_MAX_MS * 1000000L;
+		}
+		rtnl_batch_reset(b);
+		nlh = rtnl_build_dump(rtnl_batch_room(b), rtnl_batch_seq(b), type, AF_UNSPEC);
+		rtnl_batch_add(b, nlh, cb, ctx, "%s", what);
+		err = rtnl_talk(r, b);
+		if (err != -EINTR)
+			break;
+	}
+	return err;
 }
 
 int rtnl_talk(struct rtnl *r, struct rtnl_batch *b)

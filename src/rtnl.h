@@ -205,4 +205,16 @@ void rtnl_close(struct rtnl *r);
  */
 int rtnl_talk(struct rtnl *r, struct rtnl_batch *b);
 
+/*
+ * One dump of type (every family) through b, each answer to cb(ctx); b
+ * keeps the request for rtnl_batch_error().  A concurrent change that interrupts the dump
+ * (NLM_F_DUMP_INTR) has it asked again, after reset(ctx) (NULL: none) and
+ * a pause that grows, for up to about three seconds: right after links
+ * come up, IPv6 address configuration changes the addresses of thousands
+ * of them for seconds, and a dump of them all is interrupted again and
+ * again.  Returns rtnl_talk's result, -EINTR if it never got through.
+ */
+int rtnl_dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
+	      void (*reset)(void *ctx), const char *what);
+
 #endif

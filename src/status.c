@@ -21,7 +21,6 @@
 
 #define OURS_PREFIX "managed by jailfw"
 #define ALIAS_PREFIX "jailfw:"
-#define DUMP_TRIES 3
 #define MAX_NAMED 6 /* changed objects named in one drift line */
 
 /* ---- building the report ---- */
@@ -386,31 +385,31 @@ static void host_links_reset(struct host_links *h)
 	memset(h, 0, sizeof(*h));
 }
 
+/* A dump interrupted by a change starts over from nothing. */
+static void links_reset(void *ctx)
+{
+	struct host_links *h = ctx;
+
+	free(h->links);
+	h->links = NULL;
+	h->nlinks = 0;
+}
+
+static void addrs_reset(void *ctx)
+{
+	struct host_links *h = ctx;
+
+	free(h->addrs);
+	h->addrs = NULL;
+	h->naddrs = 0;
+}
+
 static int dump(struct rtnl *rt, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb,
 		struct host_links *h, struct diag *d)
 {
-	struct nlmsghdr *nlh;
-	int err = 0, i;
+	int err = rtnl_dump(rt, b, type, cb, h, type == RTM_GETLINK ? links_reset : addrs_reset,
+			    type == RTM_GETLINK ? "dump links" : "dump addresses");
 
-	for (i = 0; i < DUMP_TRIES; i++) {
-		rtnl_batch_reset(b);
-		nlh = rtnl_build_dump(rtnl_batch_room(b), rtnl_batch_seq(b), type, AF_UNSPEC);
-		rtnl_batch_add(b, nlh, cb, h, "%s",
-			       type == RTM_GETLINK ? "dump links" : "dump addresses");
-		err = rtnl_talk(rt, b);
-		if (err != -EINTR)
-			break;
-		/* Interrupted by a change: start this dump over. */
-		if (type == RTM_GETLINK) {
-			free(h->links);
-			h->links = NULL;
-			h->nlinks = 0;
-		} else {
-			free(h->addrs);
-			h->addrs = NULL;
-			h->naddrs = 0;
-		}
-	}
 	if (err) {
 		const struct rtnl_req *q = rtnl_batch_error(b);
 		char buf[512];
