@@ -106,6 +106,19 @@ static void uid_objects(struct rctx *c)
 	render_put_map(c, RMAP_UID_PROTOS, "uid_protos", "uid . inet_proto", key_protos);
 }
 
+/* jailfw's bits of the conntrack mark: the fwmark's (docs/ruleset.md). */
+static void put_ctmark_bits(struct rctx *c)
+{
+	sb_printf(c->sb, "0x%08x", policy_fwmark(c->p));
+}
+
+static void put_ctmark_clear(struct rctx *c)
+{
+	RSB_LIT(c->sb, "ct mark & ");
+	put_ctmark_bits(c);
+	RSB_LIT(c->sb, " == 0x00000000");
+}
+
 static void uid_chains(struct rctx *c)
 {
 	const struct policy *p = c->p;
@@ -119,6 +132,30 @@ static void uid_chains(struct rctx *c)
 		    "\t\ttype filter hook output priority " RENDER_FILTER_PRIO "; policy accept;\n"
 		    "\t\tmeta skuid vmap @uid_jails");
 	render_put_comment(sb, "uid jails: dispatch by socket owner");
+	/*
+	 * A UDP entry made towards the host is answered by whoever holds
+	 * the port at the time.  Once a socket outside the jails has
+	 * answered on it, a uid jail that binds the port after that socket
+	 * is closed must not pass as answering its own connection (the far
+	 * end is someone else's peer): the entry remembers, in jailfw's bit
+	 * of the conntrack mark, that it was answered outside the jails.
+	 * Jailed packets never get here (their chains end in a verdict).
+	 * TCP needs nothing: a jail cannot take over another socket's
+	 * connection state.  Only UDP packets of the entry itself: the
+	 * kernel's own port unreachable, sent on the entry while a jailed
+	 * service restarts, is an ICMP packet related to it and must not
+	 * lock the jail out of its own peers (wall-conntrack.sh's control).
+	 */
+	RSB_LIT(sb, "\n\t\tmeta l4proto udp ct direction reply ct state established ");
+	put_ctmark_clear(c);
+	RSB_LIT(sb, " ct mark set ct mark | ");
+	put_ctmark_bits(c);
+	render_put_comment(sb, "uid jails: UDP answered outside the jails");
+	RSB_LIT(sb, "\n\t\tmeta l4proto udplite ct direction reply ct state established ");
+	put_ctmark_clear(c);
+	RSB_LIT(sb, " ct mark set ct mark | ");
+	put_ctmark_bits(c);
+	render_put_comment(sb, "uid jails: UDP answered outside the jails");
 	RSB_LIT(sb, "\n\t}\n");
 
 	/*
@@ -141,6 +178,8 @@ static void uid_chains(struct rctx *c)
 	RSB_LIT(sb, "\tchain skuid_common {\n\t\texthdr rt exists return");
 	render_put_comment(sb, "uid jails: IPv6 routing headers");
 	RSB_LIT(sb, "\n\t\tct direction reply ct state established ");
+	put_ctmark_clear(c);
+	rsb_putc(sb, ' ');
 	rsb_putn(sb, c->mark, c->marklen);
 	RSB_LIT(sb, " accept");
 	render_put_comment(sb, "uid jails: answers to connections towards the jail");

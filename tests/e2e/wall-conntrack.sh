@@ -15,7 +15,12 @@
 #    of jails that did not change too, are the same entries (ids).
 #  - A uid jail does not ride another user's conntrack entry: uid 1100 (not
 #    jailed) talks from port P to a port the jail may not use, closes, and
-#    the jail sends from P to the same place.
+#    the jail sends from P to the same place.  Nor the other way: the far
+#    end writes to uid 1100's service on port P, which answers and closes,
+#    and the jail binds P and writes to the far end (the reply direction of
+#    1100's entry).  The control: the jail's own service, restarted on its
+#    port after the kernel answered a datagram with port unreachable, still
+#    answers its peer.
 #  - root in a netns jail forges ICMP errors quoting the host's own
 #    connections: a port unreachable that would make a host socket fail
 #    with ECONNREFUSED, a "fragmentation needed" that would drop the host's
@@ -257,6 +262,20 @@ s.recvfrom(64)
 s.close()
 EOF
 
+# answer PORT: a UDP service on PORT that answers one datagram and closes.
+cat >"$LIB_TMP/answer.py" <<'EOF'
+# SPDX-License-Identifier: GPL-2.0-or-later
+import socket, sys
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1])))
+s.settimeout(5)
+_, peer = s.recvfrom(64)
+s.sendto(b"ok\n", peer)
+s.close()
+EOF
+
 # forge TYPE SRC DST ISRC ISPORT IDST IDPORT [MTU]: as root, send one
 # ICMP error from SRC to DST (a raw packet, the kernel adds nothing) that
 # quotes a UDP datagram ISRC:ISPORT -> IDST:IDPORT.  TYPE: unreach (port
@@ -451,6 +470,10 @@ table inet observe {
 	}
 	counter reuse {
 	}
+	counter reuse_reply {
+	}
+	counter restart_reply {
+	}
 	counter private {
 	}
 	counter own_unreach {
@@ -468,6 +491,8 @@ table inet observe {
 		udp dport 7031 counter name "steady_udp"
 		tcp dport 7032 counter name "steady_tcp"
 		udp dport 7101 counter name "reuse"
+		udp dport 7102 counter name "reuse_reply"
+		udp dport 7103 counter name "restart_reply"
 		ip saddr 10.97.0.0/16 counter name "private"
 		# A port unreachable quoting a datagram from udp/7212 (the ICMP
 		# header is 8 bytes, the quoted IPv4 header 20).
@@ -666,6 +691,68 @@ sleep 2.5
 r2=$(far reuse)
 check_eq "5a: web from the same port to udp/7101 (uid $OTHER's entry): nothing arrives" \
 	"$((r2 - r1)) (baseline $((r1 - r0)))" "0 (baseline 1)"
+
+# answered_once WHO AS_VAR PORT FARPORT: WHO's UDP service on the host's
+# PORT answers one datagram from the far end's FARPORT and closes.
+answered_once()
+{
+	local who=$1 port=$3 farport=$4 srv
+	local -n as=$2
+
+	lib_bg "srv_$port" "${as[@]}" "$LIB_PY" -I "$LIB_TMP/answer.py" "$port"
+	srv=$LIB_BG_PID
+	sleep 0.3
+	check "5a: baseline: $who on port $port answers the far end's udp/$farport" \
+		ip netns exec net "$LIB_PY" -I "$LIB_TMP/once.py" $H4 "$port" "$farport"
+	lib_wait_for 6 sh -c "! kill -0 $srv 2>/dev/null" || lib_bail "$who did not finish"
+}
+
+# web_writes_from PORT FARPORT: web sends from PORT to the far end's
+# udp/FARPORT for 2 s.
+web_writes_from()
+{
+	rm -f "$STOP"
+	lib_bg "web_from_$1" "${AS_WEB[@]}" timeout 2 "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" \
+		udp $N4 "$2" "$1"
+	sleep 2.5
+}
+
+# The other direction: the far end writes from udp/7102 to a service of
+# uid 1100 on the host's port 40124, which answers (the entry, made towards
+# the host, is established) and closes.  web binds 40124 and writes to the
+# far end's udp/7102: the reply direction of uid 1100's entry, and udp/7102
+# is not web's to use.
+r0=$(far reuse_reply)
+answered_once "uid $OTHER's service" AS_OTHER 40124 7102
+r1=$(far reuse_reply)
+web_writes_from 40124 7102
+r2=$(far reuse_reply)
+check_eq "5a: web from port 40124 to udp/7102 (uid $OTHER's entry, reply direction): nothing arrives" \
+	"$((r2 - r1)) (baseline $((r1 - r0)))" "0 (baseline 1)"
+
+# The control: web's own UDP service on 40125 answers the far end's
+# udp/7103 and closes; the far end writes again and gets the kernel's port
+# unreachable (a related packet, not an answer of another socket); the
+# service comes back on 40125 and answers: its replies arrive.
+r0=$(far restart_reply)
+answered_once "web's own service" AS_WEB 40125 7103
+ip netns exec net "$LIB_PY" -I -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", 7103))
+s.sendto(b"anyone?\n", ("'$H4'", 40125))
+'
+sleep 0.3
+r1=$(far restart_reply)
+web_writes_from 40125 7103
+r2=$(far restart_reply)
+if [ "$((r1 - r0))" = 1 ] && [ "$((r2 - r1))" -gt 10 ]; then
+	pass "5a: web restarted on 40125 still answers the far end's udp/7103 ($((r2 - r1)) arrived)"
+else
+	fail "5a: web restarted on 40125 still answers the far end's udp/7103" \
+		"baseline $((r1 - r0)), after the restart $((r2 - r1)) (want 1, more than 10)"
+fi
 
 # ---------------------------------------------------------------- 5b: forged ICMP errors
 
