@@ -1212,6 +1212,45 @@ static void add_ct_probe(struct planner *pl, const struct probe *pr)
 	np->has_control = true;
 }
 
+/* A UDP probe of kind k from jail ji to the internet's wan address. */
+static void udp_to_internet(struct probe *pr, size_t ji, enum probe_kind k, int family)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->jail = ji;
+	pr->kind = k;
+	pr->from = PROBE_FROM_JAIL;
+	pr->at = PROBE_AT_INTERNET;
+	pr->proto = PROTO_UDP;
+	probe_wan_addr(family, false, &pr->dst);
+	full_addr(&pr->dst);
+}
+
+/*
+ * A uid jail takes over the port of another user's UDP service once it
+ * is closed, and writes to that service's peer: the reply direction of an
+ * entry the jail did not answer first (docs/ruleset.md, "Whose answer it
+ * is").  The peer's port is one the jail may not use.
+ */
+static void plan_ride(struct planner *pl, size_t ji, const struct jail *j)
+{
+	struct probe pr;
+	unsigned int port;
+
+	udp_to_internet(&pr, ji, PK_RIDE, AF_INET);
+	for (port = PROBE_RIDE_PORT; port < PROBE_RIDE_PORT + 64; port++)
+		if (!probe_allowed(j, PROTO_UDP, &pr.dst, (uint16_t)port, PROBE_DST_NET))
+			break;
+	if (port == PROBE_RIDE_PORT + 64) {
+		note(pl, "jail %s: may use every udp port near %u, so no reply ride is probed",
+		     j->name, PROBE_RIDE_PORT);
+		return;
+	}
+	pr.port = pr.listen_port = (uint16_t)port;
+	pr.loc = j->loc;
+	what_str(&pr, "the peer of another user's closed udp service, from its port");
+	add_ct_probe(pl, &pr);
+}
+
 /*
  * The conntrack probes of jail ji (docs/ruleset.md).  The stale flow
  * rides on the jail's first UDP allow probe to the internet: its far end
@@ -1245,16 +1284,11 @@ static void plan_conntrack(struct planner *pl, size_t ji, const struct jail *j)
 		     "stricter re-apply",
 		     j->name);
 	}
+	if (j->backend == BACKEND_UID)
+		plan_ride(pl, ji, j);
 	if (j->backend != BACKEND_NETNS || (!j->has_v4 && !j->has_v6))
 		return;
-	memset(&pr, 0, sizeof(pr));
-	pr.jail = ji;
-	pr.kind = PK_FORGED;
-	pr.from = PROBE_FROM_JAIL;
-	pr.at = PROBE_AT_INTERNET;
-	pr.proto = PROTO_UDP;
-	probe_wan_addr(j->has_v4 ? AF_INET : AF_INET6, false, &pr.dst);
-	full_addr(&pr.dst);
+	udp_to_internet(&pr, ji, PK_FORGED, j->has_v4 ? AF_INET : AF_INET6);
 	pr.port = pr.listen_port = PROBE_FORGED_PORT;
 	pr.loc = j->loc;
 	what_str(&pr, "a forged ICMP error quoting the host's flow to it");
@@ -1334,6 +1368,7 @@ const char *probe_kind_name(enum probe_kind k)
 	    [PK_JAIL] = "jail",		  [PK_PUBLISH] = "publish",	[PK_UNPUBLISHED] = "unpublished",
 	    [PK_DIRECT] = "direct",	  [PK_FORGED] = "forged-icmp",	[PK_STALE] = "stale-flow",
 	    [PK_BCAST] = "broadcast",	  [PK_SPOOF] = "spoofed",	[PK_RTHDR] = "routing-header",
+	    [PK_RIDE] = "reply-ride",
 	};
 
 	return (size_t)k < ARRAY_SIZE(names) ? names[k] : "?";

@@ -87,6 +87,7 @@ enum probe_kind {
 	PK_BCAST,	/* broadcast or multicast: the host's sockets get a copy */
 	PK_SPOOF,	/* a netns jail's packet from an address not its own */
 	PK_RTHDR,	/* an IPv6 routing header, the real destination after it */
+	PK_RIDE,	/* a uid jail answers the peer of another user's closed UDP service */
 };
 
 /* Where a probe is sent from. */
@@ -193,6 +194,12 @@ bool probe_allowed(const struct jail *j, enum proto proto, const struct prefix *
 
 /* The internet's UDP port of the host flow that PK_FORGED errors quote. */
 #define PROBE_FORGED_PORT 33434
+/*
+ * PK_RIDE: the internet writes from PROBE_RIDE_PORT (or the next port the
+ * jail may not use) to a service of root's on the host's PROBE_RIDE_HOST_PORT.
+ */
+#define PROBE_RIDE_PORT 33435
+#define PROBE_RIDE_HOST_PORT 33436
 
 /*
  * A port unreachable (ICMP type 3 code 3, ICMPv6 type 1 code 4) from src to

@@ -745,7 +745,8 @@ static int start_listeners(struct sbx *s, struct listener *ls, size_t nls)
 		const struct probe *pr = &plan->probes[i];
 		unsigned int lid = probe_lid(pr);
 
-		if (lid < nls)
+		/* A reply ride's far end is its own (run_ride_far). */
+		if (lid < nls && pr->kind != PK_RIDE)
 			add_port(&ls[lid], pr->proto, pr->listen_port);
 	}
 	for (i = 0; i < nls; i++) {
@@ -784,7 +785,7 @@ static int run_probes(struct sbx *s)
 	for (i = 0; i < plan->nprobes; i++) {
 		const struct probe *pr = &plan->probes[i];
 
-		if (pr->kind == PK_FORGED || pr->kind == PK_STALE)
+		if (pr->kind == PK_FORGED || pr->kind == PK_STALE || pr->kind == PK_RIDE)
 			continue; /* run_ct_probes() */
 		if (pr->from == PROBE_FROM_JAIL)
 			add_op(&pbs[pr->jail], pr, i, false);
@@ -963,6 +964,157 @@ static void run_forged(struct sbx *s, struct probe *pr)
 	drain(s, 0);
 }
 
+/* A UDP socket bound to addr:port (SO_REUSEADDR), or -errno. */
+static int udp_bound(const struct prefix *addr, uint16_t port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd, one = 1, err;
+
+	if (addr)
+		a.sin_addr = addr->addr.v4;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void to_sin(const struct prefix *addr, uint16_t port, struct sockaddr_in *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr = addr->addr.v4;
+	a->sin_port = htons(port);
+}
+
+struct ride {
+	size_t idx;
+	const struct probe *pr;
+	unsigned int id;
+};
+
+/*
+ * PK_RIDE, the internet's side: from the probe's port, a datagram to
+ * root's service on the host; its answer is the control (the entry is
+ * established, answered by a socket outside the jails).  Then whatever
+ * the jail sends from the service's port: its token is the probe.
+ */
+static int run_ride_far(struct sbx *s, const void *ctx)
+{
+	const struct ride *r = ctx;
+	char tok[PROBE_TOKEN_MAX], buf[PROBE_TOKEN_MAX + 1];
+	struct pollfd pfd = {.events = POLLIN};
+	struct sockaddr_in host;
+	struct prefix me, h;
+	size_t tlen;
+	long long end;
+	ssize_t n;
+	int fd;
+
+	if (enter(s, LID_INTERNET, r->id))
+		return -1;
+	probe_wan_addr(AF_INET, false, &me);
+	probe_wan_addr(AF_INET, true, &h);
+	to_sin(&h, PROBE_RIDE_HOST_PORT, &host);
+	fd = udp_bound(&me, r->pr->port);
+	if (fd < 0) {
+		helper_error(s, r->id, "bind the reply ride's far end", -fd);
+		return -1;
+	}
+	if (sendto(fd, "jailfw\n", 7, 0, (struct sockaddr *)&host, sizeof(host)) < 0) {
+		helper_error(s, r->id, "write to the host's service", errno);
+		return -1;
+	}
+	tlen = probe_token(tok, s->nonce, r->idx, false);
+	pfd.fd = fd;
+	end = mono_ms() + 2 * PROBE_PASS_MS + 3 * PROBE_UDP_GAP_MS + PROBE_GRACE_MS;
+	while (mono_ms() < end && poll(&pfd, 1, (int)(end - mono_ms())) > 0) {
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			continue;
+		if ((size_t)n == tlen && !memcmp(buf, tok, tlen))
+			dprintf(s->wfd, "L %u %zu p ride\n", LID_INTERNET, r->idx);
+		else if (n == 3 && !memcmp(buf, "ok\n", 3))
+			dprintf(s->wfd, "L %u %zu c ride\n", LID_INTERNET, r->idx);
+	}
+	close(fd);
+	return 0;
+}
+
+/* PK_RIDE, the jail's side: the service's port, the token to its peer. */
+static int run_ride_jail(struct sbx *s, const void *ctx)
+{
+	const struct ride *r = ctx;
+	char tok[PROBE_TOKEN_MAX];
+	struct sockaddr_in far;
+	size_t tlen;
+	int fd, i;
+
+	if (enter_jail(s, r->pr->jail, r->id))
+		return -1;
+	fd = udp_bound(NULL, PROBE_RIDE_HOST_PORT);
+	if (fd < 0) {
+		helper_error(s, r->id, "bind the closed service's port", -fd);
+		return -1;
+	}
+	to_sin(&r->pr->dst, r->pr->port, &far);
+	tlen = probe_token(tok, s->nonce, r->idx, false);
+	for (i = 0; i < 3; i++) {
+		/* Dropped in the output hook: EPERM, as any sender sees. */
+		sendto(fd, tok, tlen, 0, (struct sockaddr *)&far, sizeof(far));
+		usleep(PROBE_UDP_GAP_MS * 1000);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * PK_RIDE: root's UDP service on the host answers the internet once and
+ * closes; then the jail binds its port and writes to the same peer.
+ */
+static void run_ride(struct sbx *s, size_t idx)
+{
+	struct probe *pr = &s->plan->probes[idx];
+	struct ride r = {.idx = idx, .pr = pr, .id = (unsigned int)(s->p->njails + 4)};
+	struct pollfd pfd = {.events = POLLIN};
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	struct prefix h;
+	long long end;
+	pid_t pid;
+	int fd, wst;
+
+	probe_wan_addr(AF_INET, true, &h);
+	fd = udp_bound(&h, PROBE_RIDE_HOST_PORT);
+	if (fd < 0) {
+		pr->err = -fd;
+		return;
+	}
+	pr->control_ran = spawn(s, run_ride_far, &r) > 0;
+	pfd.fd = fd;
+	if (pr->control_ran && poll(&pfd, 1, PROBE_PASS_MS) > 0 &&
+	    recvfrom(fd, NULL, 0, MSG_TRUNC, (struct sockaddr *)&peer, &plen) >= 0)
+		sendto(fd, "ok\n", 3, 0, (struct sockaddr *)&peer, plen);
+	close(fd);
+	end = mono_ms() + PROBE_PASS_MS;
+	while (!pr->control_pass && mono_ms() < end)
+		drain(s, 50);
+	if (!pr->control_pass)
+		return; /* untestable: the entry was never answered */
+	r.id++;
+	pid = spawn(s, run_ride_jail, &r);
+	if (pid > 0 && waitpid(pid, &wst, 0) == pid && WIFEXITED(wst) && !WEXITSTATUS(wst))
+		pr->ran = true;
+	end = mono_ms() + PROBE_GRACE_MS;
+	while (mono_ms() < end)
+		drain(s, (int)(end - mono_ms()));
+}
+
 struct stale_flow {
 	size_t idx;
 	const struct probe *pr;
@@ -1066,6 +1218,9 @@ static int run_ct_probes(struct sbx *s)
 	for (i = 0; i < plan->nprobes; i++)
 		if (plan->probes[i].kind == PK_FORGED)
 			run_forged(s, &plan->probes[i]);
+	for (i = 0; i < plan->nprobes; i++)
+		if (plan->probes[i].kind == PK_RIDE)
+			run_ride(s, i);
 	for (i = 0; i < plan->nprobes; i++) {
 		struct stale_flow *f;
 

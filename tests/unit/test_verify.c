@@ -691,8 +691,22 @@ static void test_run_writeup(void)
 	T_CHECK(r.status == EXIT_VERIFY &&
 		    strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
 				  "re-apply) got through, but the policy drops it") &&
+		    strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
+				  "udp service, from its port) got through") &&
+		    count_lines(r.out, "FAIL") == 2,
+		"sabotage (established unchecked): only the flow kept open and the reply ride fail");
+	run_free(&r);
+
+	/* Conntrack: any answer of a uid jail passes, whoever answered first. */
+	verify_capture(&p,
+		       "insert rule inet jailfw skuid_common ct direction reply ct state established "
+		       "accept",
+		       false, &r);
+	T_CHECK(r.status == EXIT_VERIFY &&
+		    strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
+				  "udp service, from its port) got through, but the policy drops it") &&
 		    count_lines(r.out, "FAIL") == 1,
-		"sabotage (established unchecked): only the flow kept open fails");
+		"sabotage (answers unchecked): only the reply ride fails");
 	run_free(&r);
 
 	/* Conntrack: every related packet of a netns jail passes. */
