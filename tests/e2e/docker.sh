@@ -37,7 +37,7 @@ lib_enter_sandbox "$@"
 
 for t in dockerd docker containerd iptables busybox; do
 	if ! command -v $t >/dev/null; then
-		skip "$LIB_NAME" "$t is not installed (tests/install-deps installs docker.io; busybox for the image)"
+		skip "$LIB_NAME" "$t is not installed (tests/install-deps installs it: docker.io, docker-cli, busybox-static)"
 		lib_done
 	fi
 done
@@ -88,6 +88,13 @@ dk()
 {
 	timeout 60 docker -H "unix://$D/sock" "$@"
 }
+# tcp80 NS ADDR: NS ("" the host itself) connects to ADDR:80, whose
+# listener answers "ok".
+tcp80()
+{
+	lib_ns "$1" timeout 5 sh -c "echo x | busybox nc -w 2 $2 80" 2>/dev/null | grep -q ok
+}
+
 DOCKERD=
 dockerd_start()
 {
@@ -99,14 +106,35 @@ dockerd_start()
 	lib_wait_for 60 dk info || return 1
 	# One tiny image, made here: no registry is reachable.
 	if ! dk image inspect bb:1 >/dev/null 2>&1; then
-		cp "$(command -v busybox)" "$D/rootfs/bin/" || return 1
-		for a in sh nc sleep echo; do
-			ln -sf busybox "$D/rootfs/bin/$a"
-		done
+		busybox_rootfs "$D/rootfs" || return 1
 		tar -C "$D/rootfs" -c . | dk import - bb:1 >/dev/null || return 1
 	fi
 	dk run -d --name c1 bb:1 /bin/sh -c \
 		'while true; do echo ok | nc -l -p 80; done' >/dev/null || return 1
+	# `docker run -d` returns once the container is created, even when
+	# its command cannot run: the checks that it is not reachable mean
+	# something only once it is seen serving.
+	if ! lib_wait_for 10 tcp80 "" $C4; then
+		echo "container c1 does not serve tcp/80; its log:" >>"$D/log"
+		dk logs c1 >>"$D/log" 2>&1
+		return 1
+	fi
+}
+# busybox_rootfs DIR: busybox and its applets in DIR/bin and, when it is
+# dynamically linked (Debian's busybox, not busybox-static), the loader
+# and libraries it needs at the paths ldd names.
+busybox_rootfs()
+{
+	local bb lib a
+
+	bb=$(command -v busybox) || return 1
+	cp "$bb" "$1/bin/busybox" || return 1
+	for a in sh nc sleep echo; do
+		ln -sf busybox "$1/bin/$a" || return 1
+	done
+	for lib in $(ldd "$bb" 2>/dev/null | grep -o '/[^ ]*'); do
+		cp -L --parents "$lib" "$1" || return 1
+	done
 }
 dockerd_stop()
 {
@@ -131,13 +159,13 @@ container_out()
 # from_net ADDR: a neighbour on the wan connects to ADDR:80 through the host.
 from_net()
 {
-	ip netns exec net timeout 5 sh -c "echo x | busybox nc -w 2 $1 80" 2>/dev/null | grep -q ok
+	tcp80 net "$1"
 }
 
 # from_lan: the lan connects to the internet's tcp/80 through the host.
 from_lan()
 {
-	ip netns exec lan timeout 5 sh -c "echo x | busybox nc -w 2 $N4 80" 2>/dev/null | grep -q ok
+	tcp80 lan "$N4"
 }
 
 doctor_fix()
