@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Making a jail's namespace and veth pair, and fixing the jail side of one
+ * that exists.
+ */
+#include "provision_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testhook.h"
+
+struct fix_ctx {
+	struct pjail *pj;
+	struct diag *d;
+};
+
+/*
+ * Inside the jail, before NAME-in comes up: its accept_ra to 0, and its
+ * addr_gen_mode to none (the link-local address it has is dealt with by
+ * build_jail_fix).
+ */
+static int write_jail_ra(void *ctx)
+{
+	struct fix_ctx *c = ctx;
+	char key[PATH_MAX], name[PATH_MAX];
+	int err = 0;
+
+	if (c->pj->fix_ra) {
+		snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
+		err = sysctl_write(key, "0");
+	}
+	if (!err && c->pj->fix_agm) {
+		snprintf(key, sizeof(key), AGM_JAIL_FMT, c->pj->jail_if);
+		err = sysctl_write(key, "1");
+	}
+	if (err)
+		diag_error(c->d, pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
+			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
+	return err;
+}
+
+/*
+ * Runs inside a jail's namespace, before its veth exists (and, for a new
+ * namespace, before it has its name: netns_create): the socket stays
+ * bound to the namespace; the namespace's default accept_ra becomes 0,
+ * which NAME-in inherits when the kernel creates it there, so that it
+ * never solicits a router, not even at its first link up (no window
+ * between creation and a write to NAME-in's own setting); its default
+ * addr_gen_mode becomes 1, so NAME-in makes no link-local address of its
+ * own (AGM_DEFAULT); and its lo gets jailfw's label, the proof that the
+ * namespace is jailfw's (ns_proven).
+ */
+static int open_jail_socket(void *ctx)
+{
+	static const struct {
+		const char *key, *val;
+	} defaults[] = {{RA_DEFAULT, "0"}, {AGM_DEFAULT, "1"}};
+	struct fix_ctx *c = ctx;
+	struct pjail *pj = c->pj;
+	char name[PATH_MAX];
+	struct rtnl_batch b;
+	size_t i;
+	int err;
+
+	/*
+	 * Written without reading first (a new namespace has 1; reading
+	 * would cost more than writing, and writing 0 over 0 changes
+	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
+	 */
+	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
+		err = sysctl_write(defaults[i].key, defaults[i].val);
+		if (err && err != -ENOENT) {
+			diag_error(c->d, pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
+				   sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
+				   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
+			pj->inside_err = true;
+			return err;
+		}
+	}
+	err = rtnl_open(&pj->jr);
+	pj->jr_open = !err;
+	if (err)
+		return err;
+	if (pj->action != PJ_CREATE && pj->lo_marked)
+		return 0;
+	rtnl_batch_init(&b);
+	add_lo_label(pj, &b);
+	err = talk(&pj->jr, &b, c->d);
+	rtnl_batch_free(&b);
+	pj->inside_err = err != 0;
+	return err;
+}
+
+/* Make the namespaces and veth pairs of one group of jails. */
+int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d)
+{
+	struct nlmsghdr *nlh;
+	struct rtnl_batch *b = &pl->b;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		struct pjail *pj = grp[i];
+
+		struct fix_ctx c = {pj, d};
+
+		pj->inside_err = false;
+		if (pj->action == PJ_CREATE) {
+			err = netns_create(pj->name, open_jail_socket, &c, &pj->nsfd, &pj->ns);
+			if (err) {
+				if (!pj->inside_err)
+					diag_error(d, pj_loc(pj), 0, "create namespace \"%s\": %s",
+						   pj->name, strerror(-err));
+				break;
+			}
+			pj->created_ns = true;
+			state_find_jail(&pl->st, pj->name)->ns = pj->ns;
+			testhook_point("netns-created");
+		} else {
+			err = netns_open(pj->name, &pj->nsfd, &pj->ns);
+			if (!err)
+				err = netns_run(pj->nsfd, open_jail_socket, &c);
+			if (err && !pj->inside_err) {
+				diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name,
+					   strerror(-err));
+			}
+			if (err)
+				break;
+		}
+	}
+	if (err)
+		return err;
+
+	/* One datagram for the group's veths, one for their labels. */
+	rtnl_batch_reset(b);
+	for (i = 0; i < n; i++) {
+		struct pjail *pj = grp[i];
+
+		nlh = rtnl_build_veth(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
+				      pj->jail_if, pj->nsfd);
+		rtnl_batch_add(b, nlh, NULL, pj, "create veth \"%s\"", pj->host_if);
+	}
+	err = talk(&pl->host, b, d);
+	for (i = 0; i < n; i++)
+		grp[i]->created_veth = !b->reqs[i].err;
+	/* Killed here, the next apply finds the pair without its label. */
+	testhook_point("veth-created");
+	/*
+	 * Only the pairs made just now get the label, addressed by name: had
+	 * a create failed with EEXIST, the name would be someone else's link.
+	 */
+	rtnl_batch_reset(b);
+	for (i = 0; i < n; i++) {
+		struct pjail *pj = grp[i];
+
+		if (pj->created_veth) {
+			nlh = rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
+					       pj->alias);
+			rtnl_batch_add(b, nlh, NULL, pj, "set alias \"%s\" on \"%s\"", pj->alias,
+				       pj->host_if);
+		}
+	}
+	if (b->nreqs) {
+		int e = talk(&pl->host, b, d);
+
+		err = err ? err : e;
+	}
+	rtnl_batch_reset(b);
+	if (err)
+		return err;
+
+	for (i = 0; i < n && !err; i++) {
+		struct pjail *pj = grp[i];
+		struct fix_ctx c = {pj, d};
+		struct rtnl_batch jb;
+
+		rtnl_batch_init(&jb);
+		jlink_reset(pj);
+		pj->njaddrs = pj->nroutes = 0;
+		err = dump(&pj->jr, &jb, RTM_GETLINK, jlink_cb, pj, jlink_reset, "list links", d);
+		if (!err && (!pj->jail_ifindex || !pj->jail_iflink)) {
+			diag_error(d, pj_loc(pj), 0,
+				   "veth \"%s\" did not appear in namespace \"%s\"", pj->jail_if,
+				   pj->name);
+			err = -ENODEV;
+		}
+		/* NAME-in inherited accept_ra 0 (open_jail_socket): or else, now. */
+		if (!err && (pj->fix_ra || pj->fix_agm))
+			err = netns_run(pj->nsfd, write_jail_ra, &c);
+		if (!err) {
+			/* A veth end's IFLA_LINK is its peer's ifindex: NAME-out's. */
+			pj->host_ifindex = pj->jail_iflink;
+			pj->host_flags = 0;
+			pj->nhaddrs = 0;
+			build_jail_fix(pj, &jb);
+			err = talk(&pj->jr, &jb, d);
+		}
+		rtnl_batch_free(&jb);
+		rtnl_close(&pj->jr);
+		pj->jr_open = false;
+		close(pj->nsfd);
+		pj->nsfd = -1;
+	}
+	return err;
+}
+
+static int jail_fix_inside(void *ctx)
+{
+	struct fix_ctx *c = ctx;
+	struct rtnl_batch b;
+	struct rtnl r;
+	int err;
+
+	/* Before any link comes up (build_jail_fix may bring NAME-in up). */
+	if (c->pj->fix_ra || c->pj->fix_agm) {
+		err = write_jail_ra(c);
+		if (err)
+			return err;
+	}
+	rtnl_batch_init(&b);
+	build_jail_fix(c->pj, &b);
+	if (!b.nreqs) {
+		rtnl_batch_free(&b);
+		return 0;
+	}
+	err = rtnl_open(&r);
+	if (!err) {
+		err = talk(&r, &b, c->d);
+		rtnl_close(&r);
+	} else {
+		diag_error(c->d, pj_loc(c->pj), 0, "open netlink in namespace \"%s\": %s",
+			   c->pj->name, strerror(-err));
+	}
+	rtnl_batch_free(&b);
+	return err;
+}
+
+/* The jail side of jails whose pair exists: only when something differs. */
+int fix_kept(struct pjail *pj, struct diag *d)
+{
+	struct fix_ctx c = {pj, d};
+	struct rtnl_batch b;
+	size_t n;
+	int fd, err;
+
+	rtnl_batch_init(&b);
+	build_jail_fix(pj, &b);
+	n = b.nreqs;
+	rtnl_batch_free(&b);
+	if (!n && !pj->fix_ra && !pj->fix_agm)
+		return 0;
+	err = netns_open(pj->name, &fd, &pj->ns);
+	if (err) {
+		diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name, strerror(-err));
+		return err;
+	}
+	err = netns_run(fd, jail_fix_inside, &c);
+	close(fd);
+	return err;
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Rollback: what a failed apply made, undone in reverse order. */
+#include "provision_int.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fileio.h"
+
+/* ---- rollback ---- */
+
+static bool want_relink(const struct pjail *pj)
+{
+	return pj->took_down;
+}
+
+int prov_rollback(struct prov_plan *pl, struct diag *d)
+{
+	struct nlmsghdr *nlh;
+	bool committed;
+	size_t i;
+	int err, ret = 0;
+
+	if (!pl || pl->dry_run || pl->phase < PLAN_STAGING || pl->phase == PLAN_ROLLED_BACK ||
+	    pl->phase >= PLAN_DOWN_CUT)
+		return 0;
+	committed = pl->phase >= PLAN_COMMITTING;
+
+	/* Reverse order of stage: sysctls, files, interfaces, namespaces, links. */
+	for (i = pl->nops; i-- > 0;) {
+		struct sysop *op = &pl->ops[i];
+		char name[PATH_MAX];
+
+		if (op->restore || !op->done)
+			continue;
+		err = sysctl_write(op->key, op->from);
+		if (err) {
+			diag_error(d, NULL, 0, "restore %s = %s: %s",
+				   sysctl_name(op->key, name, sizeof(name)), op->from,
+				   strerror(-err));
+			ret = ret ? ret : err;
+			continue;
+		}
+		op->done = false;
+	}
+	for (i = pl->njails; i-- > 0;) {
+		struct pjail *pj = &pl->jails[i];
+
+		if (pj->wrote_resolv && !pj->resolv_existed) {
+			char why[FILEIO_WHY_MAX];
+
+			err = netns_etc_remove(pj->name, "resolv.conf", pj->made_etc_dir, why);
+			if (err)
+				resolv_error(d, pj_loc(pj), "remove", pj->name, err, why);
+			ret = ret ? ret : err;
+		}
+	}
+	rtnl_batch_reset(&pl->b);
+	for (i = pl->njails; i-- > 0;) {
+		struct pjail *pj = &pl->jails[i];
+
+		/* A pair made for a kept namespace goes explicitly. */
+		if (pj->created_veth && !pj->created_ns && pj->host_ifindex) {
+			nlh = rtnl_build_dellink(rtnl_batch_room(&pl->b), rtnl_batch_seq(&pl->b),
+						 pj->host_ifindex);
+			rtnl_batch_add(&pl->b, nlh, NULL, pj, "delete veth \"%s\"", pj->host_if);
+		}
+	}
+	if (pl->b.nreqs && pl->host_open) {
+		err = talk(&pl->host, &pl->b, d);
+		ret = ret ? ret : err;
+	}
+	rtnl_batch_reset(&pl->b);
+	/* The kernel frees the veth pair with the namespace (see drop_namespaces). */
+	err = drop_namespaces(pl, true, d);
+	ret = ret ? ret : err;
+	for (i = 0; i < pl->njails; i++)
+		if (pl->jails[i].created_ns && pl->jails[i].removed)
+			pl->jails[i].created_ns = false;
+	/*
+	 * Jails cut because they left the policy: the old ruleset, still in
+	 * force, confines them, so they go back up.  Not once the new ruleset
+	 * is committed: it no longer knows them.  Going down flushed the IPv6
+	 * address of the host end (keep_addr_on_down is 0 by default): put it
+	 * back.
+	 */
+	if (!committed && pl->host_open) {
+		err = set_links(pl, true, want_relink, d);
+		ret = ret ? ret : err;
+		for (i = 0; i < pl->njails; i++) {
+			struct pjail *pj = &pl->jails[i];
+			char buf[PREFIX_STRLEN];
+			struct prefix a;
+
+			if (!pj->took_down || !pj->has_v6)
+				continue;
+			a = side_addr(&pj->v6, true);
+			nlh = rtnl_build_addr(rtnl_batch_room(&pl->b), rtnl_batch_seq(&pl->b),
+					      RTM_NEWADDR, pj->host_ifindex, &a, true);
+			rtnl_batch_add(&pl->b, nlh, NULL, pj, "add address %s to \"%s\"",
+				       cidr(&a, buf), pj->host_if);
+		}
+		if (pl->b.nreqs) {
+			rtnl_talk(&pl->host, &pl->b); /* EEXIST is fine: it was kept */
+			rtnl_batch_reset(&pl->b);
+		}
+	}
+
+	/*
+	 * The state: before the commit, the old one plus whatever could not
+	 * be undone; after, the new one minus what was undone.
+	 */
+	if (!committed) {
+		state_free(&pl->st);
+		state_copy(&pl->st, &pl->old);
+		for (i = 0; i < pl->njails; i++) {
+			struct pjail *pj = &pl->jails[i];
+			struct state_jail *sj = state_find_jail(&pl->st, pj->name);
+
+			if (!pj->created_ns || (sj && sj->backend == BACKEND_NETNS))
+				continue;
+			/* A uid record of that name must not hide our namespace. */
+			if (sj)
+				state_del_jail(&pl->st, pj->name);
+			sj = state_add_jail(&pl->st, pj->name);
+			sj->ns = pj->ns;
+			snprintf(sj->host_if, sizeof(sj->host_if), "%s", pj->host_if);
+			snprintf(sj->jail_if, sizeof(sj->jail_if), "%s", pj->jail_if);
+			sj->pending = true;
+		}
+		for (i = 0; i < pl->nops; i++) {
+			const struct sysop *op = &pl->ops[i];
+
+			if (!op->restore && op->done && op->new_record)
+				state_add_sysctl(&pl->st, op->key, op->from, op->to);
+		}
+	} else {
+		for (i = 0; i < pl->njails; i++)
+			if (pl->jails[i].removed && pl->jails[i].action != PJ_REMOVE)
+				state_del_jail(&pl->st, pl->jails[i].name);
+		for (i = 0; i < pl->nops; i++) {
+			const struct sysop *op = &pl->ops[i];
+
+			if (!op->restore && !op->done && op->new_record)
+				state_del_sysctl(&pl->st, op->key);
+		}
+	}
+	pl->st.phase = STATE_IDLE;
+	state_drop_next();
+	/*
+	 * Not if this run never wrote it: the file still says what it said.
+	 * Nor, when there was none and nothing is left to record: an apply
+	 * refused on a fresh machine leaves no trace.
+	 */
+	if (pl->saved && !pl->had_state && !pl->st.njails && !pl->st.nsysctls && !pl->st.table) {
+		err = state_remove();
+		ret = ret ? ret : err;
+	} else if (pl->saved) {
+		err = save(pl, d);
+		ret = ret ? ret : err;
+	}
+	pl->phase = PLAN_ROLLED_BACK;
+	return ret;
+}
