@@ -14,7 +14,7 @@
 
 /* ---- small helpers ---- */
 
-void PRINTF_LIKE(2, 3) add_change(struct prov_plan *pl, const char *fmt, ...)
+void PRINTF_LIKE(2, 3) prov_add_change(struct prov_plan *pl, const char *fmt, ...)
 {
 	struct strbuf sb;
 	va_list ap;
@@ -26,13 +26,13 @@ void PRINTF_LIKE(2, 3) add_change(struct prov_plan *pl, const char *fmt, ...)
 	*VEC_PUSH(pl->changes, pl->nchanges) = sb_steal(&sb);
 }
 
-const struct loc *pj_loc(const struct pjail *pj)
+const struct loc *prov_pj_loc(const struct pjail *pj)
 {
 	return pj->pol ? &pj->pol->loc : NULL;
 }
 
 /* "10.97.10.1/24": always with the length, unlike prefix_str. */
-const char *cidr(const struct prefix *p, char buf[PREFIX_STRLEN])
+const char *prov_cidr(const struct prefix *p, char buf[PREFIX_STRLEN])
 {
 	size_t n;
 
@@ -43,7 +43,7 @@ const char *cidr(const struct prefix *p, char buf[PREFIX_STRLEN])
 }
 
 /* The host (.1) or jail (.2) address of a jail prefix, with its length. */
-struct prefix side_addr(const struct prefix *net, bool host)
+struct prefix prov_side_addr(const struct prefix *net, bool host)
 {
 	struct prefix a;
 
@@ -55,14 +55,14 @@ struct prefix side_addr(const struct prefix *net, bool host)
 	return a;
 }
 
-bool addr_eq(const struct prefix *a, const struct prefix *b)
+bool prov_addr_eq(const struct prefix *a, const struct prefix *b)
 {
 	size_t n = a->family == AF_INET ? 4 : 16;
 
 	return a->family == b->family && a->len == b->len && !memcmp(a->addr.b, b->addr.b, n);
 }
 
-bool same_ip(const struct prefix *a, const struct prefix *b)
+bool prov_same_ip(const struct prefix *a, const struct prefix *b)
 {
 	size_t n = a->family == AF_INET ? 4 : 16;
 
@@ -82,7 +82,7 @@ static void pj_free(struct pjail *pj)
 		close(pj->nsfd);
 }
 
-struct prov_plan *plan_new(void)
+struct prov_plan *prov_plan_new(void)
 {
 	struct prov_plan *pl = xcalloc(1, sizeof(*pl));
 
@@ -150,15 +150,15 @@ static int stage(struct prov_plan *pl, struct diag *d)
 
 	pl->phase = PLAN_STAGING;
 	/* Progress first: what this apply is about to make, and old values. */
-	state_intent(pl);
-	err = save(pl, d);
+	prov_state_intent(pl);
+	err = prov_save(pl, d);
 	if (err)
 		goto out;
 	/* Cut the jails that leave before anything else changes. */
-	err = set_links(pl, false, want_cut, d);
+	err = prov_set_links(pl, false, prov_want_cut, d);
 	if (err)
 		goto out;
-	err = delete_stale(pl, d);
+	err = prov_delete_stale(pl, d);
 	if (err)
 		goto out;
 	grp = xcalloc(CREATE_GROUP, sizeof(*grp));
@@ -169,14 +169,14 @@ static int stage(struct prov_plan *pl, struct diag *d)
 			continue;
 		grp[n++] = pj;
 		if (n == CREATE_GROUP) {
-			err = create_group(pl, grp, n, d);
+			err = prov_create_group(pl, grp, n, d);
 			n = 0;
 			if (err)
 				goto out;
 		}
 	}
 	if (n) {
-		err = create_group(pl, grp, n, d);
+		err = prov_create_group(pl, grp, n, d);
 		if (err)
 			goto out;
 	}
@@ -184,7 +184,7 @@ static int stage(struct prov_plan *pl, struct diag *d)
 		struct pjail *pj = &pl->jails[i];
 
 		if (pj->action == PJ_KEEP && !pj->need_veth) {
-			err = fix_kept(pj, d);
+			err = prov_fix_kept(pj, d);
 			if (err)
 				goto out;
 		}
@@ -193,27 +193,27 @@ static int stage(struct prov_plan *pl, struct diag *d)
 	rtnl_batch_reset(&pl->b);
 	for (i = 0; i < pl->njails; i++)
 		if (pl->jails[i].action != PJ_REMOVE)
-			build_host_fix(&pl->jails[i], &pl->b);
+			prov_build_host_fix(&pl->jails[i], &pl->b);
 	if (pl->b.nreqs) {
-		err = talk(&pl->host, &pl->b, d);
+		err = prov_talk(&pl->host, &pl->b, d);
 		rtnl_batch_reset(&pl->b);
 		if (err)
 			goto out;
 	}
-	err = jail_forwarding(pl, d);
+	err = prov_jail_forwarding(pl, d);
 	if (err)
 		goto out;
 	testhook_point("addrs-set");
-	err = write_resolv(pl, d);
+	err = prov_write_resolv(pl, d);
 	if (err)
 		goto out;
-	err = run_ops(pl, false, d);
+	err = prov_run_ops(pl, false, d);
 	if (err)
 		goto out;
 	testhook_point("sysctls-written");
-	err = save(pl, d);
+	err = prov_save(pl, d);
 	if (!err)
-		err = prepare(pl, d);
+		err = prov_prepare(pl, d);
 	if (!err)
 		pl->phase = PLAN_STAGED;
 out:
@@ -223,13 +223,13 @@ out:
 
 int prov_stage(const struct policy *p, struct prov_plan **planp, struct diag *d)
 {
-	struct prov_plan *pl = plan_new();
+	struct prov_plan *pl = prov_plan_new();
 	int err;
 
 	*planp = pl;
-	err = analyse(pl, p, d);
+	err = prov_analyse(pl, p, d);
 	if (!err)
-		err = check_env(pl, d);
+		err = prov_check_env(pl, d);
 	if (err)
 		return err;
 	pl->phase = PLAN_ANALYSED;
@@ -238,9 +238,9 @@ int prov_stage(const struct policy *p, struct prov_plan **planp, struct diag *d)
 
 int prov_diff(const struct policy *p, struct prov_plan **planp, struct diag *d)
 {
-	struct prov_plan *pl = plan_new();
+	struct prov_plan *pl = prov_plan_new();
 
 	*planp = pl;
 	pl->dry_run = true;
-	return analyse(pl, p, d);
+	return prov_analyse(pl, p, d);
 }

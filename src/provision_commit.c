@@ -19,7 +19,7 @@ static char *committed_text(const struct prov_plan *pl);
 
 /* ---- stage ---- */
 
-void state_intent(struct prov_plan *pl)
+void prov_state_intent(struct prov_plan *pl)
 {
 	size_t i;
 
@@ -81,7 +81,7 @@ void state_intent(struct prov_plan *pl)
 	}
 }
 
-int save(struct prov_plan *pl, struct diag *d)
+int prov_save(struct prov_plan *pl, struct diag *d)
 {
 	int err = state_save(&pl->st);
 
@@ -93,7 +93,7 @@ int save(struct prov_plan *pl, struct diag *d)
 }
 
 /* Stage's last step: the committed state, written while it may still fail. */
-int prepare(struct prov_plan *pl, struct diag *d)
+int prov_prepare(struct prov_plan *pl, struct diag *d)
 {
 	int err;
 
@@ -125,7 +125,7 @@ static int install(struct prov_plan *pl, struct diag *d)
 				   STATE_FILE, strerror(-err));
 	} else {
 		state_drop_next();
-		err = save(pl, d);
+		err = prov_save(pl, d);
 	}
 	free(text);
 	return err;
@@ -199,11 +199,11 @@ static bool want_up(const struct pjail *pj)
 	       !pj->brought_up;
 }
 
-int remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct diag *d)
+int prov_remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct diag *d)
 {
 	if (!sj->resolv && !sj->etc_dir)
 		return 0;
-	return remove_resolv(pj->name, sj->etc_dir, pj_loc(pj), d);
+	return prov_remove_resolv(pj->name, sj->etc_dir, prov_pj_loc(pj), d);
 }
 
 /*
@@ -255,7 +255,7 @@ static int wait_jail_end(void *ctx)
 	rtnl_batch_init(&b);
 	for (;;) {
 		c->up = false;
-		err = dump(&r, &b, RTM_GETLINK, joper_cb, c, NULL, "list links", c->d);
+		err = prov_dump(&r, &b, RTM_GETLINK, joper_cb, c, NULL, "list links", c->d);
 		if (err || c->up || past(&c->deadline))
 			break;
 		nanosleep(&pause, NULL);
@@ -283,7 +283,7 @@ static void wait_links_ready(struct prov_plan *pl, struct diag *d)
 		c.up = false;
 		/* Only a warning: the ruleset and the links are in place. */
 		if (netns_run(fd, wait_jail_end, &c) == 0 && !c.up)
-			diag_warning(d, pj_loc(c.pj), 0,
+			diag_warning(d, prov_pj_loc(c.pj), 0,
 				     "\"%s\" in namespace \"%s\" is not ready to send yet (the "
 				     "kernel's linkwatch is late): its first packets may be lost",
 				     c.pj->jail_if, c.pj->name);
@@ -299,12 +299,12 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	if (pl->phase != PLAN_STAGED)
 		return -EINVAL;
 	pl->phase = PLAN_COMMITTING;
-	err = set_links(pl, true, want_up, d);
+	err = prov_set_links(pl, true, want_up, d);
 	if (err)
 		return err;
 	wait_links_ready(pl, d);
 	testhook_point("links-up");
-	err = drop_namespaces(pl, false, d);
+	err = prov_drop_namespaces(pl, false, d);
 	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
@@ -316,7 +316,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 			continue;
 		pj->removed = true;
 		sj = state_find_jail(&pl->st, pj->name);
-		e = sj ? remove_jail_files(pj, sj, d) : 0;
+		e = sj ? prov_remove_jail_files(pj, sj, d) : 0;
 		if (e) {
 			err = err ? err : e;
 			continue;
@@ -325,7 +325,7 @@ int prov_commit(struct prov_plan *pl, struct diag *d)
 	}
 	if (err)
 		return err;
-	err = run_ops(pl, true, d);
+	err = prov_run_ops(pl, true, d);
 	if (err)
 		return err;
 	for (i = 0; i < pl->nops; i++)

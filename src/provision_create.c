@@ -22,7 +22,7 @@ struct fix_ctx {
 /*
  * Inside the jail, before NAME-in comes up: its accept_ra to 0, and its
  * addr_gen_mode to none (the link-local address it has is dealt with by
- * build_jail_fix).
+ * prov_build_jail_fix).
  */
 static int write_jail_ra(void *ctx)
 {
@@ -32,15 +32,15 @@ static int write_jail_ra(void *ctx)
 
 	if (c->pj->fix_ra) {
 		snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
-		err = sysctl_write(key, "0");
+		err = prov_sysctl_write(key, "0");
 	}
 	if (!err && c->pj->fix_agm) {
 		snprintf(key, sizeof(key), AGM_JAIL_FMT, c->pj->jail_if);
-		err = sysctl_write(key, "1");
+		err = prov_sysctl_write(key, "1");
 	}
 	if (err)
-		diag_error(c->d, pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
-			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
+		diag_error(c->d, prov_pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
+			   prov_sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
 	return err;
 }
 
@@ -73,11 +73,12 @@ static int open_jail_socket(void *ctx)
 	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
 	 */
 	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
-		err = sysctl_write(defaults[i].key, defaults[i].val);
+		err = prov_sysctl_write(defaults[i].key, defaults[i].val);
 		if (err && err != -ENOENT) {
-			diag_error(c->d, pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
-				   sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
-				   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
+			diag_error(
+			    c->d, prov_pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
+			    prov_sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
+			    pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
 			pj->inside_err = true;
 			return err;
 		}
@@ -89,15 +90,15 @@ static int open_jail_socket(void *ctx)
 	if (pj->action != PJ_CREATE && pj->lo_marked)
 		return 0;
 	rtnl_batch_init(&b);
-	add_lo_label(pj, &b);
-	err = talk(&pj->jr, &b, c->d);
+	prov_add_lo_label(pj, &b);
+	err = prov_talk(&pj->jr, &b, c->d);
 	rtnl_batch_free(&b);
 	pj->inside_err = err != 0;
 	return err;
 }
 
 /* Make the namespaces and veth pairs of one group of jails. */
-int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d)
+int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d)
 {
 	struct nlmsghdr *nlh;
 	struct rtnl_batch *b = &pl->b;
@@ -114,8 +115,9 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 			err = netns_create(pj->name, open_jail_socket, &c, &pj->nsfd, &pj->ns);
 			if (err) {
 				if (!pj->inside_err)
-					diag_error(d, pj_loc(pj), 0, "create namespace \"%s\": %s",
-						   pj->name, strerror(-err));
+					diag_error(d, prov_pj_loc(pj), 0,
+						   "create namespace \"%s\": %s", pj->name,
+						   strerror(-err));
 				break;
 			}
 			pj->created_ns = true;
@@ -126,8 +128,8 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 			if (!err)
 				err = netns_run(pj->nsfd, open_jail_socket, &c);
 			if (err && !pj->inside_err) {
-				diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name,
-					   strerror(-err));
+				diag_error(d, prov_pj_loc(pj), 0, "open namespace \"%s\": %s",
+					   pj->name, strerror(-err));
 			}
 			if (err)
 				break;
@@ -145,7 +147,7 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 				      pj->jail_if, pj->nsfd);
 		rtnl_batch_add(b, nlh, NULL, pj, "create veth \"%s\"", pj->host_if);
 	}
-	err = talk(&pl->host, b, d);
+	err = prov_talk(&pl->host, b, d);
 	for (i = 0; i < n; i++)
 		grp[i]->created_veth = !b->reqs[i].err;
 	/* Killed here, the next apply finds the pair without its label. */
@@ -166,7 +168,7 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 		}
 	}
 	if (b->nreqs) {
-		int e = talk(&pl->host, b, d);
+		int e = prov_talk(&pl->host, b, d);
 
 		err = err ? err : e;
 	}
@@ -180,11 +182,12 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 		struct rtnl_batch jb;
 
 		rtnl_batch_init(&jb);
-		jlink_reset(pj);
+		prov_jlink_reset(pj);
 		pj->njaddrs = pj->nroutes = 0;
-		err = dump(&pj->jr, &jb, RTM_GETLINK, jlink_cb, pj, jlink_reset, "list links", d);
+		err = prov_dump(&pj->jr, &jb, RTM_GETLINK, prov_jlink_cb, pj, prov_jlink_reset,
+				"list links", d);
 		if (!err && (!pj->jail_ifindex || !pj->jail_iflink)) {
-			diag_error(d, pj_loc(pj), 0,
+			diag_error(d, prov_pj_loc(pj), 0,
 				   "veth \"%s\" did not appear in namespace \"%s\"", pj->jail_if,
 				   pj->name);
 			err = -ENODEV;
@@ -197,8 +200,8 @@ int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag
 			pj->host_ifindex = pj->jail_iflink;
 			pj->host_flags = 0;
 			pj->nhaddrs = 0;
-			build_jail_fix(pj, &jb);
-			err = talk(&pj->jr, &jb, d);
+			prov_build_jail_fix(pj, &jb);
+			err = prov_talk(&pj->jr, &jb, d);
 		}
 		rtnl_batch_free(&jb);
 		rtnl_close(&pj->jr);
@@ -216,24 +219,24 @@ static int jail_fix_inside(void *ctx)
 	struct rtnl r;
 	int err;
 
-	/* Before any link comes up (build_jail_fix may bring NAME-in up). */
+	/* Before any link comes up (prov_build_jail_fix may bring NAME-in up). */
 	if (c->pj->fix_ra || c->pj->fix_agm) {
 		err = write_jail_ra(c);
 		if (err)
 			return err;
 	}
 	rtnl_batch_init(&b);
-	build_jail_fix(c->pj, &b);
+	prov_build_jail_fix(c->pj, &b);
 	if (!b.nreqs) {
 		rtnl_batch_free(&b);
 		return 0;
 	}
 	err = rtnl_open(&r);
 	if (!err) {
-		err = talk(&r, &b, c->d);
+		err = prov_talk(&r, &b, c->d);
 		rtnl_close(&r);
 	} else {
-		diag_error(c->d, pj_loc(c->pj), 0, "open netlink in namespace \"%s\": %s",
+		diag_error(c->d, prov_pj_loc(c->pj), 0, "open netlink in namespace \"%s\": %s",
 			   c->pj->name, strerror(-err));
 	}
 	rtnl_batch_free(&b);
@@ -241,7 +244,7 @@ static int jail_fix_inside(void *ctx)
 }
 
 /* The jail side of jails whose pair exists: only when something differs. */
-int fix_kept(struct pjail *pj, struct diag *d)
+int prov_fix_kept(struct pjail *pj, struct diag *d)
 {
 	struct fix_ctx c = {pj, d};
 	struct rtnl_batch b;
@@ -249,14 +252,15 @@ int fix_kept(struct pjail *pj, struct diag *d)
 	int fd, err;
 
 	rtnl_batch_init(&b);
-	build_jail_fix(pj, &b);
+	prov_build_jail_fix(pj, &b);
 	n = b.nreqs;
 	rtnl_batch_free(&b);
 	if (!n && !pj->fix_ra && !pj->fix_agm)
 		return 0;
 	err = netns_open(pj->name, &fd, &pj->ns);
 	if (err) {
-		diag_error(d, pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name, strerror(-err));
+		diag_error(d, prov_pj_loc(pj), 0, "open namespace \"%s\": %s", pj->name,
+			   strerror(-err));
 		return err;
 	}
 	err = netns_run(fd, jail_fix_inside, &c);

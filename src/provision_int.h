@@ -189,79 +189,80 @@ struct snap_ctx {
 };
 
 /* provision.c */
-void PRINTF_LIKE(2, 3) add_change(struct prov_plan *pl, const char *fmt, ...);
-const struct loc *pj_loc(const struct pjail *pj);
-const char *cidr(const struct prefix *p, char buf[PREFIX_STRLEN]);
-struct prefix side_addr(const struct prefix *net, bool host);
-bool addr_eq(const struct prefix *a, const struct prefix *b);
-bool same_ip(const struct prefix *a, const struct prefix *b);
-struct prov_plan *plan_new(void);
+void PRINTF_LIKE(2, 3) prov_add_change(struct prov_plan *pl, const char *fmt, ...);
+const struct loc *prov_pj_loc(const struct pjail *pj);
+const char *prov_cidr(const struct prefix *p, char buf[PREFIX_STRLEN]);
+struct prefix prov_side_addr(const struct prefix *net, bool host);
+bool prov_addr_eq(const struct prefix *a, const struct prefix *b);
+bool prov_same_ip(const struct prefix *a, const struct prefix *b);
+struct prov_plan *prov_plan_new(void);
 
 /* provision_rtnl.c */
-int talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag *d);
-int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d);
-int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
-	 void (*reset)(void *ctx), const char *what, struct diag *d);
-const struct altname *find_altname(const struct prov_plan *pl, const char *name);
-const struct rtnl_link *find_hlink(const struct prov_plan *pl, const char *name);
-int pj_ifindex_cmp(const void *a, const void *b);
-int haddr_cb(const struct nlmsghdr *nlh, void *ctx);
-void haddr_reset(void *ctx);
-int jlink_cb(const struct nlmsghdr *nlh, void *ctx);
-void jlink_reset(void *ctx);
-int jail_snapshot(void *ctx);
-int open_host(struct prov_plan *pl, struct diag *d);
-int host_links(struct prov_plan *pl, struct diag *d);
-int host_addrs(struct prov_plan *pl, struct diag *d);
+int prov_talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag *d);
+int prov_talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d);
+int prov_dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
+	      void (*reset)(void *ctx), const char *what, struct diag *d);
+const struct altname *prov_find_altname(const struct prov_plan *pl, const char *name);
+const struct rtnl_link *prov_find_hlink(const struct prov_plan *pl, const char *name);
+int prov_pj_ifindex_cmp(const void *a, const void *b);
+int prov_haddr_cb(const struct nlmsghdr *nlh, void *ctx);
+void prov_haddr_reset(void *ctx);
+int prov_jlink_cb(const struct nlmsghdr *nlh, void *ctx);
+void prov_jlink_reset(void *ctx);
+int prov_jail_snapshot(void *ctx);
+int prov_open_host(struct prov_plan *pl, struct diag *d);
+int prov_host_links(struct prov_plan *pl, struct diag *d);
+int prov_host_addrs(struct prov_plan *pl, struct diag *d);
 
 /* provision_links.c */
-void add_lo_label(struct pjail *pj, struct rtnl_batch *b);
-void build_jail_fix(struct pjail *pj, struct rtnl_batch *b);
-void build_host_fix(struct pjail *pj, struct rtnl_batch *b);
-void batch_changes(struct prov_plan *pl, struct rtnl_batch *b);
-int set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *), struct diag *d);
-bool want_cut(const struct pjail *pj);
-int delete_stale(struct prov_plan *pl, struct diag *d);
+void prov_add_lo_label(struct pjail *pj, struct rtnl_batch *b);
+void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b);
+void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b);
+void prov_batch_changes(struct prov_plan *pl, struct rtnl_batch *b);
+int prov_set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *),
+		   struct diag *d);
+bool prov_want_cut(const struct pjail *pj);
+int prov_delete_stale(struct prov_plan *pl, struct diag *d);
 
 /* provision_create.c */
-int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d);
-int fix_kept(struct pjail *pj, struct diag *d);
+int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d);
+int prov_fix_kept(struct pjail *pj, struct diag *d);
 
 /* provision_resolv.c */
-bool resolv_ours(const char *text, const char *name);
-char *resolv_text(const struct jail *j);
-void resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
-		  int err, const char *why);
-int remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d);
-int write_resolv(struct prov_plan *pl, struct diag *d);
+bool prov_resolv_ours(const char *text, const char *name);
+char *prov_resolv_text(const struct jail *j);
+void prov_resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
+		       int err, const char *why);
+int prov_remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d);
+int prov_write_resolv(struct prov_plan *pl, struct diag *d);
 
 /* provision_sysctl.c */
-const char *sysctl_name(const char *key, char *buf, size_t len);
-int sysctl_read(const char *key, char **val);
-int sysctl_write(const char *key, const char *val);
-bool fwd4_shared(const char *key);
-bool restore_pass(const char *key, int pass);
-void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d);
-int run_ops(struct prov_plan *pl, bool restore, struct diag *d);
-int sysctl_writable(const char *key, const char *where, struct diag *d);
-int check_env(struct prov_plan *pl, struct diag *d);
-int jail_forwarding(struct prov_plan *pl, struct diag *d);
+const char *prov_sysctl_name(const char *key, char *buf, size_t len);
+int prov_sysctl_read(const char *key, char **val);
+int prov_sysctl_write(const char *key, const char *val);
+bool prov_fwd4_shared(const char *key);
+bool prov_restore_pass(const char *key, int pass);
+void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d);
+int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d);
+int prov_sysctl_writable(const char *key, const char *where, struct diag *d);
+int prov_check_env(struct prov_plan *pl, struct diag *d);
+int prov_jail_forwarding(struct prov_plan *pl, struct diag *d);
 
 /* provision_plan.c */
-struct pjail *add_pjail(struct prov_plan *pl, const char *name);
-const char *alias_jail(const struct rtnl_link *l);
-bool ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd);
-void say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error);
-int load_state(struct prov_plan *pl, struct diag *d);
-int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d);
+struct pjail *prov_add_pjail(struct prov_plan *pl, const char *name);
+const char *prov_alias_jail(const struct rtnl_link *l);
+bool prov_ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd);
+void prov_say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error);
+int prov_load_state(struct prov_plan *pl, struct diag *d);
+int prov_analyse(struct prov_plan *pl, const struct policy *p, struct diag *d);
 
 /* provision_commit.c */
-void state_intent(struct prov_plan *pl);
-int save(struct prov_plan *pl, struct diag *d);
-int prepare(struct prov_plan *pl, struct diag *d);
-int remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct diag *d);
+void prov_state_intent(struct prov_plan *pl);
+int prov_save(struct prov_plan *pl, struct diag *d);
+int prov_prepare(struct prov_plan *pl, struct diag *d);
+int prov_remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct diag *d);
 
 /* provision_teardown.c */
-int drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d);
+int prov_drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d);
 
 #endif

@@ -15,7 +15,7 @@ static bool has_addr(const struct rtnl_addr *v, size_t n, const struct prefix *w
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (addr_eq(&v[i].addr, want))
+		if (prov_addr_eq(&v[i].addr, want))
 			return true;
 	return false;
 }
@@ -40,22 +40,22 @@ static bool addr_unwanted(const struct rtnl_addr *a, const struct pjail *pj, boo
 	if (a->addr.family == AF_INET6 && a->scope != RT_SCOPE_UNIVERSE) {
 		want = jail_link_local();
 		return !host && pj->has_v6 && a->scope == RT_SCOPE_LINK &&
-		       !addr_eq(&a->addr, &want);
+		       !prov_addr_eq(&a->addr, &want);
 	}
 	if (a->addr.family == AF_INET) {
 		if (!pj->has_v4)
 			return true;
-		want = side_addr(&pj->v4, host);
+		want = prov_side_addr(&pj->v4, host);
 	} else {
 		if (!pj->has_v6)
 			return true;
-		want = side_addr(&pj->v6, host);
+		want = prov_side_addr(&pj->v6, host);
 	}
-	return !addr_eq(&a->addr, &want);
+	return !prov_addr_eq(&a->addr, &want);
 }
 
 /* jailfw's label on the jail's lo: see ns_proven. */
-void add_lo_label(struct pjail *pj, struct rtnl_batch *b)
+void prov_add_lo_label(struct pjail *pj, struct rtnl_batch *b)
 {
 	struct nlmsghdr *nlh;
 
@@ -70,7 +70,7 @@ void add_lo_label(struct pjail *pj, struct rtnl_batch *b)
  * up, new addresses, routes via the new gateway (reachable through the
  * new address's prefix route), and only then the old addresses go.
  */
-void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
+void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 {
 	struct nlmsghdr *nlh;
 	const struct prefix *nets[2] = {pj->has_v4 ? &pj->v4 : NULL, pj->has_v6 ? &pj->v6 : NULL};
@@ -80,7 +80,7 @@ void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 	size_t i, k;
 
 	if (pj->lo_ifindex && !pj->lo_marked)
-		add_lo_label(pj, b);
+		prov_add_lo_label(pj, b);
 	if (pj->lo_ifindex && !(pj->lo_flags & IFF_UP)) {
 		nlh = rtnl_build_setlink(rtnl_batch_room(b), rtnl_batch_seq(b), pj->lo_ifindex,
 					 IFF_UP, IFF_UP);
@@ -97,24 +97,24 @@ void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 			continue;
 		if (i == 2 && !pj->has_v6)
 			continue;
-		a = i < 2 ? side_addr(nets[i], false) : jail_link_local();
+		a = i < 2 ? prov_side_addr(nets[i], false) : jail_link_local();
 		if (has_addr(pj->jaddrs, pj->njaddrs, &a))
 			continue;
 		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
 				      pj->jail_ifindex, &a, a.family == AF_INET6);
 		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\" in namespace \"%s\"",
-			       cidr(&a, buf), pj->jail_if, pj->name);
+			       prov_cidr(&a, buf), pj->jail_if, pj->name);
 	}
 	for (i = 0; i < 2; i++) {
 		bool ok = false;
 
 		if (nets[i]) {
-			gw = side_addr(nets[i], true);
+			gw = prov_side_addr(nets[i], true);
 			for (k = 0; k < pj->nroutes; k++) {
 				const struct rtnl_route *r = &pj->routes[k];
 
 				if (r->dst.family == fams[i] && r->oif == pj->jail_ifindex &&
-				    r->has_gw && same_ip(&r->gw, &gw))
+				    r->has_gw && prov_same_ip(&r->gw, &gw))
 					ok = true;
 			}
 			if (ok)
@@ -150,12 +150,12 @@ void build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 				      pj->jail_ifindex, &ja->addr, false);
 		rtnl_batch_add(b, nlh, NULL, pj,
 			       "delete address %s from \"%s\" in namespace \"%s\"",
-			       cidr(&ja->addr, buf), pj->jail_if, pj->name);
+			       prov_cidr(&ja->addr, buf), pj->jail_if, pj->name);
 	}
 }
 
 /* The same for NAME-out, on the host. */
-void build_host_fix(struct pjail *pj, struct rtnl_batch *b)
+void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 {
 	struct nlmsghdr *nlh;
 	const struct prefix *nets[2] = {pj->has_v4 ? &pj->v4 : NULL, pj->has_v6 ? &pj->v6 : NULL};
@@ -172,7 +172,7 @@ void build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 	for (i = 0; i < 2; i++) {
 		if (!nets[i])
 			continue;
-		a = side_addr(nets[i], true);
+		a = prov_side_addr(nets[i], true);
 		if (has_addr(pj->haddrs, pj->nhaddrs, &a))
 			continue;
 		/*
@@ -187,7 +187,7 @@ void build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 		 */
 		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
 				      pj->host_ifindex, &a, a.family == AF_INET6);
-		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\"", cidr(&a, buf),
+		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\"", prov_cidr(&a, buf),
 			       pj->host_if);
 	}
 	for (i = 0; i < pj->nhaddrs; i++) {
@@ -198,23 +198,23 @@ void build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
 				      pj->host_ifindex, &ha->addr, false);
 		rtnl_batch_add(b, nlh, NULL, pj, "delete address %s from \"%s\"",
-			       cidr(&ha->addr, buf), pj->host_if);
+			       prov_cidr(&ha->addr, buf), pj->host_if);
 	}
 }
 
 /* Describe a batch's requests as plan changes (for KEEP jails' fixes). */
-void batch_changes(struct prov_plan *pl, struct rtnl_batch *b)
+void prov_batch_changes(struct prov_plan *pl, struct rtnl_batch *b)
 {
 	size_t i;
 
 	for (i = 0; i < b->nreqs; i++)
-		add_change(pl, "%s", b->reqs[i].what);
+		prov_add_change(pl, "%s", b->reqs[i].what);
 	rtnl_batch_reset(b);
 }
 
 /* Set the host ends of the jails that want() up or down, in one batch. */
-int set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *),
-		     struct diag *d)
+int prov_set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *),
+		   struct diag *d)
 {
 	struct nlmsghdr *nlh;
 	size_t i;
@@ -233,7 +233,7 @@ int set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *),
 	}
 	if (!pl->b.nreqs)
 		return 0;
-	err = talk(&pl->host, &pl->b, d);
+	err = prov_talk(&pl->host, &pl->b, d);
 	for (i = 0; i < pl->b.nreqs; i++) {
 		struct pjail *pj = pl->b.reqs[i].ctx;
 
@@ -248,12 +248,12 @@ int set_links(struct prov_plan *pl, bool up, bool (*want)(const struct pjail *),
 	return err;
 }
 
-bool want_cut(const struct pjail *pj)
+bool prov_want_cut(const struct pjail *pj)
 {
 	return pj->action == PJ_REMOVE && pj->host_ifindex && (pj->host_flags & IFF_UP);
 }
 
-int delete_stale(struct prov_plan *pl, struct diag *d)
+int prov_delete_stale(struct prov_plan *pl, struct diag *d)
 {
 	struct nlmsghdr *nlh;
 	size_t i;
@@ -266,7 +266,7 @@ int delete_stale(struct prov_plan *pl, struct diag *d)
 		if (pj->clear_file) {
 			err = netns_delete(pj->name);
 			if (err) {
-				diag_error(d, pj_loc(pj), 0, "remove %s/%s: %s", NETNS_RUN_DIR,
+				diag_error(d, prov_pj_loc(pj), 0, "remove %s/%s: %s", NETNS_RUN_DIR,
 					   pj->name, strerror(-err));
 				return err;
 			}
@@ -294,7 +294,7 @@ int delete_stale(struct prov_plan *pl, struct diag *d)
 	 * own, asynchronously: gone by the time we ask (ENODEV) is what we
 	 * wanted.
 	 */
-	err = talk_ignoring(&pl->host, &pl->b, -ENODEV, d);
+	err = prov_talk_ignoring(&pl->host, &pl->b, -ENODEV, d);
 	rtnl_batch_reset(&pl->b);
 	return err;
 }

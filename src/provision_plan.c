@@ -31,7 +31,7 @@ static void PRINTF_LIKE(4, 5)
 	pl->conflicts++;
 }
 
-struct pjail *add_pjail(struct prov_plan *pl, const char *name)
+struct pjail *prov_add_pjail(struct prov_plan *pl, const char *name)
 {
 	struct pjail *pj = VEC_PUSH(pl->jails, pl->njails);
 
@@ -45,7 +45,7 @@ struct pjail *add_pjail(struct prov_plan *pl, const char *name)
  * The alias of a link jailfw made names its jail; the jail a link belongs
  * to, or NULL when it is not jailfw's.
  */
-const char *alias_jail(const struct rtnl_link *l)
+const char *prov_alias_jail(const struct rtnl_link *l)
 {
 	size_t n = strlen(ALIAS_PREFIX);
 
@@ -102,21 +102,21 @@ static bool ns_proven(const struct prov_plan *pl, const struct pjail *pj)
 		return true;
 	if (!pj->jail_ifindex || strcmp(pj->jail_kind, "veth"))
 		return false;
-	hl = find_hlink(pl, pj->host_if);
+	hl = prov_find_hlink(pl, pj->host_if);
 	return hl && !strcmp(hl->alias, pj->alias) && hl->ifindex == pj->jail_iflink &&
 	       hl->iflink == pj->jail_ifindex;
 }
 
 /* The namespace open at fd, read into pj: is it proven jailfw's? */
-bool ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd)
+bool prov_ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd)
 {
 	struct snap_ctx c = {pj, NULL, true};
 
-	return netns_run(fd, jail_snapshot, &c) == 0 && ns_proven(pl, pj);
+	return netns_run(fd, prov_jail_snapshot, &c) == 0 && ns_proven(pl, pj);
 }
 
 /* Say that pj's namespace is not proven jailfw's: an error, or a warning. */
-void say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error)
+void prov_say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error)
 {
 	char *msg = xasprintf("namespace \"%s\" (%s/%s) carries neither jailfw's label (alias "
 			      "\"%s\" on its lo) nor jailfw's veth: it is not the one jailfw "
@@ -139,17 +139,17 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	err = netns_open(pj->name, &fd, &pj->ns);
 	if (err)
 		return err;
-	err = netns_run(fd, jail_snapshot, &c);
+	err = netns_run(fd, prov_jail_snapshot, &c);
 	close(fd);
-	/* jail_snapshot reports its own failures; setns() does not. */
+	/* prov_jail_snapshot reports its own failures; setns() does not. */
 	if (err && d->errors == errors)
-		diag_error(d, pj_loc(pj), 0, "enter namespace \"%s\" (%s/%s): %s", pj->name,
+		diag_error(d, prov_pj_loc(pj), 0, "enter namespace \"%s\" (%s/%s): %s", pj->name,
 			   NETNS_RUN_DIR, pj->name, strerror(-err));
 	if (err)
 		return err;
 	if (!pj->jail_ifindex) {
 		if (pj->host_ifindex)
-			conflict(pl, d, pj_loc(pj),
+			conflict(pl, d, prov_pj_loc(pj),
 				 "interface \"%s\" is jailfw's but its peer is not \"%s\" in "
 				 "namespace \"%s\"",
 				 pj->host_if, pj->jail_if, pj->name);
@@ -158,7 +158,7 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		return 0;
 	}
 	if (!pj->host_ifindex) {
-		conflict(pl, d, pj_loc(pj),
+		conflict(pl, d, prov_pj_loc(pj),
 			 "interface \"%s\" in namespace \"%s\" is not the jail end of a "
 			 "jailfw veth (no \"%s\" on the host)",
 			 pj->jail_if, pj->name, pj->host_if);
@@ -166,7 +166,7 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	}
 	if (strcmp(pj->jail_kind, "veth") || pj->jail_iflink != pj->host_ifindex ||
 	    pj->host_iflink != pj->jail_ifindex) {
-		conflict(pl, d, pj_loc(pj),
+		conflict(pl, d, prov_pj_loc(pj),
 			 "\"%s\" and \"%s\" in namespace \"%s\" are not the two ends of "
 			 "one veth pair",
 			 pj->host_if, pj->jail_if, pj->name);
@@ -186,14 +186,14 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	err = netns_open(pj->name, NULL, &id);
 	if (!err) {
 		if (!st) {
-			conflict(pl, d, pj_loc(pj),
+			conflict(pl, d, prov_pj_loc(pj),
 				 "namespace \"%s\" exists (%s/%s) but jailfw did not create it; "
 				 "remove it (ip netns delete %s) or rename the jail",
 				 pj->name, NETNS_RUN_DIR, pj->name, pj->name);
 			return 0;
 		}
 		if (st->ns.ino && !netns_id_eq(&st->ns, &id)) {
-			conflict(pl, d, pj_loc(pj),
+			conflict(pl, d, prov_pj_loc(pj),
 				 "namespace \"%s\" is not the one jailfw created (%s/%s was "
 				 "deleted and made again by something else)",
 				 pj->name, NETNS_RUN_DIR, pj->name);
@@ -209,7 +209,7 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	} else if (err == -ENODATA || err == -EMEDIUMTYPE) {
 		char what[160];
 
-		conflict(pl, d, pj_loc(pj),
+		conflict(pl, d, prov_pj_loc(pj),
 			 "%s/%s is not a network namespace jailfw made (it is %s); remove it "
 			 "or rename the jail",
 			 NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
@@ -218,13 +218,13 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 				  pj->name);
 		return 0;
 	} else {
-		diag_error(d, pj_loc(pj), 0, "open namespace \"%s\" (%s/%s): %s", pj->name,
+		diag_error(d, prov_pj_loc(pj), 0, "open namespace \"%s\" (%s/%s): %s", pj->name,
 			   NETNS_RUN_DIR, pj->name, strerror(-err));
 		return err;
 	}
 
-	hl = find_hlink(pl, pj->host_if);
-	owner = hl ? alias_jail(hl) : NULL;
+	hl = prov_find_hlink(pl, pj->host_if);
+	owner = hl ? prov_alias_jail(hl) : NULL;
 	if (hl && owner && !strcmp(owner, pj->name) && pj->action == PJ_KEEP) {
 		pj->host_ifindex = hl->ifindex;
 		pj->host_iflink = hl->iflink;
@@ -237,8 +237,8 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		 */
 		pj->stale_host = hl->ifindex;
 	} else if (hl && owner) {
-		conflict(pl, d, pj_loc(pj), "interface \"%s\" belongs to jail \"%s\"", pj->host_if,
-			 owner);
+		conflict(pl, d, prov_pj_loc(pj), "interface \"%s\" belongs to jail \"%s\"",
+			 pj->host_if, owner);
 		return 0;
 	} else if (hl && !hl->alias[0] && pj->action == PJ_KEEP && st && st->pending) {
 		/*
@@ -250,7 +250,7 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		pj->host_flags = hl->flags;
 		pj->fix_alias = true;
 	} else if (hl) {
-		conflict(pl, d, pj_loc(pj),
+		conflict(pl, d, prov_pj_loc(pj),
 			 "interface \"%s\" exists and is not jailfw's (alias \"%s\"; "
 			 "jailfw marks its own \"%s\")",
 			 pj->host_if, hl->alias, pj->alias);
@@ -258,8 +258,8 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	}
 	if (st && strcmp(st->host_if, pj->host_if)) {
 		/* The ifname changed: the old pair goes, a new one is made. */
-		const struct rtnl_link *old = find_hlink(pl, st->host_if);
-		const char *o = old ? alias_jail(old) : NULL;
+		const struct rtnl_link *old = prov_find_hlink(pl, st->host_if);
+		const char *o = old ? prov_alias_jail(old) : NULL;
 
 		if (o && !strcmp(o, pj->name)) {
 			pj->old_host = old->ifindex;
@@ -278,7 +278,7 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 			pj->host_ifindex = 0;
 		} else if (!ns_proven(pl, pj)) {
 			pl->conflicts++;
-			say_unproven(d, pj_loc(pj), pj, true);
+			prov_say_unproven(d, prov_pj_loc(pj), pj, true);
 			return 0;
 		}
 	}
@@ -286,11 +286,11 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	 * The kernel refuses a new link a name that is another link's
 	 * alternative name (EEXIST, half-way through the apply): say so now.
 	 */
-	if (pj->need_veth && !find_hlink(pl, pj->host_if)) {
-		const struct altname *alt = find_altname(pl, pj->host_if);
+	if (pj->need_veth && !prov_find_hlink(pl, pj->host_if)) {
+		const struct altname *alt = prov_find_altname(pl, pj->host_if);
 
 		if (alt)
-			conflict(pl, d, pj_loc(pj),
+			conflict(pl, d, prov_pj_loc(pj),
 				 "interface name \"%s\" is taken: it is an alternative name of "
 				 "\"%s\" (ip link property del dev %s altname %s)",
 				 pj->host_if, alt->owner, alt->owner, pj->host_if);
@@ -298,18 +298,18 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	if (pj->pol->ndns) {
 		char why[FILEIO_WHY_MAX], *cur = NULL;
 
-		pj->resolv = resolv_text(pj->pol);
+		pj->resolv = prov_resolv_text(pj->pol);
 		err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
 		if (err == -ENOENT) {
 			pj->resolv_write = true;
 			pj->etc_dir_new = !netns_etc_exists(pj->name);
 		} else if (err == -EEXIST) {
 			pl->conflicts++;
-			resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+			prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
 		} else if (err) {
-			resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+			prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
 			return err;
-		} else if (!resolv_ours(cur, pj->name)) {
+		} else if (!prov_resolv_ours(cur, pj->name)) {
 			conflict(pl, d, &pj->pol->dns_loc,
 				 "%s/%s/resolv.conf exists and jailfw did not write it",
 				 NETNS_ETC_DIR, pj->name);
@@ -341,9 +341,9 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 				     "namespace \"%s\" is no longer the one jailfw created "
 				     "(%s/%s); left alone",
 				     pj->name, NETNS_RUN_DIR, pj->name);
-		} else if (!ns_is_ours(pl, pj, fd)) {
+		} else if (!prov_ns_is_ours(pl, pj, fd)) {
 			pj->ns_ours = false;
-			say_unproven(d, NULL, pj, false);
+			prov_say_unproven(d, NULL, pj, false);
 		}
 		close(fd);
 	} else if (err == -ENODATA && !st->ns.ino) {
@@ -358,15 +358,15 @@ static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct
 			     "%s/%s is not the namespace jailfw made (it is %s); left alone",
 			     NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
 	}
-	hl = find_hlink(pl, pj->host_if);
-	owner = hl ? alias_jail(hl) : NULL;
+	hl = prov_find_hlink(pl, pj->host_if);
+	owner = hl ? prov_alias_jail(hl) : NULL;
 	if (owner && !strcmp(owner, pj->name)) {
 		pj->host_ifindex = hl->ifindex;
 		pj->host_flags = hl->flags;
 	}
 	pj->resolv_remove = st->resolv;
-	add_change(pl, "remove jail %s: %s down, namespace %s deleted", pj->name, pj->host_if,
-		   pj->name);
+	prov_add_change(pl, "remove jail %s: %s down, namespace %s deleted", pj->name, pj->host_if,
+			pj->name);
 }
 
 static void describe_jail(struct prov_plan *pl, struct pjail *pj)
@@ -377,57 +377,59 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 	if (pj->action == PJ_CREATE) {
 		a[0] = b6[0] = '\0';
 		if (pj->has_v4) {
-			x = side_addr(&pj->v4, true);
-			cidr(&x, a);
+			x = prov_side_addr(&pj->v4, true);
+			prov_cidr(&x, a);
 		}
 		if (pj->has_v6) {
-			x = side_addr(&pj->v6, true);
-			cidr(&x, b6);
+			x = prov_side_addr(&pj->v6, true);
+			prov_cidr(&x, b6);
 		}
-		add_change(pl, "create jail %s: namespace %s, veth %s/%s%s%s%s%s", pj->name,
-			   pj->name, pj->host_if, pj->jail_if, a[0] ? " " : "", a, b6[0] ? " " : "",
-			   b6);
+		prov_add_change(pl, "create jail %s: namespace %s, veth %s/%s%s%s%s%s", pj->name,
+				pj->name, pj->host_if, pj->jail_if, a[0] ? " " : "", a,
+				b6[0] ? " " : "", b6);
 	} else if (pj->need_veth) {
-		add_change(pl, "repair jail %s: create veth %s/%s", pj->name, pj->host_if,
-			   pj->jail_if);
+		prov_add_change(pl, "repair jail %s: create veth %s/%s", pj->name, pj->host_if,
+				pj->jail_if);
 	} else {
 		if (pj->fix_ra) {
 			char key[PATH_MAX], name[PATH_MAX];
 
 			snprintf(key, sizeof(key), RA_JAIL_FMT, pj->jail_if);
-			add_change(pl, "set %s = 0 in namespace \"%s\" (was %s)",
-				   sysctl_name(key, name, sizeof(name)), pj->name, pj->ra_was);
+			prov_add_change(pl, "set %s = 0 in namespace \"%s\" (was %s)",
+					prov_sysctl_name(key, name, sizeof(name)), pj->name,
+					pj->ra_was);
 		}
 		if (pj->fix_agm) {
 			char key[PATH_MAX], name[PATH_MAX];
 
 			snprintf(key, sizeof(key), AGM_JAIL_FMT, pj->jail_if);
-			add_change(pl, "set %s = %d in namespace \"%s\"",
-				   sysctl_name(key, name, sizeof(name)), AGM_NONE, pj->name);
+			prov_add_change(pl, "set %s = %d in namespace \"%s\"",
+					prov_sysctl_name(key, name, sizeof(name)), AGM_NONE,
+					pj->name);
 		}
-		build_host_fix(pj, &pl->b);
-		batch_changes(pl, &pl->b);
-		build_jail_fix(pj, &pl->b);
-		batch_changes(pl, &pl->b);
+		prov_build_host_fix(pj, &pl->b);
+		prov_batch_changes(pl, &pl->b);
+		prov_build_jail_fix(pj, &pl->b);
+		prov_batch_changes(pl, &pl->b);
 	}
 	if (pj->stale_host)
-		add_change(pl, "delete leftover interface %s", pj->host_if);
+		prov_add_change(pl, "delete leftover interface %s", pj->host_if);
 	if (pj->old_host)
-		add_change(pl, "delete interface %s (the jail's interfaces are now %s/%s)",
-			   pj->old_host_if, pj->host_if, pj->jail_if);
+		prov_add_change(pl, "delete interface %s (the jail's interfaces are now %s/%s)",
+				pj->old_host_if, pj->host_if, pj->jail_if);
 	if (pj->resolv_write)
-		add_change(pl, "write %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
+		prov_add_change(pl, "write %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
 	if (pj->resolv_remove)
-		add_change(pl, "remove %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
+		prov_add_change(pl, "remove %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
 	if (pj->action != PJ_CREATE && !pj->need_veth && !(pj->host_flags & IFF_UP))
-		add_change(pl, "set %s up after the ruleset commit", pj->host_if);
+		prov_add_change(pl, "set %s up after the ruleset commit", pj->host_if);
 }
 
 /*
  * The state, as state_load reads it.  One that jailfw did not write is a
  * conflict like any object it does not own: -EEXIST, exit 5.
  */
-int load_state(struct prov_plan *pl, struct diag *d)
+int prov_load_state(struct prov_plan *pl, struct diag *d)
 {
 	int err = state_load(&pl->old, d);
 
@@ -447,7 +449,7 @@ static int check_wan(struct prov_plan *pl, const struct policy *p, struct diag *
 	int err = 0;
 
 	for (i = 0; i < s->nwan; i++) {
-		if (find_hlink(pl, s->wan[i]) || find_altname(pl, s->wan[i]))
+		if (prov_find_hlink(pl, s->wan[i]) || prov_find_altname(pl, s->wan[i]))
 			continue;
 		diag_error(d, s->wan_locs ? &s->wan_locs[i] : &s->wan_loc,
 			   (unsigned int)strlen(s->wan[i]),
@@ -457,13 +459,13 @@ static int check_wan(struct prov_plan *pl, const struct policy *p, struct diag *
 	return err;
 }
 
-int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
+int prov_analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 {
 	size_t i;
 	int err;
 
 	pl->had_state = access(STATE_FILE, F_OK) == 0;
-	err = load_state(pl, d);
+	err = prov_load_state(pl, d);
 	if (err)
 		return err;
 	if (pl->old.phase != STATE_IDLE)
@@ -486,7 +488,7 @@ int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		}
 		if (j->backend != BACKEND_NETNS)
 			continue;
-		pj = add_pjail(pl, j->name);
+		pj = prov_add_pjail(pl, j->name);
 		pj->pol = j;
 		jail_ifname_host(j, pj->host_if);
 		jail_ifname_jail(j, pj->jail_if);
@@ -502,7 +504,7 @@ int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 
 		if (st->backend != BACKEND_NETNS || policy_has_netns_jail(pl, st->name))
 			continue;
-		pj = add_pjail(pl, st->name);
+		pj = prov_add_pjail(pl, st->name);
 		pj->action = PJ_REMOVE;
 		snprintf(pj->host_if, sizeof(pj->host_if), "%s", st->host_if);
 		snprintf(pj->jail_if, sizeof(pj->jail_if), "%s", st->jail_if);
@@ -511,9 +513,9 @@ int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		pj->v4 = st->v4;
 		pj->v6 = st->v6;
 	}
-	err = open_host(pl, d);
+	err = prov_open_host(pl, d);
 	if (!err)
-		err = host_links(pl, d);
+		err = prov_host_links(pl, d);
 	if (!err)
 		err = check_wan(pl, p, d);
 	for (i = 0; !err && i < pl->njails; i++) {
@@ -525,7 +527,7 @@ int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 			err = analyse_jail(pl, pj, d);
 	}
 	if (!err)
-		err = host_addrs(pl, d);
+		err = prov_host_addrs(pl, d);
 	if (err)
 		return err;
 	if (pl->conflicts)
@@ -533,6 +535,6 @@ int analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	for (i = 0; i < pl->njails; i++)
 		if (pl->jails[i].action != PJ_REMOVE)
 			describe_jail(pl, &pl->jails[i]);
-	plan_sysctls(pl, p, d);
+	prov_plan_sysctls(pl, p, d);
 	return 0;
 }

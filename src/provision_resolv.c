@@ -15,7 +15,7 @@ static char *resolv_header(const char *name)
 	return xasprintf("# jailfw: resolv.conf of jail %s (jailfw down removes it)\n", name);
 }
 
-bool resolv_ours(const char *text, const char *name)
+bool prov_resolv_ours(const char *text, const char *name)
 {
 	char *h = resolv_header(name);
 	bool ours = !strncmp(text, h, strlen(h));
@@ -24,7 +24,7 @@ bool resolv_ours(const char *text, const char *name)
 	return ours;
 }
 
-char *resolv_text(const struct jail *j)
+char *prov_resolv_text(const struct jail *j)
 {
 	char buf[PREFIX_STRLEN];
 	struct strbuf sb;
@@ -43,8 +43,8 @@ char *resolv_text(const struct jail *j)
  * Say why a step on /etc/netns/NAME/resolv.conf failed: for -EEXIST, that
  * the directory is not one jailfw writes into (why says which and how).
  */
-void resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
-			 int err, const char *why)
+void prov_resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
+		       int err, const char *why)
 {
 	if (err == -EEXIST)
 		diag_error(d, loc, 0,
@@ -61,23 +61,23 @@ void resolv_error(struct diag *d, const struct loc *loc, const char *verb, const
  * so), then the directory if jailfw made it and it is empty.  Failures are
  * reported at loc.
  */
-int remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d)
+int prov_remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d)
 {
 	char why[FILEIO_WHY_MAX], *cur = NULL;
 	int err;
 
 	err = netns_etc_read(name, "resolv.conf", &cur, why);
-	if (!err && resolv_ours(cur, name))
+	if (!err && prov_resolv_ours(cur, name))
 		err = netns_etc_remove(name, "resolv.conf", rmdir_too, why);
 	else if (!err || err == -ENOENT)
 		err = rmdir_too ? netns_etc_remove(name, NULL, true, why) : 0;
 	free(cur);
 	if (err)
-		resolv_error(d, loc, "remove", name, err, why);
+		prov_resolv_error(d, loc, "remove", name, err, why);
 	return err;
 }
 
-int write_resolv(struct prov_plan *pl, struct diag *d)
+int prov_write_resolv(struct prov_plan *pl, struct diag *d)
 {
 	size_t i;
 	int err;
@@ -93,7 +93,8 @@ int write_resolv(struct prov_plan *pl, struct diag *d)
 		if (pj->resolv_write) {
 			err = netns_etc_write(pj->name, "resolv.conf", pj->resolv, &made, why);
 			if (err) {
-				resolv_error(d, &pj->pol->dns_loc, "write", pj->name, err, why);
+				prov_resolv_error(d, &pj->pol->dns_loc, "write", pj->name, err,
+						  why);
 				return err;
 			}
 			pj->wrote_resolv = true;
@@ -103,7 +104,7 @@ int write_resolv(struct prov_plan *pl, struct diag *d)
 				sj->etc_dir = true;
 		} else {
 			sj = state_find_jail(&pl->st, pj->name);
-			err = remove_resolv(pj->name, sj && sj->etc_dir, pj_loc(pj), d);
+			err = prov_remove_resolv(pj->name, sj && sj->etc_dir, prov_pj_loc(pj), d);
 			if (err)
 				return err;
 			if (sj)

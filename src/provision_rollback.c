@@ -36,10 +36,10 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 
 		if (op->restore || !op->done)
 			continue;
-		err = sysctl_write(op->key, op->from);
+		err = prov_sysctl_write(op->key, op->from);
 		if (err) {
 			diag_error(d, NULL, 0, "restore %s = %s: %s",
-				   sysctl_name(op->key, name, sizeof(name)), op->from,
+				   prov_sysctl_name(op->key, name, sizeof(name)), op->from,
 				   strerror(-err));
 			ret = ret ? ret : err;
 			continue;
@@ -54,7 +54,7 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 
 			err = netns_etc_remove(pj->name, "resolv.conf", pj->made_etc_dir, why);
 			if (err)
-				resolv_error(d, pj_loc(pj), "remove", pj->name, err, why);
+				prov_resolv_error(d, prov_pj_loc(pj), "remove", pj->name, err, why);
 			ret = ret ? ret : err;
 		}
 	}
@@ -70,12 +70,12 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		}
 	}
 	if (pl->b.nreqs && pl->host_open) {
-		err = talk(&pl->host, &pl->b, d);
+		err = prov_talk(&pl->host, &pl->b, d);
 		ret = ret ? ret : err;
 	}
 	rtnl_batch_reset(&pl->b);
-	/* The kernel frees the veth pair with the namespace (see drop_namespaces). */
-	err = drop_namespaces(pl, true, d);
+	/* The kernel frees the veth pair with the namespace (see prov_drop_namespaces). */
+	err = prov_drop_namespaces(pl, true, d);
 	ret = ret ? ret : err;
 	for (i = 0; i < pl->njails; i++)
 		if (pl->jails[i].created_ns && pl->jails[i].removed)
@@ -88,7 +88,7 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 	 * back.
 	 */
 	if (!committed && pl->host_open) {
-		err = set_links(pl, true, want_relink, d);
+		err = prov_set_links(pl, true, want_relink, d);
 		ret = ret ? ret : err;
 		for (i = 0; i < pl->njails; i++) {
 			struct pjail *pj = &pl->jails[i];
@@ -97,11 +97,11 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 
 			if (!pj->took_down || !pj->has_v6)
 				continue;
-			a = side_addr(&pj->v6, true);
+			a = prov_side_addr(&pj->v6, true);
 			nlh = rtnl_build_addr(rtnl_batch_room(&pl->b), rtnl_batch_seq(&pl->b),
 					      RTM_NEWADDR, pj->host_ifindex, &a, true);
 			rtnl_batch_add(&pl->b, nlh, NULL, pj, "add address %s to \"%s\"",
-				       cidr(&a, buf), pj->host_if);
+				       prov_cidr(&a, buf), pj->host_if);
 		}
 		if (pl->b.nreqs) {
 			rtnl_talk(&pl->host, &pl->b); /* EEXIST is fine: it was kept */
@@ -159,7 +159,7 @@ int prov_rollback(struct prov_plan *pl, struct diag *d)
 		err = state_remove();
 		ret = ret ? ret : err;
 	} else if (pl->saved) {
-		err = save(pl, d);
+		err = prov_save(pl, d);
 		ret = ret ? ret : err;
 	}
 	pl->phase = PLAN_ROLLED_BACK;

@@ -21,7 +21,7 @@
  * Send the batch; every failed request is reported at its jail.  A request
  * that failed with exactly ignore (a -errno, or 0 for none) counts as done.
  */
-int talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag *d)
+int prov_talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag *d)
 {
 	char buf[1024];
 	size_t i;
@@ -40,23 +40,23 @@ int talk_ignoring(struct rtnl *r, struct rtnl_batch *b, int ignore, struct diag 
 		if (!q->err || (ignore && q->err == ignore))
 			continue;
 		real = q->err;
-		diag_error(d, q->cb ? NULL : pj_loc(q->ctx), 0, "%s",
+		diag_error(d, q->cb ? NULL : prov_pj_loc(q->ctx), 0, "%s",
 			   rtnl_req_strerror(q, buf, sizeof(buf)));
 	}
 	return real ? err : 0;
 }
 
-int talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
+int prov_talk(struct rtnl *r, struct rtnl_batch *b, struct diag *d)
 {
-	return talk_ignoring(r, b, 0, d);
+	return prov_talk_ignoring(r, b, 0, d);
 }
 
 /*
  * One dump (rtnl_dump: asked again while concurrent changes interrupt
  * it).  A failure is reported as an error through d, unless d is NULL.
  */
-int dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
-		void (*reset)(void *ctx), const char *what, struct diag *d)
+int prov_dump(struct rtnl *r, struct rtnl_batch *b, uint16_t type, rtnl_reply_cb cb, void *ctx,
+	      void (*reset)(void *ctx), const char *what, struct diag *d)
 {
 	int err = rtnl_dump(r, b, type, cb, ctx, reset, what);
 
@@ -119,7 +119,7 @@ static int altname_cmp(const void *a, const void *b)
 }
 
 /* The link that has name as an alternative name, or NULL. */
-const struct altname *find_altname(const struct prov_plan *pl, const char *name)
+const struct altname *prov_find_altname(const struct prov_plan *pl, const char *name)
 {
 	struct altname key;
 
@@ -134,7 +134,7 @@ static int hlink_cmp(const void *a, const void *b)
 	return strcmp(((const struct rtnl_link *)a)->name, ((const struct rtnl_link *)b)->name);
 }
 
-const struct rtnl_link *find_hlink(const struct prov_plan *pl, const char *name)
+const struct rtnl_link *prov_find_hlink(const struct prov_plan *pl, const char *name)
 {
 	struct rtnl_link key;
 
@@ -145,14 +145,14 @@ const struct rtnl_link *find_hlink(const struct prov_plan *pl, const char *name)
 }
 
 /* Host addresses, handed to the jails whose NAME-out carries them. */
-int pj_ifindex_cmp(const void *a, const void *b)
+int prov_pj_ifindex_cmp(const void *a, const void *b)
 {
 	const struct pjail *x = *(struct pjail *const *)a, *y = *(struct pjail *const *)b;
 
 	return (x->host_ifindex > y->host_ifindex) - (x->host_ifindex < y->host_ifindex);
 }
 
-int haddr_cb(const struct nlmsghdr *nlh, void *ctx)
+int prov_haddr_cb(const struct nlmsghdr *nlh, void *ctx)
 {
 	struct haddr_ctx *h = ctx;
 	struct pjail key = {.host_ifindex = 0}, *kp = &key, **found;
@@ -161,13 +161,13 @@ int haddr_cb(const struct nlmsghdr *nlh, void *ctx)
 	if (!rtnl_parse_addr(nlh, &a))
 		return 0;
 	key.host_ifindex = a.ifindex;
-	found = bsearch(&kp, h->by_ifindex, h->n, sizeof(kp), pj_ifindex_cmp);
+	found = bsearch(&kp, h->by_ifindex, h->n, sizeof(kp), prov_pj_ifindex_cmp);
 	if (found)
 		*VEC_PUSH((*found)->haddrs, (*found)->nhaddrs) = a;
 	return 0;
 }
 
-void haddr_reset(void *ctx)
+void prov_haddr_reset(void *ctx)
 {
 	struct haddr_ctx *h = ctx;
 	size_t i;
@@ -178,7 +178,7 @@ void haddr_reset(void *ctx)
 
 /* ---- the jail side ---- */
 
-int jlink_cb(const struct nlmsghdr *nlh, void *ctx)
+int prov_jlink_cb(const struct nlmsghdr *nlh, void *ctx)
 {
 	struct pjail *pj = ctx;
 	struct rtnl_link l;
@@ -202,7 +202,7 @@ int jlink_cb(const struct nlmsghdr *nlh, void *ctx)
 	return 0;
 }
 
-void jlink_reset(void *ctx)
+void prov_jlink_reset(void *ctx)
 {
 	struct pjail *pj = ctx;
 
@@ -245,7 +245,7 @@ static void jroute_reset(void *ctx)
 }
 
 /* Runs inside the jail's namespace: what is there now. */
-int jail_snapshot(void *ctx)
+int prov_jail_snapshot(void *ctx)
 {
 	struct snap_ctx *c = ctx;
 	struct pjail *pj = c->pj;
@@ -256,22 +256,25 @@ int jail_snapshot(void *ctx)
 	err = rtnl_open(&r);
 	if (err) {
 		if (c->d)
-			diag_error(c->d, pj_loc(pj), 0, "open netlink in namespace \"%s\": %s",
+			diag_error(c->d, prov_pj_loc(pj), 0, "open netlink in namespace \"%s\": %s",
 				   pj->name, strerror(-err));
 		return err;
 	}
 	rtnl_batch_init(&b);
-	err = dump(&r, &b, RTM_GETLINK, jlink_cb, pj, jlink_reset, "list links", c->d);
+	err =
+	    prov_dump(&r, &b, RTM_GETLINK, prov_jlink_cb, pj, prov_jlink_reset, "list links", c->d);
 	if (!err && !c->links_only)
-		err = dump(&r, &b, RTM_GETADDR, jaddr_cb, pj, jaddr_reset, "list addresses", c->d);
+		err = prov_dump(&r, &b, RTM_GETADDR, jaddr_cb, pj, jaddr_reset, "list addresses",
+				c->d);
 	if (!err && !c->links_only)
-		err = dump(&r, &b, RTM_GETROUTE, jroute_cb, pj, jroute_reset, "list routes", c->d);
+		err = prov_dump(&r, &b, RTM_GETROUTE, jroute_cb, pj, jroute_reset, "list routes",
+				c->d);
 	rtnl_batch_free(&b);
 	rtnl_close(&r);
 	return err;
 }
 
-int open_host(struct prov_plan *pl, struct diag *d)
+int prov_open_host(struct prov_plan *pl, struct diag *d)
 {
 	int err = rtnl_open(&pl->host);
 
@@ -283,10 +286,10 @@ int open_host(struct prov_plan *pl, struct diag *d)
 	return 0;
 }
 
-int host_links(struct prov_plan *pl, struct diag *d)
+int prov_host_links(struct prov_plan *pl, struct diag *d)
 {
-	int err =
-	    dump(&pl->host, &pl->b, RTM_GETLINK, hlink_cb, pl, hlink_reset, "list host links", d);
+	int err = prov_dump(&pl->host, &pl->b, RTM_GETLINK, hlink_cb, pl, hlink_reset,
+			    "list host links", d);
 
 	if (!err && pl->nhlinks)
 		qsort(pl->hlinks, pl->nhlinks, sizeof(*pl->hlinks), hlink_cmp);
@@ -295,7 +298,7 @@ int host_links(struct prov_plan *pl, struct diag *d)
 	return err;
 }
 
-int host_addrs(struct prov_plan *pl, struct diag *d)
+int prov_host_addrs(struct prov_plan *pl, struct diag *d)
 {
 	struct haddr_ctx h = {pl, NULL, 0};
 	size_t i;
@@ -306,9 +309,9 @@ int host_addrs(struct prov_plan *pl, struct diag *d)
 			*VEC_PUSH(h.by_ifindex, h.n) = &pl->jails[i];
 	if (!h.n)
 		return 0;
-	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), pj_ifindex_cmp);
-	err = dump(&pl->host, &pl->b, RTM_GETADDR, haddr_cb, &h, haddr_reset, "list host addresses",
-		   d);
+	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), prov_pj_ifindex_cmp);
+	err = prov_dump(&pl->host, &pl->b, RTM_GETADDR, prov_haddr_cb, &h, prov_haddr_reset,
+			"list host addresses", d);
 	free(h.by_ifindex);
 	return err;
 }

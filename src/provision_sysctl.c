@@ -18,7 +18,7 @@
 /* ---- sysctls ---- */
 
 /* "net.ipv6.conf.eth0/100.accept_ra" for key "net/ipv6/conf/eth0.100/accept_ra". */
-const char *sysctl_name(const char *key, char *buf, size_t len)
+const char *prov_sysctl_name(const char *key, char *buf, size_t len)
 {
 	size_t i;
 
@@ -32,7 +32,7 @@ const char *sysctl_name(const char *key, char *buf, size_t len)
 	return buf;
 }
 
-int sysctl_read(const char *key, char **val)
+int prov_sysctl_read(const char *key, char **val)
 {
 	char path[PATH_MAX];
 	size_t n;
@@ -48,7 +48,7 @@ int sysctl_read(const char *key, char **val)
 	return 0;
 }
 
-int sysctl_write(const char *key, const char *val)
+int prov_sysctl_write(const char *key, const char *val)
 {
 	char path[PATH_MAX];
 	size_t len = strlen(val);
@@ -80,8 +80,8 @@ static void add_op(struct prov_plan *pl, const char *key, const char *from, cons
 	op->to = xstrdup(to);
 	op->restore = restore;
 	op->new_record = new_record;
-	add_change(pl, "%s %s = %s (was %s)", restore ? "restore" : "set",
-		   sysctl_name(key, name, sizeof(name)), to, from);
+	prov_add_change(pl, "%s %s = %s (was %s)", restore ? "restore" : "set",
+			prov_sysctl_name(key, name, sizeof(name)), to, from);
 }
 
 /*
@@ -90,7 +90,7 @@ static void add_op(struct prov_plan *pl, const char *key, const char *from, cons
  * net.ipv4.ip_forward = 1 when it starts), and the wan carries their
  * traffic too now.
  */
-bool fwd4_shared(const char *key)
+bool prov_fwd4_shared(const char *key)
 {
 	char *all = NULL;
 	bool shared;
@@ -98,7 +98,7 @@ bool fwd4_shared(const char *key)
 	if (strncmp(key, "net/ipv4/conf/", 14) || strcmp(key + strlen(key) - 11, "/forwarding") ||
 	    !strcmp(key, FWD4))
 		return false;
-	shared = !sysctl_read(FWD4, &all) && strcmp(all, "0");
+	shared = !prov_sysctl_read(FWD4, &all) && strcmp(all, "0");
 	free(all);
 	return shared;
 }
@@ -153,7 +153,7 @@ static void ra_targets(const struct prov_plan *pl, const struct policy *p, char 
  * Restores run in two passes, forwarding first: with forwarding still on,
  * an accept_ra given back to 1 would already ignore router adverts.
  */
-bool restore_pass(const char *key, int pass)
+bool prov_restore_pass(const char *key, int pass)
 {
 	size_t n = strlen(key), f = strlen("/forwarding");
 	bool fwd = n >= f && !strcmp(key + n - f, "/forwarding");
@@ -175,7 +175,7 @@ static bool keep_recorded(struct prov_plan *pl, const char *key, bool *keep)
 	if (!rec)
 		return false;
 	keep[rec - pl->old.sysctls] = true;
-	if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
+	if (!prov_sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
 		add_op(pl, key, cur, rec->set, false, false);
 	free(cur);
 	return true;
@@ -188,7 +188,7 @@ static bool keep_recorded(struct prov_plan *pl, const char *key, bool *keep)
  * forwarding on.  Values jailfw set that are no longer needed go back at
  * commit.  Changes come out in execution order: accept_ra first.
  */
-void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
+void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 {
 	bool need4 = false, need6 = false, own6 = false, change6 = false, per4 = false;
 	char *cur6 = NULL, *cur4 = NULL, *cur = NULL, **ra = NULL, key[PATH_MAX];
@@ -202,14 +202,14 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		need4 |= pl->jails[i].has_v4;
 		need6 |= pl->jails[i].has_v6;
 	}
-	if (need6 && !sysctl_read(FWD6, &cur6)) {
+	if (need6 && !prov_sysctl_read(FWD6, &cur6)) {
 		rec = state_find_sysctl(&pl->old, FWD6);
 		change6 = !strcmp(cur6, "0");
 		own6 = change6 || rec;
 		if (rec)
 			keep[rec - pl->old.sysctls] = true;
 	}
-	if (need4 && !sysctl_read(FWD4, &cur4)) {
+	if (need4 && !prov_sysctl_read(FWD4, &cur4)) {
 		rec = state_find_sysctl(&pl->old, FWD4);
 		/* An older jailfw turned it on for all: kept until down. */
 		if (rec)
@@ -228,7 +228,7 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 		cur = NULL;
 		if (keep_recorded(pl, key, keep))
 			continue;
-		if (!sysctl_read(key, &cur) && !strcmp(cur, "0"))
+		if (!prov_sysctl_read(key, &cur) && !strcmp(cur, "0"))
 			add_op(pl, key, cur, "1", false, true);
 	}
 	if (own6) {
@@ -240,7 +240,7 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 			cur = NULL;
 			if (keep_recorded(pl, key, keep))
 				continue;
-			if (sysctl_read(key, &cur)) {
+			if (prov_sysctl_read(key, &cur)) {
 				if (p->settings.nwan)
 					diag_warning(d, &p->settings.wan_loc, 0,
 						     "wan interface \"%s\" has no IPv6 settings "
@@ -254,17 +254,18 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	}
 	if (change6)
 		add_op(pl, FWD6, cur6, "1", false, !state_find_sysctl(&pl->old, FWD6));
-	/* Restores, in the order they will run (see restore_pass). */
+	/* Restores, in the order they will run (see prov_restore_pass). */
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {
 		char name[PATH_MAX];
 
 		rec = &pl->old.sysctls[i % pl->old.nsysctls];
 		if (keep[i % pl->old.nsysctls] ||
-		    !restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
+		    !prov_restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
 			continue;
 		free(cur);
 		cur = NULL;
-		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set) || fwd4_shared(rec->key)) {
+		if (prov_sysctl_read(rec->key, &cur) || strcmp(cur, rec->set) ||
+		    prov_fwd4_shared(rec->key)) {
 			struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 
 			/*
@@ -277,11 +278,12 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 				diag_note(d, NULL, 0,
 					  "%s left at %s: forwarding is on for every interface "
 					  "now (net.ipv4.ip_forward = 1), not by jailfw",
-					  sysctl_name(rec->key, name, sizeof(name)), cur);
+					  prov_sysctl_name(rec->key, name, sizeof(name)), cur);
 			else if (!cur || strcmp(cur, rec->old))
 				diag_warning(d, NULL, 0,
 					     "%s was changed since jailfw set it to %s; left alone",
-					     sysctl_name(rec->key, name, sizeof(name)), rec->set);
+					     prov_sysctl_name(rec->key, name, sizeof(name)),
+					     rec->set);
 			op->key = xstrdup(rec->key);
 			op->from = xstrdup(cur ? cur : "?");
 			op->to = xstrdup(op->from);
@@ -300,7 +302,7 @@ void plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	free(keep);
 }
 
-int run_ops(struct prov_plan *pl, bool restore, struct diag *d)
+int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 {
 	char name[PATH_MAX];
 	size_t i;
@@ -311,16 +313,16 @@ int run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 
 		if (op->restore != restore || op->done)
 			continue;
-		err = sysctl_write(op->key, op->to);
+		err = prov_sysctl_write(op->key, op->to);
 		if (err) {
 			diag_error(d, NULL, 0, "set %s = %s: %s",
-				   sysctl_name(op->key, name, sizeof(name)), op->to,
+				   prov_sysctl_name(op->key, name, sizeof(name)), op->to,
 				   strerror(-err));
 			return err;
 		}
 		op->done = true;
 		diag_note(d, NULL, 0, "%s %s = %s (was %s)", restore ? "restored" : "set",
-			  sysctl_name(op->key, name, sizeof(name)), op->to, op->from);
+			  prov_sysctl_name(op->key, name, sizeof(name)), op->to, op->from);
 	}
 	return 0;
 }
@@ -332,7 +334,7 @@ int run_ops(struct prov_plan *pl, bool restore, struct diag *d)
  * effective ids, as the write itself would use.  0 when KEY does not
  * exist (a kernel without IPv6): nothing is written there.
  */
-int sysctl_writable(const char *key, const char *where, struct diag *d)
+int prov_sysctl_writable(const char *key, const char *where, struct diag *d)
 {
 	char path[PATH_MAX], name[PATH_MAX];
 	int err;
@@ -341,8 +343,8 @@ int sysctl_writable(const char *key, const char *where, struct diag *d)
 	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
 		return 0;
 	err = -errno;
-	diag_error(d, NULL, 0, "cannot write %s%s (%s): %s", sysctl_name(key, name, sizeof(name)),
-		   where, path, strerror(-err));
+	diag_error(d, NULL, 0, "cannot write %s%s (%s): %s",
+		   prov_sysctl_name(key, name, sizeof(name)), where, path, strerror(-err));
 	if (err == -EROFS)
 		diag_note(d, NULL, 0,
 			  "/proc/sys is read-only here (a container, or systemd's "
@@ -361,7 +363,7 @@ int sysctl_writable(const char *key, const char *where, struct diag *d)
  * The jail side of an existing jail is not looked at from here; the
  * kernel's refusal there rolls the apply back like any other.
  */
-int check_env(struct prov_plan *pl, struct diag *d)
+int prov_check_env(struct prov_plan *pl, struct diag *d)
 {
 	bool jail_ra = false;
 	size_t i;
@@ -370,7 +372,7 @@ int check_env(struct prov_plan *pl, struct diag *d)
 	for (i = 0; i < pl->nops; i++) {
 		if (pl->ops[i].done)
 			continue;
-		err = sysctl_writable(pl->ops[i].key, "", d);
+		err = prov_sysctl_writable(pl->ops[i].key, "", d);
 		ret = ret ? ret : err;
 	}
 	for (i = 0; i < pl->njails; i++) {
@@ -380,9 +382,9 @@ int check_env(struct prov_plan *pl, struct diag *d)
 			jail_ra = true;
 	}
 	if (jail_ra && !ret)
-		ret = sysctl_writable(RA_DEFAULT, " (in the jails' namespaces)", d);
+		ret = prov_sysctl_writable(RA_DEFAULT, " (in the jails' namespaces)", d);
 	if (jail_ra && !ret)
-		ret = sysctl_writable(AGM_DEFAULT, " (in the jails' namespaces)", d);
+		ret = prov_sysctl_writable(AGM_DEFAULT, " (in the jails' namespaces)", d);
 	for (i = 0; i < pl->njails; i++) {
 		const struct pjail *pj = &pl->jails[i];
 		char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
@@ -393,7 +395,7 @@ int check_env(struct prov_plan *pl, struct diag *d)
 			snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
 		else
 			snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", pj->host_if);
-		err = sysctl_read(key, &cur);
+		err = prov_sysctl_read(key, &cur);
 		if (err == -ENOENT && access("/proc/sys/net/ipv6", F_OK) != 0) {
 			diag_error(d, &pj->pol->v6_loc, 0,
 				   "jail \"%s\" has ipv6, but this kernel has no IPv6 (no "
@@ -405,7 +407,7 @@ int check_env(struct prov_plan *pl, struct diag *d)
 				   "jail \"%s\" has ipv6, but IPv6 is disabled on %s (%s = %s): "
 				   "the kernel would refuse its address",
 				   pj->name, pj->need_veth ? "new interfaces" : pj->host_if,
-				   sysctl_name(key, name, sizeof(name)), cur);
+				   prov_sysctl_name(key, name, sizeof(name)), cur);
 			ret = ret ? ret : -EAFNOSUPPORT;
 		}
 		free(cur);
@@ -413,13 +415,12 @@ int check_env(struct prov_plan *pl, struct diag *d)
 	return ret;
 }
 
-
 /*
  * IPv4 forwarding on each jail's host side, where its packets come in
  * (see FWD4).  Not recorded: the interface is jailfw's and goes with the
  * jail.  Where conf/all is on, a new interface has it on already.
  */
-int jail_forwarding(struct prov_plan *pl, struct diag *d)
+int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 {
 	char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
 	size_t i;
@@ -433,12 +434,12 @@ int jail_forwarding(struct prov_plan *pl, struct diag *d)
 		snprintf(key, sizeof(key), FWD4_IF_FMT, pj->host_if);
 		free(cur);
 		cur = NULL;
-		if (!sysctl_read(key, &cur) && !strcmp(cur, "1"))
+		if (!prov_sysctl_read(key, &cur) && !strcmp(cur, "1"))
 			continue;
-		err = sysctl_write(key, "1");
+		err = prov_sysctl_write(key, "1");
 		if (err)
-			diag_error(d, NULL, 0, "set %s = 1: %s", sysctl_name(key, name, sizeof(name)),
-				   strerror(-err));
+			diag_error(d, NULL, 0, "set %s = 1: %s",
+				   prov_sysctl_name(key, name, sizeof(name)), strerror(-err));
 	}
 	free(cur);
 	return err;

@@ -152,10 +152,10 @@ static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct 
 	}
 	if (!h.n)
 		return;
-	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), pj_ifindex_cmp);
+	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), prov_pj_ifindex_cmp);
 	/* A safety net: its failures are warnings, the jails are gone all the same. */
-	err =
-	    dump(&pl->host, b, RTM_GETADDR, haddr_cb, &h, haddr_reset, "list host addresses", NULL);
+	err = prov_dump(&pl->host, b, RTM_GETADDR, prov_haddr_cb, &h, prov_haddr_reset,
+			"list host addresses", NULL);
 	if (err) {
 		diag_warning(d, NULL, 0,
 			     "list host addresses: %s; the interfaces of removed jails may keep "
@@ -178,7 +178,7 @@ static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct 
 			nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
 					      pj->host_ifindex, &pj->haddrs[k].addr, false);
 			rtnl_batch_add(b, nlh, NULL, pj, "delete address %s from \"%s\"",
-				       cidr(&pj->haddrs[k].addr, buf), pj->host_if);
+				       prov_cidr(&pj->haddrs[k].addr, buf), pj->host_if);
 		}
 	}
 	if (b->nreqs) {
@@ -203,7 +203,7 @@ out:
  * kernel.  So is the host end of a leaving jail whose namespace someone
  * else removed by name (ip netns delete) while a process was in it.
  */
-int drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d)
+int prov_drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d)
 {
 	struct pjail **v = NULL, **busy = NULL;
 	struct netns_id *ids = NULL;
@@ -223,7 +223,7 @@ int drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d)
 			continue;
 		err = netns_delete(pj->name);
 		if (err) {
-			diag_error(d, pj_loc(pj), 0, "delete namespace \"%s\": %s", pj->name,
+			diag_error(d, prov_pj_loc(pj), 0, "delete namespace \"%s\": %s", pj->name,
 				   strerror(-err));
 			ret = ret ? ret : err;
 			continue;
@@ -269,12 +269,12 @@ out:
 
 int prov_down_cut(struct prov_plan **planp, struct diag *d)
 {
-	struct prov_plan *pl = plan_new();
+	struct prov_plan *pl = prov_plan_new();
 	size_t i;
 	int err;
 
 	*planp = pl;
-	err = load_state(pl, d);
+	err = prov_load_state(pl, d);
 	if (err)
 		return err;
 	state_copy(&pl->st, &pl->old);
@@ -287,8 +287,8 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		const struct state_sysctl *rec = &pl->old.sysctls[i];
 		char *cur = NULL;
 
-		if (!sysctl_read(rec->key, &cur) && !strcmp(cur, rec->set))
-			err = sysctl_writable(rec->key, "", d);
+		if (!prov_sysctl_read(rec->key, &cur) && !strcmp(cur, rec->set))
+			err = prov_sysctl_writable(rec->key, "", d);
 		else
 			err = 0;
 		free(cur);
@@ -296,11 +296,11 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 			return err;
 	}
 	pl->st.phase = STATE_DOWN;
-	err = save(pl, d);
+	err = prov_save(pl, d);
 	if (!err)
-		err = open_host(pl, d);
+		err = prov_open_host(pl, d);
 	if (!err)
-		err = host_links(pl, d);
+		err = prov_host_links(pl, d);
 	if (err)
 		return err;
 	for (i = 0; i < pl->old.njails; i++) {
@@ -312,9 +312,9 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		/* A uid jail is only its record: it goes with the state. */
 		if (sj->backend != BACKEND_NETNS)
 			continue;
-		pj = add_pjail(pl, sj->name);
-		hl = find_hlink(pl, sj->host_if);
-		owner = hl ? alias_jail(hl) : NULL;
+		pj = prov_add_pjail(pl, sj->name);
+		hl = prov_find_hlink(pl, sj->host_if);
+		owner = hl ? prov_alias_jail(hl) : NULL;
 		pj->action = PJ_REMOVE;
 		snprintf(pj->host_if, sizeof(pj->host_if), "%s", sj->host_if);
 		snprintf(pj->jail_if, sizeof(pj->jail_if), "%s", sj->jail_if);
@@ -322,9 +322,9 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 			pj->host_ifindex = hl->ifindex;
 			pj->host_flags = hl->flags;
 		}
-		add_change(pl, "remove jail %s", pj->name);
+		prov_add_change(pl, "remove jail %s", pj->name);
 	}
-	return set_links(pl, false, want_cut, d);
+	return prov_set_links(pl, false, prov_want_cut, d);
 }
 
 int prov_down_finish(struct prov_plan *pl, struct diag *d)
@@ -346,7 +346,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		if (!err) {
 			pj->ns = id;
 			pj->ns_ours = !sj->ns.ino || netns_id_eq(&sj->ns, &id);
-			if (pj->ns_ours && !ns_is_ours(pl, pj, fd))
+			if (pj->ns_ours && !prov_ns_is_ours(pl, pj, fd))
 				pj->ns_ours = proven = false;
 			close(fd);
 		} else {
@@ -355,7 +355,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			pj->ns = sj->ns;
 		}
 		if (!proven) {
-			say_unproven(d, NULL, pj, true);
+			prov_say_unproven(d, NULL, pj, true);
 			foreign = true;
 		} else if (!err && !pj->ns_ours) {
 			diag_error(d, NULL, 0,
@@ -373,7 +373,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			foreign = true;
 		}
 	}
-	ret = drop_namespaces(pl, false, d);
+	ret = prov_drop_namespaces(pl, false, d);
 	testhook_point("netns-removed");
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
@@ -382,20 +382,20 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		if (pj->ns_ours && !pj->removed)
 			continue;
 		pj->removed = true;
-		err = remove_jail_files(pj, sj, d);
+		err = prov_remove_jail_files(pj, sj, d);
 		ret = ret ? ret : err;
 	}
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {
 		const struct state_sysctl *rec = &pl->old.sysctls[i % pl->old.nsysctls];
 		char name[PATH_MAX], *cur = NULL;
 
-		if (!restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
+		if (!prov_restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
 			continue;
-		sysctl_name(rec->key, name, sizeof(name));
-		if (!sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
+		prov_sysctl_name(rec->key, name, sizeof(name));
+		if (!prov_sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
 		    !strcmp(cur, rec->old)) {
 			/* Restored already (a down killed after it), or never set. */
-		} else if (cur && fwd4_shared(rec->key)) {
+		} else if (cur && prov_fwd4_shared(rec->key)) {
 			diag_note(d, NULL, 0,
 				  "%s left at %s: forwarding is on for every interface now "
 				  "(net.ipv4.ip_forward = 1), not by jailfw",
@@ -405,7 +405,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 				     "%s was changed since jailfw set it to %s; left alone", name,
 				     rec->set);
 		} else {
-			err = sysctl_write(rec->key, rec->old);
+			err = prov_sysctl_write(rec->key, rec->old);
 			if (err) {
 				diag_error(d, NULL, 0, "restore %s = %s: %s", name, rec->old,
 					   strerror(-err));
@@ -413,8 +413,8 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			} else {
 				diag_note(d, NULL, 0, "restored %s = %s (was %s)", name, rec->old,
 					  rec->set);
-				add_change(pl, "restore %s = %s (was %s)", name, rec->old,
-					   rec->set);
+				prov_add_change(pl, "restore %s = %s (was %s)", name, rec->old,
+						rec->set);
 			}
 		}
 		free(cur);
