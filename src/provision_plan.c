@@ -175,12 +175,19 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	return 0;
 }
 
-static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
+/*
+ * The steps of a jail's analysis return 0 (go on), -errno, or
+ * ANALYSE_STOP: they found a conflict, said it, and the jail's analysis
+ * ends there.
+ */
+#define ANALYSE_STOP 1
+
+/* The jail's namespace: kept (jailfw's), to be made, or a conflict. */
+static int analyse_ns(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+		      struct diag *d)
 {
-	const struct state_jail *st = old_netns(pl, pj->name);
-	const struct rtnl_link *hl;
-	const char *owner;
 	struct netns_id id;
+	char what[160];
 	int err;
 
 	err = netns_open(pj->name, NULL, &id);
@@ -190,14 +197,14 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 				 "namespace \"%s\" exists (%s/%s) but jailfw did not create it; "
 				 "remove it (ip netns delete %s) or rename the jail",
 				 pj->name, NETNS_RUN_DIR, pj->name, pj->name);
-			return 0;
+			return ANALYSE_STOP;
 		}
 		if (st->ns.ino && !netns_id_eq(&st->ns, &id)) {
 			conflict(pl, d, prov_pj_loc(pj),
 				 "namespace \"%s\" is not the one jailfw created (%s/%s was "
 				 "deleted and made again by something else)",
 				 pj->name, NETNS_RUN_DIR, pj->name);
-			return 0;
+			return ANALYSE_STOP;
 		}
 		pj->action = PJ_KEEP;
 		pj->ns = id;
@@ -207,8 +214,6 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		pj->clear_file = err == -ENODATA;
 		pj->need_veth = true;
 	} else if (err == -ENODATA || err == -EMEDIUMTYPE) {
-		char what[160];
-
 		conflict(pl, d, prov_pj_loc(pj),
 			 "%s/%s is not a network namespace jailfw made (it is %s); remove it "
 			 "or rename the jail",
@@ -216,15 +221,22 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		if (err == -ENODATA)
 			diag_note(d, NULL, 0, "another tool's `ip netns add %s` under way?",
 				  pj->name);
-		return 0;
+		return ANALYSE_STOP;
 	} else {
 		diag_error(d, prov_pj_loc(pj), 0, "open namespace \"%s\" (%s/%s): %s", pj->name,
 			   NETNS_RUN_DIR, pj->name, strerror(-err));
 		return err;
 	}
+	return 0;
+}
 
-	hl = prov_find_hlink(pl, pj->host_if);
-	owner = hl ? prov_alias_jail(hl) : NULL;
+/* The host end NAME-out: jailfw's and kept, a leftover to delete, or a conflict. */
+static int analyse_host_link(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+			     struct diag *d)
+{
+	const struct rtnl_link *hl = prov_find_hlink(pl, pj->host_if);
+	const char *owner = hl ? prov_alias_jail(hl) : NULL;
+
 	if (hl && owner && !strcmp(owner, pj->name) && pj->action == PJ_KEEP) {
 		pj->host_ifindex = hl->ifindex;
 		pj->host_iflink = hl->iflink;
@@ -239,7 +251,7 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	} else if (hl && owner) {
 		conflict(pl, d, prov_pj_loc(pj), "interface \"%s\" belongs to jail \"%s\"",
 			 pj->host_if, owner);
-		return 0;
+		return ANALYSE_STOP;
 	} else if (hl && !hl->alias[0] && pj->action == PJ_KEEP && st && st->pending) {
 		/*
 		 * An apply killed between creating the pair and labelling it:
@@ -254,74 +266,118 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 			 "interface \"%s\" exists and is not jailfw's (alias \"%s\"; "
 			 "jailfw marks its own \"%s\")",
 			 pj->host_if, hl->alias, pj->alias);
-		return 0;
-	}
-	if (st && strcmp(st->host_if, pj->host_if)) {
-		/* The ifname changed: the old pair goes, a new one is made. */
-		const struct rtnl_link *old = prov_find_hlink(pl, st->host_if);
-		const char *o = old ? prov_alias_jail(old) : NULL;
-
-		if (o && !strcmp(o, pj->name)) {
-			pj->old_host = old->ifindex;
-			snprintf(pj->old_host_if, sizeof(pj->old_host_if), "%s", old->name);
-		}
-	}
-	if (pj->action == PJ_KEEP) {
-		err = analyse_kept(pl, pj, d);
-		if (err) {
-			if (err != -ENOENT && err != -ENODATA)
-				return err;
-			/* Vanished under us: make it again. */
-			pj->action = PJ_CREATE;
-			pj->need_veth = true;
-			pj->stale_host = pj->host_ifindex;
-			pj->host_ifindex = 0;
-		} else if (!ns_proven(pl, pj)) {
-			pl->conflicts++;
-			prov_say_unproven(d, prov_pj_loc(pj), pj, true);
-			return 0;
-		}
-	}
-	/*
-	 * The kernel refuses a new link a name that is another link's
-	 * alternative name (EEXIST, half-way through the apply): say so now.
-	 */
-	if (pj->need_veth && !prov_find_hlink(pl, pj->host_if)) {
-		const struct altname *alt = prov_find_altname(pl, pj->host_if);
-
-		if (alt)
-			conflict(pl, d, prov_pj_loc(pj),
-				 "interface name \"%s\" is taken: it is an alternative name of "
-				 "\"%s\" (ip link property del dev %s altname %s)",
-				 pj->host_if, alt->owner, alt->owner, pj->host_if);
-	}
-	if (pj->pol->ndns) {
-		char why[FILEIO_WHY_MAX], *cur = NULL;
-
-		pj->resolv = prov_resolv_text(pj->pol);
-		err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
-		if (err == -ENOENT) {
-			pj->resolv_write = true;
-			pj->etc_dir_new = !netns_etc_exists(pj->name);
-		} else if (err == -EEXIST) {
-			pl->conflicts++;
-			prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
-		} else if (err) {
-			prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
-			return err;
-		} else if (!prov_resolv_ours(cur, pj->name)) {
-			conflict(pl, d, &pj->pol->dns_loc,
-				 "%s/%s/resolv.conf exists and jailfw did not write it",
-				 NETNS_ETC_DIR, pj->name);
-		} else {
-			pj->resolv_existed = true;
-			pj->resolv_write = strcmp(cur, pj->resolv) != 0;
-		}
-		free(cur);
-	} else if (st && st->resolv) {
-		pj->resolv_remove = true;
+		return ANALYSE_STOP;
 	}
 	return 0;
+}
+
+/* The ifname changed: the old pair goes, a new one is made. */
+static void analyse_old_ifname(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st)
+{
+	const struct rtnl_link *old;
+	const char *o;
+
+	if (!st || !strcmp(st->host_if, pj->host_if))
+		return;
+	old = prov_find_hlink(pl, st->host_if);
+	o = old ? prov_alias_jail(old) : NULL;
+	if (o && !strcmp(o, pj->name)) {
+		pj->old_host = old->ifindex;
+		snprintf(pj->old_host_if, sizeof(pj->old_host_if), "%s", old->name);
+	}
+}
+
+/* A kept namespace, read from inside: proven jailfw's, or made again if it vanished. */
+static int analyse_kept_ns(struct prov_plan *pl, struct pjail *pj, struct diag *d)
+{
+	int err = analyse_kept(pl, pj, d);
+
+	if (err) {
+		if (err != -ENOENT && err != -ENODATA)
+			return err;
+		/* Vanished under us: make it again. */
+		pj->action = PJ_CREATE;
+		pj->need_veth = true;
+		pj->stale_host = pj->host_ifindex;
+		pj->host_ifindex = 0;
+	} else if (!ns_proven(pl, pj)) {
+		pl->conflicts++;
+		prov_say_unproven(d, prov_pj_loc(pj), pj, true);
+		return ANALYSE_STOP;
+	}
+	return 0;
+}
+
+/*
+ * The kernel refuses a new link a name that is another link's
+ * alternative name (EEXIST, half-way through the apply): say so now.
+ */
+static void analyse_altname(struct prov_plan *pl, struct pjail *pj, struct diag *d)
+{
+	const struct altname *alt;
+
+	if (!pj->need_veth || prov_find_hlink(pl, pj->host_if))
+		return;
+	alt = prov_find_altname(pl, pj->host_if);
+	if (alt)
+		conflict(pl, d, prov_pj_loc(pj),
+			 "interface name \"%s\" is taken: it is an alternative name of "
+			 "\"%s\" (ip link property del dev %s altname %s)",
+			 pj->host_if, alt->owner, alt->owner, pj->host_if);
+}
+
+/* /etc/netns/NAME/resolv.conf: to write, to remove, or someone else's. */
+static int analyse_resolv(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+			  struct diag *d)
+{
+	char why[FILEIO_WHY_MAX], *cur = NULL;
+	int err;
+
+	if (!pj->pol->ndns) {
+		if (st && st->resolv)
+			pj->resolv_remove = true;
+		return 0;
+	}
+	pj->resolv = prov_resolv_text(pj->pol);
+	err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
+	if (err == -ENOENT) {
+		pj->resolv_write = true;
+		pj->etc_dir_new = !netns_etc_exists(pj->name);
+	} else if (err == -EEXIST) {
+		pl->conflicts++;
+		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+	} else if (err) {
+		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+		return err;
+	} else if (!prov_resolv_ours(cur, pj->name)) {
+		conflict(pl, d, &pj->pol->dns_loc,
+			 "%s/%s/resolv.conf exists and jailfw did not write it", NETNS_ETC_DIR,
+			 pj->name);
+	} else {
+		pj->resolv_existed = true;
+		pj->resolv_write = strcmp(cur, pj->resolv) != 0;
+	}
+	free(cur);
+	return 0;
+}
+
+static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
+{
+	const struct state_jail *st = old_netns(pl, pj->name);
+	int err;
+
+	err = analyse_ns(pl, pj, st, d);
+	if (!err)
+		err = analyse_host_link(pl, pj, st, d);
+	if (!err)
+		analyse_old_ifname(pl, pj, st);
+	if (!err && pj->action == PJ_KEEP)
+		err = analyse_kept_ns(pl, pj, d);
+	if (!err)
+		analyse_altname(pl, pj, d);
+	if (!err)
+		err = analyse_resolv(pl, pj, st, d);
+	return err == ANALYSE_STOP ? 0 : err;
 }
 
 static void analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
