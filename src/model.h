@@ -208,7 +208,7 @@ void jail_ifname_jail(const struct jail *j, char buf[16]);
 size_t jail_prefixes(const struct jail *j, struct prefix out[2]);
 /*
  * The jail side's IPv6 link-local address, the same on every jail's link:
- * jailfw gives it, the kernel makes none (provision.c), so that in_NAME
+ * jailfw gives it, the kernel makes none (provision_links.c), so that in_NAME
  * can tell the jail's link-local source from a made-up one.
  */
 #define JAIL_LINK_LOCAL "fe80::2"

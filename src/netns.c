@@ -177,7 +177,7 @@ int netns_create(const char *name, int (*inside)(void *ctx), void *ctx, int *fdp
 	err = fd_id(nsfd, id);
 	/*
 	 * inside runs while the namespace has no name yet: what it does
-	 * there (provision.c labels the namespace as jailfw's) is in place
+	 * there (provision_create.c labels the namespace as jailfw's) is in place
 	 * before anyone can see the namespace at path.
 	 */
 	if (!err && inside)

@@ -142,6 +142,8 @@ size_t prov_plan_changes(const struct prov_plan *pl, const char *const **lines)
 	return pl->nchanges;
 }
 
+/* ---- stage ---- */
+
 static int stage(struct prov_plan *pl, struct diag *d)
 {
 	struct pjail **grp = NULL;

@@ -17,7 +17,7 @@
 
 static char *committed_text(const struct prov_plan *pl);
 
-/* ---- stage ---- */
+/* ---- the state stage writes ---- */
 
 void prov_state_intent(struct prov_plan *pl)
 {

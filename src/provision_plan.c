@@ -14,8 +14,6 @@
 
 #include "fileio.h"
 
-/* ---- analysis: read everything, decide, change nothing ---- */
-
 static void PRINTF_LIKE(4, 5)
     conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc, const char *fmt, ...)
 {

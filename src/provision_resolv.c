@@ -8,8 +8,6 @@
 
 #include "fileio.h"
 
-/* ---- resolv.conf ---- */
-
 static char *resolv_header(const char *name)
 {
 	return xasprintf("# jailfw: resolv.conf of jail %s (jailfw down removes it)\n", name);

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- netlink plumbing ---- */
-
 /*
  * Send the batch and report every failed request, located at its jail
  * when the request's ctx is one (requests without a reply callback).

@@ -15,8 +15,6 @@
 
 #include "fileio.h"
 
-/* ---- sysctls ---- */
-
 /* "net.ipv6.conf.eth0/100.accept_ra" for key "net/ipv6/conf/eth0.100/accept_ra". */
 const char *prov_sysctl_name(const char *key, char *buf, size_t len)
 {

@@ -12,8 +12,6 @@
 
 #include "testhook.h"
 
-/* ---- teardown: namespaces removed, and their veths with them ---- */
-
 /*
  * A namespace's veth goes with the namespace; deleting one explicitly
  * costs 17-20 ms (RCU), so only where a process still holds the namespace

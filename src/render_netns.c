@@ -241,7 +241,7 @@ static void put_accept(struct rctx *c)
  * Anti-spoofing: a jail may only send from its own address, not from the
  * rest of its prefix (the host side's address is in it), and not at all
  * in a family it has no prefix in.  Towards the host its link-local
- * address is fine too: jailfw gives it a fixed one (provision.c), so that
+ * address is fine too: jailfw gives it a fixed one (provision_links.c), so that
  * no other link-local source, made up to fill the host's neighbour table,
  * gets through.
  */

@@ -425,7 +425,7 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 }
 
 /*
- * The sysctls jailfw changes, and how (provision.c, plan_sysctls): the
+ * The sysctls jailfw changes, and how (provision_sysctl.c, prov_plan_sysctls): the
  * forwarding switches on, and accept_ra 2 on the interfaces where router
  * advertisements must keep working once IPv6 forwarding is on.  "%s" is
  * an interface name.  A restore writes old back, so both values matter.
@@ -435,7 +435,7 @@ static const struct {
 } managed_sysctls[] = {
     {"net/ipv4/conf/all/forwarding", "0", "1"},
     {"net/ipv6/conf/all/forwarding", "0", "1"},
-    {"net/ipv4/conf/%s/forwarding", "0", "1"}, /* the wan's (provision.c, FWD4) */
+    {"net/ipv4/conf/%s/forwarding", "0", "1"}, /* the wan's (provision_int.h, FWD4) */
     {"net/ipv6/conf/%s/accept_ra", "1", "2"},
 };
 
@@ -571,7 +571,7 @@ static const char *jail_record(struct state_jail *j, unsigned int seen)
 	 * 0:0 is the identity of a namespace whose creation was under way,
 	 * and only that: a record that claims no particular namespace must
 	 * be pending.  (Even then, a namespace is removed only if it carries
-	 * jailfw's mark: provision.c.)
+	 * jailfw's mark: provision_plan.c.)
 	 */
 	if (!j->ns.ino && (j->ns.dev || !j->pending))
 		return "namespace identity 0:0 in a record that is not pending";

@@ -268,7 +268,7 @@ injected()
 		netns-create) ere="create namespace \"$j\": No space left on device" ;;
 		rtnl-newlink) ere="create veth \"$j-out\": .*JAILFW_TEST_FAULT=rtnl-newlink" ;;
 		# A new jail's first setlink labels its namespace's lo, before
-		# the namespace has its name (provision.c, ns_proven).
+		# the namespace has its name (provision_plan.c, ns_proven).
 		rtnl-setlink) ere="set alias \"jailfw:$j\" on \"lo\" in namespace \"$j\": .*JAILFW_TEST_FAULT=rtnl-setlink" ;;
 		rtnl-newaddr) ere="add address ${net//./\\.}\\.2/24 to \"$j-in\" in namespace \"$j\": .*rtnl-newaddr" ;;
 		rtnl-newroute) ere="set default route via ${net//./\\.}\\.1 in namespace \"$j\": .*rtnl-newroute" ;;
