@@ -191,8 +191,8 @@ static void cnote(struct checker *c, const struct loc *loc, const char *fmt, ...
 
 enum ckind { CK_ERROR, CK_WARNING, CK_NOTE };
 
-static void vreport(struct checker *c, enum ckind k, const struct loc *loc, const char *fmt,
-		    va_list ap)
+static void check_vreport(struct checker *c, enum ckind k, const struct loc *loc, const char *fmt,
+			  va_list ap)
 {
 	unsigned int span = src_span(c, loc);
 	struct strbuf sb;
@@ -214,7 +214,7 @@ static void cerr(struct checker *c, const struct loc *loc, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, CK_ERROR, loc, fmt, ap);
+	check_vreport(c, CK_ERROR, loc, fmt, ap);
 	va_end(ap);
 }
 
@@ -223,7 +223,7 @@ static void cwarn(struct checker *c, const struct loc *loc, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, CK_WARNING, loc, fmt, ap);
+	check_vreport(c, CK_WARNING, loc, fmt, ap);
 	va_end(ap);
 }
 
@@ -232,7 +232,7 @@ static void cnote(struct checker *c, const struct loc *loc, const char *fmt, ...
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(c, CK_NOTE, loc, fmt, ap);
+	check_vreport(c, CK_NOTE, loc, fmt, ap);
 	va_end(ap);
 }
 
@@ -1252,7 +1252,7 @@ struct pfx_key {
  * prefix comes after every prefix that contains it, and the prefixes it
  * contains come right after it.
  */
-static int pfx_cmp(const void *va, const void *vb)
+static int check_pfx_cmp(const void *va, const void *vb)
 {
 	const struct pfx_key *a = va, *b = vb;
 	int r;
@@ -1291,7 +1291,7 @@ static void mask_net(const struct prefix *pfx, uint8_t net[16])
 /*
  * Overlapping jail networks would route one jail's replies into the other
  * and defeat anti-spoofing, which trusts a source inside the jail's prefix.
- * Two CIDR prefixes overlap only when one contains the other.  In pfx_cmp
+ * Two CIDR prefixes overlap only when one contains the other.  In check_pfx_cmp
  * order a stack holds the prefixes containing the current one: pop those
  * that do not contain it (they contain nothing later either), and what is
  * left overlaps it.  After the sort, every overlapping pair is found
@@ -1314,7 +1314,7 @@ static void find_overlaps(struct checker *c, int af, struct pfx_key *keys, size_
 		keys[n++].jail = i;
 	}
 	if (n > 1)
-		qsort(keys, n, sizeof(*keys), pfx_cmp);
+		qsort(keys, n, sizeof(*keys), check_pfx_cmp);
 	for (i = 0; i < n; i++) {
 		size_t k;
 

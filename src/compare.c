@@ -394,7 +394,7 @@ struct measure {
 	size_t n, counts[3], passed, dropped;
 };
 
-static bool is_loopback(const struct prefix *a)
+static bool compare_is_loopback(const struct prefix *a)
 {
 	static const uint8_t lo6[16] = {[15] = 1};
 
@@ -417,7 +417,7 @@ static enum compare_row probe_row(const struct probe *pr)
 		break;
 	}
 	if (pr->kind == PK_HOST || pr->at == PROBE_AT_HOST)
-		return is_loopback(&pr->dst) ? CMP_LOOPBACK : CMP_HOST_SERVICES;
+		return compare_is_loopback(&pr->dst) ? CMP_LOOPBACK : CMP_HOST_SERVICES;
 	return CMP_EGRESS;
 }
 
@@ -459,7 +459,7 @@ static void measure_text(struct strbuf *sb, const struct measure *m)
 }
 
 /* Contradictions of one run, named with the backend they ran under. */
-static size_t report(const struct policy *p, const struct probe_plan *plan, struct diag *d)
+static size_t compare_report(const struct policy *p, const struct probe_plan *plan, struct diag *d)
 {
 	char ps[96];
 	size_t i, bad = 0;
@@ -546,8 +546,9 @@ static void print_row(FILE *f, const char *prop, const char *a, const char *b)
  * the switched copy that --probe ran (its addresses, its uid), else the
  * jail itself in general words.  mu, mn: what each run measured, or NULL.
  */
-static void print_jail(FILE *f, const struct policy *p, const struct jail *j, const struct jail *ju,
-		       const struct jail *jn, const struct measure *mu, const struct measure *mn)
+static void compare_print_jail(FILE *f, const struct policy *p, const struct jail *j,
+			       const struct jail *ju, const struct jail *jn,
+			       const struct measure *mu, const struct measure *mn)
 {
 	char head_u[32], head_n[32];
 	enum compare_row r;
@@ -645,7 +646,7 @@ int compare_policy(const struct policy *p, const struct compare_opts *o, struct 
 		}
 		if (status)
 			goto out;
-		bad = report(p, &plan_cur, d) + report(&sw, &plan_sw, d);
+		bad = compare_report(p, &plan_cur, d) + compare_report(&sw, &plan_sw, d);
 		probed = true;
 	}
 	for (i = 0; i < p->njails; i++) {
@@ -663,7 +664,7 @@ int compare_policy(const struct policy *p, const struct compare_opts *o, struct 
 		if (o->json)
 			jsonw_append(jails, compare_json_jail(p, j, ju, jn, mu, mn));
 		else
-			print_jail(f, p, j, ju, jn, mu, mn);
+			compare_print_jail(f, p, j, ju, jn, mu, mn);
 	}
 	errno = 0;
 	if (o->json) {

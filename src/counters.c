@@ -413,7 +413,7 @@ static int record_write(const char *table, const struct counters_record *r)
 }
 
 /* Names go into a whitespace-separated file: anything odd is left out. */
-static bool plain_name(const char *s)
+static bool counters_plain_name(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -434,11 +434,11 @@ static void record_of_table(const struct nftinfo_table *t, struct counters_recor
 	r->genid = t->genid;
 	r->table_digest = t->digest;
 	for (i = 0; i < t->nchains; i++)
-		if (plain_name(t->chains[i].name))
+		if (counters_plain_name(t->chains[i].name))
 			*VEC_PUSH(r->chains, r->nchains) =
 			    (struct counters_obj){xstrdup(t->chains[i].name), t->chains[i].digest, 0};
 	for (i = 0; i < t->nsets; i++)
-		if (plain_name(t->sets[i].name))
+		if (counters_plain_name(t->sets[i].name))
 			*VEC_PUSH(r->sets, r->nsets) =
 			    (struct counters_obj){xstrdup(t->sets[i].name), t->sets[i].digest, 0};
 	/* nftinfo sorts chains and sets by name, as the record wants them. */
@@ -482,7 +482,7 @@ int counters_save(const struct policy *p, const char *text)
 	r.text_digest = hash64(text, strlen(text));
 	nct = counters_scan_text(p, text, &ct);
 	for (i = 0; i < nct; i++)
-		if (plain_name(ct[i].name))
+		if (counters_plain_name(ct[i].name))
 			*VEC_PUSH(r.chains, r.nchains) =
 			    (struct counters_obj){xstrdup(ct[i].name), 0, ct[i].sig};
 	counters_chain_text_free(ct, nct);

@@ -20,8 +20,8 @@
 
 /* ------------------------------------------------------------ messages */
 
-static struct nlmsghdr *put_header(void *buf, uint32_t seq, uint8_t msg, uint16_t flags,
-				   uint8_t family)
+static struct nlmsghdr *ctsweep_put_header(void *buf, uint32_t seq, uint8_t msg, uint16_t flags,
+					   uint8_t family)
 {
 	return nftinfo_nfnl_header(buf, (NFNL_SUBSYS_CTNETLINK << 8) | msg, flags, family, 0, seq);
 }
@@ -29,7 +29,7 @@ static struct nlmsghdr *put_header(void *buf, uint32_t seq, uint8_t msg, uint16_
 /* AF_UNSPEC: the entries of every family. */
 struct nlmsghdr *ctsweep_build_dump(void *buf, uint32_t seq)
 {
-	return put_header(buf, seq, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
+	return ctsweep_put_header(buf, seq, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC);
 }
 
 /*
@@ -40,7 +40,7 @@ struct nlmsghdr *ctsweep_build_dump(void *buf, uint32_t seq)
 struct nlmsghdr *ctsweep_build_delete(void *buf, uint32_t seq, const struct ctsweep_entry *e)
 {
 	struct nlmsghdr *nlh =
-	    put_header(buf, seq, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, (uint8_t)e->family);
+	    ctsweep_put_header(buf, seq, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, (uint8_t)e->family);
 	uint16_t len = e->orig_tuple->nla_len;
 
 	memcpy(mnl_nlmsg_get_payload_tail(nlh), e->orig_tuple, len);
@@ -163,7 +163,7 @@ bool ctsweep_parse(const struct nlmsghdr *nlh, struct ctsweep_entry *e)
 
 /* ------------------------------------------------------------ judging */
 
-static int pfx_cmp(const struct prefix *a, const struct prefix *b)
+static int ctsweep_pfx_cmp(const struct prefix *a, const struct prefix *b)
 {
 	int c;
 
@@ -179,7 +179,7 @@ static int index_cmp(const void *va, const void *vb)
 {
 	const struct ctsweep_pfx *a = va, *b = vb;
 
-	return pfx_cmp(&a->pfx, &b->pfx);
+	return ctsweep_pfx_cmp(&a->pfx, &b->pfx);
 }
 
 void ctsweep_index_init(struct ctsweep_index *x, const struct policy *p,
@@ -222,7 +222,7 @@ static size_t jail_of(const struct ctsweep_index *x, const struct prefix *a)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (pfx_cmp(&x->pfx[mid].pfx, a) <= 0)
+		if (ctsweep_pfx_cmp(&x->pfx[mid].pfx, a) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -90,8 +90,8 @@ static void quote_line(const struct diag *d, const struct loc *loc, unsigned int
 	fputc('\n', d->out);
 }
 
-static void vreport(struct diag *d, const char *kind, const struct loc *loc,
-		    unsigned int span, const char *fmt, va_list ap)
+static void diag_vreport(struct diag *d, const char *kind, const struct loc *loc, unsigned int span,
+			 const char *fmt, va_list ap)
 {
 	if (loc && loc->file && loc->line)
 		fprintf(d->out, "%s:%u:%u: %s: ", loc->file, loc->line, loc->col, kind);
@@ -117,7 +117,7 @@ void diag_error(struct diag *d, const struct loc *loc, unsigned int span,
 		return;
 	}
 	va_start(ap, fmt);
-	vreport(d, "error", loc, span, fmt, ap);
+	diag_vreport(d, "error", loc, span, fmt, ap);
 	va_end(ap);
 }
 
@@ -130,7 +130,7 @@ void diag_warning(struct diag *d, const struct loc *loc, unsigned int span,
 	if (d->max_errors && d->errors > d->max_errors)
 		return;
 	va_start(ap, fmt);
-	vreport(d, "warning", loc, span, fmt, ap);
+	diag_vreport(d, "warning", loc, span, fmt, ap);
 	va_end(ap);
 }
 
@@ -142,7 +142,7 @@ void diag_note(struct diag *d, const struct loc *loc, unsigned int span,
 	if (d->max_errors && d->errors > d->max_errors)
 		return;
 	va_start(ap, fmt);
-	vreport(d, "note", loc, span, fmt, ap);
+	diag_vreport(d, "note", loc, span, fmt, ap);
 	va_end(ap);
 }
 

@@ -917,7 +917,7 @@ static enum avail marked_at(const struct doc *dc, enum jclass k, const struct do
 	return c->prio == prio ? AV_MAYBE : AV_NO;
 }
 
-static const char *family_name(uint32_t f)
+static const char *doctor_family_name(uint32_t f)
 {
 	switch (f) {
 	case NFPROTO_INET:
@@ -931,7 +931,7 @@ static const char *family_name(uint32_t f)
 	}
 }
 
-static const char *hook_name(uint32_t h)
+static const char *doctor_hook_name(uint32_t h)
 {
 	static const char *const names[] = {"prerouting", "input", "forward", "output",
 					    "postrouting"};
@@ -940,7 +940,7 @@ static const char *hook_name(uint32_t h)
 }
 
 /* A name that can go into a command line unquoted (nft identifiers). */
-static bool plain_name(const char *s)
+static bool doctor_plain_name(const char *s)
 {
 	size_t i;
 
@@ -1008,9 +1008,9 @@ static void fix_rule(struct fixer *f, const char *what, const char *nft_expr, co
 		detail(f->dc, what, "%s -I %s %s -j ACCEPT", f->ipt_cmd, f->ipt_chain, ipt_match);
 		return;
 	}
-	if (plain_name(c->table) && plain_name(c->name))
-		detail(f->dc, what, "nft 'insert rule %s %s %s %s accept'", family_name(c->family),
-		       c->table, c->name, nft_expr);
+	if (doctor_plain_name(c->table) && doctor_plain_name(c->name))
+		detail(f->dc, what, "nft 'insert rule %s %s %s %s accept'",
+		       doctor_family_name(c->family), c->table, c->name, nft_expr);
 	else
 		detail(f->dc, what, "insert \"%s accept\" at the top of that chain", nft_expr);
 }
@@ -1063,8 +1063,8 @@ static void fix_identity(struct fixer *f, enum jclass k, const struct djail *j, 
 
 static void chain_title(const struct doctor_chain *c, struct strbuf *sb)
 {
-	sb_printf(sb, "table %s %s chain %s (hook %s, priority %d", family_name(c->family),
-		  c->table, c->name, hook_name(c->hook), c->prio);
+	sb_printf(sb, "table %s %s chain %s (hook %s, priority %d", doctor_family_name(c->family),
+		  c->table, c->name, doctor_hook_name(c->hook), c->prio);
 	if (is_iptables(c))
 		sb_printf(sb, "; iptables-nft%s",
 			  !strcmp(c->table, "filter") && !strcmp(c->name, "FORWARD")
@@ -1934,7 +1934,8 @@ static int ct_helper_cb(const struct nlmsghdr *nlh, void *data)
 	sb_printf(&sb, "conntrack helper \"%s\" (%s over %s) in table %s %s", name ? name : "?",
 		  type ? type : "?",
 		  nftnl_obj_get_u8(obj, NFTNL_OBJ_CT_HELPER_L4PROTO) == IPPROTO_UDP ? "udp" : "tcp",
-		  family_name(nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY)), table ? table : "?");
+		  doctor_family_name(nftnl_obj_get_u32(obj, NFTNL_OBJ_FAMILY)),
+		  table ? table : "?");
 	ct_helper_note(l->dc, &l->n, sb.s);
 	sb_free(&sb);
 	nftnl_obj_free(obj);

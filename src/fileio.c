@@ -104,7 +104,7 @@ int fileio_remove_at(int dfd, const char *name, int flags)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+static int fileio_write_all(int fd, const char *p, size_t len)
 {
 	ssize_t n;
 
@@ -142,7 +142,7 @@ int fileio_write_at(int dfd, const char *name, const void *buf, size_t len, mode
 	if (fchmod(fd, mode) < 0)
 		err = -errno;
 	if (!err)
-		err = write_all(fd, buf, len);
+		err = fileio_write_all(fd, buf, len);
 	if (!err && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)

@@ -427,7 +427,7 @@ out:
 }
 
 /* The same character set nftload accepts: a letter, then [A-Za-z0-9_-]. */
-static bool table_name_ok(const char *t)
+static bool main_table_name_ok(const char *t)
 {
 	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
 
@@ -454,7 +454,7 @@ static int cmd_down(struct cli *c)
 			goto out;
 		}
 		table = policy_table(&p);
-	} else if (table && !table_name_ok(table)) {
+	} else if (table && !main_table_name_ok(table)) {
 		status = usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
 				     "'_' or '-')",
 				     table);
@@ -556,7 +556,7 @@ out:
 /* status: exit 0 in force as applied, 1 drift, 3 unreadable, 4 privilege. */
 static int cmd_status(struct cli *c)
 {
-	if (c->table && !table_name_ok(c->table))
+	if (c->table && !main_table_name_ok(c->table))
 		return usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
 				   "'_' or '-')",
 				   c->table);

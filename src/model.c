@@ -97,7 +97,7 @@ const char *policy_add_file(struct policy *p, const char *name)
 	return *slot;
 }
 
-static const char *base_name(const char *path)
+static const char *model_base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
@@ -133,7 +133,7 @@ char **policy_file_labels(const struct policy *p)
 	size_t *order, i, k;
 
 	for (i = 0; i < p->nfiles; i++)
-		labels[i] = xstrdup(base_name(p->files[i]));
+		labels[i] = xstrdup(model_base_name(p->files[i]));
 	/* Sorted, equal names are neighbours: O(n log n) for thousands of drop-ins. */
 	order = xcalloc(p->nfiles ? p->nfiles : 1, sizeof(*order));
 	for (i = 0; i < p->nfiles; i++)

@@ -155,7 +155,7 @@ static bool parse_ipv6(const uint8_t *p, size_t len, struct monitor_drop *d)
 }
 
 /* Every attribute we read, once, with its length checked. */
-static int attr_cb(const struct nlattr *attr, void *data)
+static int monitor_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
 	uint16_t type = mnl_attr_get_type(attr);
@@ -220,7 +220,7 @@ bool monitor_parse(const struct nlmsghdr *nlh, struct monitor_drop *out)
 	    nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET) ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
 		return false;
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), monitor_attr_cb, tb) < 0)
 		return false;
 	if (!tb[NFULA_PREFIX] || !tb[NFULA_PAYLOAD])
 		return false;
@@ -279,7 +279,7 @@ bool monitor_parse(const struct nlmsghdr *nlh, struct monitor_drop *out)
  */
 #define LOOPBACK_IFINDEX 1
 
-static bool is_loopback(const struct prefix *a)
+static bool monitor_is_loopback(const struct prefix *a)
 {
 	static const uint8_t v6lo[16] = {[15] = 1};
 
@@ -299,7 +299,7 @@ bool monitor_drop_to_host(const struct monitor_drop *d)
 		return true;
 	if (d->has_hook && d->hook == NF_INET_LOCAL_IN)
 		return true;
-	return is_loopback(&d->dst);
+	return monitor_is_loopback(&d->dst);
 }
 
 /* ------------------------------------------------------------------ */
@@ -345,7 +345,7 @@ static void put_proto(struct strbuf *sb, uint8_t p)
 		sb_printf(sb, "%u", p);
 }
 
-static const char *hook_name(uint8_t h)
+static const char *monitor_hook_name(uint8_t h)
 {
 	static const char *const names[] = {
 	    [NF_INET_PRE_ROUTING] = "prerouting",   [NF_INET_LOCAL_IN] = "input",
@@ -365,7 +365,7 @@ static json_t *mon_json_proto(uint8_t p)
 static void mon_format_json(const struct monitor_drop *d, struct strbuf *sb)
 {
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN], tbuf[32];
-	const char *h = d->has_hook ? hook_name(d->hook) : NULL;
+	const char *h = d->has_hook ? monitor_hook_name(d->hook) : NULL;
 	json_t *v = jsonw_pack("{}");
 
 	if (d->has_time) {
@@ -477,7 +477,7 @@ static bool same_target(const struct monitor_target *t, const char *jail, uint8_
 	return host || (t->dst.family == dst->family && !memcmp(&t->dst.addr, &dst->addr, 16));
 }
 
-static void add_port(struct monitor_target *t, uint16_t port)
+static void monitor_add_port(struct monitor_target *t, uint16_t port)
 {
 	size_t lo = 0, hi = t->nports;
 
@@ -533,7 +533,7 @@ void monitor_suggest_add(struct monitor_suggest *s, const struct monitor_drop *d
 	}
 	t->drops++;
 	if (d->l4proto == IPPROTO_TCP || d->l4proto == IPPROTO_UDP)
-		add_port(t, d->dport);
+		monitor_add_port(t, d->dport);
 }
 
 /* tcp, udp, icmp, icmpv6 (what allow takes), then the rest by number. */
@@ -610,7 +610,7 @@ static const char *plural_drops(unsigned long n)
 	return n == 1 ? "drop" : "drops";
 }
 
-static void print_jail(struct monitor_target **ts, size_t n, bool json, struct strbuf *sb)
+static void monitor_print_jail(struct monitor_target **ts, size_t n, bool json, struct strbuf *sb)
 {
 	struct sline *lines = NULL;
 	size_t nlines = 0, i, k;
@@ -696,7 +696,7 @@ void monitor_suggest_print(const struct monitor_suggest *s, bool json, struct st
 	for (i = 0; i < s->ntargets; i = j) {
 		for (j = i + 1; j < s->ntargets && !strcmp(ts[j]->jail, ts[i]->jail); j++)
 			;
-		print_jail(ts + i, j - i, json, sb);
+		monitor_print_jail(ts + i, j - i, json, sb);
 	}
 	free(ts);
 }
@@ -768,7 +768,7 @@ int monitor_parse_opt(int argc, char **argv, int *i, struct monitor_opts *o, con
 
 static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
+static void monitor_on_signal(int sig)
 {
 	stop_signal = sig;
 }
@@ -1027,7 +1027,7 @@ int monitor_run(const struct monitor_opts *o, struct diag *d)
 	sb_init(&m.line);
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: ppoll must return */
+	sa.sa_handler = monitor_on_signal; /* no SA_RESTART: ppoll must return */
 	sigemptyset(&sa.sa_mask);
 	stop_signal = 0;
 	sigaction(SIGINT, &sa, &old_int);

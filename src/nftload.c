@@ -99,7 +99,7 @@ static struct nft_ctx *ctx_new(bool dry_run, unsigned int output_flags)
 	return nft;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
+static bool nftload_write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -139,7 +139,7 @@ static int run_text(struct nft_ctx *nft, const char *text)
 	fd = memfd_create("jailfw-ruleset", MFD_CLOEXEC);
 	if (fd >= 0) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (!write_all(fd, text, strlen(text)) || access(path, R_OK)) {
+		if (!nftload_write_all(fd, text, strlen(text)) || access(path, R_OK)) {
 			close(fd);
 			fd = -1;
 		}
@@ -720,20 +720,20 @@ out:
  * The work runs in a forked child, never in this process: unsharing here
  * would leave jailfw in the throwaway netns for the rest of the run.
  */
-static int write_file(const char *path, const char *text)
+static int nftload_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (!write_all(fd, text, strlen(text)))
+	if (!nftload_write_all(fd, text, strlen(text)))
 		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;
 }
 
-static int enter_sandbox(void)
+static int nftload_enter_sandbox(void)
 {
 	char map[64];
 	uid_t uid = geteuid();
@@ -750,7 +750,7 @@ static int enter_sandbox(void)
 		return 0;
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0) {
 		/* Kernels before 3.19 have no setgroups file: nothing to deny. */
-		ret = write_file("/proc/self/setgroups", "deny");
+		ret = nftload_write_file("/proc/self/setgroups", "deny");
 		if (ret && ret != -ENOENT)
 			return ret;
 		/*
@@ -762,13 +762,13 @@ static int enter_sandbox(void)
 		 * more of us than CAP_NET_ADMIN there.
 		 */
 		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)uid);
-		ret = write_file("/proc/self/uid_map", map);
+		ret = nftload_write_file("/proc/self/uid_map", map);
 		if (ret == -EPERM && uid == 0)
 			ret = 0;
 		if (ret)
 			return ret;
 		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)gid);
-		return write_file("/proc/self/gid_map", map);
+		return nftload_write_file("/proc/self/gid_map", map);
 	}
 	err = errno;
 	if (unshare(CLONE_NEWNET) == 0)
@@ -797,7 +797,7 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_li
 		_exit(127);
 	d.out = mem;
 	d.errors = d.warnings = 0;
-	ret = enter_sandbox();
+	ret = nftload_enter_sandbox();
 	if (ret) {
 		diag_error(&d, NULL, 0, "cannot create a throwaway user and network namespace: %s",
 			   strerror(-ret));
@@ -828,8 +828,8 @@ static void sandbox_child(const struct policy *p, const char *text, bool want_li
 	}
 	fclose(mem);
 	hdr = xasprintf("%d %u %zu %zu\n", ret, d.errors, dlen, out ? strlen(out) : 0);
-	if (!write_all(fd, hdr, strlen(hdr)) || !write_all(fd, dtext, dlen) ||
-	    (out && !write_all(fd, out, strlen(out))))
+	if (!nftload_write_all(fd, hdr, strlen(hdr)) || !nftload_write_all(fd, dtext, dlen) ||
+	    (out && !nftload_write_all(fd, out, strlen(out))))
 		_exit(126);
 	/* _exit: the parent owns stdio buffers and any atexit work. */
 	_exit(0);

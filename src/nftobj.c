@@ -8,7 +8,7 @@
 
 #include "util.h"
 
-static void put_line(struct nftobj_block *b, const char *s, size_t n)
+static void nftobj_put_line(struct nftobj_block *b, const char *s, size_t n)
 {
 	*VEC_PUSH(b->lines, b->nlines) = xstrndup(s, n);
 }
@@ -55,7 +55,7 @@ static void put_elements(struct nftobj_block *b, const char *s)
 	size_t first;
 	char *line;
 
-	put_line(b, "\t\telements = {", 14);
+	nftobj_put_line(b, "\t\telements = {", 14);
 	first = b->nlines;
 	for (p = s;; p++) {
 		if (*p == '"')
@@ -80,7 +80,7 @@ static void put_elements(struct nftobj_block *b, const char *s)
 	 * seed: two loads of the same elements list them differently.
 	 */
 	qsort(b->lines + first, b->nlines - first, sizeof(*b->lines), line_cmp);
-	put_line(b, "\t\t}", 3);
+	nftobj_put_line(b, "\t\t}", 3);
 }
 
 /*
@@ -130,7 +130,7 @@ void nftobj_parse(const char *text, struct nftobj_listing *l)
 			continue;
 		if (cur) {
 			if (len == 2 && !strncmp(line, "\t}", 2)) {
-				put_line(cur, line, len);
+				nftobj_put_line(cur, line, len);
 				cur = NULL;
 			} else if (len > 15 && !strncmp(line, "\t\telements = { ", 15)) {
 				elems.len = 0;
@@ -145,14 +145,14 @@ void nftobj_parse(const char *text, struct nftobj_listing *l)
 					in_elems = true;
 				}
 			} else {
-				put_line(cur, line, len);
+				nftobj_put_line(cur, line, len);
 			}
 			continue;
 		}
 		if (line[0] == '\t' && line[1] != '\t' && len > 3 &&
 		    !strncmp(line + len - 2, " {", 2)) {
 			cur = new_block(l, line + 1, len - 3);
-			put_line(cur, line, len);
+			nftobj_put_line(cur, line, len);
 			continue;
 		}
 		/* The table's header, its own attributes, and its closing brace. */
@@ -160,7 +160,7 @@ void nftobj_parse(const char *text, struct nftobj_listing *l)
 			new_block(l, "table", 5);
 			table = l->nblocks - 1;
 		}
-		put_line(&l->blocks[table], line, len);
+		nftobj_put_line(&l->blocks[table], line, len);
 	}
 	sb_free(&elems);
 }

@@ -408,7 +408,7 @@ static bool parse_proto(struct parser *ps, const struct token *t, size_t n, enum
 	return false;
 }
 
-static const char *family_name(int af)
+static const char *parse_family_name(int af)
 {
 	return af == AF_INET ? "IPv4" : "IPv6";
 }
@@ -443,8 +443,8 @@ static bool parse_prefix(struct parser *ps, const struct token *t, enum pfx_len 
 	out->family = memchr(addr, ':', na) ? AF_INET6 : AF_INET;
 	max = out->family == AF_INET ? 32 : 128;
 	if (inet_pton(out->family, addr, out->addr.b) != 1) {
-		perr(ps, tok_loc(ps, t), na, "invalid %s address \"%s\"", family_name(out->family),
-		     addr);
+		perr(ps, tok_loc(ps, t), na, "invalid %s address \"%s\"",
+		     parse_family_name(out->family), addr);
 		return false;
 	}
 	out->len = (uint8_t)max;
@@ -467,7 +467,7 @@ static bool parse_prefix(struct parser *ps, const struct token *t, enum pfx_len 
 	case NUM_RANGE:
 		perr(ps, sub_loc(ps, t, na + 1), t->len - na - 1,
 		     "prefix length %.*s is out of range for %s (0-%u)", (int)(t->len - na - 1),
-		     slash + 1, family_name(out->family), max);
+		     slash + 1, parse_family_name(out->family), max);
 		return false;
 	case NUM_OK:
 		break;
@@ -946,8 +946,8 @@ static bool parse_jail_net(struct parser *ps, const struct token *kw, const stru
 		return false;
 	if (out->family != af) {
 		terr(ps, t, "%s needs an %s prefix; \"%.*s\" is %s",
-		     af == AF_INET ? "ipv4" : "ipv6", family_name(af), (int)t->len, t->text,
-		     family_name(out->family));
+		     af == AF_INET ? "ipv4" : "ipv6", parse_family_name(af), (int)t->len, t->text,
+		     parse_family_name(out->family));
 		return false;
 	}
 	/*
@@ -1114,7 +1114,7 @@ syntax:
 	return false;
 }
 
-static bool table_name_ok(const struct token *t)
+static bool parse_table_name_ok(const struct token *t)
 {
 	size_t i;
 
@@ -1185,7 +1185,7 @@ static void parse_settings_stmt(struct parser *ps, struct settings *s, struct se
 		if (!start_value(ps, &kw, seen, nseen, "a table name"))
 			return;
 		t = ps->tok;
-		ok = table_name_ok(&t);
+		ok = parse_table_name_ok(&t);
 		if (!ok)
 			terr(ps, &t,
 			     "invalid table name \"%.*s\" (expected [a-z][a-z0-9_]*, at most %d "
@@ -1682,8 +1682,8 @@ static bool dirs_trusted(int fd, const char *path, struct diag *d, const struct 
  * O_NONBLOCK so that opening a FIFO cannot hang us before fstat() refuses
  * it; O_NOCTTY so a terminal device cannot become our controlling tty.
  */
-static int read_file(struct policy *p, struct diag *d, const char *path, bool missing_ok,
-		     const char **fname, char **text, size_t *len, struct stat *st)
+static int parse_read_file(struct policy *p, struct diag *d, const char *path, bool missing_ok,
+			   const char **fname, char **text, size_t *len, struct stat *st)
 {
 	struct loc l = {NULL, 0, 0};
 	size_t cap = 0, n = 0;
@@ -1800,7 +1800,7 @@ static int open_policy_dir(struct diag *d, const char *dir, int *fd)
 	return 0;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int parse_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -1877,7 +1877,7 @@ static bool list_policy_dir(struct diag *d, const char *dir, const char *pattern
 	}
 	closedir(dh);
 	if (*n)
-		qsort(*names, *n, sizeof(**names), name_cmp);
+		qsort(*names, *n, sizeof(**names), parse_name_cmp);
 	return ok;
 }
 
@@ -1971,7 +1971,7 @@ static int read_policy_file(struct reader *rd, struct policy *p, struct diag *d,
 			   POLICY_INCLUDE_MAX_DEPTH);
 		return 0;
 	}
-	r = read_file(p, d, path, flags & RF_MISSING_OK, &fname, &text, &len, &st);
+	r = parse_read_file(p, d, path, flags & RF_MISSING_OK, &fname, &text, &len, &st);
 	if (r != 1)
 		return r;
 	seen = reader_find(rd, &st);
@@ -2234,7 +2234,7 @@ bool policy_load_templates(struct policy *p, struct diag *d, const char *const *
 				char *text = NULL;
 				struct stat st;
 				size_t len = 0;
-				int r = read_file(p, d, path, true, &fname, &text, &len, &st);
+				int r = parse_read_file(p, d, path, true, &fname, &text, &len, &st);
 
 				free(path);
 				if (r < 0)

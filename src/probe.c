@@ -342,8 +342,8 @@ struct planner {
 	size_t first; /* the current jail's first probe */
 };
 
-static void note(struct planner *pl, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void note(struct planner *pl, const char *fmt, ...)
+static void probe_note(struct planner *pl, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void probe_note(struct planner *pl, const char *fmt, ...)
 {
 	struct strbuf sb;
 	va_list ap;
@@ -401,7 +401,7 @@ static struct probe *add_probe(struct planner *pl, const struct probe *pr)
 }
 
 /* The base name of a file, for short "file:line" labels. */
-static const char *base_name(const char *path)
+static const char *probe_base_name(const char *path)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
 
@@ -442,7 +442,7 @@ static void what_rule(struct probe *pr, const struct rule *r)
 
 	sb_init(&sb);
 	rule_text(r, &sb);
-	sb_printf(&sb, ", %s:%u", base_name(r->loc.file), r->loc.line);
+	sb_printf(&sb, ", %s:%u", probe_base_name(r->loc.file), r->loc.line);
 	snprintf(pr->what, sizeof(pr->what), "%s", sb.s);
 	sb_free(&sb);
 }
@@ -582,17 +582,17 @@ static size_t rule_targets(struct planner *pl, const struct jail *j, const struc
 			continue;
 		}
 		if (!jail_has_family(j, d->pfx.family)) {
-			note(pl, "%s:%u: jail %s has no %s prefix: %s not probed",
-			     base_name(d->loc.file), d->loc.line, j->name, fam_name(d->pfx.family),
-			     prefix_str(&d->pfx, buf));
+			probe_note(pl, "%s:%u: jail %s has no %s prefix: %s not probed",
+				   probe_base_name(d->loc.file), d->loc.line, j->name,
+				   fam_name(d->pfx.family), prefix_str(&d->pfx, buf));
 			continue;
 		}
 		if (!pick_inside(&d->pfx, &pl->x, &t[n].addr)) {
-			note(pl,
-			     "%s:%u: jail %s: no address in %s can be probed (it is the "
-			     "sandbox's own, a jail's, or not unicast)",
-			     base_name(d->loc.file), d->loc.line, j->name,
-			     prefix_str(&d->pfx, buf));
+			probe_note(pl,
+				   "%s:%u: jail %s: no address in %s can be probed (it is the "
+				   "sandbox's own, a jail's, or not unicast)",
+				   probe_base_name(d->loc.file), d->loc.line, j->name,
+				   prefix_str(&d->pfx, buf));
 			continue;
 		}
 		t[n++].kind = PROBE_DST_NET;
@@ -978,7 +978,8 @@ static void plan_spoof(struct planner *pl, size_t ji, const struct jail *j)
 	if (j->backend != BACKEND_NETNS)
 		return;
 	if (!r) {
-		note(pl, "jail %s: no udp rule beyond the host: spoofed sources not probed", j->name);
+		probe_note(pl, "jail %s: no udp rule beyond the host: spoofed sources not probed",
+			   j->name);
 		return;
 	}
 	nt = rule_targets(pl, j, r, t, ARRAY_SIZE(t));
@@ -1172,12 +1173,13 @@ static void plan_publish(struct planner *pl, size_t ji, const struct jail *j)
 			probe_wan_addr(families[f], true, &wan);
 			full_addr(&wan);
 			inbound(&pr, ji, pb, PK_PUBLISH, &wan, pb->ext_lo, pb->int_lo);
-			what_str(&pr, "%s, %s:%u", ptext, base_name(pb->loc.file), pb->loc.line);
+			what_str(&pr, "%s, %s:%u", ptext, probe_base_name(pb->loc.file),
+				 pb->loc.line);
 			add_probe(pl, &pr);
 			if (span) {
 				inbound(&pr, ji, pb, PK_PUBLISH, &wan, pb->ext_hi,
 					(uint16_t)(pb->int_lo + span));
-				what_str(&pr, "%s, %s:%u", ptext, base_name(pb->loc.file),
+				what_str(&pr, "%s, %s:%u", ptext, probe_base_name(pb->loc.file),
 					 pb->loc.line);
 				add_probe(pl, &pr);
 			}
@@ -1241,8 +1243,9 @@ static void plan_ride(struct planner *pl, size_t ji, const struct jail *j)
 		if (!probe_allowed(j, PROTO_UDP, &pr.dst, (uint16_t)port, PROBE_DST_NET))
 			break;
 	if (port == PROBE_RIDE_PORT + 64) {
-		note(pl, "jail %s: may use every udp port near %u, so no reply ride is probed",
-		     j->name, PROBE_RIDE_PORT);
+		probe_note(pl,
+			   "jail %s: may use every udp port near %u, so no reply ride is probed",
+			   j->name, PROBE_RIDE_PORT);
 		return;
 	}
 	pr.port = pr.listen_port = (uint16_t)port;
@@ -1279,10 +1282,10 @@ static void plan_conntrack(struct planner *pl, size_t ji, const struct jail *j)
 		what_str(&pr, "a flow kept open across a stricter re-apply");
 		add_ct_probe(pl, &pr);
 	} else if (j->nrules) {
-		note(pl,
-		     "jail %s: no udp rule to the internet, so no flow is kept open across a "
-		     "stricter re-apply",
-		     j->name);
+		probe_note(pl,
+			   "jail %s: no udp rule to the internet, so no flow is kept open across a "
+			   "stricter re-apply",
+			   j->name);
 	}
 	if (j->backend == BACKEND_UID)
 		plan_ride(pl, ji, j);
@@ -1321,7 +1324,7 @@ void probe_plan_build(const struct policy *p, struct probe_plan *plan)
 		plan_rthdr(&pl, ji, j);
 		plan_conntrack(&pl, ji, j);
 		if (pl.first == plan->nprobes)
-			note(&pl, "jail %s: nothing to probe", j->name);
+			probe_note(&pl, "jail %s: nothing to probe", j->name);
 	}
 	free(pl.x.p);
 }
@@ -1411,8 +1414,8 @@ static long long now_ms(void)
 }
 
 /* One line to the report pipe: short enough for one atomic write. */
-static void report(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void report(int fd, const char *fmt, ...)
+static void probe_report(int fd, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void probe_report(int fd, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -1713,8 +1716,8 @@ static void send_window(const struct probe_op *ops, size_t n, uint32_t nonce, in
 	for (i = 0; i < n; i++) {
 		if (s[i].state != SEND_DONE)
 			sender_finish(&s[i], 0, ETIMEDOUT);
-		report(report_fd, "P %zu %c %d %d\n", s[i].op->idx, s[i].op->control ? 'c' : 'p',
-		       s[i].ok, s[i].err);
+		probe_report(report_fd, "P %zu %c %d %d\n", s[i].op->idx,
+			     s[i].op->control ? 'c' : 'p', s[i].ok, s[i].err);
 	}
 }
 
@@ -1727,7 +1730,7 @@ int probe_send(const struct probe_op *ops, size_t nops, uint32_t nonce, unsigned
 		n = nops - i < SEND_WINDOW ? nops - i : SEND_WINDOW;
 		send_window(ops + i, n, nonce, report_fd);
 	}
-	report(report_fd, "D %u\n", id);
+	probe_report(report_fd, "D %u\n", id);
 	return 0;
 }
 
@@ -1768,7 +1771,7 @@ static bool got_token(const char *text, size_t len, const char *peer, uint32_t n
 	if (sscanf(tok, "JFV %8x %zu %c", &got, &idx, &kind) != 3 || got != nonce ||
 	    (kind != 'p' && kind != 'c'))
 		return false;
-	report(report_fd, "L %u %zu %c %s\n", id, idx, kind, peer);
+	probe_report(report_fd, "L %u %zu %c %s\n", id, idx, kind, peer);
 	return true;
 }
 
@@ -1874,9 +1877,9 @@ int probe_listen(const struct probe_port *ports, size_t nports, uint32_t nonce, 
 			    ports[i - 1].port == ports[i].port)
 				continue; /* a duplicate in the list */
 			if (err) {
-				report(report_fd, "E %u cannot listen on %s/%u (%s): %s\n", id,
-				       proto_name(ports[i].proto), ports[i].port,
-				       f ? "IPv6" : "IPv4", strerror(-err));
+				probe_report(report_fd, "E %u cannot listen on %s/%u (%s): %s\n",
+					     id, proto_name(ports[i].proto), ports[i].port,
+					     f ? "IPv6" : "IPv4", strerror(-err));
 				ret = err;
 				goto out;
 			}
@@ -1884,7 +1887,7 @@ int probe_listen(const struct probe_port *ports, size_t nports, uint32_t nonce, 
 		}
 	}
 	nbound = n;
-	report(report_fd, "R %u\n", id);
+	probe_report(report_fd, "R %u\n", id);
 	for (;;) {
 		now = now_ms();
 		if (now >= end)

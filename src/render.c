@@ -146,7 +146,7 @@ void render_put_comment(struct strbuf *sb, const char *text)
 	rsb_putc(sb, '"');
 }
 
-static const char *base_name(const char *path)
+static const char *render_base_name(const char *path)
 {
 	const char *s;
 
@@ -199,7 +199,7 @@ static void cb_loc(struct rctx *c, struct cbuf *cb, const struct loc *l)
 	if (name) {
 		cb_putraw(cb, name, strlen(name));
 	} else {
-		cb_puts(cb, base_name(l->file));
+		cb_puts(cb, render_base_name(l->file));
 	}
 	if (cb->n < COMMENT_MAX)
 		cb->s[cb->n++] = ':';
@@ -390,18 +390,18 @@ static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void 
 	}
 }
 
-static size_t addr_bytes(int family)
+static size_t render_addr_bytes(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
 
-static int pfx_cmp(const struct prefix *a, const struct prefix *b)
+static int render_pfx_cmp(const struct prefix *a, const struct prefix *b)
 {
 	int r;
 
 	if (a->family != b->family)
 		return a->family == AF_INET ? -1 : 1;
-	r = memcmp(a->addr.b, b->addr.b, addr_bytes(a->family));
+	r = memcmp(a->addr.b, b->addr.b, render_addr_bytes(a->family));
 	if (r)
 		return r;
 	return (int)a->len - (int)b->len;
@@ -410,7 +410,7 @@ static int pfx_cmp(const struct prefix *a, const struct prefix *b)
 static int rpfx_cmp(const void *va, const void *vb)
 {
 	const struct rpfx *a = va, *b = vb;
-	int r = pfx_cmp(&a->pfx, &b->pfx);
+	int r = render_pfx_cmp(&a->pfx, &b->pfx);
 
 	if (r)
 		return r;
@@ -469,7 +469,7 @@ static bool union_equal(unsigned int fa, const struct rpfx *a, size_t na, unsign
 	if (fa != fb || na != nb)
 		return false;
 	for (i = 0; i < na; i++)
-		if (pfx_cmp(&a[i].pfx, &b[i].pfx))
+		if (render_pfx_cmp(&a[i].pfx, &b[i].pfx))
 			return false;
 	return true;
 }
@@ -817,7 +817,7 @@ void render_flush_jail(struct rctx *c, const struct jail *j)
 /* ------------------------------------------------------------------ */
 /* dst chains and their sets                                            */
 
-static void put_accept(struct rctx *c)
+static void render_put_accept(struct rctx *c)
 {
 	rsb_putn(c->sb, c->mark, c->marklen);
 	RSB_LIT(c->sb, " accept");
@@ -872,7 +872,7 @@ static void put_dst_family(struct rctx *c, const struct rdst *d, size_t from, si
 
 	if (to - from > 2) {
 		sb_printf(sb, "\t\t%s@%s_%s ", match, d->name, fam);
-		put_accept(c);
+		render_put_accept(c);
 		render_put_rule_comment(c, d->pfx[from].src);
 		rsb_putc(sb, '\n');
 		return;
@@ -882,7 +882,7 @@ static void put_dst_family(struct rctx *c, const struct rdst *d, size_t from, si
 		sb_puts(sb, match);
 		render_put_prefix(sb, &d->pfx[i].pfx);
 		rsb_putc(sb, ' ');
-		put_accept(c);
+		render_put_accept(c);
 		render_put_rule_comment(c, d->pfx[i].src);
 		rsb_putc(sb, '\n');
 	}
@@ -905,12 +905,12 @@ static void put_dst_chain(struct rctx *c, const struct rdst *d)
 	RSB_LIT(sb, " {\n");
 	if ((d->flags & (DSTF_UID_ANY | DSTF_UID_HOST)) == (DSTF_UID_ANY | DSTF_UID_HOST)) {
 		RSB_LIT(sb, "\t\t");
-		put_accept(c);
+		render_put_accept(c);
 		render_put_comment(sb, "any destination and the host");
 		rsb_putc(sb, '\n');
 	} else if (d->flags & DSTF_UID_ANY) {
 		RSB_LIT(sb, "\t\toif != \"lo\" ");
-		put_accept(c);
+		render_put_accept(c);
 		if (fixed)
 			render_put_comment(sb, "any destination but the host");
 		else
@@ -918,7 +918,7 @@ static void put_dst_chain(struct rctx *c, const struct rdst *d)
 		rsb_putc(sb, '\n');
 	} else if (d->flags & DSTF_UID_HOST) {
 		RSB_LIT(sb, "\t\toif \"lo\" ");
-		put_accept(c);
+		render_put_accept(c);
 		if (fixed)
 			render_put_comment(sb, "the host (loopback)");
 		else
@@ -927,7 +927,7 @@ static void put_dst_chain(struct rctx *c, const struct rdst *d)
 	}
 	if (d->flags & (DSTF_NET_ANY | DSTF_HOSTIN)) {
 		RSB_LIT(sb, "\t\t");
-		put_accept(c);
+		render_put_accept(c);
 		render_put_comment(sb, d->flags & DSTF_HOSTIN ? "the host" : "any destination");
 		rsb_putc(sb, '\n');
 	}
@@ -978,7 +978,7 @@ void render_put_table_comment(struct rctx *c)
 	cb_puts(&cb, "managed by jailfw");
 	if (p->nfiles) {
 		cb_puts(&cb, " from ");
-		cb_puts(&cb, base_name(p->files[0]));
+		cb_puts(&cb, render_base_name(p->files[0]));
 	}
 	cb_puts(&cb, "; do not edit");
 	rsb_putc(c->sb, '"');

@@ -62,7 +62,7 @@ struct render_netns_facts render_netns_facts(const struct policy *p)
 	return f;
 }
 
-static void key_ports(struct rctx *c, const struct relem *e)
+static void render_netns_key_ports(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
 
@@ -73,7 +73,7 @@ static void key_ports(struct rctx *c, const struct relem *e)
 	render_put_ports(sb, e->lo, e->hi);
 }
 
-static void key_protos(struct rctx *c, const struct relem *e)
+static void render_netns_key_protos(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
 
@@ -207,14 +207,16 @@ static void netns_objects(struct rctx *c)
 	put_jail_vmap(c, "fwd_to", "fwdto_");
 	put_jail_vmap(c, "in_from", "in_");
 	render_put_map(c, RMAP_NET_PORTS, "net_ports", "ifname . inet_proto . inet_service",
-		       key_ports);
-	render_put_map(c, RMAP_NET_PROTOS, "net_protos", "ifname . inet_proto", key_protos);
+		       render_netns_key_ports);
+	render_put_map(c, RMAP_NET_PROTOS, "net_protos", "ifname . inet_proto",
+		       render_netns_key_protos);
 	render_put_map(c, RMAP_HOST_PORTS, "host_ports", "ifname . inet_proto . inet_service",
-		       key_ports);
-	render_put_map(c, RMAP_HOST_PROTOS, "host_protos", "ifname . inet_proto", key_protos);
+		       render_netns_key_ports);
+	render_put_map(c, RMAP_HOST_PROTOS, "host_protos", "ifname . inet_proto",
+		       render_netns_key_protos);
 }
 
-static void put_line(struct rctx *c, const char *rule, const char *comment)
+static void render_netns_put_line(struct rctx *c, const char *rule, const char *comment)
 {
 	RSB_LIT(c->sb, "\t\t");
 	sb_puts(c->sb, rule);
@@ -231,7 +233,7 @@ static void put_base_chain(struct rctx *c, const char *name, const char *hook)
 		  name, hook);
 }
 
-static void put_accept(struct rctx *c)
+static void render_netns_put_accept(struct rctx *c)
 {
 	rsb_putn(c->sb, c->mark, c->marklen);
 	RSB_LIT(c->sb, " accept");
@@ -304,7 +306,7 @@ static void put_established(struct rctx *c, const struct jail *j)
 	struct strbuf *sb = c->sb;
 
 	RSB_LIT(sb, "\t\tct direction reply ct state established ");
-	put_accept(c);
+	render_netns_put_accept(c);
 	render_put_jail_comment(c, j);
 	RSB_LIT(sb, "\n\t\tct state related jump net_related");
 	render_put_jail_comment(c, j);
@@ -342,7 +344,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 		render_put_ports(sb, pb->int_lo,
 				 (uint16_t)(pb->int_lo + (pb->ext_hi - pb->ext_lo)));
 		RSB_LIT(sb, " counter ");
-		put_accept(c);
+		render_netns_put_accept(c);
 		render_put_publish_comment(c, pb);
 		rsb_putc(sb, '\n');
 	}
@@ -372,7 +374,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 	 */
 	if (j->has_v6) {
 		RSB_LIT(sb, "\t\tip6 saddr :: icmpv6 type nd-neighbor-solicit " L2_RATE " ");
-		put_accept(c);
+		render_netns_put_accept(c);
 		render_put_loc_comment(c, &j->v6_loc, ": duplicate address detection");
 		rsb_putc(sb, '\n');
 	}
@@ -380,7 +382,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 	/* Over the rate, it ends in the jail's counted drop. */
 	if (j->has_v6) {
 		RSB_LIT(sb, "\t\ticmpv6 type @nd_types " L2_RATE " ");
-		put_accept(c);
+		render_netns_put_accept(c);
 		render_put_loc_comment(c, &j->v6_loc, ": neighbour discovery");
 		rsb_putc(sb, '\n');
 	}
@@ -419,18 +421,18 @@ static void put_related_chain(struct rctx *c, const struct render_netns_facts *f
 	size_t i;
 
 	RSB_LIT(sb, "\tchain net_related {\n");
-	put_line(c, "meta l4proto != icmp meta l4proto != ipv6-icmp return",
-		 "netns jails: expected connections are checked like new ones");
+	render_netns_put_line(c, "meta l4proto != icmp meta l4proto != ipv6-icmp return",
+			      "netns jails: expected connections are checked like new ones");
 	for (i = 0; i < ARRAY_SIZE(own); i++) {
 		if (own[i].v6 ? !f->v6 : !f->v4)
 			continue;
 		RSB_LIT(sb, "\t\t");
 		sb_puts(sb, own[i].rule);
-		put_accept(c);
+		render_netns_put_accept(c);
 		render_put_comment(sb, "netns jails: ICMP errors of their own connections");
 		rsb_putc(sb, '\n');
 	}
-	put_line(c, "drop", "netns jails: ICMP errors of other connections");
+	render_netns_put_line(c, "drop", "netns jails: ICMP errors of other connections");
 	RSB_LIT(sb, "\t}\n");
 }
 
@@ -486,8 +488,8 @@ static void netns_chains(struct rctx *c)
 	if (!f.any)
 		return;
 	put_base_chain(c, "forward", "forward");
-	put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
-	put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
+	render_netns_put_line(c, "iifname vmap @fwd_from", "netns jails: from the jail");
+	render_netns_put_line(c, "oifname vmap @fwd_to", "netns jails: to the jail");
 	/*
 	 * Every jail chain ends in a verdict, so what comes here is no
 	 * jail's by interface name.  A jail's address on another interface
@@ -495,39 +497,39 @@ static void netns_chains(struct rctx *c)
 	 * name), or someone spoofing it: never let through unfiltered.
 	 */
 	if (f.v4) {
-		put_line(c, "ip saddr @jail_nets4 counter drop",
-			 "netns jails: jail address from another interface");
-		put_line(c, "ip daddr @jail_nets4 counter drop",
-			 "netns jails: jail address through another interface");
+		render_netns_put_line(c, "ip saddr @jail_nets4 counter drop",
+				      "netns jails: jail address from another interface");
+		render_netns_put_line(c, "ip daddr @jail_nets4 counter drop",
+				      "netns jails: jail address through another interface");
 	}
 	if (f.v6) {
-		put_line(c, "ip6 saddr @jail_nets6 counter drop",
-			 "netns jails: jail address from another interface");
-		put_line(c, "ip6 daddr @jail_nets6 counter drop",
-			 "netns jails: jail address through another interface");
+		render_netns_put_line(c, "ip6 saddr @jail_nets6 counter drop",
+				      "netns jails: jail address from another interface");
+		render_netns_put_line(c, "ip6 daddr @jail_nets6 counter drop",
+				      "netns jails: jail address through another interface");
 	}
 	RSB_LIT(sb, "\t}\n");
 	put_base_chain(c, "input", "input");
-	put_line(c, "iifname vmap @in_from", "netns jails: to the host");
+	render_netns_put_line(c, "iifname vmap @in_from", "netns jails: to the host");
 	/* lo: the host's own packets from its jail-side addresses. */
 	if (f.v4)
-		put_line(c, "iifname != \"lo\" ip saddr @jail_nets4 counter drop",
-			 "netns jails: jail address from another interface");
+		render_netns_put_line(c, "iifname != \"lo\" ip saddr @jail_nets4 counter drop",
+				      "netns jails: jail address from another interface");
 	if (f.v6)
-		put_line(c, "iifname != \"lo\" ip6 saddr @jail_nets6 counter drop",
-			 "netns jails: jail address from another interface");
+		render_netns_put_line(c, "iifname != \"lo\" ip6 saddr @jail_nets6 counter drop",
+				      "netns jails: jail address from another interface");
 	RSB_LIT(sb, "\t}\n");
 
 	put_related_chain(c, &f);
 	/* Routing headers: see render_uid.c. */
 	RSB_LIT(sb, "\tchain net_common {\n");
-	put_line(c, "exthdr rt exists return", "netns jails: IPv6 routing headers");
+	render_netns_put_line(c, "exthdr rt exists return", "netns jails: IPv6 routing headers");
 	RSB_LIT(sb, "\t\tct direction reply ct state established ");
-	put_accept(c);
+	render_netns_put_accept(c);
 	render_put_comment(sb, "netns jails: answers and replies");
 	rsb_putc(sb, '\n');
-	put_line(c, "ct state related jump net_related", "netns jails: related");
-	put_line(c, "ct state invalid drop", "netns jails: invalid");
+	render_netns_put_line(c, "ct state related jump net_related", "netns jails: related");
+	render_netns_put_line(c, "ct state invalid drop", "netns jails: invalid");
 	/*
 	 * After the answers' accept (no flow of these ever gets
 	 * established).  With a wan: out of the wan only, since masquerade
@@ -540,29 +542,32 @@ static void netns_chains(struct rctx *c)
 	 * (docs/ruleset.md), hence only where nothing cheaper does it.
 	 */
 	if (p->settings.nwan) {
-		put_line(c, "oifname != @wan_ifs return", "netns jails: out of the wan only");
+		render_netns_put_line(c, "oifname != @wan_ifs return",
+				      "netns jails: out of the wan only");
 	} else {
 		if (f.v4)
-			put_line(c, "ip daddr @jail_nets4 return", "netns jails: jail to jail");
+			render_netns_put_line(c, "ip daddr @jail_nets4 return",
+					      "netns jails: jail to jail");
 		if (f.v6)
-			put_line(c, "ip6 daddr @jail_nets6 return", "netns jails: jail to jail");
+			render_netns_put_line(c, "ip6 daddr @jail_nets6 return",
+					      "netns jails: jail to jail");
 	}
 	if (c->map_used[RMAP_NET_PORTS])
-		put_line(c, "iifname . meta l4proto . th dport vmap @net_ports",
-			 "netns jails: allow by port");
+		render_netns_put_line(c, "iifname . meta l4proto . th dport vmap @net_ports",
+				      "netns jails: allow by port");
 	if (c->map_used[RMAP_NET_PROTOS])
-		put_line(c, "iifname . meta l4proto vmap @net_protos",
-			 "netns jails: allow by protocol");
+		render_netns_put_line(c, "iifname . meta l4proto vmap @net_protos",
+				      "netns jails: allow by protocol");
 	RSB_LIT(sb, "\t}\n");
 
 	/* in_NAME has already handled replies and invalid packets. */
 	RSB_LIT(sb, "\tchain host_common {\n");
 	if (c->map_used[RMAP_HOST_PORTS])
-		put_line(c, "iifname . meta l4proto . th dport vmap @host_ports",
-			 "netns jails: allow to the host by port");
+		render_netns_put_line(c, "iifname . meta l4proto . th dport vmap @host_ports",
+				      "netns jails: allow to the host by port");
 	if (c->map_used[RMAP_HOST_PROTOS])
-		put_line(c, "iifname . meta l4proto vmap @host_protos",
-			 "netns jails: allow to the host by protocol");
+		render_netns_put_line(c, "iifname . meta l4proto vmap @host_protos",
+				      "netns jails: allow to the host by protocol");
 	RSB_LIT(sb, "\t}\n");
 
 	for (i = 0; i < p->njails; i++)
@@ -637,10 +642,10 @@ static void netns_tables(struct rctx *c)
 		put_nets(c, AF_INET, false);
 	put_jail_vmap(c, "arp_from", "arpj_");
 	put_base_chain(c, "arp_input", "input");
-	put_line(c, "iifname vmap @arp_from", "netns jails: ARP from the jail");
+	render_netns_put_line(c, "iifname vmap @arp_from", "netns jails: ARP from the jail");
 	if (f.v4)
-		put_line(c, "arp saddr ip @jail_nets4 counter drop",
-			 "netns jails: ARP for a jail address from another interface");
+		render_netns_put_line(c, "arp saddr ip @jail_nets4 counter drop",
+				      "netns jails: ARP for a jail address from another interface");
 	RSB_LIT(sb, "\t}\n");
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i];

@@ -54,7 +54,7 @@ static bool has_uid_jails(const struct policy *p)
 	return false;
 }
 
-static void key_ports(struct rctx *c, const struct relem *e)
+static void render_uid_key_ports(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
 
@@ -65,7 +65,7 @@ static void key_ports(struct rctx *c, const struct relem *e)
 	render_put_ports(sb, e->lo, e->hi);
 }
 
-static void key_protos(struct rctx *c, const struct relem *e)
+static void render_uid_key_protos(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
 
@@ -102,8 +102,8 @@ static void uid_objects(struct rctx *c)
 	RSB_LIT(sb, "\tset host_addrtypes {\n\t\ttype fib_addrtype\n"
 		    "\t\telements = { local, broadcast, anycast, multicast }\n\t}\n");
 	render_put_map(c, RMAP_UID_PORTS, "uid_ports", "uid . inet_proto . inet_service",
-		       key_ports);
-	render_put_map(c, RMAP_UID_PROTOS, "uid_protos", "uid . inet_proto", key_protos);
+		       render_uid_key_ports);
+	render_put_map(c, RMAP_UID_PROTOS, "uid_protos", "uid . inet_proto", render_uid_key_protos);
 }
 
 /* jailfw's bits of the conntrack mark: the fwmark's (docs/ruleset.md). */

@@ -36,7 +36,7 @@
 
 /* ---- builders ---- */
 
-static struct nlmsghdr *put_header(void *buf, uint32_t seq, uint16_t type, uint16_t flags)
+static struct nlmsghdr *rtnl_put_header(void *buf, uint32_t seq, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 
@@ -49,7 +49,7 @@ static struct nlmsghdr *put_header(void *buf, uint32_t seq, uint16_t type, uint1
 struct nlmsghdr *rtnl_build_veth(void *buf, uint32_t seq, const char *host, const char *peer,
 				 int peer_nsfd)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct nlattr *linkinfo, *data, *peer_nest;
 	struct ifinfomsg *ifm, *pifm;
 
@@ -84,7 +84,7 @@ struct nlmsghdr *rtnl_build_veth(void *buf, uint32_t seq, const char *host, cons
 struct nlmsghdr *rtnl_build_setlink(void *buf, uint32_t seq, int ifindex, unsigned int flags,
 				    unsigned int change)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, RTM_SETLINK, 0);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_SETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 	ifm->ifi_family = AF_UNSPEC;
@@ -96,7 +96,7 @@ struct nlmsghdr *rtnl_build_setlink(void *buf, uint32_t seq, int ifindex, unsign
 
 struct nlmsghdr *rtnl_build_alias(void *buf, uint32_t seq, const char *name, const char *alias)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, RTM_SETLINK, 0);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_SETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 	/*
@@ -112,7 +112,7 @@ struct nlmsghdr *rtnl_build_alias(void *buf, uint32_t seq, const char *name, con
 
 struct nlmsghdr *rtnl_build_dellink(void *buf, uint32_t seq, int ifindex)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, RTM_DELLINK, 0);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_DELLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 	ifm->ifi_family = AF_UNSPEC;
@@ -122,7 +122,7 @@ struct nlmsghdr *rtnl_build_dellink(void *buf, uint32_t seq, int ifindex)
 
 struct nlmsghdr *rtnl_build_getlink(void *buf, uint32_t seq, const char *name)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, RTM_GETLINK, 0);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_GETLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 
 	ifm->ifi_family = AF_UNSPEC;
@@ -134,7 +134,7 @@ struct nlmsghdr *rtnl_build_getlink(void *buf, uint32_t seq, const char *name)
 
 struct nlmsghdr *rtnl_build_dump(void *buf, uint32_t seq, uint16_t type, uint8_t family)
 {
-	struct nlmsghdr *nlh = put_header(buf, seq, type, NLM_F_DUMP);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, type, NLM_F_DUMP);
 
 	/*
 	 * With NETLINK_GET_STRICT_CHK the kernel wants the full header of
@@ -172,7 +172,7 @@ struct nlmsghdr *rtnl_build_dump(void *buf, uint32_t seq, uint16_t type, uint8_t
 	return nlh;
 }
 
-static size_t addr_bytes(int family)
+static size_t rtnl_addr_bytes(int family)
 {
 	return family == AF_INET ? 4 : 16;
 }
@@ -181,9 +181,9 @@ struct nlmsghdr *rtnl_build_addr(void *buf, uint32_t seq, uint16_t type, int ifi
 				 const struct prefix *addr, bool nodad)
 {
 	uint16_t flags = type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0;
-	struct nlmsghdr *nlh = put_header(buf, seq, type, flags);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, type, flags);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	size_t n = addr_bytes(addr->family);
+	size_t n = rtnl_addr_bytes(addr->family);
 
 	ifa->ifa_family = (uint8_t)addr->family;
 	ifa->ifa_prefixlen = addr->len;
@@ -203,7 +203,7 @@ struct nlmsghdr *rtnl_build_defroute(void *buf, uint32_t seq, uint16_t type, uin
 				     int ifindex, const struct prefix *gw)
 {
 	uint16_t flags = type == RTM_NEWROUTE ? NLM_F_CREATE | nlflags : nlflags;
-	struct nlmsghdr *nlh = put_header(buf, seq, type, flags);
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, type, flags);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
 	rtm->rtm_family = (uint8_t)gw->family;
@@ -221,7 +221,7 @@ struct nlmsghdr *rtnl_build_defroute(void *buf, uint32_t seq, uint16_t type, uin
 	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
 	if (ifindex > 0)
 		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	mnl_attr_put(nlh, RTA_GATEWAY, addr_bytes(gw->family), gw->addr.b);
+	mnl_attr_put(nlh, RTA_GATEWAY, rtnl_addr_bytes(gw->family), gw->addr.b);
 	return nlh;
 }
 
@@ -232,7 +232,7 @@ struct attrs {
 	int max;
 };
 
-static int attr_cb(const struct nlattr *attr, void *data)
+static int rtnl_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct attrs *a = data;
 	int type = mnl_attr_get_type(attr);
@@ -268,7 +268,7 @@ static void attr_str(const struct nlattr *a, char *buf, size_t size)
 
 static bool attr_addr(const struct nlattr *a, int family, struct prefix *p)
 {
-	size_t n = addr_bytes(family);
+	size_t n = rtnl_addr_bytes(family);
 
 	if (!a || mnl_attr_get_payload_len(a) < n)
 		return false;
@@ -327,7 +327,7 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return false;
 	ifm = mnl_nlmsg_get_payload(nlh);
-	if (mnl_attr_parse(nlh, sizeof(*ifm), attr_cb, &a) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifm), rtnl_attr_cb, &a) < 0)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifm->ifi_index;
@@ -336,7 +336,7 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 	attr_str(tb[IFLA_IFALIAS], out->alias, sizeof(out->alias));
 	if (attr_u32(tb[IFLA_LINK], &v))
 		out->iflink = (int)v;
-	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &ai) >= 0)
+	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], rtnl_attr_cb, &ai) >= 0)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
 	out->accept_ra = out->addr_gen_mode = -1;
 	if (tb[IFLA_AF_SPEC])
@@ -357,7 +357,8 @@ size_t rtnl_link_altnames(const struct nlmsghdr *nlh, void (*fn)(const char *nam
 
 	if (nlh->nlmsg_type != RTM_NEWLINK ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg) ||
-	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), attr_cb, &a) < 0 || !tb[IFLA_PROP_LIST])
+	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), rtnl_attr_cb, &a) < 0 ||
+	    !tb[IFLA_PROP_LIST])
 		return 0;
 	mnl_attr_for_each_nested(alt, tb[IFLA_PROP_LIST])
 	{
@@ -385,7 +386,7 @@ bool rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr *out)
 	ifa = mnl_nlmsg_get_payload(nlh);
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return false;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &a) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifa), rtnl_attr_cb, &a) < 0)
 		return false;
 	memset(out, 0, sizeof(*out));
 	/* IPv6 sends only IFA_ADDRESS unless the address has a peer. */
@@ -411,7 +412,7 @@ bool rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route *out)
 	rtm = mnl_nlmsg_get_payload(nlh);
 	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
 		return false;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, &a) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*rtm), rtnl_attr_cb, &a) < 0)
 		return false;
 	memset(out, 0, sizeof(*out));
 	out->table = attr_u32(tb[RTA_TABLE], &v) ? v : rtm->rtm_table;
@@ -463,7 +464,7 @@ bool rtnl_parse_ack(const struct nlmsghdr *nlh, int *err, const char **msg)
 	}
 	*err = e > 0 ? -e : e;
 	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off < plen &&
-	    mnl_attr_parse_payload(payload + off, plen - off, attr_cb, &a) >= 0 &&
+	    mnl_attr_parse_payload(payload + off, plen - off, rtnl_attr_cb, &a) >= 0 &&
 	    tb[NLMSGERR_ATTR_MSG] && mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MSG]) > 0) {
 		const char *s = mnl_attr_get_payload(tb[NLMSGERR_ATTR_MSG]);
 		size_t n = mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MSG]);

@@ -208,7 +208,7 @@ static int open_dir(bool create, int *dfd, struct diag *d)
 }
 
 /* Read name from STATE_DIR; -ENOENT when it or the directory is missing. */
-static int read_file(const char *name, char **text, struct diag *d)
+static int state_read_file(const char *name, char **text, struct diag *d)
 {
 	int dfd, err;
 
@@ -221,7 +221,7 @@ static int read_file(const char *name, char **text, struct diag *d)
 	return err;
 }
 
-static int write_file(const char *name, const char *text, size_t len)
+static int state_write_file(const char *name, const char *text, size_t len)
 {
 	int dfd, err;
 
@@ -305,7 +305,7 @@ char *state_format(const struct state *s)
 int state_save(const struct state *s)
 {
 	char *text = state_format(s);
-	int err = write_file(STATE_NAME, text, strlen(text));
+	int err = state_write_file(STATE_NAME, text, strlen(text));
 
 	free(text);
 	return err;
@@ -313,7 +313,7 @@ int state_save(const struct state *s)
 
 int state_prepare_next(const char *text)
 {
-	return write_file(STATE_NEXT_NAME, text, strlen(text));
+	return state_write_file(STATE_NEXT_NAME, text, strlen(text));
 }
 
 int state_install_next(void)
@@ -389,7 +389,7 @@ static bool no_host_bits(const struct prefix *p)
 	return true;
 }
 
-static bool parse_prefix(const char *s, int family, struct prefix *p)
+static bool state_parse_prefix(const char *s, int family, struct prefix *p)
 {
 	char buf[PREFIX_STRLEN + 8], *slash, *end;
 	unsigned long len;
@@ -513,10 +513,10 @@ static const char *jail_field(struct state_jail *j, unsigned int *seen, const ch
 			return "not a namespace identity (DEV:INODE)";
 		return NULL;
 	case F_V4:
-		j->has_v4 = parse_prefix(val, AF_INET, &j->v4);
+		j->has_v4 = state_parse_prefix(val, AF_INET, &j->v4);
 		return j->has_v4 ? NULL : "not an IPv4 prefix without host bits";
 	case F_V6:
-		j->has_v6 = parse_prefix(val, AF_INET6, &j->v6);
+		j->has_v6 = state_parse_prefix(val, AF_INET6, &j->v6);
 		return j->has_v6 ? NULL : "not an IPv6 prefix without host bits";
 	case F_UID:
 	case F_GID:
@@ -724,7 +724,7 @@ int state_load(struct state *s, struct diag *d)
 	int err;
 
 	state_init(s);
-	err = read_file(STATE_NAME, &text, d);
+	err = state_read_file(STATE_NAME, &text, d);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
@@ -849,7 +849,7 @@ int state_record_read(const char *table, enum state_record which, char **text)
 	int err = record_name(table, which, name, sizeof(name));
 
 	*text = NULL;
-	return err ? err : read_file(name, text, NULL);
+	return err ? err : state_read_file(name, text, NULL);
 }
 
 int state_record_write(const char *table, enum state_record which, const char *text, size_t len)
@@ -857,7 +857,7 @@ int state_record_write(const char *table, enum state_record which, const char *t
 	char name[96];
 	int err = record_name(table, which, name, sizeof(name));
 
-	return err ? err : write_file(name, text, len);
+	return err ? err : state_write_file(name, text, len);
 }
 
 void state_record_forget(const char *table)

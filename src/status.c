@@ -43,8 +43,8 @@ static void drift(struct status_report *r, const char *kind, const char *jail, c
 	dr->message = sb_steal(&sb);
 }
 
-static void note(struct status_report *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void note(struct status_report *r, const char *fmt, ...)
+static void status_note(struct status_report *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void status_note(struct status_report *r, const char *fmt, ...)
 {
 	struct strbuf sb;
 	va_list ap;
@@ -442,7 +442,7 @@ static int read_links(struct host_links *h, struct diag *d)
 	return err;
 }
 
-static bool has_addr(const struct status_jail *j, const struct prefix *want)
+static bool status_has_addr(const struct status_jail *j, const struct prefix *want)
 {
 	size_t i, n = want->family == AF_INET ? 4 : 16;
 
@@ -460,7 +460,7 @@ static void check_addr(struct status_report *r, struct status_jail *j, const str
 
 	jail_addr_host(net, &want);
 	want.len = net->len;
-	if (!has_addr(j, &want))
+	if (!status_has_addr(j, &want))
 		drift(r, "address-missing", j->name,
 		      "jail %s: interface %s lacks its address %s/%u", j->name, j->host_if,
 		      addr_str(&want, buf), want.len);
@@ -718,7 +718,7 @@ static void arp_table(struct status_report *r)
 		      "restores it)",
 		      r->table);
 	else if (err)
-		note(r, "cannot read table arp %s: %s", r->table, strerror(-err));
+		status_note(r, "cannot read table arp %s: %s", r->table, strerror(-err));
 	else if (!starts_with(comment, OURS_PREFIX))
 		drift(r, "table-foreign", NULL,
 		      "table arp %s is not jailfw's (its comment does not say \"" OURS_PREFIX
@@ -780,25 +780,27 @@ int status_collect(const char *table, struct status_report *r, struct diag *d)
 		table_jails(r, t);
 		jails_sort(r);
 		if (has_rec && counters_record_settle(r->table, &rec, t, true)) {
-			note(r,
-			     "cannot take the digests of what jailfw committed to table inet %s: "
-			     "changes to it cannot be detected",
-			     r->table);
+			status_note(
+			    r,
+			    "cannot take the digests of what jailfw committed to table inet %s: "
+			    "changes to it cannot be detected",
+			    r->table);
 		} else if (has_rec) {
 			r->recorded = true;
 			table_drift(r, t, &rec);
 		} else {
-			note(r,
-			     "no record of what jailfw committed to table inet %s: changes to it "
-			     "cannot be detected (apply again to record it)",
-			     r->table);
+			status_note(
+			    r,
+			    "no record of what jailfw committed to table inet %s: changes to it "
+			    "cannot be detected (apply again to record it)",
+			    r->table);
 		}
 	}
 	/* The state describes the table it names, not another one. */
 	if (!st.table || !strcmp(st.table, r->table)) {
 		state_jails(r, &st, r->table_state == STATUS_TABLE_OURS);
 	} else {
-		note(r, "jailfw's last apply used table inet %s", st.table);
+		status_note(r, "jailfw's last apply used table inet %s", st.table);
 	}
 	if (r->table_state == STATUS_TABLE_OURS)
 		table_counters(r, t);

@@ -105,7 +105,7 @@ static void say(const struct sbx *s, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int write_file(const char *path, const char *text)
+static int verify_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
 	size_t n = strlen(text);
@@ -125,7 +125,7 @@ static int write_file(const char *path, const char *text)
  */
 static int allow_ping(void)
 {
-	return write_file(PING_RANGE, "0 2147483647");
+	return verify_write_file(PING_RANGE, "0 2147483647");
 }
 
 /* ------------------------------------------------------------ the world */
@@ -240,7 +240,7 @@ static int inet_side(void *ctx)
 	int err = wan_side(ctx, false);
 
 	for (i = 0; !err && i < ARRAY_SIZE(keys); i++) {
-		err = write_file(keys[i], "1");
+		err = verify_write_file(keys[i], "1");
 		if (err == -ENOENT)
 			err = 0; /* no IPv6: no such probe either */
 		if (err)
@@ -341,7 +341,7 @@ static void private_etc_netns(struct sbx *s)
  * /run/netns and /run/jailfw: the sandbox sees nothing of the host's
  * jails, state or lock, and leaves nothing.
  */
-static int enter_sandbox(struct sbx *s)
+static int verify_enter_sandbox(struct sbx *s)
 {
 	int err;
 
@@ -708,7 +708,7 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void add_port(struct listener *l, enum proto proto, uint16_t port)
+static void verify_add_port(struct listener *l, enum proto proto, uint16_t port)
 {
 	size_t i;
 
@@ -718,7 +718,7 @@ static void add_port(struct listener *l, enum proto proto, uint16_t port)
 	*VEC_PUSH(l->ports, l->nports) = (struct probe_port){.proto = proto, .port = port};
 }
 
-static void add_op(struct prober *pb, const struct probe *pr, size_t idx, bool control)
+static void verify_add_op(struct prober *pb, const struct probe *pr, size_t idx, bool control)
 {
 	struct probe_op *op = VEC_PUSH(pb->ops, pb->nops);
 
@@ -747,7 +747,7 @@ static int start_listeners(struct sbx *s, struct listener *ls, size_t nls)
 
 		/* A reply ride's far end is its own (run_ride_far). */
 		if (lid < nls && pr->kind != PK_RIDE)
-			add_port(&ls[lid], pr->proto, pr->listen_port);
+			verify_add_port(&ls[lid], pr->proto, pr->listen_port);
 	}
 	for (i = 0; i < nls; i++) {
 		ls[i].lid = (unsigned int)i;
@@ -788,11 +788,11 @@ static int run_probes(struct sbx *s)
 		if (pr->kind == PK_FORGED || pr->kind == PK_STALE || pr->kind == PK_RIDE)
 			continue; /* run_ct_probes() */
 		if (pr->from == PROBE_FROM_JAIL)
-			add_op(&pbs[pr->jail], pr, i, false);
+			verify_add_op(&pbs[pr->jail], pr, i, false);
 		else
-			add_op(&pbs[s->p->njails], pr, i, false);
+			verify_add_op(&pbs[s->p->njails], pr, i, false);
 		if (pr->has_control)
-			add_op(&pbs[s->p->njails + 1], pr, i, true);
+			verify_add_op(&pbs[s->p->njails + 1], pr, i, true);
 	}
 	s->probers = xcalloc(npb, sizeof(*s->probers));
 	s->prober_done = xcalloc(npb, sizeof(*s->prober_done));
@@ -1331,7 +1331,7 @@ static int sandbox_main(const struct policy *p, struct probe_plan *plan,
 	s.rfd = fds[0];
 	s.wfd = fds[1];
 	fcntl(s.rfd, F_SETFL, O_NONBLOCK);
-	status = enter_sandbox(&s);
+	status = verify_enter_sandbox(&s);
 	if (status)
 		goto out;
 	sandbox_policy(p, s.strip_dns, wan, &sp, &jails);
@@ -1366,7 +1366,7 @@ static volatile pid_t sandbox_pid;
  * (its namespaces and mounts vanish with its last process), and a helper
  * that inherited an ignored SIGINT must die all the same.
  */
-static void on_signal(int sig)
+static void verify_on_signal(int sig)
 {
 	if (!got_signal)
 		got_signal = sig;
@@ -1455,7 +1455,7 @@ int verify_run(const struct policy *p, struct probe_plan *plan, const struct ver
 	sandbox_pid = pid;
 	setpgid(pid, pid);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = verify_on_signal;
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
