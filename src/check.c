@@ -195,17 +195,15 @@ static void check_vreport(struct checker *c, enum ckind k, const struct loc *loc
 			  va_list ap)
 {
 	unsigned int span = src_span(c, loc);
-	struct strbuf sb;
+	char *msg = xvasprintf(fmt, ap);
 
-	sb_init(&sb);
-	sb_vprintf(&sb, fmt, ap);
 	if (k == CK_ERROR)
-		diag_error(c->d, loc, span, "%s", sb.s);
+		diag_error(c->d, loc, span, "%s", msg);
 	else if (k == CK_WARNING)
-		diag_warning(c->d, loc, span, "%s", sb.s);
+		diag_warning(c->d, loc, span, "%s", msg);
 	else
-		diag_note(c->d, loc, span, "%s", sb.s);
-	sb_free(&sb);
+		diag_note(c->d, loc, span, "%s", msg);
+	free(msg);
 }
 
 /* diag_error and friends, underlining the whole token at loc. */

@@ -92,15 +92,14 @@ static void perr(struct parser *ps, struct loc l, size_t span, const char *fmt, 
     PRINTF_LIKE(4, 5);
 static void perr(struct parser *ps, struct loc l, size_t span, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
+	char *msg;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	diag_error(ps->d, &l, span_of(span), "%s", sb.s);
-	sb_free(&sb);
+	diag_error(ps->d, &l, span_of(span), "%s", msg);
+	free(msg);
 }
 
 /* An error on a whole token. */

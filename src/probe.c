@@ -345,14 +345,11 @@ struct planner {
 static void probe_note(struct planner *pl, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void probe_note(struct planner *pl, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	*VEC_PUSH(pl->plan->notes, pl->plan->nnotes) = xvasprintf(fmt, ap);
 	va_end(ap);
-	*VEC_PUSH(pl->plan->notes, pl->plan->nnotes) = sb_steal(&sb);
 }
 
 static void add_inet_addr(struct planner *pl, const struct prefix *a)

@@ -16,14 +16,11 @@
 
 void PRINTF_LIKE(2, 3) prov_add_change(struct prov_plan *pl, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	*VEC_PUSH(pl->changes, pl->nchanges) = xvasprintf(fmt, ap);
 	va_end(ap);
-	*VEC_PUSH(pl->changes, pl->nchanges) = sb_steal(&sb);
 }
 
 const struct loc *prov_pj_loc(const struct pjail *pj)

@@ -17,15 +17,14 @@
 static void PRINTF_LIKE(4, 5)
     conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
+	char *msg;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	diag_error(d, loc, 0, "%s", sb.s);
-	sb_free(&sb);
+	diag_error(d, loc, 0, "%s", msg);
+	free(msg);
 	pl->conflicts++;
 }
 

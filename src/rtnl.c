@@ -534,7 +534,6 @@ struct rtnl_req *rtnl_batch_add(struct rtnl_batch *b, struct nlmsghdr *nlh, rtnl
 				void *ctx, const char *fmt, ...)
 {
 	struct rtnl_req *q;
-	struct strbuf sb;
 	va_list ap;
 
 	if ((char *)nlh != b->buf + b->len || nlh->nlmsg_len > RTNL_MSG_MAX ||
@@ -552,11 +551,9 @@ struct rtnl_req *rtnl_batch_add(struct rtnl_batch *b, struct nlmsghdr *nlh, rtnl
 		  (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	q->cb = cb;
 	q->ctx = ctx;
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	q->what = xvasprintf(fmt, ap);
 	va_end(ap);
-	q->what = sb_steal(&sb);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	return q;
 }

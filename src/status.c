@@ -31,29 +31,23 @@ static void drift(struct status_report *r, const char *kind, const char *jail, c
 		  ...)
 {
 	struct status_drift *dr = VEC_PUSH(r->drift, r->ndrift);
-	struct strbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	dr->message = xvasprintf(fmt, ap);
 	va_end(ap);
 	dr->kind = kind;
 	dr->jail = jail ? xstrdup(jail) : NULL;
-	dr->message = sb_steal(&sb);
 }
 
 static void status_note(struct status_report *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static void status_note(struct status_report *r, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	*VEC_PUSH(r->notes, r->nnotes) = xvasprintf(fmt, ap);
 	va_end(ap);
-	*VEC_PUSH(r->notes, r->nnotes) = sb_steal(&sb);
 }
 
 static int jail_cmp(const void *a, const void *b)
