@@ -44,6 +44,7 @@
 #include "fileio.h"
 #include "nftinfo.h"
 #include "state.h"
+#include "sysctl.h"
 #include "util.h"
 
 #define SUBUID "/etc/subuid"
@@ -1739,16 +1740,6 @@ out:
 
 /* ---- sysctls ---- */
 
-/* "net.ipv6.conf.eth0/100.accept_ra" for "net/ipv6/conf/eth0.100/accept_ra". */
-static void sysctl_name(const char *key, char *buf, size_t len)
-{
-	size_t i;
-
-	snprintf(buf, len, "%s", key);
-	for (i = 0; buf[i]; i++)
-		buf[i] = buf[i] == '/' ? '.' : buf[i] == '.' ? '/' : buf[i];
-}
-
 /*
  * Forwarding for every interface, turned on by jailfw: the host routes
  * whatever reaches it, between any two interfaces, not only the jails'
@@ -1783,13 +1774,11 @@ static void check_sysctls(struct doc *dc)
 
 	for (i = 0; i < dc->st.nsysctls; i++) {
 		const struct state_sysctl *s = &dc->st.sysctls[i];
-		char path[PATH_MAX], name[PATH_MAX], *cur = NULL;
-		size_t n;
+		char name[PATH_MAX], *cur = NULL;
 		int err;
 
 		sysctl_name(s->key, name, sizeof(name));
-		snprintf(path, sizeof(path), "/proc/sys/%s", s->key);
-		err = fileio_read(path, &cur);
+		err = sysctl_read(s->key, &cur);
 		if (err) {
 			warning(dc, NULL, "%s, which apply set to %s, cannot be read: %s%s", name,
 				s->set, strerror(-err),
@@ -1797,9 +1786,6 @@ static void check_sysctls(struct doc *dc)
 			free(cur);
 			continue;
 		}
-		n = strlen(cur);
-		while (n && (cur[n - 1] == '\n' || cur[n - 1] == ' '))
-			cur[--n] = '\0';
 		if (!strcmp(cur, s->set)) {
 			ok(dc, "%s is %s, as apply set it", name, cur);
 			check_global_forwarding(dc, s, name);

@@ -32,15 +32,15 @@ static int write_jail_ra(void *ctx)
 
 	if (c->pj->fix_ra) {
 		snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
-		err = prov_sysctl_write(key, "0");
+		err = sysctl_write(key, "0");
 	}
 	if (!err && c->pj->fix_agm) {
 		snprintf(key, sizeof(key), AGM_JAIL_FMT, c->pj->jail_if);
-		err = prov_sysctl_write(key, "1");
+		err = sysctl_write(key, "1");
 	}
 	if (err)
 		diag_error(c->d, prov_pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
-			   prov_sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
+			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
 	return err;
 }
 
@@ -73,11 +73,11 @@ static int open_jail_socket(void *ctx)
 	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
 	 */
 	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
-		err = prov_sysctl_write(defaults[i].key, defaults[i].val);
+		err = sysctl_write(defaults[i].key, defaults[i].val);
 		if (err && err != -ENOENT) {
 			diag_error(
 			    c->d, prov_pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
-			    prov_sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
+			    sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
 			    pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
 			pj->inside_err = true;
 			return err;

@@ -16,6 +16,7 @@
 #include "provision.h"
 #include "rtnl.h"
 #include "state.h"
+#include "sysctl.h"
 #include "util.h"
 
 #define ALIAS_PREFIX "jailfw:"
@@ -237,9 +238,6 @@ int prov_remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, 
 int prov_write_resolv(struct prov_plan *pl, struct diag *d);
 
 /* provision_sysctl.c */
-const char *prov_sysctl_name(const char *key, char *buf, size_t len);
-int prov_sysctl_read(const char *key, char **val);
-int prov_sysctl_write(const char *key, const char *val);
 bool prov_fwd4_shared(const char *key);
 bool prov_restore_pass(const char *key, int pass);
 void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d);

@@ -449,16 +449,14 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 
 			snprintf(key, sizeof(key), RA_JAIL_FMT, pj->jail_if);
 			prov_add_change(pl, "set %s = 0 in namespace \"%s\" (was %s)",
-					prov_sysctl_name(key, name, sizeof(name)), pj->name,
-					pj->ra_was);
+					sysctl_name(key, name, sizeof(name)), pj->name, pj->ra_was);
 		}
 		if (pj->fix_agm) {
 			char key[PATH_MAX], name[PATH_MAX];
 
 			snprintf(key, sizeof(key), AGM_JAIL_FMT, pj->jail_if);
 			prov_add_change(pl, "set %s = %d in namespace \"%s\"",
-					prov_sysctl_name(key, name, sizeof(name)), AGM_NONE,
-					pj->name);
+					sysctl_name(key, name, sizeof(name)), AGM_NONE, pj->name);
 		}
 		prov_build_host_fix(pj, &pl->b);
 		prov_batch_changes(pl, &pl->b);

@@ -26,10 +26,10 @@ static int rollback_sysctls(struct prov_plan *pl, struct diag *d)
 
 		if (op->restore || !op->done)
 			continue;
-		err = prov_sysctl_write(op->key, op->from);
+		err = sysctl_write(op->key, op->from);
 		if (err) {
 			diag_error(d, NULL, 0, "restore %s = %s: %s",
-				   prov_sysctl_name(op->key, name, sizeof(name)), op->from,
+				   sysctl_name(op->key, name, sizeof(name)), op->from,
 				   strerror(-err));
 			ret = ret ? ret : err;
 			continue;

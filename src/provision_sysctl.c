@@ -15,58 +15,6 @@
 
 #include "fileio.h"
 
-/* "net.ipv6.conf.eth0/100.accept_ra" for key "net/ipv6/conf/eth0.100/accept_ra". */
-const char *prov_sysctl_name(const char *key, char *buf, size_t len)
-{
-	size_t i;
-
-	snprintf(buf, len, "%s", key);
-	for (i = 0; buf[i]; i++) {
-		if (buf[i] == '/')
-			buf[i] = '.';
-		else if (buf[i] == '.')
-			buf[i] = '/';
-	}
-	return buf;
-}
-
-int prov_sysctl_read(const char *key, char **val)
-{
-	char path[PATH_MAX];
-	size_t n;
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	err = fileio_read(path, val);
-	if (err)
-		return err;
-	n = strlen(*val);
-	while (n && ((*val)[n - 1] == '\n' || (*val)[n - 1] == ' '))
-		(*val)[--n] = '\0';
-	return 0;
-}
-
-int prov_sysctl_write(const char *key, const char *val)
-{
-	char path[PATH_MAX];
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	return err;
-}
-
 static void provision_sysctl_add_op(struct prov_plan *pl, const char *key, const char *from,
 				    const char *to, bool restore, bool new_record)
 {
@@ -79,7 +27,7 @@ static void provision_sysctl_add_op(struct prov_plan *pl, const char *key, const
 	op->restore = restore;
 	op->new_record = new_record;
 	prov_add_change(pl, "%s %s = %s (was %s)", restore ? "restore" : "set",
-			prov_sysctl_name(key, name, sizeof(name)), to, from);
+			sysctl_name(key, name, sizeof(name)), to, from);
 }
 
 /*
@@ -96,7 +44,7 @@ bool prov_fwd4_shared(const char *key)
 	if (strncmp(key, "net/ipv4/conf/", 14) || strcmp(key + strlen(key) - 11, "/forwarding") ||
 	    !strcmp(key, FWD4))
 		return false;
-	shared = !prov_sysctl_read(FWD4, &all) && strcmp(all, "0");
+	shared = !sysctl_read(FWD4, &all) && strcmp(all, "0");
 	free(all);
 	return shared;
 }
@@ -173,7 +121,7 @@ static bool keep_recorded(struct prov_plan *pl, const char *key, bool *keep)
 	if (!rec)
 		return false;
 	keep[rec - pl->old.sysctls] = true;
-	if (!prov_sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
+	if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
 		provision_sysctl_add_op(pl, key, cur, rec->set, false, false);
 	free(cur);
 	return true;
@@ -200,14 +148,14 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 		need4 |= pl->jails[i].has_v4;
 		need6 |= pl->jails[i].has_v6;
 	}
-	if (need6 && !prov_sysctl_read(FWD6, &cur6)) {
+	if (need6 && !sysctl_read(FWD6, &cur6)) {
 		rec = state_find_sysctl(&pl->old, FWD6);
 		change6 = !strcmp(cur6, "0");
 		own6 = change6 || rec;
 		if (rec)
 			keep[rec - pl->old.sysctls] = true;
 	}
-	if (need4 && !prov_sysctl_read(FWD4, &cur4)) {
+	if (need4 && !sysctl_read(FWD4, &cur4)) {
 		rec = state_find_sysctl(&pl->old, FWD4);
 		/* An older jailfw turned it on for all: kept until down. */
 		if (rec)
@@ -226,7 +174,7 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 		cur = NULL;
 		if (keep_recorded(pl, key, keep))
 			continue;
-		if (!prov_sysctl_read(key, &cur) && !strcmp(cur, "0"))
+		if (!sysctl_read(key, &cur) && !strcmp(cur, "0"))
 			provision_sysctl_add_op(pl, key, cur, "1", false, true);
 	}
 	if (own6) {
@@ -238,7 +186,7 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 			cur = NULL;
 			if (keep_recorded(pl, key, keep))
 				continue;
-			if (prov_sysctl_read(key, &cur)) {
+			if (sysctl_read(key, &cur)) {
 				if (p->settings.nwan)
 					diag_warning(d, &p->settings.wan_loc, 0,
 						     "wan interface \"%s\" has no IPv6 settings "
@@ -263,7 +211,7 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 			continue;
 		free(cur);
 		cur = NULL;
-		if (prov_sysctl_read(rec->key, &cur) || strcmp(cur, rec->set) ||
+		if (sysctl_read(rec->key, &cur) || strcmp(cur, rec->set) ||
 		    prov_fwd4_shared(rec->key)) {
 			struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 
@@ -277,12 +225,11 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 				diag_note(d, NULL, 0,
 					  "%s left at %s: forwarding is on for every interface "
 					  "now (net.ipv4.ip_forward = 1), not by jailfw",
-					  prov_sysctl_name(rec->key, name, sizeof(name)), cur);
+					  sysctl_name(rec->key, name, sizeof(name)), cur);
 			else if (!cur || strcmp(cur, rec->old))
 				diag_warning(d, NULL, 0,
 					     "%s was changed since jailfw set it to %s; left alone",
-					     prov_sysctl_name(rec->key, name, sizeof(name)),
-					     rec->set);
+					     sysctl_name(rec->key, name, sizeof(name)), rec->set);
 			op->key = xstrdup(rec->key);
 			op->from = xstrdup(cur ? cur : "?");
 			op->to = xstrdup(op->from);
@@ -312,16 +259,16 @@ int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 
 		if (op->restore != restore || op->done)
 			continue;
-		err = prov_sysctl_write(op->key, op->to);
+		err = sysctl_write(op->key, op->to);
 		if (err) {
 			diag_error(d, NULL, 0, "set %s = %s: %s",
-				   prov_sysctl_name(op->key, name, sizeof(name)), op->to,
+				   sysctl_name(op->key, name, sizeof(name)), op->to,
 				   strerror(-err));
 			return err;
 		}
 		op->done = true;
 		diag_note(d, NULL, 0, "%s %s = %s (was %s)", restore ? "restored" : "set",
-			  prov_sysctl_name(op->key, name, sizeof(name)), op->to, op->from);
+			  sysctl_name(op->key, name, sizeof(name)), op->to, op->from);
 	}
 	return 0;
 }
@@ -342,8 +289,8 @@ int prov_sysctl_writable(const char *key, const char *where, struct diag *d)
 	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0 || errno == ENOENT)
 		return 0;
 	err = -errno;
-	diag_error(d, NULL, 0, "cannot write %s%s (%s): %s",
-		   prov_sysctl_name(key, name, sizeof(name)), where, path, strerror(-err));
+	diag_error(d, NULL, 0, "cannot write %s%s (%s): %s", sysctl_name(key, name, sizeof(name)),
+		   where, path, strerror(-err));
 	if (err == -EROFS)
 		diag_note(d, NULL, 0,
 			  "/proc/sys is read-only here (a container, or systemd's "
@@ -394,7 +341,7 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 			snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
 		else
 			snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", pj->host_if);
-		err = prov_sysctl_read(key, &cur);
+		err = sysctl_read(key, &cur);
 		if (err == -ENOENT && access("/proc/sys/net/ipv6", F_OK) != 0) {
 			diag_error(d, &pj->pol->v6_loc, 0,
 				   "jail \"%s\" has ipv6, but this kernel has no IPv6 (no "
@@ -406,7 +353,7 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 				   "jail \"%s\" has ipv6, but IPv6 is disabled on %s (%s = %s): "
 				   "the kernel would refuse its address",
 				   pj->name, pj->need_veth ? "new interfaces" : pj->host_if,
-				   prov_sysctl_name(key, name, sizeof(name)), cur);
+				   sysctl_name(key, name, sizeof(name)), cur);
 			ret = ret ? ret : -EAFNOSUPPORT;
 		}
 		free(cur);
@@ -433,12 +380,12 @@ int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 		snprintf(key, sizeof(key), FWD4_IF_FMT, pj->host_if);
 		free(cur);
 		cur = NULL;
-		if (!prov_sysctl_read(key, &cur) && !strcmp(cur, "1"))
+		if (!sysctl_read(key, &cur) && !strcmp(cur, "1"))
 			continue;
-		err = prov_sysctl_write(key, "1");
+		err = sysctl_write(key, "1");
 		if (err)
 			diag_error(d, NULL, 0, "set %s = 1: %s",
-				   prov_sysctl_name(key, name, sizeof(name)), strerror(-err));
+				   sysctl_name(key, name, sizeof(name)), strerror(-err));
 	}
 	free(cur);
 	return err;

@@ -285,7 +285,7 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		const struct state_sysctl *rec = &pl->old.sysctls[i];
 		char *cur = NULL;
 
-		if (!prov_sysctl_read(rec->key, &cur) && !strcmp(cur, rec->set))
+		if (!sysctl_read(rec->key, &cur) && !strcmp(cur, rec->set))
 			err = prov_sysctl_writable(rec->key, "", d);
 		else
 			err = 0;
@@ -389,8 +389,8 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 
 		if (!prov_restore_pass(rec->key, (int)(i / pl->old.nsysctls)))
 			continue;
-		prov_sysctl_name(rec->key, name, sizeof(name));
-		if (!prov_sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
+		sysctl_name(rec->key, name, sizeof(name));
+		if (!sysctl_read(rec->key, &cur) && strcmp(cur, rec->set) &&
 		    !strcmp(cur, rec->old)) {
 			/* Restored already (a down killed after it), or never set. */
 		} else if (cur && prov_fwd4_shared(rec->key)) {
@@ -403,7 +403,7 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 				     "%s was changed since jailfw set it to %s; left alone", name,
 				     rec->set);
 		} else {
-			err = prov_sysctl_write(rec->key, rec->old);
+			err = sysctl_write(rec->key, rec->old);
 			if (err) {
 				diag_error(d, NULL, 0, "restore %s = %s: %s", name, rec->old,
 					   strerror(-err));

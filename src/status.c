@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/rtnetlink.h>
@@ -17,6 +18,7 @@
 #include "nftinfo.h"
 #include "rtnl.h"
 #include "state.h"
+#include "sysctl.h"
 #include "util.h"
 
 #define OURS_PREFIX "managed by jailfw"
@@ -588,35 +590,6 @@ static void netns_facts(struct status_report *r, struct status_jail *j, const st
 
 /* ---- sysctls ---- */
 
-static char *read_sysctl(const char *key)
-{
-	char *path, *text = NULL;
-	size_t n;
-
-	if (strstr(key, ".."))
-		return NULL;
-	path = xasprintf("/proc/sys/%s", key);
-	if (fileio_read(path, &text))
-		text = NULL;
-	free(path);
-	if (text) {
-		n = strlen(text);
-		while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-			text[--n] = '\0';
-	}
-	return text;
-}
-
-static char *dotted(const char *key)
-{
-	char *s = xstrdup(key), *p;
-
-	for (p = s; *p; p++)
-		if (*p == '/')
-			*p = '.';
-	return s;
-}
-
 static void sysctls(struct status_report *r, const struct state *st)
 {
 	size_t i;
@@ -624,11 +597,16 @@ static void sysctls(struct status_report *r, const struct state *st)
 	for (i = 0; i < st->nsysctls; i++) {
 		const struct state_sysctl *ss = &st->sysctls[i];
 		struct status_sysctl *s = VEC_PUSH(r->sysctls, r->nsysctls);
+		char name[PATH_MAX];
 
-		s->key = dotted(ss->key);
+		s->key = xstrdup(sysctl_name(ss->key, name, sizeof(name)));
 		s->set = xstrdup(ss->set);
 		s->was = xstrdup(ss->old);
-		s->now = read_sysctl(ss->key);
+		/* A key from the state file must stay below /proc/sys. */
+		if (strstr(ss->key, "..") || sysctl_read(ss->key, &s->now)) {
+			free(s->now);
+			s->now = NULL;
+		}
 		if (!s->now)
 			drift(r, "sysctl-reverted", NULL, "sysctl %s cannot be read; jailfw set %s",
 			      s->key, s->set);
