@@ -20,34 +20,6 @@
 #include "testhook.h"
 #include "util.h"
 
-/*
- * EROFS is the environment (a container's read-only /proc/sys or /run),
- * not a refusal; ENOSPC is a refusal like any other (docs/design.md,
- * "Exit statuses").
- */
-int apply_kernel_status(int err)
-{
-	switch (-err) {
-	case EPERM:
-	case EACCES:
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-	case EOPNOTSUPP:
-	case ENOSYS:
-	case EROFS:
-		return EXIT_PRIV;
-	}
-	return EXIT_KERNEL;
-}
-
-/* Exit status for a failure of the provisioner (provision.h). */
-int apply_prov_status(int err)
-{
-	if (err == -ENXIO)
-		return EXIT_INVALID;
-	return err == -EEXIST ? EXIT_CONFLICT : apply_kernel_status(err);
-}
-
 /* Every change the provisioner made (sysctl changes are always noted). */
 static void say_changes(const struct apply_opts *o, const struct prov_plan *plan)
 {
@@ -131,7 +103,7 @@ static int take_lock(const struct apply_opts *o, int *fd, struct diag *d)
 	}
 	if (ret) {
 		diag_error(d, NULL, 0, "cannot lock %s: %s", STATE_LOCK, strerror(-ret));
-		return apply_kernel_status(ret);
+		return exitcode_kernel(ret);
 	}
 	return EXIT_OK;
 }
@@ -242,7 +214,7 @@ static int handover_begin(const struct policy *p, const struct apply_opts *o, ch
 
 	ret = nftload_table_state(name, d);
 	if (ret < 0)
-		return apply_kernel_status(ret);
+		return exitcode_kernel(ret);
 	if (ret == NFTLOAD_TABLE_FOREIGN)
 		return foreign_table(name, "nothing was applied",
 				     "jailfw replaces its table through this one: remove it", d);
@@ -255,7 +227,7 @@ static int handover_begin(const struct policy *p, const struct apply_opts *o, ch
 		     name, policy_table(p));
 	ret = nftload_run(&hp, text, false, d);
 	free(text);
-	return ret ? apply_kernel_status(ret) : EXIT_OK;
+	return ret ? exitcode_kernel(ret) : EXIT_OK;
 }
 
 /*
@@ -389,7 +361,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	testhook_point("lock");
 	ret = nftload_table_state(table, d);
 	if (ret < 0) {
-		status = apply_kernel_status(ret);
+		status = exitcode_kernel(ret);
 		goto out;
 	}
 	if (ret == NFTLOAD_TABLE_FOREIGN) {
@@ -404,7 +376,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 
 	ret = prov_stage(p, &plan, d);
 	if (ret) {
-		status = apply_prov_status(ret);
+		status = exitcode_prov(ret);
 		goto rollback;
 	}
 	if (current) {
@@ -450,7 +422,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		else if (handover_leftover(o, handover, d))
 			res->nchanges++;
 		if (ret) {
-			status = apply_kernel_status(ret);
+			status = exitcode_kernel(ret);
 			goto rollback;
 		}
 		res->loaded = true;
@@ -460,7 +432,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	sweep_conntrack(p, o, res->loaded, plan, d);
 	ret = prov_commit(plan, d);
 	if (ret) {
-		status = apply_prov_status(ret);
+		status = exitcode_prov(ret);
 		goto rollback;
 	}
 	/* The policy moved to another table: the old one confines nothing now. */
@@ -527,7 +499,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	testhook_point("lock");
 	ret = prov_down_cut(&plan, d);
 	if (ret) {
-		status = apply_prov_status(ret);
+		status = exitcode_prov(ret);
 		goto out;
 	}
 	testhook_point("links-down");
@@ -538,7 +510,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	table = *used;
 	ret = nftload_table_state(table, d);
 	if (ret < 0) {
-		status = apply_kernel_status(ret);
+		status = exitcode_kernel(ret);
 		goto out;
 	}
 	if (ret == NFTLOAD_TABLE_FOREIGN) {
@@ -549,7 +521,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	if (ret == NFTLOAD_TABLE_OURS) {
 		ret = nftload_delete_table(table, d);
 		if (ret) {
-			status = apply_kernel_status(ret);
+			status = exitcode_kernel(ret);
 			goto out;
 		}
 		state_record_forget(table);
@@ -558,7 +530,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 		/* No inet table; an arp table of jailfw's may be left: it goes too. */
 		ret = nftload_delete_table(table, d);
 		if (ret) {
-			status = apply_kernel_status(ret);
+			status = exitcode_kernel(ret);
 			goto out;
 		}
 	}
@@ -568,7 +540,7 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	free(handover);
 	ret = prov_down_finish(plan, d);
 	if (ret)
-		status = apply_prov_status(ret);
+		status = exitcode_prov(ret);
 	say_changes(o, plan);
 out:
 	prov_plan_free(plan);

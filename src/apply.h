@@ -2,7 +2,7 @@
 /*
  * apply and down as library calls, so that the CLI, verify's sandbox and
  * the tests all run exactly the same sequence.  Both return an exit status
- * (enum jailfw_exit; docs/design.md, "Exit statuses") and report through d.
+ * (enum jailfw_exit in exitcode.h; docs/design.md, "Exit statuses") and report through d.
  */
 #ifndef JAILFW_APPLY_H
 #define JAILFW_APPLY_H
@@ -11,24 +11,8 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "exitcode.h"
 #include "model.h"
-
-enum jailfw_exit {
-	EXIT_OK = 0,
-	EXIT_INVALID = 1,  /* the policy is invalid; nothing changed */
-	EXIT_USAGE = 2,	   /* bad command line */
-	/*
-	 * diff and doctor answer with 1 ("apply would change something",
-	 * "something would defeat the policy"), so an invalid policy is 2
-	 * there, as trouble is for diff(1): anything above 1 is not an answer.
-	 */
-	EXIT_TROUBLE = 2,
-	EXIT_KERNEL = 3,   /* the kernel or netlink refused; rolled back */
-	EXIT_PRIV = 4,	   /* missing privilege or unsupported environment */
-	EXIT_CONFLICT = 5, /* an object jailfw does not own is in the way */
-	EXIT_VERIFY = 6,   /* verify: a probe contradicts the policy */
-	EXIT_LOCKED = 75,  /* another apply holds the lock (--no-wait) */
-};
 
 struct apply_opts {
 	bool no_wait; /* lock held elsewhere: EXIT_LOCKED instead of waiting */
@@ -52,11 +36,6 @@ struct apply_result {
 	 */
 	int signal;
 };
-
-/* Exit status for a -errno from the kernel-facing modules. */
-int apply_kernel_status(int err);
-/* The same for the provisioner's, which has two of its own (provision.h). */
-int apply_prov_status(int err);
 
 /* Apply a checked policy, failing closed (docs/design.md, "Fail closed"). */
 int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
+#include "exitcode.h"
 #include "jsonw.h"
 #include "probe.h"
 #include "util.h"

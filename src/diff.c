@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
+#include "exitcode.h"
 #include "nftload.h"
 #include "nftobj.h"
 #include "provision.h"
@@ -293,7 +293,7 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 	memset(r, 0, sizeof(*r));
 	state = nftload_table_state(table, d);
 	if (state < 0) {
-		status = apply_kernel_status(state);
+		status = exitcode_kernel(state);
 		goto out;
 	}
 	if (state == NFTLOAD_TABLE_FOREIGN) {
@@ -308,7 +308,7 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 	/* The new ruleset as the kernel would hold it, loaded where nobody sees it. */
 	ret = nftload_run_isolated(p, text, NFTLOAD_LIST_STATELESS, &want, d);
 	if (ret) {
-		status = apply_kernel_status(ret);
+		status = exitcode_kernel(ret);
 		goto out;
 	}
 	if (state == NFTLOAD_TABLE_OURS) {
@@ -317,7 +317,7 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 			live = xstrdup("");
 			state = NFTLOAD_TABLE_ABSENT;
 		} else if (ret) {
-			status = apply_kernel_status(ret);
+			status = exitcode_kernel(ret);
 			goto out;
 		}
 	} else {
@@ -330,7 +330,7 @@ int diff_policy(const struct policy *p, const char *label, struct diff_result *r
 
 	ret = prov_diff(p, &r->plan, d);
 	if (ret) {
-		status = apply_prov_status(ret);
+		status = exitcode_prov(ret);
 		/* diff's 1 is an answer: a policy found invalid here is 2, as in main.c. */
 		if (status == EXIT_INVALID)
 			status = EXIT_TROUBLE;

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apply.h"
+#include "exitcode.h"
 #include "fileio.h"
 #include "nftinfo.h"
 #include "state.h"
@@ -1971,7 +1971,7 @@ int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag 
 	err = state_load(&dc.st, d);
 	if (err) {
 		diag_error(d, NULL, 0, "doctor: cannot read " STATE_FILE ": %s", strerror(-err));
-		status = err == -EINVAL ? EXIT_INVALID : apply_kernel_status(err);
+		status = err == -EINVAL ? EXIT_INVALID : exitcode_kernel(err);
 		goto out;
 	}
 	if (p) {
@@ -1987,7 +1987,7 @@ int doctor_run(const struct policy *p, const struct doctor_opts *o, struct diag 
 	err = live_read(&dc.live);
 	if (err) {
 		diag_error(d, NULL, 0, "doctor: cannot read the ruleset: %s", strerror(-err));
-		status = apply_kernel_status(err);
+		status = exitcode_kernel(err);
 		goto out;
 	}
 	dc.have_live = true;

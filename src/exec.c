@@ -54,7 +54,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "apply.h"
+#include "exitcode.h"
 #include "caps.h"
 #include "model.h"
 #include "fileio.h"
@@ -243,7 +243,7 @@ int exec_exit_status(int ret)
 	case EEXIST:
 		return EXIT_CONFLICT;
 	}
-	return apply_kernel_status(ret);
+	return exitcode_kernel(ret);
 }
 
 /* ---- the checks that ask the kernel ---- */

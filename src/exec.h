@@ -98,7 +98,7 @@ int exec_cmd_status(int err);
 
 /*
  * The exit status for what exec_jail returned, as tabled above (enum
- * jailfw_exit, apply.h; 126 and 127 passed through), so that main.c can
+ * jailfw_exit, exitcode.h; 126 and 127 passed through), so that main.c can
  * end `jailfw exec` with exit(exec_exit_status(exec_jail(...))).
  */
 int exec_exit_status(int ret);

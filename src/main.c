@@ -321,7 +321,7 @@ static int cmd_check(struct cli *c)
 		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_TERSE, NULL, &c->d);
 	}
 	if (ret) {
-		status = apply_kernel_status(ret);
+		status = exitcode_kernel(ret);
 		if (status == EXIT_KERNEL)
 			invalid(c, "policy is invalid");
 		goto out;
@@ -357,7 +357,7 @@ static int cmd_render(struct cli *c)
 		text = render_policy_str(&p, RENDER_REPLACE);
 		ret = nftload_run_isolated(&p, text, NFTLOAD_LIST_JSON, &json, &c->d);
 		if (ret) {
-			status = apply_kernel_status(ret);
+			status = exitcode_kernel(ret);
 			if (status == EXIT_KERNEL)
 				invalid(c, "policy is invalid");
 			goto out;
@@ -426,14 +426,6 @@ out:
 	return status;
 }
 
-/* The same character set nftload accepts: a letter, then [A-Za-z0-9_-]. */
-static bool main_table_name_ok(const char *t)
-{
-	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-
-	return ((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z')) && !t[n] && n <= 64;
-}
-
 static int cmd_down(struct cli *c)
 {
 	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
@@ -454,7 +446,7 @@ static int cmd_down(struct cli *c)
 			goto out;
 		}
 		table = policy_table(&p);
-	} else if (table && !main_table_name_ok(table)) {
+	} else if (table && !nftload_table_name_ok(table)) {
 		status = usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
 				     "'_' or '-')",
 				     table);
@@ -556,7 +548,7 @@ out:
 /* status: exit 0 in force as applied, 1 drift, 3 unreadable, 4 privilege. */
 static int cmd_status(struct cli *c)
 {
-	if (c->table && !main_table_name_ok(c->table))
+	if (c->table && !nftload_table_name_ok(c->table))
 		return usage_error("invalid table name \"%s\" (a letter, then letters, digits, "
 				   "'_' or '-')",
 				   c->table);

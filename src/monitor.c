@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apply.h"
+#include "exitcode.h"
 #include "jsonw.h"
 #include "nftinfo.h"
 
@@ -1038,7 +1038,7 @@ int monitor_run(const struct monitor_opts *o, struct diag *d)
 		err = -errno;
 		diag_error(d, NULL, 0, "monitor: open netfilter netlink socket: %s",
 			   strerror(-err));
-		status = apply_kernel_status(err);
+		status = exitcode_kernel(err);
 		goto out;
 	}
 	/* Bursts of drops must not overflow it (FORCE: we hold CAP_NET_ADMIN). */
@@ -1057,7 +1057,7 @@ int monitor_run(const struct monitor_opts *o, struct diag *d)
 	}
 	if (err) {
 		diag_error(d, NULL, 0, "monitor: bind NFLOG group %u: %s", group, strerror(-err));
-		status = apply_kernel_status(err);
+		status = exitcode_kernel(err);
 		goto out;
 	}
 	if (o->verbose)
@@ -1068,7 +1068,7 @@ int monitor_run(const struct monitor_opts *o, struct diag *d)
 
 	err = listen_loop(nl, &m, buf, bufsize, d);
 	if (err)
-		status = apply_kernel_status(err);
+		status = exitcode_kernel(err);
 	if (o->suggest && !m.write_failed) {
 		m.line.len = 0;
 		m.line.s[0] = '\0';

@@ -365,7 +365,7 @@ static int verify_enter_sandbox(struct sbx *s)
 	private_etc_netns(s);
 	err = build_internet(s);
 	if (err)
-		return apply_kernel_status(err);
+		return exitcode_kernel(err);
 	return EXIT_OK;
 }
 
