@@ -10,7 +10,7 @@
 #include <linux/rtnetlink.h>
 #include <string.h>
 
-static bool provision_links_has_addr(const struct rtnl_addr *v, size_t n, const struct prefix *want)
+static bool prov_has_addr(const struct rtnl_addr *v, size_t n, const struct prefix *want)
 {
 	size_t i;
 
@@ -98,7 +98,7 @@ void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 		if (i == 2 && !pj->has_v6)
 			continue;
 		a = i < 2 ? prov_side_addr(nets[i], false) : jail_link_local();
-		if (provision_links_has_addr(pj->jaddrs, pj->njaddrs, &a))
+		if (prov_has_addr(pj->jaddrs, pj->njaddrs, &a))
 			continue;
 		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
 				      pj->jail_ifindex, &a, a.family == AF_INET6);
@@ -173,7 +173,7 @@ void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 		if (!nets[i])
 			continue;
 		a = prov_side_addr(nets[i], true);
-		if (provision_links_has_addr(pj->haddrs, pj->nhaddrs, &a))
+		if (prov_has_addr(pj->haddrs, pj->nhaddrs, &a))
 			continue;
 		/*
 		 * IPv6 addresses are added with IFA_F_NODAD.  Duplicate

@@ -49,7 +49,7 @@ const char *prov_alias_jail(const struct rtnl_link *l)
 	return strncmp(l->alias, ALIAS_PREFIX, n) ? NULL : l->alias + n;
 }
 
-static int provision_plan_name_cmp(const void *a, const void *b)
+static int prov_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -63,13 +63,13 @@ static void index_netns_names(struct prov_plan *pl)
 	for (i = 0; i < pl->njails; i++)
 		pl->netns_names[i] = pl->jails[i].name;
 	pl->nnetns_names = pl->njails;
-	qsort(pl->netns_names, pl->nnetns_names, sizeof(*pl->netns_names), provision_plan_name_cmp);
+	qsort(pl->netns_names, pl->nnetns_names, sizeof(*pl->netns_names), prov_name_cmp);
 }
 
 static bool policy_has_netns_jail(const struct prov_plan *pl, const char *name)
 {
 	return bsearch(&name, pl->netns_names, pl->nnetns_names, sizeof(*pl->netns_names),
-		       provision_plan_name_cmp) != NULL;
+		       prov_name_cmp) != NULL;
 }
 
 /*

@@ -15,8 +15,8 @@
 
 #include "fileio.h"
 
-static void provision_sysctl_add_op(struct prov_plan *pl, const char *key, const char *from,
-				    const char *to, bool restore, bool new_record)
+static void prov_add_op(struct prov_plan *pl, const char *key, const char *from, const char *to,
+			bool restore, bool new_record)
 {
 	struct sysop *op = VEC_PUSH(pl->ops, pl->nops);
 	char name[PATH_MAX];
@@ -122,7 +122,7 @@ static bool keep_recorded(struct prov_plan *pl, const char *key, bool *keep)
 		return false;
 	keep[rec - pl->old.sysctls] = true;
 	if (!sysctl_read(key, &cur) && strcmp(cur, rec->set) && !strcmp(cur, rec->old))
-		provision_sysctl_add_op(pl, key, cur, rec->set, false, false);
+		prov_add_op(pl, key, cur, rec->set, false, false);
 	free(cur);
 	return true;
 }
@@ -175,7 +175,7 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 		if (keep_recorded(pl, key, keep))
 			continue;
 		if (!sysctl_read(key, &cur) && !strcmp(cur, "0"))
-			provision_sysctl_add_op(pl, key, cur, "1", false, true);
+			prov_add_op(pl, key, cur, "1", false, true);
 	}
 	if (own6) {
 		for (i = 0; i < nra; i++) {
@@ -195,12 +195,11 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 				continue;
 			}
 			if (!strcmp(cur, "1"))
-				provision_sysctl_add_op(pl, key, cur, "2", false, true);
+				prov_add_op(pl, key, cur, "2", false, true);
 		}
 	}
 	if (change6)
-		provision_sysctl_add_op(pl, FWD6, cur6, "1", false,
-					!state_find_sysctl(&pl->old, FWD6));
+		prov_add_op(pl, FWD6, cur6, "1", false, !state_find_sysctl(&pl->old, FWD6));
 	/* Restores, in the order they will run (see prov_restore_pass). */
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {
 		char name[PATH_MAX];
@@ -237,7 +236,7 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 			op->done = true;
 			continue;
 		}
-		provision_sysctl_add_op(pl, rec->key, cur, rec->old, true, false);
+		prov_add_op(pl, rec->key, cur, rec->old, true, false);
 	}
 	for (i = 0; i < nra; i++)
 		free(ra[i]);
