@@ -51,6 +51,9 @@
  *
  * Every function returns 0 or -errno and reports through d.  Everything
  * acts on the caller's current network namespace as "the host".
+ *
+ * The implementation is one file per step or resource (provision*.c,
+ * listed in docs/design.md); provision_int.h is what they share.
  */
 #ifndef JAILFW_PROVISION_H
 #define JAILFW_PROVISION_H
