@@ -325,14 +325,16 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 	return prov_set_links(pl, false, prov_want_cut, d);
 }
 
-int prov_down_finish(struct prov_plan *pl, struct diag *d)
+/*
+ * Which namespaces of the jails are jailfw's to remove; those that are not
+ * are said, and make down end with -EEXIST.  Returns whether there was one.
+ */
+static bool down_claim_namespaces(struct prov_plan *pl, struct diag *d)
 {
 	bool foreign = false;
 	size_t i;
-	int err, ret = 0;
+	int err;
 
-	if (!pl || pl->phase != PLAN_DOWN_CUT)
-		return -EINVAL;
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
@@ -371,8 +373,15 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 			foreign = true;
 		}
 	}
-	ret = prov_drop_namespaces(pl, false, d);
-	testhook_point("netns-removed");
+	return foreign;
+}
+
+/* resolv.conf files and /etc/netns directories of the jails that went. */
+static int down_remove_files(struct prov_plan *pl, struct diag *d)
+{
+	size_t i;
+	int err, ret = 0;
+
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 		struct state_jail *sj = state_find_jail(&pl->old, pj->name);
@@ -383,6 +392,15 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		err = prov_remove_jail_files(pj, sj, d);
 		ret = ret ? ret : err;
 	}
+	return ret;
+}
+
+/* The sysctls jailfw set, given back where nobody changed them since. */
+static int down_restore_sysctls(struct prov_plan *pl, struct diag *d)
+{
+	size_t i;
+	int err, ret = 0;
+
 	for (i = 0; i < 2 * pl->old.nsysctls; i++) {
 		const struct state_sysctl *rec = &pl->old.sysctls[i % pl->old.nsysctls];
 		char name[PATH_MAX], *cur = NULL;
@@ -417,6 +435,23 @@ int prov_down_finish(struct prov_plan *pl, struct diag *d)
 		}
 		free(cur);
 	}
+	return ret;
+}
+
+int prov_down_finish(struct prov_plan *pl, struct diag *d)
+{
+	bool foreign;
+	int err, ret;
+
+	if (!pl || pl->phase != PLAN_DOWN_CUT)
+		return -EINVAL;
+	foreign = down_claim_namespaces(pl, d);
+	ret = prov_drop_namespaces(pl, false, d);
+	testhook_point("netns-removed");
+	err = down_remove_files(pl, d);
+	ret = ret ? ret : err;
+	err = down_restore_sysctls(pl, d);
+	ret = ret ? ret : err;
 	testhook_point("sysctls-restored");
 	if (!ret) {
 		state_drop_next(); /* left by an apply killed before its commit */
