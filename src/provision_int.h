@@ -230,12 +230,12 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 int prov_fix_kept(struct pjail *pj, struct diag *d);
 
 /* provision_resolv.c */
-bool prov_resolv_ours(const char *text, const char *name);
-char *prov_resolv_text(const struct jail *j);
 void prov_resolv_error(struct diag *d, const struct loc *loc, const char *verb, const char *name,
 		       int err, const char *why);
 int prov_remove_resolv(const char *name, bool rmdir_too, const struct loc *loc, struct diag *d);
 int prov_write_resolv(struct prov_plan *pl, struct diag *d);
+int prov_analyse_resolv(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+			struct diag *d);
 
 /* provision_sysctl.c */
 bool prov_fwd4_shared(const char *key);
@@ -247,6 +247,8 @@ int prov_check_env(struct prov_plan *pl, struct diag *d);
 int prov_jail_forwarding(struct prov_plan *pl, struct diag *d);
 
 /* provision_plan.c */
+void PRINTF_LIKE(4, 5) prov_conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc,
+				     const char *fmt, ...);
 struct pjail *prov_add_pjail(struct prov_plan *pl, const char *name);
 const char *prov_alias_jail(const struct rtnl_link *l);
 bool prov_ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd);

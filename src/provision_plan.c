@@ -14,8 +14,9 @@
 
 #include "fileio.h"
 
-static void PRINTF_LIKE(4, 5)
-    conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc, const char *fmt, ...)
+/* A conflict found by analysis: said at loc, and counted (stage then refuses). */
+void PRINTF_LIKE(4, 5)
+    prov_conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -146,27 +147,27 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		return err;
 	if (!pj->jail_ifindex) {
 		if (pj->host_ifindex)
-			conflict(pl, d, prov_pj_loc(pj),
-				 "interface \"%s\" is jailfw's but its peer is not \"%s\" in "
-				 "namespace \"%s\"",
-				 pj->host_if, pj->jail_if, pj->name);
+			prov_conflict(pl, d, prov_pj_loc(pj),
+				      "interface \"%s\" is jailfw's but its peer is not \"%s\" in "
+				      "namespace \"%s\"",
+				      pj->host_if, pj->jail_if, pj->name);
 		else
 			pj->need_veth = true;
 		return 0;
 	}
 	if (!pj->host_ifindex) {
-		conflict(pl, d, prov_pj_loc(pj),
-			 "interface \"%s\" in namespace \"%s\" is not the jail end of a "
-			 "jailfw veth (no \"%s\" on the host)",
-			 pj->jail_if, pj->name, pj->host_if);
+		prov_conflict(pl, d, prov_pj_loc(pj),
+			      "interface \"%s\" in namespace \"%s\" is not the jail end of a "
+			      "jailfw veth (no \"%s\" on the host)",
+			      pj->jail_if, pj->name, pj->host_if);
 		return 0;
 	}
 	if (strcmp(pj->jail_kind, "veth") || pj->jail_iflink != pj->host_ifindex ||
 	    pj->host_iflink != pj->jail_ifindex) {
-		conflict(pl, d, prov_pj_loc(pj),
-			 "\"%s\" and \"%s\" in namespace \"%s\" are not the two ends of "
-			 "one veth pair",
-			 pj->host_if, pj->jail_if, pj->name);
+		prov_conflict(pl, d, prov_pj_loc(pj),
+			      "\"%s\" and \"%s\" in namespace \"%s\" are not the two ends of "
+			      "one veth pair",
+			      pj->host_if, pj->jail_if, pj->name);
 		return 0;
 	}
 	return 0;
@@ -190,17 +191,18 @@ static int analyse_ns(struct prov_plan *pl, struct pjail *pj, const struct state
 	err = netns_open(pj->name, NULL, &id);
 	if (!err) {
 		if (!st) {
-			conflict(pl, d, prov_pj_loc(pj),
-				 "namespace \"%s\" exists (%s/%s) but jailfw did not create it; "
-				 "remove it (ip netns delete %s) or rename the jail",
-				 pj->name, NETNS_RUN_DIR, pj->name, pj->name);
+			prov_conflict(
+			    pl, d, prov_pj_loc(pj),
+			    "namespace \"%s\" exists (%s/%s) but jailfw did not create it; "
+			    "remove it (ip netns delete %s) or rename the jail",
+			    pj->name, NETNS_RUN_DIR, pj->name, pj->name);
 			return ANALYSE_STOP;
 		}
 		if (st->ns.ino && !netns_id_eq(&st->ns, &id)) {
-			conflict(pl, d, prov_pj_loc(pj),
-				 "namespace \"%s\" is not the one jailfw created (%s/%s was "
-				 "deleted and made again by something else)",
-				 pj->name, NETNS_RUN_DIR, pj->name);
+			prov_conflict(pl, d, prov_pj_loc(pj),
+				      "namespace \"%s\" is not the one jailfw created (%s/%s was "
+				      "deleted and made again by something else)",
+				      pj->name, NETNS_RUN_DIR, pj->name);
 			return ANALYSE_STOP;
 		}
 		pj->action = PJ_KEEP;
@@ -211,10 +213,10 @@ static int analyse_ns(struct prov_plan *pl, struct pjail *pj, const struct state
 		pj->clear_file = err == -ENODATA;
 		pj->need_veth = true;
 	} else if (err == -ENODATA || err == -EMEDIUMTYPE) {
-		conflict(pl, d, prov_pj_loc(pj),
-			 "%s/%s is not a network namespace jailfw made (it is %s); remove it "
-			 "or rename the jail",
-			 NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
+		prov_conflict(pl, d, prov_pj_loc(pj),
+			      "%s/%s is not a network namespace jailfw made (it is %s); remove it "
+			      "or rename the jail",
+			      NETNS_RUN_DIR, pj->name, netns_what(pj->name, what, sizeof(what)));
 		if (err == -ENODATA)
 			diag_note(d, NULL, 0, "another tool's `ip netns add %s` under way?",
 				  pj->name);
@@ -246,8 +248,8 @@ static int analyse_host_link(struct prov_plan *pl, struct pjail *pj, const struc
 		 */
 		pj->stale_host = hl->ifindex;
 	} else if (hl && owner) {
-		conflict(pl, d, prov_pj_loc(pj), "interface \"%s\" belongs to jail \"%s\"",
-			 pj->host_if, owner);
+		prov_conflict(pl, d, prov_pj_loc(pj), "interface \"%s\" belongs to jail \"%s\"",
+			      pj->host_if, owner);
 		return ANALYSE_STOP;
 	} else if (hl && !hl->alias[0] && pj->action == PJ_KEEP && st && st->pending) {
 		/*
@@ -259,10 +261,10 @@ static int analyse_host_link(struct prov_plan *pl, struct pjail *pj, const struc
 		pj->host_flags = hl->flags;
 		pj->fix_alias = true;
 	} else if (hl) {
-		conflict(pl, d, prov_pj_loc(pj),
-			 "interface \"%s\" exists and is not jailfw's (alias \"%s\"; "
-			 "jailfw marks its own \"%s\")",
-			 pj->host_if, hl->alias, pj->alias);
+		prov_conflict(pl, d, prov_pj_loc(pj),
+			      "interface \"%s\" exists and is not jailfw's (alias \"%s\"; "
+			      "jailfw marks its own \"%s\")",
+			      pj->host_if, hl->alias, pj->alias);
 		return ANALYSE_STOP;
 	}
 	return 0;
@@ -317,45 +319,10 @@ static void analyse_altname(struct prov_plan *pl, struct pjail *pj, struct diag 
 		return;
 	alt = prov_find_altname(pl, pj->host_if);
 	if (alt)
-		conflict(pl, d, prov_pj_loc(pj),
-			 "interface name \"%s\" is taken: it is an alternative name of "
-			 "\"%s\" (ip link property del dev %s altname %s)",
-			 pj->host_if, alt->owner, alt->owner, pj->host_if);
-}
-
-/* /etc/netns/NAME/resolv.conf: to write, to remove, or someone else's. */
-static int analyse_resolv(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
-			  struct diag *d)
-{
-	char why[FILEIO_WHY_MAX], *cur = NULL;
-	int err;
-
-	if (!pj->pol->ndns) {
-		if (st && st->resolv)
-			pj->resolv_remove = true;
-		return 0;
-	}
-	pj->resolv = prov_resolv_text(pj->pol);
-	err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
-	if (err == -ENOENT) {
-		pj->resolv_write = true;
-		pj->etc_dir_new = !netns_etc_exists(pj->name);
-	} else if (err == -EEXIST) {
-		pl->conflicts++;
-		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
-	} else if (err) {
-		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
-		return err;
-	} else if (!prov_resolv_ours(cur, pj->name)) {
-		conflict(pl, d, &pj->pol->dns_loc,
-			 "%s/%s/resolv.conf exists and jailfw did not write it", NETNS_ETC_DIR,
-			 pj->name);
-	} else {
-		pj->resolv_existed = true;
-		pj->resolv_write = strcmp(cur, pj->resolv) != 0;
-	}
-	free(cur);
-	return 0;
+		prov_conflict(pl, d, prov_pj_loc(pj),
+			      "interface name \"%s\" is taken: it is an alternative name of "
+			      "\"%s\" (ip link property del dev %s altname %s)",
+			      pj->host_if, alt->owner, alt->owner, pj->host_if);
 }
 
 static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
@@ -373,7 +340,7 @@ static int analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	if (!err)
 		analyse_altname(pl, pj, d);
 	if (!err)
-		err = analyse_resolv(pl, pj, st, d);
+		err = prov_analyse_resolv(pl, pj, st, d);
 	return err == ANALYSE_STOP ? 0 : err;
 }
 

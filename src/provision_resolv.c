@@ -13,7 +13,7 @@ static char *resolv_header(const char *name)
 	return xasprintf("# jailfw: resolv.conf of jail %s (jailfw down removes it)\n", name);
 }
 
-bool prov_resolv_ours(const char *text, const char *name)
+static bool prov_resolv_ours(const char *text, const char *name)
 {
 	char *h = resolv_header(name);
 	bool ours = !strncmp(text, h, strlen(h));
@@ -22,7 +22,7 @@ bool prov_resolv_ours(const char *text, const char *name)
 	return ours;
 }
 
-char *prov_resolv_text(const struct jail *j)
+static char *prov_resolv_text(const struct jail *j)
 {
 	char buf[PREFIX_STRLEN];
 	struct strbuf sb;
@@ -52,6 +52,41 @@ void prov_resolv_error(struct diag *d, const struct loc *loc, const char *verb, 
 	else
 		diag_error(d, loc, 0, "%s %s/%s/resolv.conf: %s", verb, NETNS_ETC_DIR, name,
 			   strerror(-err));
+}
+
+/* /etc/netns/NAME/resolv.conf: to write, to remove, or someone else's. */
+int prov_analyse_resolv(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+			struct diag *d)
+{
+	char why[FILEIO_WHY_MAX], *cur = NULL;
+	int err;
+
+	if (!pj->pol->ndns) {
+		if (st && st->resolv)
+			pj->resolv_remove = true;
+		return 0;
+	}
+	pj->resolv = prov_resolv_text(pj->pol);
+	err = netns_etc_read(pj->name, "resolv.conf", &cur, why);
+	if (err == -ENOENT) {
+		pj->resolv_write = true;
+		pj->etc_dir_new = !netns_etc_exists(pj->name);
+	} else if (err == -EEXIST) {
+		pl->conflicts++;
+		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+	} else if (err) {
+		prov_resolv_error(d, &pj->pol->dns_loc, "read", pj->name, err, why);
+		return err;
+	} else if (!prov_resolv_ours(cur, pj->name)) {
+		prov_conflict(pl, d, &pj->pol->dns_loc,
+			      "%s/%s/resolv.conf exists and jailfw did not write it", NETNS_ETC_DIR,
+			      pj->name);
+	} else {
+		pj->resolv_existed = true;
+		pj->resolv_write = strcmp(cur, pj->resolv) != 0;
+	}
+	free(cur);
+	return 0;
 }
 
 /*
