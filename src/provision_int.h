@@ -250,11 +250,17 @@ int prov_jail_forwarding(struct prov_plan *pl, struct diag *d);
 void PRINTF_LIKE(4, 5) prov_conflict(struct prov_plan *pl, struct diag *d, const struct loc *loc,
 				     const char *fmt, ...);
 struct pjail *prov_add_pjail(struct prov_plan *pl, const char *name);
+bool prov_policy_has_netns_jail(const struct prov_plan *pl, const char *name);
+int prov_load_state(struct prov_plan *pl, struct diag *d);
+int prov_analyse(struct prov_plan *pl, const struct policy *p, struct diag *d);
+
+/* provision_analyse.c */
 const char *prov_alias_jail(const struct rtnl_link *l);
 bool prov_ns_is_ours(const struct prov_plan *pl, struct pjail *pj, int fd);
 void prov_say_unproven(struct diag *d, const struct loc *loc, const struct pjail *pj, bool error);
-int prov_load_state(struct prov_plan *pl, struct diag *d);
-int prov_analyse(struct prov_plan *pl, const struct policy *p, struct diag *d);
+int prov_analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d);
+void prov_analyse_leaving(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
+			  struct diag *d);
 
 /* provision_commit.c */
 void prov_state_intent(struct prov_plan *pl);

@@ -571,7 +571,7 @@ static const char *jail_record(struct state_jail *j, unsigned int seen)
 	 * 0:0 is the identity of a namespace whose creation was under way,
 	 * and only that: a record that claims no particular namespace must
 	 * be pending.  (Even then, a namespace is removed only if it carries
-	 * jailfw's mark: provision_plan.c.)
+	 * jailfw's mark: provision_analyse.c.)
 	 */
 	if (!j->ns.ino && (j->ns.dev || !j->pending))
 		return "namespace identity 0:0 in a record that is not pending";
