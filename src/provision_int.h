@@ -216,6 +216,8 @@ int prov_host_links(struct prov_plan *pl, struct diag *d);
 int prov_host_addrs(struct prov_plan *pl, struct diag *d);
 
 /* provision_links.c */
+void prov_batch_addr(struct pjail *pj, struct rtnl_batch *b, uint16_t type, bool host,
+		     const struct prefix *a);
 void prov_add_lo_label(struct pjail *pj, struct rtnl_batch *b);
 void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b);
 void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b);

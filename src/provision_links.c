@@ -54,6 +54,46 @@ static bool addr_unwanted(const struct rtnl_addr *a, const struct pjail *pj, boo
 	return !prov_addr_eq(&a->addr, &want);
 }
 
+/*
+ * Add (RTM_NEWADDR) or delete (RTM_DELADDR) a on the host or the jail end
+ * of pj's pair.  IPv6 addresses are added with IFA_F_NODAD.  Duplicate
+ * address detection would first send neighbour solicitations and keep the
+ * address "tentative", unusable as a source or a gateway, for about a
+ * second (longer while the link is still down: DAD only starts once it is
+ * up), which breaks the jail's default route in the meantime.  Both ends of
+ * this veth are jailfw's and the prefix is the jail's own, so a duplicate
+ * cannot exist: skip the wait.
+ */
+void prov_batch_addr(struct pjail *pj, struct rtnl_batch *b, uint16_t type, bool host,
+		     const struct prefix *a)
+{
+	bool add = type == RTM_NEWADDR;
+	const char *verb = add ? "add" : "delete", *prep = add ? "to" : "from";
+	char buf[PREFIX_STRLEN];
+	struct nlmsghdr *nlh;
+
+	nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), type,
+			      host ? pj->host_ifindex : pj->jail_ifindex, a,
+			      add && a->family == AF_INET6);
+	if (host)
+		rtnl_batch_add(b, nlh, NULL, pj, "%s address %s %s \"%s\"", verb, prov_cidr(a, buf),
+			       prep, pj->host_if);
+	else
+		rtnl_batch_add(b, nlh, NULL, pj, "%s address %s %s \"%s\" in namespace \"%s\"",
+			       verb, prov_cidr(a, buf), prep, pj->jail_if, pj->name);
+}
+
+/* The addresses on one end of the pair that are not jailfw's to keep go. */
+static void delete_unwanted(struct pjail *pj, struct rtnl_batch *b, bool host)
+{
+	const struct rtnl_addr *v = host ? pj->haddrs : pj->jaddrs;
+	size_t i, n = host ? pj->nhaddrs : pj->njaddrs;
+
+	for (i = 0; i < n; i++)
+		if (addr_unwanted(&v[i], pj, host))
+			prov_batch_addr(pj, b, RTM_DELADDR, host, &v[i].addr);
+}
+
 /* jailfw's label on the jail's lo: see ns_proven. */
 void prov_add_lo_label(struct pjail *pj, struct rtnl_batch *b)
 {
@@ -98,12 +138,8 @@ void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 		if (i == 2 && !pj->has_v6)
 			continue;
 		a = i < 2 ? prov_side_addr(nets[i], false) : jail_link_local();
-		if (prov_has_addr(pj->jaddrs, pj->njaddrs, &a))
-			continue;
-		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
-				      pj->jail_ifindex, &a, a.family == AF_INET6);
-		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\" in namespace \"%s\"",
-			       prov_cidr(&a, buf), pj->jail_if, pj->name);
+		if (!prov_has_addr(pj->jaddrs, pj->njaddrs, &a))
+			prov_batch_addr(pj, b, RTM_NEWADDR, false, &a);
 	}
 	for (i = 0; i < 2; i++) {
 		bool ok = false;
@@ -141,17 +177,7 @@ void prov_build_jail_fix(struct pjail *pj, struct rtnl_batch *b)
 				       addr_str(&r->gw, buf), pj->name);
 		}
 	}
-	for (k = 0; k < pj->njaddrs; k++) {
-		const struct rtnl_addr *ja = &pj->jaddrs[k];
-
-		if (!addr_unwanted(ja, pj, false))
-			continue;
-		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
-				      pj->jail_ifindex, &ja->addr, false);
-		rtnl_batch_add(b, nlh, NULL, pj,
-			       "delete address %s from \"%s\" in namespace \"%s\"",
-			       prov_cidr(&ja->addr, buf), pj->jail_if, pj->name);
-	}
+	delete_unwanted(pj, b, false);
 }
 
 /* The same for NAME-out, on the host. */
@@ -159,7 +185,6 @@ void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 {
 	struct nlmsghdr *nlh;
 	const struct prefix *nets[2] = {pj->has_v4 ? &pj->v4 : NULL, pj->has_v6 ? &pj->v6 : NULL};
-	char buf[PREFIX_STRLEN];
 	struct prefix a;
 	size_t i;
 
@@ -173,33 +198,10 @@ void prov_build_host_fix(struct pjail *pj, struct rtnl_batch *b)
 		if (!nets[i])
 			continue;
 		a = prov_side_addr(nets[i], true);
-		if (prov_has_addr(pj->haddrs, pj->nhaddrs, &a))
-			continue;
-		/*
-		 * IPv6 addresses are added with IFA_F_NODAD.  Duplicate
-		 * address detection would first send neighbour solicitations
-		 * and keep the address "tentative", unusable as a source or a
-		 * gateway, for about a second (longer while the link is still
-		 * down: DAD only starts once it is up), which breaks the jail's
-		 * default route in the meantime.  Both ends of this veth are
-		 * jailfw's and the prefix is the jail's own, so a duplicate
-		 * cannot exist: skip the wait.
-		 */
-		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_NEWADDR,
-				      pj->host_ifindex, &a, a.family == AF_INET6);
-		rtnl_batch_add(b, nlh, NULL, pj, "add address %s to \"%s\"", prov_cidr(&a, buf),
-			       pj->host_if);
+		if (!prov_has_addr(pj->haddrs, pj->nhaddrs, &a))
+			prov_batch_addr(pj, b, RTM_NEWADDR, true, &a);
 	}
-	for (i = 0; i < pj->nhaddrs; i++) {
-		const struct rtnl_addr *ha = &pj->haddrs[i];
-
-		if (!addr_unwanted(ha, pj, true))
-			continue;
-		nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
-				      pj->host_ifindex, &ha->addr, false);
-		rtnl_batch_add(b, nlh, NULL, pj, "delete address %s from \"%s\"",
-			       prov_cidr(&ha->addr, buf), pj->host_if);
-	}
+	delete_unwanted(pj, b, true);
 }
 
 /* Describe a batch's requests as plan changes (for KEEP jails' fixes). */

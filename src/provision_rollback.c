@@ -109,23 +109,18 @@ static bool want_relink(const struct pjail *pj)
  */
 static int rollback_relink(struct prov_plan *pl, struct diag *d)
 {
-	struct nlmsghdr *nlh;
 	size_t i;
 	int err;
 
 	err = prov_set_links(pl, true, want_relink, d);
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
-		char buf[PREFIX_STRLEN];
 		struct prefix a;
 
 		if (!pj->took_down || !pj->has_v6)
 			continue;
 		a = prov_side_addr(&pj->v6, true);
-		nlh = rtnl_build_addr(rtnl_batch_room(&pl->b), rtnl_batch_seq(&pl->b), RTM_NEWADDR,
-				      pj->host_ifindex, &a, true);
-		rtnl_batch_add(&pl->b, nlh, NULL, pj, "add address %s to \"%s\"",
-			       prov_cidr(&a, buf), pj->host_if);
+		prov_batch_addr(pj, &pl->b, RTM_NEWADDR, true, &a);
 	}
 	if (pl->b.nreqs) {
 		rtnl_talk(&pl->host, &pl->b); /* EEXIST is fine: it was kept */

@@ -159,7 +159,6 @@ static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct 
 	rtnl_batch_reset(b);
 	for (i = 0; i < h.n; i++) {
 		struct pjail *pj = h.by_ifindex[i];
-		char buf[PREFIX_STRLEN];
 
 		/* Only a rollback after the commit finds one up. */
 		if (pj->brought_up) {
@@ -167,12 +166,8 @@ static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct 
 						 pj->host_ifindex, 0, IFF_UP);
 			rtnl_batch_add(b, nlh, NULL, pj, "set \"%s\" down", pj->host_if);
 		}
-		for (k = 0; k < pj->nhaddrs; k++) {
-			nlh = rtnl_build_addr(rtnl_batch_room(b), rtnl_batch_seq(b), RTM_DELADDR,
-					      pj->host_ifindex, &pj->haddrs[k].addr, false);
-			rtnl_batch_add(b, nlh, NULL, pj, "delete address %s from \"%s\"",
-				       prov_cidr(&pj->haddrs[k].addr, buf), pj->host_if);
-		}
+		for (k = 0; k < pj->nhaddrs; k++)
+			prov_batch_addr(pj, b, RTM_DELADDR, true, &pj->haddrs[k].addr);
 	}
 	if (b->nreqs) {
 		err = rtnl_talk(&pl->host, b);
