@@ -169,6 +169,22 @@ static void skip_stmt(struct parser *ps)
 	}
 }
 
+/*
+ * A token that cannot start a statement ("{", ",", or a word the lexer
+ * already reported): said, and skipped with what follows it.
+ */
+static void skip_stray(struct parser *ps)
+{
+	if (ps->tok.kind == TOK_LBRACE) {
+		terr(ps, &ps->tok, "unexpected \"{\"");
+		skip_block(ps);
+		return;
+	}
+	if (ps->tok.kind == TOK_COMMA)
+		terr(ps, &ps->tok, "unexpected \",\"");
+	skip_stmt(ps);
+}
+
 static bool at_stmt_end(const struct parser *ps)
 {
 	switch (ps->tok.kind) {
@@ -572,6 +588,24 @@ static bool finish_value(struct parser *ps, const struct token *kw, bool ok)
 	advance(ps);
 	expect_end(ps, kw, NULL);
 	return ok;
+}
+
+/* "log-drops yes|no", in a jail or in the settings. */
+static void parse_log_drops(struct parser *ps, const struct token *kw, struct seen *seen,
+			    size_t nseen, enum tristate *out, struct loc *loc)
+{
+	enum tristate v = TRI_UNSET;
+	struct token t;
+	bool ok;
+
+	if (!start_value(ps, kw, seen, nseen, "yes or no"))
+		return;
+	t = ps->tok;
+	ok = parse_yesno(ps, kw, &v);
+	if (finish_value(ps, kw, ok)) {
+		*out = v;
+		*loc = tok_loc(ps, &t);
+	}
 }
 
 /*
@@ -1030,16 +1064,7 @@ static void parse_jail_stmt(struct parser *ps, struct jail *j, struct seen *seen
 			j->ifname_loc = tok_loc(ps, &t);
 		}
 	} else if (tok_is(&kw, "log-drops")) {
-		enum tristate v = TRI_UNSET;
-
-		if (!start_value(ps, &kw, seen, nseen, "yes or no"))
-			return;
-		t = ps->tok;
-		ok = parse_yesno(ps, &kw, &v);
-		if (finish_value(ps, &kw, ok)) {
-			j->log_drops = v;
-			j->log_drops_loc = tok_loc(ps, &t);
-		}
+		parse_log_drops(ps, &kw, seen, nseen, &j->log_drops, &j->log_drops_loc);
 	} else {
 		unknown_stmt(ps, BLK_JAIL, jail_kw, ARRAY_SIZE(jail_kw));
 	}
@@ -1170,16 +1195,7 @@ static void parse_settings_stmt(struct parser *ps, struct settings *s, struct se
 		s->wan_locs = locs;
 		s->nwan = n;
 	} else if (tok_is(&kw, "log-drops")) {
-		enum tristate v = TRI_UNSET;
-
-		if (!start_value(ps, &kw, seen, nseen, "yes or no"))
-			return;
-		t = ps->tok;
-		ok = parse_yesno(ps, &kw, &v);
-		if (finish_value(ps, &kw, ok)) {
-			s->log_drops = v;
-			s->log_drops_loc = tok_loc(ps, &t);
-		}
+		parse_log_drops(ps, &kw, seen, nseen, &s->log_drops, &s->log_drops_loc);
 	} else if (tok_is(&kw, "table")) {
 		if (!start_value(ps, &kw, seen, nseen, "a table name"))
 			return;
@@ -1291,15 +1307,9 @@ static void parse_body(struct parser *ps, enum block_kind bk, void *obj, struct 
 			terr(ps, lb, "%s is not closed (missing \"}\" at end of file)", desc);
 			return;
 		case TOK_LBRACE:
-			terr(ps, &ps->tok, "unexpected \"{\"");
-			skip_block(ps);
-			continue;
 		case TOK_COMMA:
-			terr(ps, &ps->tok, "unexpected \",\"");
-			skip_stmt(ps);
-			continue;
 		case TOK_ERROR:
-			skip_stmt(ps);
+			skip_stray(ps);
 			continue;
 		case TOK_WORD:
 			break;
@@ -1482,15 +1492,9 @@ static void parse_top(struct parser *ps)
 			advance(ps);
 			continue;
 		case TOK_LBRACE:
-			terr(ps, &ps->tok, "unexpected \"{\"");
-			skip_block(ps);
-			continue;
 		case TOK_COMMA:
-			terr(ps, &ps->tok, "unexpected \",\"");
-			skip_stmt(ps);
-			continue;
 		case TOK_ERROR:
-			skip_stmt(ps);
+			skip_stray(ps);
 			continue;
 		case TOK_WORD:
 			break;
