@@ -1291,6 +1291,27 @@ static char *parse_block_name(struct parser *ps, const struct token *kw, const c
 	return name;
 }
 
+/*
+ * "jail NAME {" / "template NAME {", after the keyword kw: the name (NULL
+ * if missing or invalid), desc for the messages about the block, and its
+ * "{" in lb.  False, with no name kept, when the "{" is missing: the block
+ * was not read, and keeping it would only add errors.
+ */
+static bool parse_block_head(struct parser *ps, const struct token *kw, const char *what,
+			     char **name, struct loc *loc, char *desc, size_t len, struct token *lb)
+{
+	*name = parse_block_name(ps, kw, what, loc);
+	if (*name)
+		snprintf(desc, len, "%.*s \"%s\"", (int)kw->len, kw->text, *name);
+	else
+		snprintf(desc, len, "\"%.*s\"", (int)kw->len, kw->text);
+	if (parse_lbrace(ps, desc, lb))
+		return true;
+	free(*name);
+	*name = NULL;
+	return false;
+}
+
 static void parse_body(struct parser *ps, enum block_kind bk, void *obj, struct seen *seen,
 		       size_t nseen, const struct token *lb, const char *desc)
 {
@@ -1390,16 +1411,8 @@ static void parse_jail(struct parser *ps)
 
 	memset(&j, 0, sizeof(j));
 	advance(ps);
-	j.name = parse_block_name(ps, &kw, "jail name", &j.loc);
-	if (j.name)
-		snprintf(desc, sizeof(desc), "jail \"%s\"", j.name);
-	else
-		snprintf(desc, sizeof(desc), "\"jail\"");
-	/* Without its "{" the block was not read: keeping the jail would only add errors. */
-	if (!parse_lbrace(ps, desc, &lb)) {
-		free(j.name);
+	if (!parse_block_head(ps, &kw, "jail name", &j.name, &j.loc, desc, sizeof(desc), &lb))
 		return;
-	}
 	parse_body(ps, BLK_JAIL, &j, seen, ARRAY_SIZE(seen), &lb, desc);
 	if (!j.name) {
 		jail_discard(&j);
@@ -1417,15 +1430,8 @@ static void parse_template(struct parser *ps)
 	memset(&tm, 0, sizeof(tm));
 	tm.from_file = ps->template_only;
 	advance(ps);
-	tm.name = parse_block_name(ps, &kw, "template name", &tm.loc);
-	if (tm.name)
-		snprintf(desc, sizeof(desc), "template \"%s\"", tm.name);
-	else
-		snprintf(desc, sizeof(desc), "\"template\"");
-	if (!parse_lbrace(ps, desc, &lb)) {
-		free(tm.name);
+	if (!parse_block_head(ps, &kw, "template name", &tm.name, &tm.loc, desc, sizeof(desc), &lb))
 		return;
-	}
 	parse_body(ps, BLK_TMPL, &tm, NULL, 0, &lb, desc);
 	if (!tm.name) {
 		rules_discard(tm.rules, tm.nrules);
