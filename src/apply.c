@@ -184,9 +184,19 @@ void apply_reraise(int sig)
 	raise(sig);
 }
 
-static int foreign_table(const char *table, const char *action, const char *hint,
-			 struct diag *d)
+/*
+ * Whose table inet NAME is, in *state (NFTLOAD_TABLE_*); an exit status
+ * when it cannot be read or is not jailfw's (action and hint say what
+ * happens then and what to do).
+ */
+static int table_state(const char *table, const char *action, const char *hint, int *state,
+		       struct diag *d)
 {
+	*state = nftload_table_state(table, d);
+	if (*state < 0)
+		return exitcode_kernel(*state);
+	if (*state != NFTLOAD_TABLE_FOREIGN)
+		return EXIT_OK;
 	diag_error(d, NULL, 0,
 		   "table inet %s exists but was not made by jailfw (its comment does not say "
 		   "\"managed by jailfw\"); %s",
@@ -210,14 +220,12 @@ static int handover_begin(const struct policy *p, const struct apply_opts *o, ch
 {
 	struct policy hp = *p;
 	char *text;
-	int ret;
+	int ret, state;
 
-	ret = nftload_table_state(name, d);
-	if (ret < 0)
-		return exitcode_kernel(ret);
-	if (ret == NFTLOAD_TABLE_FOREIGN)
-		return foreign_table(name, "nothing was applied",
-				     "jailfw replaces its table through this one: remove it", d);
+	ret = table_state(name, "nothing was applied",
+			  "jailfw replaces its table through this one: remove it", &state, d);
+	if (ret)
+		return ret;
 	/* An apply killed half-way may have left one: replaced like T. */
 	hp.settings.table = name;
 	text = render_policy_str(&hp, RENDER_REPLACE);
@@ -359,16 +367,10 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		return status;
 	hold_signals(&hold);
 	testhook_point("lock");
-	ret = nftload_table_state(table, d);
-	if (ret < 0) {
-		status = exitcode_kernel(ret);
+	status = table_state(table, "nothing was applied",
+			     "give jailfw its own table: settings { table NAME }", &ret, d);
+	if (status)
 		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_FOREIGN) {
-		status = foreign_table(table, "nothing was applied",
-				       "give jailfw its own table: settings { table NAME }", d);
-		goto out;
-	}
 	text = render_policy_str(p, RENDER_REPLACE);
 	replace = ret == NFTLOAD_TABLE_OURS;
 	current = replace && counters_is_current(p, text, d);
@@ -508,16 +510,10 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 		*used = xstrdup(prov_plan_table(plan));
 	}
 	table = *used;
-	ret = nftload_table_state(table, d);
-	if (ret < 0) {
-		status = exitcode_kernel(ret);
+	status = table_state(table, "not removing it", "down removes only the table jailfw made",
+			     &ret, d);
+	if (status)
 		goto out;
-	}
-	if (ret == NFTLOAD_TABLE_FOREIGN) {
-		status = foreign_table(table, "not removing it",
-				       "down removes only the table jailfw made", d);
-		goto out;
-	}
 	if (ret == NFTLOAD_TABLE_OURS) {
 		ret = nftload_delete_table(table, d);
 		if (ret) {
