@@ -62,17 +62,6 @@ struct render_netns_facts render_netns_facts(const struct policy *p)
 	return f;
 }
 
-static void render_netns_key_ports(struct rctx *c, const struct relem *e)
-{
-	struct strbuf *sb = c->sb;
-
-	render_put_ifname(c, e->jail);
-	RSB_LIT(sb, " . ");
-	sb_puts(sb, proto_name(e->proto));
-	RSB_LIT(sb, " . ");
-	render_put_ports(sb, e->lo, e->hi);
-}
-
 static void render_netns_key_protos(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
@@ -80,6 +69,13 @@ static void render_netns_key_protos(struct rctx *c, const struct relem *e)
 	render_put_ifname(c, e->jail);
 	RSB_LIT(sb, " . ");
 	sb_puts(sb, proto_name(e->proto));
+}
+
+static void render_netns_key_ports(struct rctx *c, const struct relem *e)
+{
+	render_netns_key_protos(c, e);
+	RSB_LIT(c->sb, " . ");
+	render_put_ports(c->sb, e->lo, e->hi);
 }
 
 static const char *const sep = ",\n\t\t\t     ";

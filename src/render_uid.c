@@ -54,17 +54,6 @@ static bool has_uid_jails(const struct policy *p)
 	return false;
 }
 
-static void render_uid_key_ports(struct rctx *c, const struct relem *e)
-{
-	struct strbuf *sb = c->sb;
-
-	render_put_u(sb, e->jail->uid);
-	RSB_LIT(sb, " . ");
-	sb_puts(sb, proto_name(e->proto));
-	RSB_LIT(sb, " . ");
-	render_put_ports(sb, e->lo, e->hi);
-}
-
 static void render_uid_key_protos(struct rctx *c, const struct relem *e)
 {
 	struct strbuf *sb = c->sb;
@@ -72,6 +61,13 @@ static void render_uid_key_protos(struct rctx *c, const struct relem *e)
 	render_put_u(sb, e->jail->uid);
 	RSB_LIT(sb, " . ");
 	sb_puts(sb, proto_name(e->proto));
+}
+
+static void render_uid_key_ports(struct rctx *c, const struct relem *e)
+{
+	render_uid_key_protos(c, e);
+	RSB_LIT(c->sb, " . ");
+	render_put_ports(c->sb, e->lo, e->hi);
 }
 
 static void uid_objects(struct rctx *c)
