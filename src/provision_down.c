@@ -170,10 +170,8 @@ static int down_restore_sysctls(struct prov_plan *pl, struct diag *d)
 				     "%s was changed since jailfw set it to %s; left alone", name,
 				     rec->set);
 		} else {
-			err = sysctl_write(rec->key, rec->old);
+			err = prov_sysctl_set("restore", rec->key, rec->old, d);
 			if (err) {
-				diag_error(d, NULL, 0, "restore %s = %s: %s", name, rec->old,
-					   strerror(-err));
 				ret = ret ? ret : err;
 			} else {
 				diag_note(d, NULL, 0, "restored %s = %s (was %s)", name, rec->old,

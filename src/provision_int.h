@@ -243,6 +243,7 @@ int prov_analyse_resolv(struct prov_plan *pl, struct pjail *pj, const struct sta
 bool prov_fwd4_shared(const char *key);
 bool prov_restore_pass(const char *key, int pass);
 void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag *d);
+int prov_sysctl_set(const char *verb, const char *key, const char *val, struct diag *d);
 int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d);
 int prov_sysctl_writable(const char *key, const char *where, struct diag *d);
 int prov_check_env(struct prov_plan *pl, struct diag *d);

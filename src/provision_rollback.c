@@ -6,18 +6,14 @@
  */
 #include "provision_int.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "fileio.h"
 
 /* The sysctls this run set, given back their values, last first. */
 static int rollback_sysctls(struct prov_plan *pl, struct diag *d)
 {
-	char name[PATH_MAX];
 	size_t i;
 	int err, ret = 0;
 
@@ -26,15 +22,10 @@ static int rollback_sysctls(struct prov_plan *pl, struct diag *d)
 
 		if (op->restore || !op->done)
 			continue;
-		err = sysctl_write(op->key, op->from);
-		if (err) {
-			diag_error(d, NULL, 0, "restore %s = %s: %s",
-				   sysctl_name(op->key, name, sizeof(name)), op->from,
-				   strerror(-err));
-			ret = ret ? ret : err;
-			continue;
-		}
-		op->done = false;
+		err = prov_sysctl_set("restore", op->key, op->from, d);
+		if (!err)
+			op->done = false;
+		ret = ret ? ret : err;
 	}
 	return ret;
 }

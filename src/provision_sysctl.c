@@ -247,6 +247,18 @@ void prov_plan_sysctls(struct prov_plan *pl, const struct policy *p, struct diag
 	free(keep);
 }
 
+/* Write val to key; a failure is said as "VERB NAME = VAL: why". */
+int prov_sysctl_set(const char *verb, const char *key, const char *val, struct diag *d)
+{
+	char name[PATH_MAX];
+	int err = sysctl_write(key, val);
+
+	if (err)
+		diag_error(d, NULL, 0, "%s %s = %s: %s", verb, sysctl_name(key, name, sizeof(name)),
+			   val, strerror(-err));
+	return err;
+}
+
 int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 {
 	char name[PATH_MAX];
@@ -258,13 +270,9 @@ int prov_run_ops(struct prov_plan *pl, bool restore, struct diag *d)
 
 		if (op->restore != restore || op->done)
 			continue;
-		err = sysctl_write(op->key, op->to);
-		if (err) {
-			diag_error(d, NULL, 0, "set %s = %s: %s",
-				   sysctl_name(op->key, name, sizeof(name)), op->to,
-				   strerror(-err));
+		err = prov_sysctl_set("set", op->key, op->to, d);
+		if (err)
 			return err;
-		}
 		op->done = true;
 		diag_note(d, NULL, 0, "%s %s = %s (was %s)", restore ? "restored" : "set",
 			  sysctl_name(op->key, name, sizeof(name)), op->to, op->from);
@@ -367,7 +375,7 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
  */
 int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 {
-	char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
+	char key[PATH_MAX], *cur = NULL;
 	size_t i;
 	int err = 0;
 
@@ -381,10 +389,7 @@ int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 		cur = NULL;
 		if (!sysctl_read(key, &cur) && !strcmp(cur, "1"))
 			continue;
-		err = sysctl_write(key, "1");
-		if (err)
-			diag_error(d, NULL, 0, "set %s = 1: %s",
-				   sysctl_name(key, name, sizeof(name)), strerror(-err));
+		err = prov_sysctl_set("set", key, "1", d);
 	}
 	free(cur);
 	return err;
