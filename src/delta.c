@@ -104,7 +104,7 @@ static size_t elem_key_len(const char *e)
 }
 
 /* The script, in its parts, in the order they run (delta.h). */
-enum part { ADD_SETS, ADD_CHAINS, DEL_ELEMS, RULES, ADD_ELEMS, DEL_CHAINS, DEL_SETS, NPARTS };
+enum part { ADD_SETS, ADD_CHAINS, DEL_ELEMS, RULES, ADD_ELEMS, DEL_SETS, DEL_CHAINS, NPARTS };
 
 struct script {
 	struct strbuf part[NPARTS];
@@ -206,7 +206,10 @@ static const char *diff_block(struct script *s, const char *table,
 			return NULL;
 		}
 		if (!b) {
-			/* Last: the chains that named it are flushed or gone. */
+			/*
+			 * After the rules, which named it, are flushed; before
+			 * the chains its elements jump to go (EBUSY otherwise).
+			 */
 			sb_printf(&s->part[DEL_SETS], "delete %.3s inet %s %s\n", a->key, table, name + 1);
 			s->nobjs++;
 			return NULL;

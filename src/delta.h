@@ -22,8 +22,10 @@
  * transaction the order keeps every reference valid: new sets and maps
  * are declared and new chains created (empty) first, removed elements are
  * deleted, changed and removed chains are flushed and the rules of
- * changed and new chains added, new elements added, removed chains
- * deleted, and removed sets and maps deleted last.  The kernel
+ * changed and new chains added, new elements added, removed sets and
+ * maps deleted (no rule names them any more, and a removed verdict map's
+ * elements still jump to the chains about to go), and removed chains
+ * deleted last.  The kernel
  * makes the transaction atomic, so no packet sees a part of it.
  */
 #ifndef JAILFW_DELTA_H
