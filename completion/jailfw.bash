@@ -10,7 +10,7 @@
 # built-in copy of those usage lines stands in when the binary cannot be
 # run (not installed yet, or not executable by this user).
 #
-# Jail names (exec JAIL) are the jails in force, from the first source that
+# Jail names (exec, start, stop JAIL) are the jails in force, from the first source that
 # names any: `jailfw status --json`, then /run/jailfw/state (what exec
 # itself consults; root only), then the `jail NAME {` lines of the default
 # policy, /etc/jailfw/jailfw.conf and /etc/jailfw/jails.d/*.conf.  A JAIL
@@ -29,6 +29,8 @@ apply [-I DIR] [--no-wait] [POLICY]
 diff [-I DIR] [POLICY]
 status [--json] [--table NAME]
 down [-I DIR] [--table NAME] [--no-wait] [POLICY]
+start [-I DIR] [--no-wait] JAIL [POLICY]
+stop [-I DIR] [--no-wait] JAIL [POLICY]
 exec JAIL [--keep-ids] -- CMD...
 compare [--json] [-I DIR] [--probe] [POLICY]
 verify [--json] [-I DIR] [POLICY]

@@ -357,8 +357,10 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	char *text = NULL, *handover = NULL;
 	const char *const *lines;
 	bool current, replace;
+	struct updown ud;
 
 	memset(res, 0, sizeof(*res));
+	memset(&ud, 0, sizeof(ud));
 	apply_count_jails(p, &res->nuid, &res->nnetns);
 	if (!apply_require_caps("apply", p, d))
 		return EXIT_PRIV;
@@ -367,6 +369,12 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		return status;
 	hold_signals(&hold);
 	testhook_point("lock");
+	/* From here on, p is the policy without the stopped jails. */
+	status = updown_prepare(p, o->change, o->jail, &ud, d);
+	if (status)
+		goto out;
+	p = &ud.view;
+	apply_count_jails(p, &res->nuid, &res->nnetns);
 	status = table_state(table, "nothing was applied",
 			     "give jailfw its own table: settings { table NAME }", &ret, d);
 	if (status)
@@ -460,6 +468,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     STATE_DIR, strerror(-ret));
 	}
 	say_changes(o, plan);
+	status = updown_finish(&ud, d);
 	goto out;
 
 rollback:
@@ -473,6 +482,7 @@ out:
 		state_unlock(lockfd);
 	free(handover);
 	free(text);
+	updown_free(&ud);
 	res->signal = release_signals(&hold, "apply", status, d);
 	return status;
 }

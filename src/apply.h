@@ -13,10 +13,14 @@
 #include "diag.h"
 #include "exitcode.h"
 #include "model.h"
+#include "updown.h"
 
 struct apply_opts {
 	bool no_wait; /* lock held elsewhere: EXIT_LOCKED instead of waiting */
 	bool verbose; /* say each step and change on stderr */
+	/* start or stop jail (a name in the policy) in this apply (updown.h) */
+	enum updown_change change;
+	const char *jail;
 };
 
 struct apply_result {
@@ -37,7 +41,10 @@ struct apply_result {
 	int signal;
 };
 
-/* Apply a checked policy, failing closed (docs/design.md, "Fail closed"). */
+/*
+ * Apply a checked policy, failing closed (docs/design.md, "Fail closed"),
+ * without the jails `jailfw stop` took down (updown.h).
+ */
 int apply_policy(const struct policy *p, const struct apply_opts *o, struct apply_result *res,
 		 struct diag *d);
 

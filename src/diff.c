@@ -11,6 +11,7 @@
 #include "nftobj.h"
 #include "provision.h"
 #include "render.h"
+#include "updown.h"
 #include "util.h"
 
 #define CONTEXT 2
@@ -356,12 +357,20 @@ int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *
 {
 	const char *const *lines;
 	struct diff_result r;
+	struct updown ud;
 	size_t i, n;
 	int status;
 
-	status = diff_policy(p, path, &r, d);
+	/* What apply would do: the jails `jailfw stop` took down stay down. */
+	status = updown_prepare(p, UPDOWN_NONE, NULL, &ud, d);
 	if (status)
 		return status;
+	p = &ud.view;
+	status = diff_policy(p, path, &r, d);
+	if (status) {
+		updown_free(&ud);
+		return status;
+	}
 	n = prov_plan_changes(r.plan, &lines);
 	if (!quiet) {
 		fputs(r.ruleset, stdout);
@@ -379,5 +388,6 @@ int diff_run(const struct policy *p, const char *path, bool quiet, struct diag *
 		status = EXIT_KERNEL;
 	}
 	diff_result_free(&r);
+	updown_free(&ud);
 	return status;
 }

@@ -71,6 +71,8 @@ static int cmd_check(struct cli *c);
 static int cmd_render(struct cli *c);
 static int cmd_apply(struct cli *c);
 static int cmd_down(struct cli *c);
+static int cmd_start(struct cli *c);
+static int cmd_stop(struct cli *c);
 static int cmd_diff(struct cli *c);
 static int cmd_status(struct cli *c);
 static int cmd_exec(struct cli *c);
@@ -89,6 +91,10 @@ static const struct cmd commands[] = {
 	  "provision netns jails, load the ruleset in one atomic transaction" },
 	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
 	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
+	{ "start", cmd_start, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
+	  "bring one jail up again after stop; the others are left alone" },
+	{ "stop", cmd_stop, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
+	  "take one jail down until start: its uid stays confined, its netns goes" },
 	{ "diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
 	  "what apply would change, ruleset and provisioning; changes nothing" },
 	{ "status", cmd_status, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_TABLE, 0, 0, "",
@@ -463,6 +469,66 @@ out:
 	return status;
 }
 
+/*
+ * start and stop: an apply of POLICY with JAIL's mark changed (updown.h),
+ * for jailfw@.service.  A JAIL the policy does not have changes nothing.
+ */
+static int cmd_updown(struct cli *c, enum updown_change change)
+{
+	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
+	const char *path = c->nargs > 1 ? c->args[1] : JAILFW_SYSCONF_DIR;
+	const char *verb = change == UPDOWN_START ? "start" : "stop";
+	struct apply_result res;
+	struct policy p;
+	int status;
+
+	if (!load_policy(c, path, &p)) {
+		status = invalid(c, "nothing changed");
+		goto out;
+	}
+	if (!updown_find(&p, c->args[0])) {
+		const char **names = xcalloc(p.njails + 1, sizeof(*names));
+		const char *hint;
+		size_t i;
+
+		for (i = 0; i < p.njails; i++)
+			names[i] = p.jails[i].name;
+		hint = diag_suggest(c->args[0], names, p.njails);
+		fprintf(stderr, "jailfw: %s: no jail \"%s\" in %s%s%s%s; nothing changed\n", verb,
+			c->args[0], path, hint ? " (did you mean \"" : "", hint ? hint : "",
+			hint ? "\"?)" : "");
+		free(names);
+		status = EXIT_INVALID;
+		goto out;
+	}
+	o.change = change;
+	o.jail = c->args[0];
+	status = apply_policy(&p, &o, &res, &c->d);
+	c->signal = res.signal;
+	if (status) {
+		if (c->d.errors)
+			invalid(c, "nothing changed");
+		goto out;
+	}
+	if (!c->quiet)
+		printf("jailfw: jail %s %s (%zu %s; table inet %s)\n", c->args[0],
+		       change == UPDOWN_START ? "started" : "stopped", res.nchanges,
+		       plural(res.nchanges, "change", "changes"), policy_table(&p));
+out:
+	policy_free(&p);
+	return status;
+}
+
+static int cmd_start(struct cli *c)
+{
+	return cmd_updown(c, UPDOWN_START);
+}
+
+static int cmd_stop(struct cli *c)
+{
+	return cmd_updown(c, UPDOWN_STOP);
+}
+
 static int cmd_monitor(struct cli *c)
 {
 	c->mon.json = c->json;
@@ -595,7 +661,8 @@ static int cmd_help(struct cli *c)
 		if (k->opts & cmd_opts[i].bit)
 			printf(" [%s]", cmd_opts[i].usage);
 	printf("%s%s\n  %s\n", *k->synopsis ? " " : "", k->synopsis, k->help);
-	netns = !strcmp(k->name, "apply") || !strcmp(k->name, "down") || !strcmp(k->name, "diff");
+	netns = !strcmp(k->name, "apply") || !strcmp(k->name, "down") || !strcmp(k->name, "diff") ||
+		!strcmp(k->name, "start") || !strcmp(k->name, "stop");
 	if (k->needs)
 		printf("  needs CAP_NET_ADMIN%s\n",
 		       netns ? " (and CAP_SYS_ADMIN for netns jails)" : "");

@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define STATE_MAGIC "jailfw-state 1"
+#define STOPPED_MAGIC "jailfw-stopped 1"
 
 void state_init(struct state *s)
 {
@@ -219,6 +220,38 @@ static int state_read_file(const char *name, char **text, struct diag *d)
 	err = fileio_read_at(dfd, name, text);
 	close(dfd);
 	return err;
+}
+
+/*
+ * state_read_file for a parser: 1 with *text, 0 when there is no such
+ * file, else -errno, reported through d (open_dir reports its own).
+ */
+static int state_read_input(const char *name, const char *path, char **text, struct diag *d)
+{
+	int err = state_read_file(name, text, d);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		if (d && err != -EEXIST)
+			diag_error(d, NULL, 0, "read \"%s\": %s", path, strerror(-err));
+		return err;
+	}
+	return 1;
+}
+
+/* The line at *next, cut off in place; NULL at the end of the text. */
+static char *state_cut_line(char **next)
+{
+	char *line = *next, *nl;
+
+	if (!line || !*line)
+		return NULL;
+	nl = strchr(line, '\n');
+	if (nl)
+		*nl++ = '\0';
+	*next = nl;
+	return line;
 }
 
 static int state_write_file(const char *name, const char *text, size_t len)
@@ -724,18 +757,10 @@ int state_load(struct state *s, struct diag *d)
 	int err;
 
 	state_init(s);
-	err = state_read_file(STATE_NAME, &text, d);
-	if (err == -ENOENT)
-		return 0;
-	if (err) {
-		if (d && err != -EEXIST)
-			diag_error(d, NULL, 0, "read state \"%s\": %s", STATE_FILE, strerror(-err));
+	err = state_read_input(STATE_NAME, STATE_FILE, &text, d);
+	if (err <= 0)
 		return err;
-	}
-	for (line = text; line && *line && !why; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+	for (next = text; !why && (line = state_cut_line(&next));) {
 		loc.line++;
 		if (loc.line == 1)
 			why = strcmp(line, STATE_MAGIC) ? "not a jailfw state (no \"" STATE_MAGIC
@@ -826,6 +851,67 @@ void state_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
+}
+
+/* ---- the jails stopped by `jailfw stop` ---- */
+
+int state_stopped_save(char *const *names, size_t n)
+{
+	struct strbuf sb;
+	size_t i;
+	int err;
+
+	if (!n)
+		return remove_file(STATE_STOPPED_NAME);
+	sb_init(&sb);
+	sb_printf(&sb, "%s\n", STOPPED_MAGIC);
+	for (i = 0; i < n; i++)
+		sb_printf(&sb, "%s\n", names[i]);
+	err = state_write_file(STATE_STOPPED_NAME, sb.s, sb.len);
+	sb_free(&sb);
+	return err;
+}
+
+int state_stopped_load(char ***names, size_t *n, struct diag *d)
+{
+	struct loc loc = {STATE_STOPPED, 0, 1};
+	char *text = NULL, *line, *next;
+	const char *why = NULL;
+	int err;
+
+	*names = NULL;
+	*n = 0;
+	err = state_read_input(STATE_STOPPED_NAME, STATE_STOPPED, &text, d);
+	if (err <= 0)
+		return err;
+	for (next = text; !why && (line = state_cut_line(&next));) {
+		loc.line++;
+		if (loc.line == 1)
+			why = strcmp(line, STOPPED_MAGIC) ? "no \"" STOPPED_MAGIC "\" line" : NULL;
+		else if (!jail_name_ok(line))
+			why = "not a jail name";
+		else if (*n && strcmp((*names)[*n - 1], line) >= 0)
+			why = "out of order or twice";
+		else
+			*VEC_PUSH(*names, *n) = xstrdup(line);
+	}
+	if (!why && loc.line == 0)
+		why = "an empty file";
+	free(text);
+	if (!why)
+		return 0;
+	if (d) {
+		diag_error(d, &loc, 0, "%s: jailfw did not write this, so none of the file is used",
+			   why);
+		diag_note(d, NULL, 0,
+			  "remove %s: every jail then comes up at the next apply; stop the ones "
+			  "whose units are stopped again with jailfw stop NAME",
+			  STATE_STOPPED);
+	}
+	strv_free(*names, *n);
+	*names = NULL;
+	*n = 0;
+	return -EINVAL;
 }
 
 /* ---- the records of a table ---- */

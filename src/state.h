@@ -32,6 +32,8 @@
 #define STATE_FILE STATE_DIR "/" STATE_NAME
 #define STATE_LOCK STATE_DIR "/" STATE_LOCK_NAME
 #define STATE_NEXT STATE_DIR "/" STATE_NEXT_NAME
+#define STATE_STOPPED_NAME "stopped"
+#define STATE_STOPPED STATE_DIR "/" STATE_STOPPED_NAME
 
 enum state_phase {
 	STATE_IDLE,	/* the last apply or down finished */
@@ -154,6 +156,15 @@ int state_lock(bool wait, int *fdp, struct diag *d);
  */
 bool state_try_lock(int *fdp);
 void state_unlock(int fd);
+
+/*
+ * The jails `jailfw stop` took down (updown.h), by name, in STATE_STOPPED:
+ * sorted, each once.  A file with a line jailfw could not have written is
+ * reported through d and refused whole (-EINVAL); no file is none.
+ * state_stopped_save writes them (the lock held); none removes the file.
+ */
+int state_stopped_load(char ***names, size_t *n, struct diag *d);
+int state_stopped_save(char *const *names, size_t n);
 
 /* The files of one table's record (counters.h). */
 enum state_record {

@@ -100,7 +100,7 @@ done
 
 NOBIN=$LIB_TMP/nowhere/jailfw
 check_eq "without a runnable binary: every command of the design" "$(comp "$NOBIN" "")" \
-	"$(lines check render apply diff status down exec compare verify monitor doctor help)"
+	"$(lines check render apply diff status down start stop exec compare verify monitor doctor help)"
 check_eq "without a runnable binary: down's options" "$(comp "$NOBIN" down -)" \
 	"$(lines -v --verbose -q --quiet -I --table --no-wait)"
 check_eq "without a runnable binary: exec's options" "$(comp "$NOBIN" exec j -)" \
