@@ -226,6 +226,8 @@ install: $(BUILD)/jailfw
 	install -m 0644 docs/jailfw.conf.5 $(DESTDIR)$(MANDIR)/man5/jailfw.conf.5
 	$(SUBST_PATHS) systemd/jailfw.service.in >$(BUILD)/systemd/jailfw.service
 	install -m 0644 $(BUILD)/systemd/jailfw.service $(DESTDIR)$(SYSTEMDUNITDIR)/jailfw.service
+	$(SUBST_PATHS) systemd/jailfw@.service.in >$(BUILD)/systemd/jailfw@.service
+	install -m 0644 $(BUILD)/systemd/jailfw@.service $(DESTDIR)$(SYSTEMDUNITDIR)/jailfw@.service
 	for u in $(INST_DROPIN_UNITS); do \
 		install -m 0644 systemd/reapply.conf $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.d/jailfw.conf || exit 1; \
 	done
@@ -240,6 +242,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/jailfw.conf.5 \
 		$(INST_TEMPLATES:%=$(DESTDIR)$(DATADIR)/templates/%) \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/jailfw.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/jailfw@.service \
 		$(INST_DROPIN_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%.d/jailfw.conf) \
 		$(DESTDIR)$(BASHCOMPDIR)/jailfw \
 		$(INST_EXAMPLES:%=$(DESTDIR)$(DOCDIR)/examples/%) \

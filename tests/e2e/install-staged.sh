@@ -86,6 +86,7 @@ expected()
 	echo "644 usr/share/man/man8/jailfw.8"
 	echo "644 usr/share/man/man5/jailfw.conf.5"
 	echo "644 $U/jailfw.service"
+	echo "644 $U/jailfw@.service"
 	echo "644 $U/nftables.service.d/jailfw.conf"
 	echo "644 $U/firewalld.service.d/jailfw.conf"
 	echo "644 usr/share/bash-completion/completions/jailfw"
@@ -144,6 +145,14 @@ check_match "the binary looks for templates where they were installed" \
 
 UNIT=$STAGE/$U/jailfw.service
 check_eq "no @VARIABLE@ is left in jailfw.service" "$(grep -c '@[A-Z]*@' "$UNIT")" 0
+TUNIT=$STAGE/$U/jailfw@.service
+check_eq "no @VARIABLE@ is left in jailfw@.service" "$(grep -c '@[A-Z]*@' "$TUNIT")" 0
+check_eq "jailfw@.service runs the installed binary on the installed policy" \
+	"$(grep -E '^Exec' "$TUNIT")" \
+	"$(printf '%s\n' "ExecStart=/usr/sbin/jailfw start %i /etc/jailfw" \
+		"ExecStop=/usr/sbin/jailfw stop %i /etc/jailfw")"
+check_eq "jailfw@.service has no mount-namespacing option" \
+	"$(grep -cE '^(Protect[A-Za-z]*|Private[A-Za-z]*|(ReadOnly|ReadWrite|Inaccessible|Exec|NoExec|Bind|BindReadOnly)Paths|TemporaryFileSystem|RootDirectory|RootImage|MountFlags|NetworkNamespacePath)=' "$TUNIT")" 0
 check_eq "jailfw.service runs the installed binary on the installed policy" \
 	"$(grep -E '^Exec' "$UNIT")" \
 	"$(printf '%s\n' "ExecStart=/usr/sbin/jailfw apply /etc/jailfw" \
@@ -207,7 +216,8 @@ if command -v systemd-analyze >/dev/null; then
 		[ -e "$V$t" ] || install -m 0755 /dev/null "$V$t"
 	done
 	out=$(systemd-analyze verify --man=no --root="$V" jailfw.service nftables.service \
-		firewalld.service example-netns-jail.service example-uid-jail.service 2>&1)
+		firewalld.service jailfw@foobar.service jailfw@psa-www.service \
+		example-netns-jail.service example-uid-jail.service 2>&1)
 	rc=$?
 	check_eq "systemd-analyze verify: no complaint (exit $rc)" "$rc:$out" "0:"
 	check_dump "jailfw.service: early, oneshot, bounded" jailfw.service \
@@ -225,13 +235,19 @@ if command -v systemd-analyze >/dev/null; then
 			"$u.service" "DropIn Path: $V/$U/$u.service.d/jailfw.conf" \
 			"Command Line: systemctl --no-block try-reload-or-restart jailfw.service"
 	done
-	check_dump "example netns-jail.conf: in the jail's namespace, after jailfw" \
-		example-netns-jail.service "Requires: jailfw.service (origin-file)" \
-		"After: jailfw.service (origin-file)" "NetworkNamespacePath: /run/netns/foobar" \
+	check_dump "jailfw@foobar.service: oneshot, after jailfw.service, down when unneeded" \
+		jailfw@foobar.service "DefaultDependencies: no" "Type: oneshot" \
+		"RemainAfterExit: yes" "StopWhenUnneeded: yes" \
+		"Requires: jailfw.service (origin-file)" "After: jailfw.service (origin-file)" \
+		"Command Line: /usr/sbin/jailfw start foobar /etc/jailfw" \
+		"Command Line: /usr/sbin/jailfw stop foobar /etc/jailfw"
+	check_dump "example netns-jail.conf: in the jail's namespace, bound to its jail unit" \
+		example-netns-jail.service "BindsTo: jailfw@foobar.service (origin-file)" \
+		"After: jailfw@foobar.service (origin-file)" "NetworkNamespacePath: /run/netns/foobar" \
 		"BindReadOnlyPaths: /etc/netns/foobar/resolv.conf:/etc/resolv.conf:rbind"
-	check_dump "example uid-jail.conf: as the jail's user, after jailfw" \
-		example-uid-jail.service "Requires: jailfw.service (origin-file)" \
-		"After: jailfw.service (origin-file)" "User: psa-www"
+	check_dump "example uid-jail.conf: as the jail's user, bound to its jail unit" \
+		example-uid-jail.service "BindsTo: jailfw@psa-www.service (origin-file)" \
+		"After: jailfw@psa-www.service (origin-file)" "User: psa-www"
 else
 	skip "systemd-analyze verify" "systemd-analyze is not installed"
 fi
@@ -257,13 +273,15 @@ jail svcns {
 EOF
 chmod 0644 "$POLICY/jailfw.conf" "$POLICY/jails.d/svcns.conf"
 
-# unit_cmd KEY: the unit's KEY= command line, run with the staged binary
-# on the test's policy.
+# unit_cmd KEY [INSTANCE UNITFILE]: the unit's KEY= command line (of
+# jailfw.service, or of UNITFILE with %i replaced by INSTANCE), run with
+# the staged binary on the test's policy.
 unit_cmd()
 {
 	local line argv
 
-	line=$(sed -n "s/^$1=//p" "$UNIT")
+	line=$(sed -n "s/^$1=//p" "${3:-$UNIT}")
+	line=${line//%i/${2:-}}
 	line=${line//\/usr\/sbin\/jailfw/$JF}
 	line=${line//\/etc\/jailfw/$POLICY}
 	read -ra argv <<<"$line"
@@ -294,6 +312,12 @@ if check "ExecStart: apply" unit_cmd ExecStart; then
 	check_exit "ExecReload of an invalid drop-in: exit 1" 1 unit_cmd ExecReload
 	check "after a failed ExecReload: the table stays in force" table_there
 	rm "$POLICY/jails.d/broken.conf"
+	# jailfw@svcns.service's own lines (tests/e2e/unit-jail.sh has the traffic).
+	check "jailfw@svcns ExecStop: stop" unit_cmd ExecStop svcns "$TUNIT"
+	check "after it: the namespace is gone" test ! -e /run/netns/svcns
+	check "after it: jailfw's table stays" table_there
+	check "jailfw@svcns ExecStart: start" unit_cmd ExecStart svcns "$TUNIT"
+	check "after it: the namespace is back" test -e /run/netns/svcns
 	check "ExecStop: down" unit_cmd ExecStop
 	check_fails "after ExecStop: jailfw's table is gone" table_there
 	check "after ExecStop: the namespace is gone" test ! -e /run/netns/svcns
