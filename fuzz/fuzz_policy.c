@@ -41,14 +41,10 @@
  * tests/unit/test_check.c, and "root" is there for check's uid 0 refusal.
  */
 static const struct fake_user users[] = {
-	{ "www", 1099, 33 },
-	{ "psa-www", 1099, 1099 },
-	{ "db", 1100, 1100 },
-	{ "git", 1101, 1101 },
-	{ "nobody", 65534, 65534 },
-	{ "root", 0, 0 },
+    {"www", 1099, 33},	 {"psa-www", 1099, 1099},  {"db", 1100, 1100},
+    {"git", 1101, 1101}, {"nobody", 65534, 65534}, {"root", 0, 0},
 };
-static const struct fake_users user_db = { users, ARRAY_SIZE(users) };
+static const struct fake_users user_db = {users, ARRAY_SIZE(users)};
 static const struct check_env fake_env = FAKE_USERS_ENV(user_db);
 
 /* Diagnostics are formatted (that code is fuzzed too) and thrown away. */

@@ -24,7 +24,7 @@ struct apply_opts {
 };
 
 struct apply_result {
-	bool loaded;	     /* the ruleset was (re)loaded; false: already in force */
+	bool loaded; /* the ruleset was (re)loaded; false: already in force */
 	/*
 	 * What this apply changed in the kernel: the ruleset load counts
 	 * one, and so does each provisioning step (prov_plan_changes) and

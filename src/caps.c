@@ -22,8 +22,8 @@ static const struct {
 	unsigned int cap;
 	const char *name;
 } caps_table[] = {
-	{ CAPS_NEED_NET_ADMIN, CAP_NET_ADMIN, "CAP_NET_ADMIN" },
-	{ CAPS_NEED_SYS_ADMIN, CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+    {CAPS_NEED_NET_ADMIN, CAP_NET_ADMIN, "CAP_NET_ADMIN"},
+    {CAPS_NEED_SYS_ADMIN, CAP_SYS_ADMIN, "CAP_SYS_ADMIN"},
 };
 
 /*

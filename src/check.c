@@ -482,8 +482,7 @@ static bool user_by_name(const struct checker *c, const struct user_cache *uc, c
 	return sys_user_by_name(name, uid, gid);
 }
 
-static bool user_by_uid(const struct checker *c, const struct user_cache *uc, uid_t uid,
-			gid_t *gid)
+static bool user_by_uid(const struct checker *c, const struct user_cache *uc, uid_t uid, gid_t *gid)
 {
 	const struct check_env *e = c->env;
 	const struct pw_ent *pe;
@@ -596,7 +595,8 @@ static bool report_user(struct checker *c, size_t idx)
 		return false;
 	case USER_UNKNOWN:
 		cerr(c, &j->user_loc,
-		     "unknown user \"%s\" (no such user on this system; a numeric uid need not exist)",
+		     "unknown user \"%s\" (no such user on this system; a numeric uid need not "
+		     "exist)",
 		     j->user);
 		return false;
 	case USER_OK:
@@ -785,15 +785,15 @@ static void check_rule_family(struct checker *c, const struct rule *rules, size_
 		if (t->kind == DEST_HOST || t->pfx.family == want)
 			continue;
 		cwarn(c, &t->loc,
-		      "\"%s\" does not apply to %s destination %s (add a separate \"%s\" rule for it)",
+		      "\"%s\" does not apply to %s destination %s (add a separate \"%s\" rule for "
+		      "it)",
 		      proto_name(r->proto), want == AF_INET ? "IPv6" : "IPv4",
 		      prefix_str(&t->pfx, buf), fix);
 	}
 }
 
 /* Warn when rules[k] repeats an earlier rule of the same list. */
-static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k,
-			   const char *owner)
+static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k, const char *owner)
 {
 	const struct rule *r = &rules[k];
 	char lbuf[LOC_BUF];
@@ -994,7 +994,8 @@ static void refuse_uid_publishes(struct checker *c, const struct use *u, const s
 		pub_str(&t->pubs[k], &sb);
 	}
 	cerr(c, &u->loc,
-	     "template \"%s\" publishes %s, which need%s backend netns: a uid jail has no address to forward to",
+	     "template \"%s\" publishes %s, which need%s backend netns: a uid jail has no address "
+	     "to forward to",
 	     t->name, sb.s, t->npubs == 1 ? "s" : "");
 	cnote(c, &t->pubs[0].loc, "the publish comes from template \"%s\" here", t->name);
 	sb_free(&sb);
@@ -1054,7 +1055,8 @@ static void expand_uses(struct checker *c, struct jail *j)
 				     u->name, hint);
 			else
 				cerr(c, &u->loc,
-				     "unknown template \"%s\" (no template block \"%s\" in the policy and no %s.conf in the template path)",
+				     "unknown template \"%s\" (no template block \"%s\" in the "
+				     "policy and no %s.conf in the template path)",
 				     u->name, u->name, u->name);
 			continue;
 		}
@@ -1145,8 +1147,7 @@ static int key_cmp(const void *va, const void *vb)
  * unless the two share a name; then it is the run's first jail of any
  * other name, if that one comes earlier.
  */
-static void find_rivals(const struct checker *c, const struct jail_key *keys, size_t n,
-			size_t *out)
+static void find_rivals(const struct checker *c, const struct jail_key *keys, size_t n, size_t *out)
 {
 	size_t start, end, k, first, other;
 
@@ -1190,7 +1191,7 @@ static void find_dup_names(struct checker *c, struct jail_key *keys)
 	size_t i, start, end;
 
 	for (i = 0; i < p->njails; i++)
-		keys[i] = (struct jail_key){ .s = p->jails[i].name, .jail = i };
+		keys[i] = (struct jail_key){.s = p->jails[i].name, .jail = i};
 	sort_keys(keys, p->njails);
 	c->dup_of = no_jails(p->njails);
 	for (start = 0; start < p->njails; start = end)
@@ -1208,7 +1209,7 @@ static void find_uid_conflicts(struct checker *c, struct jail_key *keys)
 		const struct jail *j = &p->jails[i];
 
 		if (j->backend == BACKEND_UID && j->uid_resolved)
-			keys[n++] = (struct jail_key){ .uid = j->uid, .jail = i };
+			keys[n++] = (struct jail_key){.uid = j->uid, .jail = i};
 	}
 	sort_keys(keys, n);
 	c->uid_of = no_jails(p->njails);
@@ -1227,7 +1228,7 @@ static void find_ifname_conflicts(struct checker *c, struct jail_key *keys)
 
 		/* One too long is reported as such, and can equal no valid one. */
 		if (j->backend == BACKEND_NETNS && strlen(pre) <= JAIL_IFPREFIX_MAX)
-			keys[n++] = (struct jail_key){ .s = pre, .jail = i };
+			keys[n++] = (struct jail_key){.s = pre, .jail = i};
 	}
 	sort_keys(keys, n);
 	c->ifname_of = no_jails(p->njails);
@@ -1470,10 +1471,12 @@ static void check_uid_jail(struct checker *c, size_t idx)
 		 */
 		if (all_digits(j->user))
 			cerr(c, &j->user_loc,
-			     "uid 0 cannot be confined: it would confine sshd's replies and every root service");
+			     "uid 0 cannot be confined: it would confine sshd's replies and every "
+			     "root service");
 		else
 			cerr(c, &j->user_loc,
-			     "user \"%s\" is uid 0, and uid 0 cannot be confined: it would confine sshd's replies and every root service",
+			     "user \"%s\" is uid 0, and uid 0 cannot be confined: it would confine "
+			     "sshd's replies and every root service",
 			     j->user);
 	} else if (j->uid_resolved && m != NO_JAIL) {
 		const struct jail *o = &c->p->jails[m];
@@ -1491,7 +1494,8 @@ static void check_uid_jail(struct checker *c, size_t idx)
 		     "\"ipv6\" needs backend netns: a uid jail uses the host's own addresses");
 	if (j->ndns)
 		cerr(c, &j->dns_loc,
-		     "\"dns\" needs backend netns: a uid jail uses the host's resolver configuration");
+		     "\"dns\" needs backend netns: a uid jail uses the host's resolver "
+		     "configuration");
 	if (j->ifname)
 		cerr(c, &j->ifname_loc,
 		     "\"ifname\" needs backend netns: a uid jail has no interfaces of its own");
@@ -1509,11 +1513,13 @@ static void check_prefix_size(struct checker *c, const struct jail *j, int af)
 
 	if (af == AF_INET && pfx->len > 30)
 		cerr(c, loc,
-		     "ipv4 prefix %s of jail \"%s\" is too small: the host side gets .1 and the jail side .2 (use /30 or shorter)",
+		     "ipv4 prefix %s of jail \"%s\" is too small: the host side gets .1 and the "
+		     "jail side .2 (use /30 or shorter)",
 		     prefix_str(pfx, buf), j->name);
 	else if (af == AF_INET6 && pfx->len > 126)
 		cerr(c, loc,
-		     "ipv6 prefix %s of jail \"%s\" is too small: the host side gets ::1 and the jail side ::2 (use /126 or shorter)",
+		     "ipv6 prefix %s of jail \"%s\" is too small: the host side gets ::1 and the "
+		     "jail side ::2 (use /126 or shorter)",
 		     prefix_str(pfx, buf), j->name);
 }
 
@@ -1555,11 +1561,14 @@ static void check_ifnames(struct checker *c, size_t idx)
 	if (strlen(pre) > JAIL_IFPREFIX_MAX) {
 		if (j->ifname)
 			cerr(c, &j->ifname_loc,
-			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ allows 15 characters); \"ifname\" may have at most %u characters",
+			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ "
+			     "allows 15 characters); \"ifname\" may have at most %u characters",
 			     pre, pre, JAIL_IFPREFIX_MAX);
 		else
 			cerr(c, &j->loc,
-			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ allows 15 characters); the jail name or its \"ifname\" may have at most %u characters",
+			     "interface names \"%s-out\" and \"%s-in\" are too long (IFNAMSIZ "
+			     "allows 15 characters); the jail name or its \"ifname\" may have at "
+			     "most %u characters",
 			     pre, pre, JAIL_IFPREFIX_MAX);
 		return;
 	}
@@ -1568,7 +1577,8 @@ static void check_ifnames(struct checker *c, size_t idx)
 		const struct jail *o = &c->p->jails[m];
 
 		cerr(c, ifprefix_loc(j),
-		     "interface names \"%s-out\" and \"%s-in\" of jail \"%s\" are already used by jail \"%s\" (%s)",
+		     "interface names \"%s-out\" and \"%s-in\" of jail \"%s\" are already used by "
+		     "jail \"%s\" (%s)",
 		     pre, pre, j->name, o->name, loc_str(ifprefix_loc(o), lbuf, sizeof(lbuf)));
 	}
 
@@ -1604,7 +1614,8 @@ static void check_netns_jail(struct checker *c, size_t idx)
 
 	if (!j->has_v4 && !j->has_v6)
 		cerr(c, &j->backend_loc,
-		     "jail \"%s\" has backend netns but no address (add \"ipv4 PREFIX\" and/or \"ipv6 PREFIX\")",
+		     "jail \"%s\" has backend netns but no address (add \"ipv4 PREFIX\" and/or "
+		     "\"ipv6 PREFIX\")",
 		     j->name);
 	if (j->has_v4) {
 		check_prefix_size(c, j, AF_INET);
@@ -1623,9 +1634,9 @@ static void check_netns_jail(struct checker *c, size_t idx)
 			continue;
 		addr_str(s, buf);
 		at = word_loc(c, &j->dns_loc, buf);
-		cerr(c, &at, "dns server %s is %s, but jail \"%s\" has no %s prefix to reach it from",
-		     buf, s->family == AF_INET ? "IPv4" : "IPv6", j->name,
-		     family_word(s->family));
+		cerr(c, &at,
+		     "dns server %s is %s, but jail \"%s\" has no %s prefix to reach it from", buf,
+		     s->family == AF_INET ? "IPv4" : "IPv6", j->name, family_word(s->family));
 	}
 }
 
@@ -1659,7 +1670,8 @@ static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
 		if (i == j->nrules)
 			cwarn(c, &r->proto_loc,
 			      "jail \"%s\" has no %s prefix, so this \"%s\" rule never matches",
-			      j->name, r->proto == PROTO_ICMP ? "ipv4" : "ipv6", proto_name(r->proto));
+			      j->name, r->proto == PROTO_ICMP ? "ipv4" : "ipv6",
+			      proto_name(r->proto));
 	}
 
 	/* One statement's destinations are reported once, not per protocol. */
@@ -1682,7 +1694,8 @@ static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
 			rule_spec_str(&j->rules[i], &sb);
 		}
 		cerr(c, &r->use_loc,
-		     "template \"%s\" allows %s only to %s destinations, but jail \"%s\" has no %s prefix (%s)",
+		     "template \"%s\" allows %s only to %s destinations, but jail \"%s\" has no %s "
+		     "prefix (%s)",
 		     r->template, sb.s, j->has_v4 ? "IPv6" : "IPv4", j->name,
 		     j->has_v4 ? "ipv6" : "ipv4", loc_str(&r->loc, lbuf, sizeof(lbuf)));
 		sb_free(&sb);
@@ -1695,7 +1708,8 @@ static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
 			continue;
 		if (r->from_template)
 			cwarn(c, &r->use_loc,
-			      "jail \"%s\" has no %s prefix, so it cannot reach %s allowed by template \"%s\" (%s)",
+			      "jail \"%s\" has no %s prefix, so it cannot reach %s allowed by "
+			      "template \"%s\" (%s)",
 			      j->name, family_word(t->pfx.family), prefix_str(&t->pfx, buf),
 			      r->template, loc_str(&t->loc, lbuf, sizeof(lbuf)));
 		else
@@ -1765,8 +1779,8 @@ static void check_publishes(struct checker *c, size_t idx)
 			continue;
 		at = pb->from_template ? pb->use_loc : next_word_loc(c, &pb->loc);
 		sb_init(&where);
-		sb_puts(&where, loc_str(q->from_template ? &q->use_loc : &q->loc, lbuf,
-					sizeof(lbuf)));
+		sb_puts(&where,
+			loc_str(q->from_template ? &q->use_loc : &q->loc, lbuf, sizeof(lbuf)));
 		if (q->from_template)
 			sb_printf(&where, ", template \"%s\"", q->template);
 		snprintf(owner, sizeof(owner), "jail \"%s\"", o->name);
@@ -1786,7 +1800,8 @@ static void check_jail(struct checker *c, size_t idx)
 	check_jail_name(c, idx);
 	switch (j->backend) {
 	case BACKEND_NONE:
-		cerr(c, &j->loc, "jail \"%s\" has no backend (add \"backend uid\" or \"backend netns\")",
+		cerr(c, &j->loc,
+		     "jail \"%s\" has no backend (add \"backend uid\" or \"backend netns\")",
 		     j->name);
 		/* An unknown user is worth knowing in the same run. */
 		if (j->user)
@@ -1807,7 +1822,7 @@ static void check_jail(struct checker *c, size_t idx)
 
 bool check_policy(struct policy *p, struct diag *d, const struct check_env *env)
 {
-	struct checker c = { .p = p, .d = d, .env = env };
+	struct checker c = {.p = p, .d = d, .env = env};
 	unsigned int errors = d->errors;
 	size_t i;
 
@@ -1817,10 +1832,11 @@ bool check_policy(struct policy *p, struct diag *d, const struct check_env *env)
 	 * unconfine every service.  Removing jailfw is its own verb.
 	 */
 	if (!p->njails) {
-		struct loc at = { .file = p->nfiles ? p->files[0] : NULL };
+		struct loc at = {.file = p->nfiles ? p->files[0] : NULL};
 
-		diag_error(d, &at, 0,
-			   "the policy defines no jail: applying it would leave every service unconfined");
+		diag_error(
+		    d, &at, 0,
+		    "the policy defines no jail: applying it would leave every service unconfined");
 		diag_note(d, &at, 0, "to remove jailfw's rules on purpose, run \"jailfw down\"");
 	}
 	resolve_users(&c);

@@ -435,8 +435,8 @@ static void record_of_table(const struct nftinfo_table *t, struct counters_recor
 	r->table_digest = t->digest;
 	for (i = 0; i < t->nchains; i++)
 		if (counters_plain_name(t->chains[i].name))
-			*VEC_PUSH(r->chains, r->nchains) =
-			    (struct counters_obj){xstrdup(t->chains[i].name), t->chains[i].digest, 0};
+			*VEC_PUSH(r->chains, r->nchains) = (struct counters_obj){
+			    xstrdup(t->chains[i].name), t->chains[i].digest, 0};
 	for (i = 0; i < t->nsets; i++)
 		if (counters_plain_name(t->sets[i].name))
 			*VEC_PUSH(r->sets, r->nsets) =

@@ -36,7 +36,7 @@ struct counters_obj {
 struct counters_record {
 	uint32_t genid;	      /* the ruleset generation right after the commit */
 	uint64_t text_digest; /* of the committed text (0: none recorded) */
-	bool pending;	/* digests not taken yet: counters_record_settle */
+	bool pending;	      /* digests not taken yet: counters_record_settle */
 	uint64_t table_digest;
 	struct counters_obj *chains; /* sorted by name */
 	size_t nchains;

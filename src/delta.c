@@ -97,7 +97,8 @@ static size_t elem_key_len(const char *e)
 	for (i = 0; e[i]; i++) {
 		if (e[i] == '"')
 			quoted = !quoted;
-		else if (!quoted && (!strncmp(e + i, " comment \"", 10) || !strncmp(e + i, " : ", 3)))
+		else if (!quoted &&
+			 (!strncmp(e + i, " comment \"", 10) || !strncmp(e + i, " : ", 3)))
 			break;
 	}
 	return i;
@@ -138,8 +139,8 @@ static void put_elems(struct strbuf *sb, const char *verb, const char *table, co
 	for (i = 0; i < n; i++) {
 		const char *e = skip_tabs(v[i]);
 
-		sb_printf(sb, "%s%.*s", i ? ",\n\t" : "", (int)(keys_only ? elem_key_len(e) : strlen(e)),
-			  e);
+		sb_printf(sb, "%s%.*s", i ? ",\n\t" : "",
+			  (int)(keys_only ? elem_key_len(e) : strlen(e)), e);
 	}
 	sb_puts(sb, " }\n");
 }
@@ -185,8 +186,8 @@ static void put_rules(struct script *s, const char *table, const char *chain,
 }
 
 /* What an old block (NULL: none) and a new one (NULL: none) add to s. */
-static const char *diff_block(struct script *s, const char *table,
-			      const struct nftobj_block *a, const struct nftobj_block *b)
+static const char *diff_block(struct script *s, const char *table, const struct nftobj_block *a,
+			      const struct nftobj_block *b)
 {
 	const struct nftobj_block *any = b ? b : a;
 	const char *name = strchr(any->key, ' ');
@@ -210,7 +211,8 @@ static const char *diff_block(struct script *s, const char *table,
 			 * After the rules, which named it, are flushed; before
 			 * the chains its elements jump to go (EBUSY otherwise).
 			 */
-			sb_printf(&s->part[DEL_SETS], "delete %.3s inet %s %s\n", a->key, table, name + 1);
+			sb_printf(&s->part[DEL_SETS], "delete %.3s inet %s %s\n", a->key, table,
+				  name + 1);
 			s->nobjs++;
 			return NULL;
 		}
@@ -286,7 +288,8 @@ static void spans_cut(const char *text, struct spans *sp)
 			}
 			continue;
 		}
-		if (line[0] == '\t' && line[1] != '\t' && len > 3 && !strncmp(line + len - 2, " {", 2)) {
+		if (line[0] == '\t' && line[1] != '\t' && len > 3 &&
+		    !strncmp(line + len - 2, " {", 2)) {
 			open = line;
 			continue;
 		}
@@ -305,7 +308,8 @@ static int span_cmp(const void *a, const void *b)
 	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
 }
 
-/* An element of a rendered list: one per line, "elements = { " or blanks before, "," or " }" after. */
+/* An element of a rendered list: one per line, "elements = { " or blanks before, "," or " }" after.
+ */
 struct elem {
 	const char *s;
 	size_t n;
@@ -333,7 +337,10 @@ static bool elems_cut(const struct span *sp, size_t *decl_len, struct elem **v, 
 
 	*v = NULL;
 	*n = 0;
-	list = memmem(p, sp->len, "\n" "\t\telements = { ", 16);
+	list = memmem(p, sp->len,
+		      "\n"
+		      "\t\telements = { ",
+		      16);
 	if (!list)
 		return false;
 	list++;

@@ -105,8 +105,7 @@ static void diag_vreport(struct diag *d, const char *kind, const struct loc *loc
 		quote_line(d, loc, span);
 }
 
-void diag_error(struct diag *d, const struct loc *loc, unsigned int span,
-		const char *fmt, ...)
+void diag_error(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,8 +120,7 @@ void diag_error(struct diag *d, const struct loc *loc, unsigned int span,
 	va_end(ap);
 }
 
-void diag_warning(struct diag *d, const struct loc *loc, unsigned int span,
-		  const char *fmt, ...)
+void diag_warning(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -134,8 +132,7 @@ void diag_warning(struct diag *d, const struct loc *loc, unsigned int span,
 	va_end(ap);
 }
 
-void diag_note(struct diag *d, const struct loc *loc, unsigned int span,
-	       const char *fmt, ...)
+void diag_note(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -42,13 +42,13 @@ void diag_add_source(struct diag *d, const char *file, const char *text, size_t 
  * Report at loc (NULL or line 0: no position).  span is the number of
  * columns to underline (0 or 1: a lone caret).
  */
-void diag_error(struct diag *d, const struct loc *loc, unsigned int span,
-		const char *fmt, ...) PRINTF_LIKE(4, 5);
-void diag_warning(struct diag *d, const struct loc *loc, unsigned int span,
-		  const char *fmt, ...) PRINTF_LIKE(4, 5);
+void diag_error(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+void diag_warning(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
 /* A note attached to the previous message (not counted). */
-void diag_note(struct diag *d, const struct loc *loc, unsigned int span,
-	       const char *fmt, ...) PRINTF_LIKE(4, 5);
+void diag_note(struct diag *d, const struct loc *loc, unsigned int span, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
 
 /* -v: "jailfw: MESSAGE" on stderr when on, nothing otherwise. */
 void diag_verbose(bool on, const char *fmt, ...) PRINTF_LIKE(2, 3);

@@ -72,8 +72,8 @@ static void push(struct script *s, char kind, const char *line)
 }
 
 /* Line x of a and line y of b match; keep the new text. */
-static void push_same(struct script *s, const struct nftobj_block *a, size_t x, const struct nftobj_block *b,
-		      size_t y)
+static void push_same(struct script *s, const struct nftobj_block *a, size_t x,
+		      const struct nftobj_block *b, size_t y)
 {
 	if (strcmp(a->lines[x], b->lines[y]))
 		s->recommented++;
@@ -85,8 +85,8 @@ static void push_same(struct script *s, const struct nftobj_block *a, size_t x, 
  * matched by key, the trace kept per edit distance for the walk back.
  * Returns false when more than MAX_EDITS edits are needed.
  */
-static bool myers(const struct nftobj_block *a, const struct nftobj_block *b, size_t p, int n, int m,
-		  struct script *s)
+static bool myers(const struct nftobj_block *a, const struct nftobj_block *b, size_t p, int n,
+		  int m, struct script *s)
 {
 	char *const *ka = a->keys + p, *const *kb = b->keys + p;
 	int **trace = NULL, *v, d, k, x, y, maxd = n + m, found = -1;

@@ -1629,7 +1629,8 @@ static void check_userns(struct doc *dc)
 		if (fileio_read(path, &map))
 			continue;
 		for (line = strtok_r(map, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-			if (sscanf(line, "%llu %llu %llu", &in, &out, &cnt) == 3 && out == 0 && cnt) {
+			if (sscanf(line, "%llu %llu %llu", &in, &out, &cnt) == 3 && out == 0 &&
+			    cnt) {
 				maps_root = true;
 				root_in = in;
 			}
@@ -1648,11 +1649,12 @@ static void check_userns(struct doc *dc)
 				hit = &dc->jails[i];
 		if (root_in == 0 && !hit)
 			continue; /* root inside and out: nothing pretends to be a jail */
-		finding(dc, hit != NULL, hit ? hit->user_loc : NULL,
-			"process %s (%s) runs as uid %llu in a user namespace that maps it to uid 0 "
-			"outside: its sockets are root's, %s",
-			de->d_name, comm, root_in,
-			hit ? "and uid jail's rules do not confine it" : "no uid jail confines it");
+		finding(
+		    dc, hit != NULL, hit ? hit->user_loc : NULL,
+		    "process %s (%s) runs as uid %llu in a user namespace that maps it to uid 0 "
+		    "outside: its sockets are root's, %s",
+		    de->d_name, comm, root_in,
+		    hit ? "and uid jail's rules do not confine it" : "no uid jail confines it");
 		if (hit)
 			detail(dc, "jail", "%s (uid %llu)", hit->name, root_in);
 		detail(dc, "fix",

@@ -44,16 +44,16 @@ struct cli {
 	bool verbose, quiet, json;
 	const char **dirs; /* template path: -I dirs, then the environment's, ... */
 	size_t ndirs;
-	char *env_path;	   /* JAILFW_TEMPLATE_PATH, split in place into dirs */
-	const char *table; /* --table */
-	bool no_wait;	   /* --no-wait: exit 75 rather than wait for the lock */
-	bool keep_ids;	   /* exec --keep-ids */
-	bool probe;	   /* compare --probe */
+	char *env_path;		 /* JAILFW_TEMPLATE_PATH, split in place into dirs */
+	const char *table;	 /* --table */
+	bool no_wait;		 /* --no-wait: exit 75 rather than wait for the lock */
+	bool keep_ids;		 /* exec --keep-ids */
+	bool probe;		 /* compare --probe */
 	struct monitor_opts mon; /* monitor's own options */
-	size_t dashdash;   /* args before "--" (all of them if there was none) */
-	char **args;	   /* positional arguments of the command */
+	size_t dashdash;	 /* args before "--" (all of them if there was none) */
+	char **args;		 /* positional arguments of the command */
 	size_t nargs;
-	int signal;	   /* apply, down: a signal held until they finished */
+	int signal; /* apply, down: a signal held until they finished */
 	struct diag d;
 };
 
@@ -83,36 +83,36 @@ static int cmd_doctor(struct cli *c);
 static int cmd_help(struct cli *c);
 
 static const struct cmd commands[] = {
-	{ "check", cmd_check, 0, OPT_TEMPLATES, 0, 1, "[POLICY]",
-	  "parse, validate and dry-run the ruleset; changes nothing" },
-	{ "render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
-	  "print the ruleset apply would load (--json: as JSON)" },
-	{ "apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 0, 1, "[POLICY]",
-	  "provision netns jails, load the ruleset in one atomic transaction" },
-	{ "down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
-	  "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else" },
-	{ "start", cmd_start, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
-	  "bring one jail up again after stop; the others are left alone" },
-	{ "stop", cmd_stop, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
-	  "take one jail down until start: its uid stays confined, its netns goes" },
-	{ "diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
-	  "what apply would change, ruleset and provisioning; changes nothing" },
-	{ "status", cmd_status, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_TABLE, 0, 0, "",
-	  "live view: jails, counters, drift from the last apply (--json)" },
-	/* exec checks its own capabilities: they depend on the jail's backend. */
-	{ "exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
-	  "run CMD confined: in the jail's netns and/or as its user, no capabilities" },
-	{ "compare", cmd_compare, 0, OPT_TEMPLATES | OPT_JSON | OPT_PROBE, 0, 1,
-	  "[--probe] [POLICY]", "uid against netns isolation, side by side, for each jail" },
-	/* verify checks its own capabilities (namespaces, ids, nftables). */
-	{ "verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
-	  "prove the policy in a throwaway sandbox: probe every rule and its near misses" },
-	{ "monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0,
-	  "[--suggest] [--count N] [--timeout S]",
-	  "one line per dropped packet, naming the jail; --suggest: allow lines for them" },
-	{ "doctor", cmd_doctor, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
-	  "find what on this host would defeat the policy" },
-	{ "help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's" },
+    {"check", cmd_check, 0, OPT_TEMPLATES, 0, 1, "[POLICY]",
+     "parse, validate and dry-run the ruleset; changes nothing"},
+    {"render", cmd_render, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
+     "print the ruleset apply would load (--json: as JSON)"},
+    {"apply", cmd_apply, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 0, 1, "[POLICY]",
+     "provision netns jails, load the ruleset in one atomic transaction"},
+    {"down", cmd_down, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_TABLE | OPT_NOWAIT, 0, 1,
+     "[POLICY]", "remove jailfw's table, namespaces and veths, and nothing else"},
+    {"start", cmd_start, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
+     "bring one jail up again after stop; the others are left alone"},
+    {"stop", cmd_stop, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES | OPT_NOWAIT, 1, 2, "JAIL [POLICY]",
+     "take one jail down until start: its uid stays confined, its netns goes"},
+    {"diff", cmd_diff, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
+     "what apply would change, ruleset and provisioning; changes nothing"},
+    {"status", cmd_status, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_TABLE, 0, 0, "",
+     "live view: jails, counters, drift from the last apply (--json)"},
+    /* exec checks its own capabilities: they depend on the jail's backend. */
+    {"exec", cmd_exec, 0, OPT_KEEPIDS, 2, (size_t)-1, "JAIL [--keep-ids] -- CMD...",
+     "run CMD confined: in the jail's netns and/or as its user, no capabilities"},
+    {"compare", cmd_compare, 0, OPT_TEMPLATES | OPT_JSON | OPT_PROBE, 0, 1, "[--probe] [POLICY]",
+     "uid against netns isolation, side by side, for each jail"},
+    /* verify checks its own capabilities (namespaces, ids, nftables). */
+    {"verify", cmd_verify, 0, OPT_TEMPLATES | OPT_JSON, 0, 1, "[POLICY]",
+     "prove the policy in a throwaway sandbox: probe every rule and its near misses"},
+    {"monitor", cmd_monitor, CAPS_NEED_NET_ADMIN, OPT_JSON | OPT_MONITOR, 0, 0,
+     "[--suggest] [--count N] [--timeout S]",
+     "one line per dropped packet, naming the jail; --suggest: allow lines for them"},
+    {"doctor", cmd_doctor, CAPS_NEED_NET_ADMIN, OPT_TEMPLATES, 0, 1, "[POLICY]",
+     "find what on this host would defeat the policy"},
+    {"help", cmd_help, 0, 0, 0, 1, "[COMMAND]", "this text, or one command's"},
 };
 
 /*
@@ -128,10 +128,10 @@ struct cmd_opt {
 };
 
 static const struct cmd_opt cmd_opts[] = {
-	{ OPT_JSON, "--json", "machine-readable output" },
-	{ OPT_TEMPLATES, "-I DIR", "look for templates in DIR first; repeatable" },
-	{ OPT_TABLE, "--table NAME", "the table (default: the last applied, else " DEFAULT_TABLE ")" },
-	{ OPT_NOWAIT, "--no-wait", "exit 75 if another apply holds the lock" },
+    {OPT_JSON, "--json", "machine-readable output"},
+    {OPT_TEMPLATES, "-I DIR", "look for templates in DIR first; repeatable"},
+    {OPT_TABLE, "--table NAME", "the table (default: the last applied, else " DEFAULT_TABLE ")"},
+    {OPT_NOWAIT, "--no-wait", "exit 75 if another apply holds the lock"},
 };
 
 static void usage(FILE *f)
@@ -170,8 +170,8 @@ static void usage(FILE *f)
 	      "(read in name order).  Without POLICY: " JAILFW_SYSCONF_DIR ";\n"
 	      "down and doctor: what was last applied.\n"
 	      "\ntemplates (use NAME) are found as NAME.conf in: the -I directories, then\n"
-	      "$JAILFW_TEMPLATE_PATH (colon-separated), " JAILFW_SYSCONF_TEMPLATE_DIR ",\n"
-	      JAILFW_TEMPLATE_DIR ".\n"
+	      "$JAILFW_TEMPLATE_PATH (colon-separated), " JAILFW_SYSCONF_TEMPLATE_DIR
+	      ",\n" JAILFW_TEMPLATE_DIR ".\n"
 	      "\nexit status: 0 ok, 1 invalid policy (nothing changed), 2 usage error,\n"
 	      "3 the kernel refused (rolled back), 4 missing privilege or unsupported,\n"
 	      "5 conflict with an object jailfw does not own, 6 verify contradiction,\n"
@@ -395,7 +395,7 @@ out:
  */
 static int cmd_apply(struct cli *c)
 {
-	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
+	struct apply_opts o = {.no_wait = c->no_wait, .verbose = c->verbose};
 	const char *path = policy_arg(c);
 	struct apply_result res;
 	struct policy p;
@@ -434,7 +434,7 @@ out:
 
 static int cmd_down(struct cli *c)
 {
-	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
+	struct apply_opts o = {.no_wait = c->no_wait, .verbose = c->verbose};
 	const char *table = c->table;
 	char *used = NULL;
 	struct policy p;
@@ -475,7 +475,7 @@ out:
  */
 static int cmd_updown(struct cli *c, enum updown_change change)
 {
-	struct apply_opts o = { .no_wait = c->no_wait, .verbose = c->verbose };
+	struct apply_opts o = {.no_wait = c->no_wait, .verbose = c->verbose};
 	const char *path = c->nargs > 1 ? c->args[1] : JAILFW_SYSCONF_DIR;
 	const char *verb = change == UPDOWN_START ? "start" : "stop";
 	struct apply_result res;
@@ -538,7 +538,7 @@ static int cmd_monitor(struct cli *c)
 
 static int cmd_doctor(struct cli *c)
 {
-	struct doctor_opts o = { .verbose = c->verbose, .quiet = c->quiet };
+	struct doctor_opts o = {.verbose = c->verbose, .quiet = c->quiet};
 	struct policy p;
 	int status;
 
@@ -556,7 +556,7 @@ out:
 
 static int cmd_verify(struct cli *c)
 {
-	struct verify_opts o = { .json = c->json, .verbose = c->verbose, .quiet = c->quiet };
+	struct verify_opts o = {.json = c->json, .verbose = c->verbose, .quiet = c->quiet};
 	struct policy p;
 	int status;
 
@@ -572,7 +572,7 @@ out:
 
 static int cmd_compare(struct cli *c)
 {
-	struct compare_opts o = { .json = c->json, .probe = c->probe, .verbose = c->verbose };
+	struct compare_opts o = {.json = c->json, .probe = c->probe, .verbose = c->verbose};
 	struct policy p;
 	int status;
 
@@ -628,7 +628,7 @@ static int cmd_status(struct cli *c)
  */
 static int cmd_exec(struct cli *c)
 {
-	struct exec_opts o = { .keep_ids = c->keep_ids };
+	struct exec_opts o = {.keep_ids = c->keep_ids};
 	char **argv;
 	int ret;
 

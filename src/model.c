@@ -11,10 +11,10 @@
 const char *proto_name(enum proto p)
 {
 	static const char *const names[PROTO_COUNT] = {
-		[PROTO_TCP] = "tcp",
-		[PROTO_UDP] = "udp",
-		[PROTO_ICMP] = "icmp",
-		[PROTO_ICMPV6] = "icmpv6",
+	    [PROTO_TCP] = "tcp",
+	    [PROTO_UDP] = "udp",
+	    [PROTO_ICMP] = "icmp",
+	    [PROTO_ICMPV6] = "icmpv6",
 	};
 
 	return (unsigned int)p < PROTO_COUNT ? names[p] : "?";

@@ -71,8 +71,8 @@ struct rule {
 	struct dest *dests; /* ndests == 0: any destination, both families */
 	size_t ndests;
 	bool from_template;
-	struct loc use_loc;	/* from_template only */
-	const char *template;	/* from_template only: points at tmpl.name */
+	struct loc use_loc;   /* from_template only */
+	const char *template; /* from_template only: points at tmpl.name */
 };
 
 /* publish PROTO/EXT[:INT]: inbound wan EXT -> jail INT (DNAT). */
@@ -86,8 +86,8 @@ struct publish {
 	 * loc points into the template and whose use_loc points at the use.
 	 */
 	bool from_template;
-	struct loc use_loc;	/* from_template only */
-	const char *template;	/* from_template only: points at tmpl.name */
+	struct loc use_loc;   /* from_template only */
+	const char *template; /* from_template only: points at tmpl.name */
 };
 
 struct use {
@@ -141,7 +141,7 @@ struct tmpl {
 	struct loc loc;
 	struct rule *rules;
 	size_t nrules;
-	bool from_file; /* loaded from the template path, not the policy */
+	bool from_file;	      /* loaded from the template path, not the policy */
 	struct publish *pubs; /* copied into netns jails only (check.c) */
 	size_t npubs;
 };

@@ -258,8 +258,9 @@ static void free_errors(struct nft_err *errs, size_t n)
  */
 static int msg_errno(const char *msg)
 {
-	static const int known[] = { ENOENT, EPERM, EACCES, EPROTONOSUPPORT, EAFNOSUPPORT,
-				     EOPNOTSUPP, EEXIST, EBUSY, ENOMEM, ENOBUFS, ENOSPC };
+	static const int known[] = {ENOENT,	  EPERM,      EACCES, EPROTONOSUPPORT,
+				    EAFNOSUPPORT, EOPNOTSUPP, EEXIST, EBUSY,
+				    ENOMEM,	  ENOBUFS,    ENOSPC};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(known); i++)
@@ -421,7 +422,7 @@ unsigned int nftload_report_errors(const struct policy *p, const char *text, con
 				   struct diag *d)
 {
 	char **labels = policy_file_labels(p);
-	struct loc prev = { 0 };
+	struct loc prev = {0};
 	const char *prev_msg = NULL;
 	unsigned int reported = 0;
 	struct nft_err *errs;
@@ -519,8 +520,8 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 	 */
 	if (testhook_fault("nft-commit") ||
 	    (testhook_fault("nft-commit-replace") && !is_handover(policy_table(p))))
-		text = faulty = xasprintf("%sadd rule inet %s no_such_chain counter\n", text,
-					  policy_table(p));
+		text = faulty =
+		    xasprintf("%sadd rule inet %s no_such_chain counter\n", text, policy_table(p));
 	nft = ctx_new(dry_run, 0);
 	if (!nft) {
 		diag_error(d, NULL, 0, "cannot set up libnftables: %s", strerror(ENOMEM));
@@ -627,8 +628,7 @@ static unsigned int listing_flags(enum nftload_listing how)
 	return NFT_CTX_OUTPUT_TERSE;
 }
 
-int nftload_list_table(const char *table, enum nftload_listing how, char **out,
-		       struct diag *d)
+int nftload_list_table(const char *table, enum nftload_listing how, char **out, struct diag *d)
 {
 	char *err = NULL;
 	int ret;
@@ -839,7 +839,7 @@ static int run_isolated(const struct policy *p, const char *text, enum nftload_l
 			nftload_readback *readback, char **listing, struct diag *d)
 {
 	struct strbuf buf;
-	int pfd[2] = { -1, -1 }, status, ret, cret;
+	int pfd[2] = {-1, -1}, status, ret, cret;
 	unsigned int cerrors;
 	size_t dlen, olen;
 	char chunk[4096];

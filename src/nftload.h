@@ -53,8 +53,8 @@ int nftload_table_exists(const char *table);
  * ruleset: MESSAGE".  Pure (no kernel): unit-tested on canned text.
  * Returns the number of errors reported.
  */
-unsigned int nftload_report_errors(const struct policy *p, const char *text,
-				   const char *errbuf, struct diag *d);
+unsigned int nftload_report_errors(const struct policy *p, const char *text, const char *errbuf,
+				   struct diag *d);
 
 /* How nftload_list_table and nftload_run_isolated print a table. */
 enum nftload_listing {
@@ -89,8 +89,7 @@ int nftload_run_isolated_readback(const struct policy *p, const char *text,
  * when it exists (not in JSON).  Returns 0 or -errno
  * (-ENOENT: no such table), reporting failures through d.
  */
-int nftload_list_table(const char *table, enum nftload_listing how, char **out,
-		       struct diag *d);
+int nftload_list_table(const char *table, enum nftload_listing how, char **out, struct diag *d);
 
 /* What holds the name table inet NAME (nftload_table_state). */
 enum nftload_table_state {

@@ -190,4 +190,3 @@ struct nftobj_block *nftobj_find(const struct nftobj_index *x, const char *key)
 	hit = x->n ? bsearch(&k, x->v, x->n, sizeof(*x->v), block_ptr_cmp) : NULL;
 	return hit ? (struct nftobj_block *)*hit : NULL;
 }
-

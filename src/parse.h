@@ -51,8 +51,8 @@ bool policy_parse_path(struct policy *p, struct diag *d, const char *path);
  * used in locations.  When template_only, the text may contain only
  * template blocks (a file from the template path).
  */
-bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file,
-			 const char *buf, size_t len, bool template_only);
+bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file, const char *buf,
+			 size_t len, bool template_only);
 
 /*
  * For every "use NAME" that names no template block of the policy, load
@@ -60,8 +60,7 @@ bool policy_parse_buffer(struct policy *p, struct diag *d, const char *file,
  * file holds template blocks only).  Unknown templates are left for check
  * to report, with a "did you mean".
  */
-bool policy_load_templates(struct policy *p, struct diag *d,
-			   const char *const *dirs, size_t ndirs);
+bool policy_load_templates(struct policy *p, struct diag *d, const char *const *dirs, size_t ndirs);
 
 /* The keywords of the language, for "did you mean" hints. */
 extern const char *const policy_keywords[];

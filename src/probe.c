@@ -372,9 +372,9 @@ static bool same_probe(const struct probe *a, const struct probe *b)
 {
 	return a->from == b->from && a->jail == b->jail && a->proto == b->proto &&
 	       a->port == b->port && a->at == b->at && a->at_jail == b->at_jail &&
-	       addr_eq(&a->dst, &b->dst) && a->bcast == b->bcast &&
-	       !strcmp(a->ifname, b->ifname) && same_opt_addr(&a->src, &b->src) &&
-	       same_opt_addr(&a->via, &b->via) && same_opt_addr(&a->control_dst, &b->control_dst);
+	       addr_eq(&a->dst, &b->dst) && a->bcast == b->bcast && !strcmp(a->ifname, b->ifname) &&
+	       same_opt_addr(&a->src, &b->src) && same_opt_addr(&a->via, &b->via) &&
+	       same_opt_addr(&a->control_dst, &b->control_dst);
 }
 
 /* Add a probe unless the same packet is already planned for this jail. */
@@ -391,8 +391,7 @@ static struct probe *add_probe(struct planner *pl, const struct probe *pr)
 	*np = *pr;
 	np->has_control = !np->expect_pass && np->kind != PK_UNPUBLISHED;
 	/* An echo beyond the host is answered by the internet, which must own it. */
-	if (np->at == PROBE_AT_INTERNET ||
-	    (np->at == PROBE_AT_ECHO && !excluded(&pl->x, &np->dst)))
+	if (np->at == PROBE_AT_INTERNET || (np->at == PROBE_AT_ECHO && !excluded(&pl->x, &np->dst)))
 		add_inet_addr(pl, &np->dst);
 	return np;
 }
@@ -899,7 +898,8 @@ static uint16_t rule_first_port(const struct rule *r)
  */
 static void plan_bcast(struct planner *pl, size_t ji, const struct jail *j)
 {
-	const struct rule *rs[2] = {first_rule(j, PROTO_UDP, true), first_rule(j, PROTO_UDP, false)};
+	const struct rule *rs[2] = {first_rule(j, PROTO_UDP, true),
+				    first_rule(j, PROTO_UDP, false)};
 	char in[16], out[16];
 	struct prefix a, link4, wan4;
 	struct probe pr;
@@ -951,7 +951,9 @@ static void plan_bcast(struct planner *pl, size_t ji, const struct jail *j)
 				snprintf(pr.control_if, sizeof(pr.control_if), "%s", out);
 			}
 			what_str(&pr, "%s to the host",
-				 t == 0 ? "broadcast" : t == 1 ? "the link's broadcast" : "multicast");
+				 t == 0	  ? "broadcast"
+				 : t == 1 ? "the link's broadcast"
+					  : "multicast");
 			add_probe(pl, &pr);
 		}
 	}
@@ -1001,8 +1003,8 @@ static void plan_spoof(struct planner *pl, size_t ji, const struct jail *j)
 		for (k = 0; k < 2; k++) {
 			char buf[PREFIX_STRLEN];
 
-			jail_probe(&pr, ji, j, PK_SPOOF, PROTO_UDP, &t[i].addr,
-				   rule_first_port(r), PROBE_DST_NET, r);
+			jail_probe(&pr, ji, j, PK_SPOOF, PROTO_UDP, &t[i].addr, rule_first_port(r),
+				   PROBE_DST_NET, r);
 			pr.src = src[k];
 			full_addr(&pr.src);
 			pr.expect_pass = false;
@@ -1014,13 +1016,13 @@ static void plan_spoof(struct planner *pl, size_t ji, const struct jail *j)
 }
 
 /* An IPv6 address of the stand-in internet other than not. */
-static bool pick_other6(const struct excl *x, const struct prefix *not, struct prefix *out)
+static bool pick_other6(const struct excl *x, const struct prefix * not, struct prefix *out)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(well_known6); i++) {
 		addr_parse(AF_INET6, well_known6[i], 128, out);
-		if (!excluded(x, out) && !addr_eq(out, not))
+		if (!excluded(x, out) && !addr_eq(out, not ))
 			return true;
 	}
 	return false;
@@ -1363,11 +1365,11 @@ const char *probe_str(const struct probe *pr, char *buf, size_t len)
 const char *probe_kind_name(enum probe_kind k)
 {
 	static const char *const names[] = {
-	    [PK_ALLOW] = "allow",	  [PK_PORT] = "port",		[PK_ADDR] = "address",
-	    [PK_FAMILY] = "family",	  [PK_PROTO] = "protocol",	[PK_HOST] = "host",
-	    [PK_JAIL] = "jail",		  [PK_PUBLISH] = "publish",	[PK_UNPUBLISHED] = "unpublished",
-	    [PK_DIRECT] = "direct",	  [PK_FORGED] = "forged-icmp",	[PK_STALE] = "stale-flow",
-	    [PK_BCAST] = "broadcast",	  [PK_SPOOF] = "spoofed",	[PK_RTHDR] = "routing-header",
+	    [PK_ALLOW] = "allow",     [PK_PORT] = "port",	   [PK_ADDR] = "address",
+	    [PK_FAMILY] = "family",   [PK_PROTO] = "protocol",	   [PK_HOST] = "host",
+	    [PK_JAIL] = "jail",	      [PK_PUBLISH] = "publish",	   [PK_UNPUBLISHED] = "unpublished",
+	    [PK_DIRECT] = "direct",   [PK_FORGED] = "forged-icmp", [PK_STALE] = "stale-flow",
+	    [PK_BCAST] = "broadcast", [PK_SPOOF] = "spoofed",	   [PK_RTHDR] = "routing-header",
 	    [PK_RIDE] = "reply-ride",
 	};
 

@@ -107,9 +107,9 @@ enum probe_at {
 
 /* What probe_allowed() is asked about the destination. */
 enum probe_dst {
-	PROBE_DST_NET,	/* anything beyond the host (forwarded, or out of the wan) */
-	PROBE_DST_HOST, /* the host itself: loopback or any of its addresses */
-	PROBE_DST_JAIL, /* another netns jail */
+	PROBE_DST_NET,	 /* anything beyond the host (forwarded, or out of the wan) */
+	PROBE_DST_HOST,	 /* the host itself: loopback or any of its addresses */
+	PROBE_DST_JAIL,	 /* another netns jail */
 	PROBE_DST_BCAST, /* broadcast or multicast */
 };
 
@@ -229,7 +229,7 @@ struct probe_op {
 	struct prefix dst;
 	uint16_t port;
 	int timeout_ms;
-	bool bcast;	/* probe.bcast */
+	bool bcast;	 /* probe.bcast */
 	char ifname[16]; /* probe.ifname or control_if, looked up where it is sent */
 	struct prefix src, via;
 };

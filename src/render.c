@@ -807,7 +807,8 @@ void render_flush_jail(struct rctx *c, const struct jail *j)
 		e->lo = s->lo;
 		e->hi = s->hi;
 		e->src = s->src;
-		e->dst = intern(c, s->flags, s->any_src, s->host_src, seg_pfx(x, s->pfx_off), s->npfx);
+		e->dst =
+		    intern(c, s->flags, s->any_src, s->host_src, seg_pfx(x, s->pfx_off), s->npfx);
 		c->map_used[s->map] = true;
 		if (s->lo != s->hi)
 			c->map_interval[s->map] = true;
@@ -864,9 +865,10 @@ static void put_dst_family(struct rctx *c, const struct rdst *d, size_t from, si
 	 * through lo, whatever prefix holds that address: the host is
 	 * reached only through "to host" (docs/ruleset.md).
 	 */
-	const char *match = d->flags & DSTF_UID_PFX
-				? (!strcmp(fam, "v4") ? "oif != \"lo\" ip daddr " : "oif != \"lo\" ip6 daddr ")
-				: (!strcmp(fam, "v4") ? "ip daddr " : "ip6 daddr ");
+	const char *match =
+	    d->flags & DSTF_UID_PFX
+		? (!strcmp(fam, "v4") ? "oif != \"lo\" ip daddr " : "oif != \"lo\" ip6 daddr ")
+		: (!strcmp(fam, "v4") ? "ip daddr " : "ip6 daddr ");
 	struct strbuf *sb = c->sb;
 	size_t i;
 

@@ -89,7 +89,6 @@ static const char *const sep = ",\n\t\t\t     ";
  */
 #define L2_RATE "limit rate 50/second burst 100 packets"
 
-
 /* A jail-keyed verdict map: "NAME-out" comment "p.conf:L" : jump PFX_NAME. */
 static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
 {

@@ -96,9 +96,9 @@ struct rtnl_link {
 	unsigned int flags; /* IFF_* */
 	char name[IF_NAMESIZE];
 	char alias[RTNL_ALIAS_MAX];
-	char kind[16]; /* IFLA_INFO_KIND, "" if none */
-	int iflink;    /* IFLA_LINK: a veth's peer ifindex, in the peer's netns */
-	int accept_ra; /* IPv6 accept_ra (IFLA_INET6_CONF), -1 if not sent */
+	char kind[16];	   /* IFLA_INFO_KIND, "" if none */
+	int iflink;	   /* IFLA_LINK: a veth's peer ifindex, in the peer's netns */
+	int accept_ra;	   /* IPv6 accept_ra (IFLA_INET6_CONF), -1 if not sent */
 	int addr_gen_mode; /* IFLA_INET6_ADDR_GEN_MODE, -1 if not sent */
 	bool oper_up;	   /* IFLA_OPERSTATE is IF_OPER_UP (RFC 2863 "up") */
 };

@@ -27,10 +27,9 @@
 
 /* ---- building the report ---- */
 
-static void drift(struct status_report *r, const char *kind, const char *jail, const char *fmt,
-		  ...) PRINTF_LIKE(4, 5);
-static void drift(struct status_report *r, const char *kind, const char *jail, const char *fmt,
-		  ...)
+static void drift(struct status_report *r, const char *kind, const char *jail, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+static void drift(struct status_report *r, const char *kind, const char *jail, const char *fmt, ...)
 {
 	struct status_drift *dr = VEC_PUSH(r->drift, r->ndrift);
 	va_list ap;
@@ -693,8 +692,7 @@ static void arp_table(struct status_report *r)
 		status_note(r, "cannot read table arp %s: %s", r->table, strerror(-err));
 	else if (!starts_with(comment, OURS_PREFIX))
 		drift(r, "table-foreign", NULL,
-		      "table arp %s is not jailfw's (its comment does not say \"" OURS_PREFIX
-		      "\")",
+		      "table arp %s is not jailfw's (its comment does not say \"" OURS_PREFIX "\")",
 		      r->table);
 	free(comment);
 }

@@ -33,8 +33,7 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
  * pointer to it.  Pointers to earlier elements are invalidated, so model
  * code refers to siblings by index, never by pointer, until parsing ends.
  */
-#define VEC_PUSH(arr, n) \
-	((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
+#define VEC_PUSH(arr, n) ((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 void *vec_grow(void *arr, size_t n, size_t elem);
 /* Free n malloc'd strings and the array that holds them. */
 void strv_free(char **v, size_t n);

@@ -28,14 +28,14 @@ static inline void t_result(int ok, const char *what, const char *file, int line
 
 #define T_CHECK(cond, what) t_result(!!(cond), (what), __FILE__, __LINE__)
 
-#define T_STREQ(got, want, what)                                                     \
-	do {                                                                         \
-		const char *t_g = (got), *t_w = (want);                              \
-		int t_ok = t_g && t_w && !strcmp(t_g, t_w);                          \
-		t_result(t_ok, (what), __FILE__, __LINE__);                          \
-		if (!t_ok)                                                           \
-			printf("# got:\n%s\n# want:\n%s\n", t_g ? t_g : "(null)",    \
-			       t_w ? t_w : "(null)");                                \
+#define T_STREQ(got, want, what)                                                                   \
+	do {                                                                                       \
+		const char *t_g = (got), *t_w = (want);                                            \
+		int t_ok = t_g && t_w && !strcmp(t_g, t_w);                                        \
+		t_result(t_ok, (what), __FILE__, __LINE__);                                        \
+		if (!t_ok)                                                                         \
+			printf("# got:\n%s\n# want:\n%s\n", t_g ? t_g : "(null)",                  \
+			       t_w ? t_w : "(null)");                                              \
 	} while (0)
 
 static inline int t_done(void)

@@ -100,8 +100,8 @@ static bool probe(const char *verb, unsigned int need, const unsigned int *drop,
 
 int main(void)
 {
-	const unsigned int net_admin[] = { CAP_NET_ADMIN };
-	const unsigned int sys_admin[] = { CAP_SYS_ADMIN };
+	const unsigned int net_admin[] = {CAP_NET_ADMIN};
+	const unsigned int sys_admin[] = {CAP_SYS_ADMIN};
 	struct outcome o;
 	bool ran;
 

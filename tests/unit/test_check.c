@@ -17,15 +17,15 @@
 
 /* Fixed users; "www"'s gid differs from its uid on purpose. */
 static const struct fake_user users[] = {
-	{ "www", 1099, 33 },
-	{ "db", 1100, 1100 },
-	{ "nobody", 65534, 65534 },
-	{ "root", 0, 0 },
+    {"www", 1099, 33},
+    {"db", 1100, 1100},
+    {"nobody", 65534, 65534},
+    {"root", 0, 0},
 };
-static const struct fake_users user_db = { users, ARRAY_SIZE(users) };
+static const struct fake_users user_db = {users, ARRAY_SIZE(users)};
 static const struct check_env env = FAKE_USERS_ENV(user_db);
 
-static const char *const tmpl_dirs[] = { "tests/parse/templates" };
+static const char *const tmpl_dirs[] = {"tests/parse/templates"};
 
 struct run {
 	struct policy p;
@@ -137,11 +137,13 @@ static void warned(const char *text, const char *want, const char *what)
 static void test_empty(void)
 {
 	rejected("# nothing left\n",
-		 "policy.conf: error: the policy defines no jail: applying it would leave every service unconfined\n"
+		 "policy.conf: error: the policy defines no jail: applying it would leave every "
+		 "service unconfined\n"
 		 "policy.conf: note: to remove jailfw's rules on purpose, run \"jailfw down\"\n",
 		 "empty policy refused");
 	rejected("settings {\n\twan enp4s0\n}\ntemplate ntp {\n\tallow udp/123\n}\n",
-		 "policy.conf: error: the policy defines no jail: applying it would leave every service unconfined\n"
+		 "policy.conf: error: the policy defines no jail: applying it would leave every "
+		 "service unconfined\n"
 		 "policy.conf: note: to remove jailfw's rules on purpose, run \"jailfw down\"\n",
 		 "settings and templates alone refused");
 	accepted(UID_WWW, "one jail is enough");
@@ -149,31 +151,37 @@ static void test_empty(void)
 
 static void test_dup_names(void)
 {
-	rejected(UID_WWW "jail www {\n\tbackend uid\n\tuser db\n}\n",
-		 "policy.conf:6:6: error: duplicate jail \"www\" (first defined at policy.conf:1)\n",
-		 "duplicate jail name");
+	rejected(
+	    UID_WWW "jail www {\n\tbackend uid\n\tuser db\n}\n",
+	    "policy.conf:6:6: error: duplicate jail \"www\" (first defined at policy.conf:1)\n",
+	    "duplicate jail name");
 	accepted(UID_WWW "jail db {\n\tbackend uid\n\tuser db\n}\n", "distinct jail names");
-	rejected("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/80\n}\n"
-		 "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/80\n}\n"
-		 UID_WWW UID_WWW,
-		 "policy.conf:6:6: error: duplicate jail \"f\" (first defined at policy.conf:1)\n"
-		 "policy.conf:16:6: error: duplicate jail \"www\" (first defined at policy.conf:11)\n",
-		 "a pasted duplicate is one error, not a cascade of conflicts");
-	rejected("template t {\n\tallow udp/123\n}\ntemplate t {\n\tallow udp/53\n}\n" UID_WWW,
-		 "policy.conf:4:10: error: duplicate template \"t\" (first defined at policy.conf:1)\n",
-		 "duplicate template name");
+	rejected(
+	    "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/80\n}\n"
+	    "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/80\n}\n" UID_WWW
+		UID_WWW,
+	    "policy.conf:6:6: error: duplicate jail \"f\" (first defined at policy.conf:1)\n"
+	    "policy.conf:16:6: error: duplicate jail \"www\" (first defined at policy.conf:11)\n",
+	    "a pasted duplicate is one error, not a cascade of conflicts");
+	rejected(
+	    "template t {\n\tallow udp/123\n}\ntemplate t {\n\tallow udp/53\n}\n" UID_WWW,
+	    "policy.conf:4:10: error: duplicate template \"t\" (first defined at policy.conf:1)\n",
+	    "duplicate template name");
 }
 
 static void test_backend(void)
 {
 	rejected("jail www {\n\tuser www\n}\n",
-		 "policy.conf:1:6: error: jail \"www\" has no backend (add \"backend uid\" or \"backend netns\")\n",
+		 "policy.conf:1:6: error: jail \"www\" has no backend (add \"backend uid\" or "
+		 "\"backend netns\")\n",
 		 "missing backend");
 	rejected("jail www {\n\tbackend uid\n\tallow tcp/443\n}\n",
-		 "policy.conf:2:10: error: jail \"www\" has backend uid but no user (add \"user NAME\" or \"user UID\")\n",
+		 "policy.conf:2:10: error: jail \"www\" has backend uid but no user (add \"user "
+		 "NAME\" or \"user UID\")\n",
 		 "uid jail without user");
 	rejected("jail foobar {\n\tbackend netns\n\tallow tcp/443\n}\n",
-		 "policy.conf:2:10: error: jail \"foobar\" has backend netns but no address (add \"ipv4 PREFIX\" and/or \"ipv6 PREFIX\")\n",
+		 "policy.conf:2:10: error: jail \"foobar\" has backend netns but no address (add "
+		 "\"ipv4 PREFIX\" and/or \"ipv6 PREFIX\")\n",
 		 "netns jail without address");
 }
 
@@ -181,39 +189,50 @@ static void test_users(void)
 {
 	struct run r;
 
-	run(&r, UID_WWW "jail n {\n\tbackend uid\n\tuser 1100\n}\njail x {\n\tbackend uid\n\tuser 4000\n}\n"
-		"jail z {\n\tbackend uid\n\tuser 1099\n}\n");
+	run(&r, UID_WWW
+	    "jail n {\n\tbackend uid\n\tuser 1100\n}\njail x {\n\tbackend uid\n\tuser 4000\n}\n"
+	    "jail z {\n\tbackend uid\n\tuser 1099\n}\n");
 	T_CHECK(r.parsed && r.p.njails == 4, "users: parsed");
 	if (r.p.njails == 4) {
-		T_CHECK(r.p.jails[0].uid_resolved && r.p.jails[0].uid == 1099 && r.p.jails[0].gid == 33,
+		T_CHECK(r.p.jails[0].uid_resolved && r.p.jails[0].uid == 1099 &&
+			    r.p.jails[0].gid == 33,
 			"user name resolves to its uid and gid");
-		T_CHECK(r.p.jails[1].uid_resolved && r.p.jails[1].uid == 1100 && r.p.jails[1].gid == 1100,
+		T_CHECK(r.p.jails[1].uid_resolved && r.p.jails[1].uid == 1100 &&
+			    r.p.jails[1].gid == 1100,
 			"known numeric uid takes its gid");
-		T_CHECK(r.p.jails[2].uid_resolved && r.p.jails[2].uid == 4000 && r.p.jails[2].gid == 4000,
+		T_CHECK(r.p.jails[2].uid_resolved && r.p.jails[2].uid == 4000 &&
+			    r.p.jails[2].gid == 4000,
 			"unknown numeric uid is accepted with gid = uid");
 	}
-	T_STREQ(r.msgs, "policy.conf:16:7: error: uid 1099 already belongs to jail \"www\" (policy.conf:3)\n",
-		"name and number of one uid conflict");
+	T_STREQ(
+	    r.msgs,
+	    "policy.conf:16:7: error: uid 1099 already belongs to jail \"www\" (policy.conf:3)\n",
+	    "name and number of one uid conflict");
 	run_free(&r);
 
 	rejected("jail www {\n\tbackend uid\n\tuser wwww\n}\n",
-		 "policy.conf:3:7: error: unknown user \"wwww\" (no such user on this system; a numeric uid need not exist)\n",
+		 "policy.conf:3:7: error: unknown user \"wwww\" (no such user on this system; a "
+		 "numeric uid need not exist)\n",
 		 "unknown user name");
 	rejected("jail all {\n\tbackend uid\n\tuser 0\n}\n",
-		 "policy.conf:3:7: error: uid 0 cannot be confined: it would confine sshd's replies and every root service\n",
+		 "policy.conf:3:7: error: uid 0 cannot be confined: it would confine sshd's "
+		 "replies and every root service\n",
 		 "uid 0 refused");
 	rejected("jail all {\n\tbackend uid\n\tuser root\n}\n",
-		 "policy.conf:3:7: error: user \"root\" is uid 0, and uid 0 cannot be confined: it would confine sshd's replies and every root service\n",
+		 "policy.conf:3:7: error: user \"root\" is uid 0, and uid 0 cannot be confined: it "
+		 "would confine sshd's replies and every root service\n",
 		 "root by name refused");
 	accepted("jail all {\n\tbackend uid\n\tuser 4294967294\n}\n", "largest uid accepted");
-	rejected(UID_WWW "jail static {\n\tbackend uid\n\tuser www\n}\n",
-		 "policy.conf:8:7: error: uid 1099 already belongs to jail \"www\" (policy.conf:3)\n",
-		 "one uid in two uid jails");
+	rejected(
+	    UID_WWW "jail static {\n\tbackend uid\n\tuser www\n}\n",
+	    "policy.conf:8:7: error: uid 1099 already belongs to jail \"www\" (policy.conf:3)\n",
+	    "one uid in two uid jails");
 	accepted(UID_WWW "jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuser www\n}\n"
-		 "jail bar {\n\tbackend netns\n\tipv4 10.97.11.0/24\n\tuser www\n}\n",
+			 "jail bar {\n\tbackend netns\n\tipv4 10.97.11.0/24\n\tuser www\n}\n",
 		 "netns jails may share a user with each other and a uid jail");
 	rejected("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuser nobodyy\n}\n",
-		 "policy.conf:4:7: error: unknown user \"nobodyy\" (no such user on this system; a numeric uid need not exist)\n",
+		 "policy.conf:4:7: error: unknown user \"nobodyy\" (no such user on this system; a "
+		 "numeric uid need not exist)\n",
 		 "netns jail user must exist");
 
 	/* The default environment asks the system's user database. */
@@ -247,17 +266,18 @@ static void hand_built_user(const char *user, const char *want, const char *what
 	diag_init(&d, f);
 	j = VEC_PUSH(p.jails, p.njails);
 	j->name = xstrdup("www");
-	j->loc = (struct loc){ policy_add_file(&p, "hand.conf"), 1, 6 };
+	j->loc = (struct loc){policy_add_file(&p, "hand.conf"), 1, 6};
 	j->backend = BACKEND_UID;
 	j->user = xstrdup(user);
-	j->user_loc = (struct loc){ j->loc.file, 3, 7 };
+	j->user_loc = (struct loc){j->loc.file, 3, 7};
 	ok = check_policy(&p, &d, &env);
 	fclose(f);
 	if (want) {
 		T_CHECK(!ok && d.errors == 1, what);
 		T_STREQ(out, want, what);
 	} else {
-		T_CHECK(ok && j->uid_resolved && j->uid == 4294967294u && j->gid == 4294967294u, what);
+		T_CHECK(ok && j->uid_resolved && j->uid == 4294967294u && j->gid == 4294967294u,
+			what);
 	}
 	diag_free(&d);
 	policy_free(&p);
@@ -266,29 +286,36 @@ static void hand_built_user(const char *user, const char *want, const char *what
 
 static void test_hand_built(void)
 {
-	hand_built_user("4294967295",
-			"hand.conf:3:7: error: invalid uid \"4294967295\" (0-4294967294, no leading zeros)\n",
-			"hand-built model: (uid_t)-1 refused");
+	hand_built_user(
+	    "4294967295",
+	    "hand.conf:3:7: error: invalid uid \"4294967295\" (0-4294967294, no leading zeros)\n",
+	    "hand-built model: (uid_t)-1 refused");
 	hand_built_user("99999999999999999999999",
-			"hand.conf:3:7: error: invalid uid \"99999999999999999999999\" (0-4294967294, no leading zeros)\n",
+			"hand.conf:3:7: error: invalid uid \"99999999999999999999999\" "
+			"(0-4294967294, no leading zeros)\n",
 			"hand-built model: overflowing uid refused");
-	hand_built_user("0099",
-			"hand.conf:3:7: error: invalid uid \"0099\" (0-4294967294, no leading zeros)\n",
-			"hand-built model: leading zero refused");
+	hand_built_user(
+	    "0099", "hand.conf:3:7: error: invalid uid \"0099\" (0-4294967294, no leading zeros)\n",
+	    "hand-built model: leading zero refused");
 	hand_built_user("4294967294", NULL, "hand-built model: largest uid accepted");
 }
 
 static void test_uid_misfits(void)
 {
 	rejected("jail www {\n\tbackend uid\n\tuser www\n\tpublish tcp/8080:80\n}\n",
-		 "policy.conf:4:2: error: \"publish\" needs backend netns: a uid jail has no address to forward to\n",
+		 "policy.conf:4:2: error: \"publish\" needs backend netns: a uid jail has no "
+		 "address to forward to\n",
 		 "publish on a uid jail");
 	rejected("jail www {\n\tbackend uid\n\tuser www\n\tipv4 10.97.10.0/24\n\tipv6 fd00::/64\n"
 		 "\tdns 192.0.2.53\n\tifname w\n}\n",
-		 "policy.conf:4:7: error: \"ipv4\" needs backend netns: a uid jail uses the host's own addresses\n"
-		 "policy.conf:5:7: error: \"ipv6\" needs backend netns: a uid jail uses the host's own addresses\n"
-		 "policy.conf:6:6: error: \"dns\" needs backend netns: a uid jail uses the host's resolver configuration\n"
-		 "policy.conf:7:9: error: \"ifname\" needs backend netns: a uid jail has no interfaces of its own\n",
+		 "policy.conf:4:7: error: \"ipv4\" needs backend netns: a uid jail uses the host's "
+		 "own addresses\n"
+		 "policy.conf:5:7: error: \"ipv6\" needs backend netns: a uid jail uses the host's "
+		 "own addresses\n"
+		 "policy.conf:6:6: error: \"dns\" needs backend netns: a uid jail uses the host's "
+		 "resolver configuration\n"
+		 "policy.conf:7:9: error: \"ifname\" needs backend netns: a uid jail has no "
+		 "interfaces of its own\n",
 		 "netns statements on a uid jail");
 	accepted("jail www {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tipv6 fd00::/64\n"
 		 "\tdns 10.97.10.1\n\tifname w\n\tpublish tcp/8080:80\n}\n",
@@ -298,20 +325,24 @@ static void test_uid_misfits(void)
 static void test_prefixes(void)
 {
 	rejected("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/31\n}\n",
-		 "policy.conf:3:7: error: ipv4 prefix 10.97.10.0/31 of jail \"f\" is too small: the host side gets .1 and the jail side .2 (use /30 or shorter)\n",
+		 "policy.conf:3:7: error: ipv4 prefix 10.97.10.0/31 of jail \"f\" is too small: "
+		 "the host side gets .1 and the jail side .2 (use /30 or shorter)\n",
 		 "ipv4 /31 too small");
 	rejected("jail f {\n\tbackend netns\n\tipv6 fd00:97::3:0/127\n}\n",
-		 "policy.conf:3:7: error: ipv6 prefix fd00:97::3:0/127 of jail \"f\" is too small: the host side gets ::1 and the jail side ::2 (use /126 or shorter)\n",
+		 "policy.conf:3:7: error: ipv6 prefix fd00:97::3:0/127 of jail \"f\" is too small: "
+		 "the host side gets ::1 and the jail side ::2 (use /126 or shorter)\n",
 		 "ipv6 /127 too small");
 	accepted("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/30\n\tipv6 fd00:97::3:0/126\n}\n",
 		 "/30 and /126 are enough");
 	rejected("jail foo {\n\tbackend netns\n\tipv4 10.97.0.0/16\n}\n"
 		 "jail bar {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n",
-		 "policy.conf:7:7: error: ipv4 prefix 10.97.10.0/24 of jail \"bar\" overlaps 10.97.0.0/16 of jail \"foo\" (policy.conf:3)\n",
+		 "policy.conf:7:7: error: ipv4 prefix 10.97.10.0/24 of jail \"bar\" overlaps "
+		 "10.97.0.0/16 of jail \"foo\" (policy.conf:3)\n",
 		 "overlapping ipv4 subnets");
 	rejected("jail foo {\n\tbackend netns\n\tipv6 fd00:97::3:0/112\n}\n"
 		 "jail bar {\n\tbackend netns\n\tipv6 fd00:97::3:0/112\n}\n",
-		 "policy.conf:7:7: error: ipv6 prefix fd00:97::3:0/112 of jail \"bar\" overlaps fd00:97::3:0/112 of jail \"foo\" (policy.conf:3)\n",
+		 "policy.conf:7:7: error: ipv6 prefix fd00:97::3:0/112 of jail \"bar\" overlaps "
+		 "fd00:97::3:0/112 of jail \"foo\" (policy.conf:3)\n",
 		 "identical ipv6 subnets");
 	accepted("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tipv6 fd00:97::3:0/112\n}\n"
 		 "jail bar {\n\tbackend netns\n\tipv4 10.97.11.0/24\n\tipv6 fd00:97::4:0/112\n}\n",
@@ -321,7 +352,9 @@ static void test_prefixes(void)
 static void test_ifnames(void)
 {
 	rejected("jail averylongname {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n",
-		 "policy.conf:1:6: error: interface names \"averylongname-out\" and \"averylongname-in\" are too long (IFNAMSIZ allows 15 characters); the jail name or its \"ifname\" may have at most 11 characters\n",
+		 "policy.conf:1:6: error: interface names \"averylongname-out\" and "
+		 "\"averylongname-in\" are too long (IFNAMSIZ allows 15 characters); the jail name "
+		 "or its \"ifname\" may have at most 11 characters\n",
 		 "jail name too long for interfaces");
 	accepted("jail elevenchars {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n",
 		 "eleven characters fit");
@@ -330,25 +363,34 @@ static void test_ifnames(void)
 	accepted("jail averylongname {\n\tbackend uid\n\tuser www\n}\n",
 		 "a uid jail name may be long");
 	rejected("jail web {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tifname webfrontend1\n}\n",
-		 "policy.conf:4:9: error: interface names \"webfrontend1-out\" and \"webfrontend1-in\" are too long (IFNAMSIZ allows 15 characters); \"ifname\" may have at most 11 characters\n",
+		 "policy.conf:4:9: error: interface names \"webfrontend1-out\" and "
+		 "\"webfrontend1-in\" are too long (IFNAMSIZ allows 15 characters); \"ifname\" may "
+		 "have at most 11 characters\n",
 		 "ifname too long");
 	rejected("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n"
 		 "jail bar {\n\tbackend netns\n\tipv4 10.97.11.0/24\n\tifname foo\n}\n",
-		 "policy.conf:8:9: error: interface names \"foo-out\" and \"foo-in\" of jail \"bar\" are already used by jail \"foo\" (policy.conf:1)\n",
+		 "policy.conf:8:9: error: interface names \"foo-out\" and \"foo-in\" of jail "
+		 "\"bar\" are already used by jail \"foo\" (policy.conf:1)\n",
 		 "two jails with one interface prefix");
-	rejected("settings {\n\twan foobar-out\n}\njail foobar {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n",
-		 "policy.conf:2:6: error: wan interface \"foobar-out\" is the host side of netns jail \"foobar\" (policy.conf:4)\n",
+	rejected("settings {\n\twan foobar-out\n}\njail foobar {\n\tbackend netns\n\tipv4 "
+		 "10.97.10.0/24\n}\n",
+		 "policy.conf:2:6: error: wan interface \"foobar-out\" is the host side of netns "
+		 "jail \"foobar\" (policy.conf:4)\n",
 		 "wan is a jail's interface");
-	accepted("settings {\n\twan enp4s0, foobar\n}\njail foobar {\n\tbackend netns\n\tipv4 10.97.10.0/24\n}\n",
+	accepted("settings {\n\twan enp4s0, foobar\n}\njail foobar {\n\tbackend netns\n\tipv4 "
+		 "10.97.10.0/24\n}\n",
 		 "wan named like a jail is fine");
 }
 
 static void test_dns(void)
 {
-	rejected("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tdns 10.97.10.1, 2001:db8::53\n}\n",
-		 "policy.conf:4:18: error: dns server 2001:db8::53 is IPv6, but jail \"f\" has no ipv6 prefix to reach it from\n",
-		 "dns of a family the jail lacks");
-	accepted("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tipv6 fd00::/64\n\tdns 10.97.10.1, fd00::1\n}\n",
+	rejected(
+	    "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tdns 10.97.10.1, 2001:db8::53\n}\n",
+	    "policy.conf:4:18: error: dns server 2001:db8::53 is IPv6, but jail \"f\" has no ipv6 "
+	    "prefix to reach it from\n",
+	    "dns of a family the jail lacks");
+	accepted("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tipv6 fd00::/64\n\tdns "
+		 "10.97.10.1, fd00::1\n}\n",
 		 "dns of both families");
 }
 
@@ -356,18 +398,23 @@ static void test_templates(void)
 {
 	struct run r;
 
-	rejected("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tuse ntpp\n}\n",
+	rejected("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tuse "
+		 "ntpp\n}\n",
 		 "policy.conf:7:6: error: unknown template \"ntpp\"; did you mean \"ntp\"?\n",
 		 "unknown template with a hint");
 	rejected("jail www {\n\tbackend uid\n\tuser www\n\tuse zzz\n}\n",
-		 "policy.conf:4:6: error: unknown template \"zzz\" (no template block \"zzz\" in the policy and no zzz.conf in the template path)\n",
+		 "policy.conf:4:6: error: unknown template \"zzz\" (no template block \"zzz\" in "
+		 "the policy and no zzz.conf in the template path)\n",
 		 "unknown template without a hint");
-	warned("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tuse ntp\n\tuse ntp\n}\n",
-	       "policy.conf:8:6: warning: template \"ntp\" is already used by jail \"www\" (policy.conf:7)\n",
+	warned("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tuse "
+	       "ntp\n\tuse ntp\n}\n",
+	       "policy.conf:8:6: warning: template \"ntp\" is already used by jail \"www\" "
+	       "(policy.conf:7)\n",
 	       "template used twice");
 
-	run(&r, "template ntp {\n\tallow udp/123 to 192.0.2.123\n}\n"
-		"jail www {\n\tbackend uid\n\tuser www\n\tallow tcp/443\n\tuse ntp\n\tuse ntp\n}\n");
+	run(&r,
+	    "template ntp {\n\tallow udp/123 to 192.0.2.123\n}\n"
+	    "jail www {\n\tbackend uid\n\tuser www\n\tallow tcp/443\n\tuse ntp\n\tuse ntp\n}\n");
 	T_CHECK(r.ok && r.p.njails == 1 && r.p.ntmpls == 1, "expansion: accepted");
 	if (r.ok && r.p.njails == 1 && r.p.ntmpls == 1) {
 		const struct jail *j = &r.p.jails[0];
@@ -384,7 +431,7 @@ static void test_templates(void)
 				"expansion: use_loc is the first use statement");
 			T_CHECK(x->loc.line == 2, "expansion: loc stays in the template");
 			T_CHECK(x->proto == PROTO_UDP && x->nports == 1 && x->ports[0].lo == 123 &&
-				x->ndests == 1 && x->dests[0].pfx.family == AF_INET,
+				    x->ndests == 1 && x->dests[0].pfx.family == AF_INET,
 				"expansion: the rule's content is copied");
 			T_CHECK(x->ports != t->rules[0].ports && x->dests != t->rules[0].dests,
 				"expansion: ports and dests are deep copies");
@@ -405,7 +452,7 @@ static void test_templates(void)
 
 	run(&r, "jail foobar {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuse ping4\n}\n");
 	T_CHECK(r.ok && r.p.njails == 1 && r.p.jails[0].nrules == 1 &&
-		r.p.jails[0].rules[0].proto == PROTO_ICMP,
+		    r.p.jails[0].rules[0].proto == PROTO_ICMP,
 		"a template from the template path expands");
 	run_free(&r);
 }
@@ -413,44 +460,59 @@ static void test_templates(void)
 static void test_rule_families(void)
 {
 	rejected("jail www {\n\tbackend uid\n\tuser www\n\tallow icmp to 2001:db8::1\n}\n",
-		 "policy.conf:4:8: error: \"icmp\" is IPv4 only, but every destination of this rule is IPv6 (use \"icmpv6\")\n",
+		 "policy.conf:4:8: error: \"icmp\" is IPv4 only, but every destination of this "
+		 "rule is IPv6 (use \"icmpv6\")\n",
 		 "icmp to IPv6 only");
 	rejected("jail www {\n\tbackend uid\n\tuser www\n\tallow icmpv6 to 192.0.2.1\n}\n",
-		 "policy.conf:4:8: error: \"icmpv6\" is IPv6 only, but every destination of this rule is IPv4 (use \"icmp\")\n",
+		 "policy.conf:4:8: error: \"icmpv6\" is IPv6 only, but every destination of this "
+		 "rule is IPv4 (use \"icmp\")\n",
 		 "icmpv6 to IPv4 only");
 	warned("jail www {\n\tbackend uid\n\tuser www\n\tallow icmp to 192.0.2.1, 2001:db8::1\n}\n",
-	       "policy.conf:4:27: warning: \"icmp\" does not apply to IPv6 destination 2001:db8::1 (add a separate \"icmpv6\" rule for it)\n",
+	       "policy.conf:4:27: warning: \"icmp\" does not apply to IPv6 destination 2001:db8::1 "
+	       "(add a separate \"icmpv6\" rule for it)\n",
 	       "icmp with a mixed destination list");
-	accepted("jail www {\n\tbackend uid\n\tuser www\n\tallow icmp to 192.0.2.1, host\n\tallow icmpv6 to 2001:db8::1\n}\n",
+	accepted("jail www {\n\tbackend uid\n\tuser www\n\tallow icmp to 192.0.2.1, host\n\tallow "
+		 "icmpv6 to 2001:db8::1\n}\n",
 		 "icmp and icmpv6 to their own families");
-	rejected("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow tcp/443 to 192.0.2.0/24, 2001:db8::/32\n}\n",
-		 "policy.conf:4:19: error: jail \"f\" has no ipv4 prefix, so it cannot reach 192.0.2.0/24\n",
+	rejected("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow tcp/443 to 192.0.2.0/24, "
+		 "2001:db8::/32\n}\n",
+		 "policy.conf:4:19: error: jail \"f\" has no ipv4 prefix, so it cannot reach "
+		 "192.0.2.0/24\n",
 		 "netns jail cannot reach a family it lacks");
-	accepted("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow tcp/443 to 2001:db8::/32, host\n}\n",
+	accepted("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow tcp/443 to 2001:db8::/32, "
+		 "host\n}\n",
 		 "netns jail reaches its family and the host");
 	warned("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow icmp\n}\n",
-	       "policy.conf:4:8: warning: jail \"f\" has no ipv4 prefix, so this \"icmp\" rule never matches\n",
+	       "policy.conf:4:8: warning: jail \"f\" has no ipv4 prefix, so this \"icmp\" rule "
+	       "never matches\n",
 	       "icmp on an IPv6-only jail");
 	rejected("template v6 {\n\tallow tcp/873 to 2001:db8::873\n}\n"
 		 "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuse v6\n}\n",
-		 "policy.conf:7:6: error: template \"v6\" allows tcp/873 only to IPv6 destinations, but jail \"f\" has no ipv6 prefix (policy.conf:2)\n",
+		 "policy.conf:7:6: error: template \"v6\" allows tcp/873 only to IPv6 "
+		 "destinations, but jail \"f\" has no ipv6 prefix (policy.conf:2)\n",
 		 "template rule the jail cannot reach at all");
 	warned("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuse dual-dns\n}\n",
-	       "policy.conf:4:6: warning: jail \"f\" has no ipv6 prefix, so it cannot reach 2001:db8::53 allowed by template \"dual-dns\" (tests/parse/templates/dual-dns.conf:3)\n",
+	       "policy.conf:4:6: warning: jail \"f\" has no ipv6 prefix, so it cannot reach "
+	       "2001:db8::53 allowed by template \"dual-dns\" "
+	       "(tests/parse/templates/dual-dns.conf:3)\n",
 	       "dual-family template in a single-family jail, once per destination");
-	rejected("jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow udp/53,tcp/53 to 192.0.2.53\n}\n",
-		 "policy.conf:4:25: error: jail \"f\" has no ipv4 prefix, so it cannot reach 192.0.2.53\n",
-		 "one statement, two protocols: reported once");
+	rejected(
+	    "jail f {\n\tbackend netns\n\tipv6 fd00::/64\n\tallow udp/53,tcp/53 to 192.0.2.53\n}\n",
+	    "policy.conf:4:25: error: jail \"f\" has no ipv4 prefix, so it cannot reach "
+	    "192.0.2.53\n",
+	    "one statement, two protocols: reported once");
 	rejected("template v6 {\n\tallow tcp/873,udp/873 to 2001:db8::873\n}\n"
 		 "jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tuse v6\n}\n",
-		 "policy.conf:7:6: error: template \"v6\" allows tcp/873,udp/873 only to IPv6 destinations, but jail \"f\" has no ipv6 prefix (policy.conf:2)\n",
+		 "policy.conf:7:6: error: template \"v6\" allows tcp/873,udp/873 only to IPv6 "
+		 "destinations, but jail \"f\" has no ipv6 prefix (policy.conf:2)\n",
 		 "unreachable template statement named whole");
 	accepted("jail f {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tipv6 fd00::/64\n"
 		 "\tallow icmp, icmpv6 to 192.0.2.1, 2001:db8::1\n}\n"
 		 "jail g {\n\tbackend netns\n\tipv6 fd01::/64\n\tallow icmpv6, icmp\n}\n",
 		 "icmp and icmpv6 together cover both families");
 	rejected("template t {\n\tallow icmpv6 to 192.0.2.1\n}\n" UID_WWW,
-		 "policy.conf:2:8: error: \"icmpv6\" is IPv6 only, but every destination of this rule is IPv4 (use \"icmp\")\n",
+		 "policy.conf:2:8: error: \"icmpv6\" is IPv6 only, but every destination of this "
+		 "rule is IPv4 (use \"icmp\")\n",
 		 "family mismatch inside a template, even unused");
 }
 
@@ -458,17 +520,22 @@ static void test_dup_rules(void)
 {
 	warned("jail www {\n\tbackend uid\n\tuser www\n\tallow tcp/80,443 to 192.0.2.0/24\n"
 	       "\tallow tcp/443,80 to 192.0.2.0/24\n}\n",
-	       "policy.conf:5:8: warning: duplicate rule in jail \"www\": tcp/443,80 to the same destinations is already allowed at policy.conf:4\n",
+	       "policy.conf:5:8: warning: duplicate rule in jail \"www\": tcp/443,80 to the same "
+	       "destinations is already allowed at policy.conf:4\n",
 	       "identical rules, ports in another order");
 	accepted("jail www {\n\tbackend uid\n\tuser www\n\tallow tcp/80,443 to 192.0.2.0/24\n"
-		 "\tallow tcp/443 to 192.0.2.0/24\n\tallow tcp/80,443\n\tallow udp/80,443 to 192.0.2.0/24\n}\n",
+		 "\tallow tcp/443 to 192.0.2.0/24\n\tallow tcp/80,443\n\tallow udp/80,443 to "
+		 "192.0.2.0/24\n}\n",
 		 "similar but different rules");
-	warned("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tallow udp/123\n\tuse ntp\n}\n",
-	       "policy.conf:8:6: warning: duplicate rule in jail \"www\": udp/123 is already allowed at policy.conf:7\n"
+	warned("template ntp {\n\tallow udp/123\n}\njail www {\n\tbackend uid\n\tuser www\n\tallow "
+	       "udp/123\n\tuse ntp\n}\n",
+	       "policy.conf:8:6: warning: duplicate rule in jail \"www\": udp/123 is already "
+	       "allowed at policy.conf:7\n"
 	       "policy.conf:2:2: note: the rule comes from template \"ntp\" here\n",
 	       "template repeats an own rule");
 	warned("template t {\n\tallow udp/123\n\tallow udp/123\n}\n" UID_WWW,
-	       "policy.conf:3:8: warning: duplicate rule in template \"t\": udp/123 is already allowed at policy.conf:2\n",
+	       "policy.conf:3:8: warning: duplicate rule in template \"t\": udp/123 is already "
+	       "allowed at policy.conf:2\n",
 	       "duplicate rule within a template");
 }
 
@@ -476,14 +543,18 @@ static void test_publish(void)
 {
 	rejected("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/8080:80\n}\n"
 		 "jail bar {\n\tbackend netns\n\tipv4 10.97.11.0/24\n\tpublish tcp/8080:8080\n}\n",
-		 "policy.conf:9:10: error: tcp port 8080 is already published by jail \"foo\" (policy.conf:4)\n",
+		 "policy.conf:9:10: error: tcp port 8080 is already published by jail \"foo\" "
+		 "(policy.conf:4)\n",
 		 "one port published by two jails");
 	rejected("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish udp/6000-6010:6000\n"
 		 "\tpublish udp/6005-6020:7005\n}\n",
-		 "policy.conf:5:10: error: udp ports 6005-6010 are already published by jail \"foo\" (policy.conf:4)\n",
+		 "policy.conf:5:10: error: udp ports 6005-6010 are already published by jail "
+		 "\"foo\" (policy.conf:4)\n",
 		 "overlapping published ranges");
-	accepted("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/8080:80\n\tpublish tcp/6000-6010:6000\n}\n"
-		 "jail bar {\n\tbackend netns\n\tipv6 fd00::/64\n\tpublish udp/8080:80\n\tpublish tcp/6011-6020:6011\n}\n",
+	accepted("jail foo {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish "
+		 "tcp/8080:80\n\tpublish tcp/6000-6010:6000\n}\n"
+		 "jail bar {\n\tbackend netns\n\tipv6 fd00::/64\n\tpublish udp/8080:80\n\tpublish "
+		 "tcp/6011-6020:6011\n}\n",
 		 "same port over another protocol, adjacent ranges");
 }
 
@@ -512,7 +583,7 @@ static void test_template_publish(void)
 
 	/* Lines: template 1-5, jail 6-11, "use web" on 10. */
 	run(&r, TMPL_WEB "jail n {\n\tbackend netns\n\tipv4 10.97.10.0/24\n\tpublish tcp/8080:80\n"
-		"\tuse web\n}\n");
+			 "\tuse web\n}\n");
 	T_CHECK(r.ok && r.errors == 0 && r.warnings == 0, "publishing template in a netns jail");
 	T_CHECK(r.p.njails == 1 && r.p.jails[0].npubs == 4,
 		"the jail's own publish, then the template's three");
@@ -524,10 +595,10 @@ static void test_template_publish(void)
 		T_CHECK(!j->pubs[0].from_template && j->pubs[0].ext_lo == 8080,
 			"publish copies: own first");
 		T_CHECK(j->pubs[1].from_template && j->pubs[1].proto == PROTO_TCP &&
-				j->pubs[1].ext_lo == 80 && j->pubs[1].int_lo == 80,
+			    j->pubs[1].ext_lo == 80 && j->pubs[1].int_lo == 80,
 			"publish copies: tcp/80 copied");
 		T_CHECK(x->from_template && x->template == t->name && x->proto == PROTO_UDP &&
-				x->ext_lo == 443 && x->ext_hi == 443 && x->int_lo == 443,
+			    x->ext_lo == 443 && x->ext_hi == 443 && x->int_lo == 443,
 			"publish copies: udp/443, pointing at its template's name");
 		T_CHECK(x->loc.line == 4 && x->loc.col == 2 && x->loc.file == t->pubs[2].loc.file,
 			"publish copies: loc stays in the template");
@@ -547,12 +618,14 @@ static void test_template_publish(void)
 	run_free(&r);
 
 	rejected(TMPL_WEB "jail u {\n\tbackend uid\n\tuser www\n\tuse web\n}\n",
-		 "policy.conf:9:6: error: template \"web\" publishes tcp/80, tcp/443 and udp/443, which need backend netns: a uid jail has no address to forward to\n"
+		 "policy.conf:9:6: error: template \"web\" publishes tcp/80, tcp/443 and udp/443, "
+		 "which need backend netns: a uid jail has no address to forward to\n"
 		 "policy.conf:2:2: note: the publish comes from template \"web\" here\n",
 		 "publishing template in a uid jail: at the use, a note at the template");
 	rejected("template t {\n\tallow udp/123\n\tpublish tcp/8000-8010:9000\n}\n"
 		 "jail u {\n\tbackend uid\n\tuser www\n\tuse t\n}\n",
-		 "policy.conf:8:6: error: template \"t\" publishes tcp/8000-8010:9000, which needs backend netns: a uid jail has no address to forward to\n"
+		 "policy.conf:8:6: error: template \"t\" publishes tcp/8000-8010:9000, which needs "
+		 "backend netns: a uid jail has no address to forward to\n"
 		 "policy.conf:3:2: note: the publish comes from template \"t\" here\n",
 		 "one publish: singular, written as in the template");
 	{
@@ -563,31 +636,39 @@ static void test_template_publish(void)
 		run_free(&r);
 	}
 	rejected(TMPL_WEB "jail x {\n\tuser www\n\tuse web\n}\n",
-		 "policy.conf:6:6: error: jail \"x\" has no backend (add \"backend uid\" or \"backend netns\")\n",
+		 "policy.conf:6:6: error: jail \"x\" has no backend (add \"backend uid\" or "
+		 "\"backend netns\")\n",
 		 "no backend: said once, not again for the template's publishes");
 
 	/* Lines: template 1-5; a 6-10 (use 9); b 11-15 (use 14). */
 	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web\n}\n"
-		 "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tuse web\n}\n",
-		 "policy.conf:14:6: error: tcp port 80 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+			  "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tuse web\n}\n",
+		 "policy.conf:14:6: error: tcp port 80 is already published by jail \"a\" "
+		 "(policy.conf:9, template \"web\")\n"
 		 "policy.conf:2:2: note: the publish comes from template \"web\" here\n"
-		 "policy.conf:14:6: error: tcp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+		 "policy.conf:14:6: error: tcp port 443 is already published by jail \"a\" "
+		 "(policy.conf:9, template \"web\")\n"
 		 "policy.conf:3:2: note: the publish comes from template \"web\" here\n"
-		 "policy.conf:14:6: error: udp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n"
+		 "policy.conf:14:6: error: udp port 443 is already published by jail \"a\" "
+		 "(policy.conf:9, template \"web\")\n"
 		 "policy.conf:4:2: note: the publish comes from template \"web\" here\n",
 		 "two jails using one publishing template: the host has one port 80");
-	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web\n}\n"
+	rejected(TMPL_WEB
+		 "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web\n}\n"
 		 "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tpublish tcp/440-450:440\n}\n",
-		 "policy.conf:14:10: error: tcp port 443 is already published by jail \"a\" (policy.conf:9, template \"web\")\n",
+		 "policy.conf:14:10: error: tcp port 443 is already published by jail \"a\" "
+		 "(policy.conf:9, template \"web\")\n",
 		 "a direct publish against an earlier jail's template publish");
 	rejected(TMPL_WEB "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tpublish udp/443\n"
-		 "\tuse web\n}\n",
-		 "policy.conf:10:6: error: udp port 443 is already published by jail \"a\" (policy.conf:9)\n"
+			  "\tuse web\n}\n",
+		 "policy.conf:10:6: error: udp port 443 is already published by jail \"a\" "
+		 "(policy.conf:9)\n"
 		 "policy.conf:4:2: note: the publish comes from template \"web\" here\n",
 		 "a template publish against the jail's own");
 	rejected(TMPL_WEB "template alt {\n\tpublish tcp/443:8443\n}\n"
-		 "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web, alt\n}\n",
-		 "policy.conf:12:11: error: tcp port 443 is already published by jail \"a\" (policy.conf:12, template \"web\")\n"
+			  "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse web, alt\n}\n",
+		 "policy.conf:12:11: error: tcp port 443 is already published by jail \"a\" "
+		 "(policy.conf:12, template \"web\")\n"
 		 "policy.conf:7:2: note: the publish comes from template \"alt\" here\n",
 		 "two templates of one jail publishing one port");
 
@@ -595,10 +676,12 @@ static void test_template_publish(void)
 	rejected("template t {\n\tpublish tcp/80-90\n\tpublish tcp/85:8085\n}\n"
 		 "jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tuse t\n}\n"
 		 "jail b {\n\tbackend uid\n\tuser www\n}\n",
-		 "policy.conf:3:10: error: tcp port 85 is already published by template \"t\" (policy.conf:2)\n",
+		 "policy.conf:3:10: error: tcp port 85 is already published by template \"t\" "
+		 "(policy.conf:2)\n",
 		 "overlap inside a template: reported once, at the template");
 	rejected("template t {\n\tpublish udp/1000-2000\n\tpublish udp/1500-2500:1500\n}\n" UID_WWW,
-		 "policy.conf:3:10: error: udp ports 1500-2000 are already published by template \"t\" (policy.conf:2)\n",
+		 "policy.conf:3:10: error: udp ports 1500-2000 are already published by template "
+		 "\"t\" (policy.conf:2)\n",
 		 "overlap inside an unused template");
 }
 
@@ -606,18 +689,25 @@ static void test_all_at_once(void)
 {
 	struct run r;
 
-	run(&r, UID_WWW "jail web2 {\n\tbackend uid\n\tuser 1099\n\tpublish tcp/80\n}\n"
-		"jail verylongjailname {\n\tbackend netns\n\tipv4 10.97.10.0/31\n\tuse missing\n}\n"
-		"jail nob {\n\tuser nobody\n}\n");
+	run(&r, UID_WWW
+	    "jail web2 {\n\tbackend uid\n\tuser 1099\n\tpublish tcp/80\n}\n"
+	    "jail verylongjailname {\n\tbackend netns\n\tipv4 10.97.10.0/31\n\tuse missing\n}\n"
+	    "jail nob {\n\tuser nobody\n}\n");
 	T_CHECK(r.parsed && !r.ok, "many errors: refused");
 	T_CHECK(r.errors == 6, "many errors: every one is reported");
 	T_STREQ(r.msgs,
 		"policy.conf:8:7: error: uid 1099 already belongs to jail \"www\" (policy.conf:3)\n"
-		"policy.conf:9:2: error: \"publish\" needs backend netns: a uid jail has no address to forward to\n"
-		"policy.conf:13:7: error: ipv4 prefix 10.97.10.0/31 of jail \"verylongjailname\" is too small: the host side gets .1 and the jail side .2 (use /30 or shorter)\n"
-		"policy.conf:11:6: error: interface names \"verylongjailname-out\" and \"verylongjailname-in\" are too long (IFNAMSIZ allows 15 characters); the jail name or its \"ifname\" may have at most 11 characters\n"
-		"policy.conf:14:6: error: unknown template \"missing\" (no template block \"missing\" in the policy and no missing.conf in the template path)\n"
-		"policy.conf:16:6: error: jail \"nob\" has no backend (add \"backend uid\" or \"backend netns\")\n",
+		"policy.conf:9:2: error: \"publish\" needs backend netns: a uid jail has no "
+		"address to forward to\n"
+		"policy.conf:13:7: error: ipv4 prefix 10.97.10.0/31 of jail \"verylongjailname\" "
+		"is too small: the host side gets .1 and the jail side .2 (use /30 or shorter)\n"
+		"policy.conf:11:6: error: interface names \"verylongjailname-out\" and "
+		"\"verylongjailname-in\" are too long (IFNAMSIZ allows 15 characters); the jail "
+		"name or its \"ifname\" may have at most 11 characters\n"
+		"policy.conf:14:6: error: unknown template \"missing\" (no template block "
+		"\"missing\" in the policy and no missing.conf in the template path)\n"
+		"policy.conf:16:6: error: jail \"nob\" has no backend (add \"backend uid\" or "
+		"\"backend netns\")\n",
 		"many errors: in policy order");
 	run_free(&r);
 }
@@ -630,28 +720,36 @@ static void test_all_at_once(void)
  */
 static void test_rivals(void)
 {
-	rejected("jail x {\n\tbackend uid\n\tuser 7000\n}\n"
-		 "jail y {\n\tbackend uid\n\tuser 7000\n}\n"
-		 "jail x {\n\tbackend uid\n\tuser 7000\n}\n",
-		 "policy.conf:7:7: error: uid 7000 already belongs to jail \"x\" (policy.conf:3)\n"
-		 "policy.conf:9:6: error: duplicate jail \"x\" (first defined at policy.conf:1)\n"
-		 "policy.conf:11:7: error: uid 7000 already belongs to jail \"y\" (policy.conf:7)\n",
-		 "a duplicate's uid conflict names the next jail of another name");
+	rejected(
+	    "jail x {\n\tbackend uid\n\tuser 7000\n}\n"
+	    "jail y {\n\tbackend uid\n\tuser 7000\n}\n"
+	    "jail x {\n\tbackend uid\n\tuser 7000\n}\n",
+	    "policy.conf:7:7: error: uid 7000 already belongs to jail \"x\" (policy.conf:3)\n"
+	    "policy.conf:9:6: error: duplicate jail \"x\" (first defined at policy.conf:1)\n"
+	    "policy.conf:11:7: error: uid 7000 already belongs to jail \"y\" (policy.conf:7)\n",
+	    "a duplicate's uid conflict names the next jail of another name");
 	rejected("jail x {\n\tbackend netns\n\tipv4 10.1.0.0/16\n}\n"
 		 "jail y {\n\tbackend netns\n\tipv4 10.1.2.0/24\n}\n"
 		 "jail x {\n\tbackend netns\n\tipv4 10.1.2.0/25\n}\n",
-		 "policy.conf:7:7: error: ipv4 prefix 10.1.2.0/24 of jail \"y\" overlaps 10.1.0.0/16 of jail \"x\" (policy.conf:3)\n"
+		 "policy.conf:7:7: error: ipv4 prefix 10.1.2.0/24 of jail \"y\" overlaps "
+		 "10.1.0.0/16 of jail \"x\" (policy.conf:3)\n"
 		 "policy.conf:9:6: error: duplicate jail \"x\" (first defined at policy.conf:1)\n"
-		 "policy.conf:11:7: error: ipv4 prefix 10.1.2.0/25 of jail \"x\" overlaps 10.1.2.0/24 of jail \"y\" (policy.conf:7)\n",
+		 "policy.conf:11:7: error: ipv4 prefix 10.1.2.0/25 of jail \"x\" overlaps "
+		 "10.1.2.0/24 of jail \"y\" (policy.conf:7)\n",
 		 "a duplicate's overlap names only jails of another name");
 	rejected("jail x {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tpublish tcp/80\n}\n"
-		 "jail y {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tifname x\n\tpublish tcp/80-81:80\n}\n"
+		 "jail y {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tifname x\n\tpublish "
+		 "tcp/80-81:80\n}\n"
 		 "jail x {\n\tbackend netns\n\tipv4 10.97.3.0/24\n\tpublish tcp/80\n}\n",
-		 "policy.conf:9:9: error: interface names \"x-out\" and \"x-in\" of jail \"y\" are already used by jail \"x\" (policy.conf:1)\n"
-		 "policy.conf:10:10: error: tcp port 80 is already published by jail \"x\" (policy.conf:4)\n"
+		 "policy.conf:9:9: error: interface names \"x-out\" and \"x-in\" of jail \"y\" are "
+		 "already used by jail \"x\" (policy.conf:1)\n"
+		 "policy.conf:10:10: error: tcp port 80 is already published by jail \"x\" "
+		 "(policy.conf:4)\n"
 		 "policy.conf:12:6: error: duplicate jail \"x\" (first defined at policy.conf:1)\n"
-		 "policy.conf:12:6: error: interface names \"x-out\" and \"x-in\" of jail \"x\" are already used by jail \"y\" (policy.conf:9)\n"
-		 "policy.conf:15:10: error: tcp port 80 is already published by jail \"y\" (policy.conf:10)\n",
+		 "policy.conf:12:6: error: interface names \"x-out\" and \"x-in\" of jail \"x\" "
+		 "are already used by jail \"y\" (policy.conf:9)\n"
+		 "policy.conf:15:10: error: tcp port 80 is already published by jail \"y\" "
+		 "(policy.conf:10)\n",
 		 "a duplicate's interface and port conflicts name the jail of another name");
 }
 
@@ -664,17 +762,25 @@ static void test_overlap_order(void)
 		 "jail d {\n\tbackend netns\n\tipv4 10.1.0.0/16\n}\n"
 		 "jail e {\n\tbackend netns\n\tipv4 10.2.0.0/16\n}\n"
 		 "jail f {\n\tbackend netns\n\tipv4 11.0.0.0/8\n}\n",
-		 "policy.conf:7:7: error: ipv4 prefix 10.0.0.0/8 of jail \"b\" overlaps 10.1.2.0/24 of jail \"a\" (policy.conf:3)\n"
-		 "policy.conf:11:7: error: ipv4 prefix 10.1.3.0/24 of jail \"c\" overlaps 10.0.0.0/8 of jail \"b\" (policy.conf:7)\n"
-		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps 10.1.2.0/24 of jail \"a\" (policy.conf:3)\n"
-		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps 10.0.0.0/8 of jail \"b\" (policy.conf:7)\n"
-		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps 10.1.3.0/24 of jail \"c\" (policy.conf:11)\n"
-		 "policy.conf:19:7: error: ipv4 prefix 10.2.0.0/16 of jail \"e\" overlaps 10.0.0.0/8 of jail \"b\" (policy.conf:7)\n",
+		 "policy.conf:7:7: error: ipv4 prefix 10.0.0.0/8 of jail \"b\" overlaps "
+		 "10.1.2.0/24 of jail \"a\" (policy.conf:3)\n"
+		 "policy.conf:11:7: error: ipv4 prefix 10.1.3.0/24 of jail \"c\" overlaps "
+		 "10.0.0.0/8 of jail \"b\" (policy.conf:7)\n"
+		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps "
+		 "10.1.2.0/24 of jail \"a\" (policy.conf:3)\n"
+		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps "
+		 "10.0.0.0/8 of jail \"b\" (policy.conf:7)\n"
+		 "policy.conf:15:7: error: ipv4 prefix 10.1.0.0/16 of jail \"d\" overlaps "
+		 "10.1.3.0/24 of jail \"c\" (policy.conf:11)\n"
+		 "policy.conf:19:7: error: ipv4 prefix 10.2.0.0/16 of jail \"e\" overlaps "
+		 "10.0.0.0/8 of jail \"b\" (policy.conf:7)\n",
 		 "overlaps: each with every earlier jail it contains or is contained in");
 	rejected("jail a {\n\tbackend netns\n\tipv6 fd00:1::/64\n\tipv4 10.1.0.0/24\n}\n"
 		 "jail b {\n\tbackend netns\n\tipv4 10.1.0.0/24\n\tipv6 fd00::/16\n}\n",
-		 "policy.conf:8:7: error: ipv4 prefix 10.1.0.0/24 of jail \"b\" overlaps 10.1.0.0/24 of jail \"a\" (policy.conf:4)\n"
-		 "policy.conf:9:7: error: ipv6 prefix fd00::/16 of jail \"b\" overlaps fd00:1::/64 of jail \"a\" (policy.conf:3)\n",
+		 "policy.conf:8:7: error: ipv4 prefix 10.1.0.0/24 of jail \"b\" overlaps "
+		 "10.1.0.0/24 of jail \"a\" (policy.conf:4)\n"
+		 "policy.conf:9:7: error: ipv6 prefix fd00::/16 of jail \"b\" overlaps fd00:1::/64 "
+		 "of jail \"a\" (policy.conf:3)\n",
 		 "overlaps: ipv4, then ipv6");
 }
 
@@ -683,13 +789,19 @@ static void test_publish_order(void)
 {
 	rejected("jail a {\n\tbackend netns\n\tipv4 10.97.1.0/24\n\tpublish tcp/100-200:100\n}\n"
 		 "jail b {\n\tbackend netns\n\tipv4 10.97.2.0/24\n\tpublish tcp/50-60:50\n}\n"
-		 "jail c {\n\tbackend netns\n\tipv4 10.97.3.0/24\n\tpublish tcp/55-150:55\n\tpublish tcp/55\n}\n"
+		 "jail c {\n\tbackend netns\n\tipv4 10.97.3.0/24\n\tpublish "
+		 "tcp/55-150:55\n\tpublish tcp/55\n}\n"
 		 "jail d {\n\tbackend netns\n\tipv4 10.97.4.0/24\n\tpublish udp/1-65535:1\n}\n"
-		 "jail e {\n\tbackend netns\n\tipv4 10.97.5.0/24\n\tpublish udp/65535\n\tpublish tcp/300\n\tpublish tcp/300\n}\n",
-		 "policy.conf:14:10: error: tcp ports 100-150 are already published by jail \"a\" (policy.conf:4)\n"
-		 "policy.conf:15:10: error: tcp port 55 is already published by jail \"b\" (policy.conf:9)\n"
-		 "policy.conf:25:10: error: udp port 65535 is already published by jail \"d\" (policy.conf:20)\n"
-		 "policy.conf:27:10: error: tcp port 300 is already published by jail \"e\" (policy.conf:26)\n",
+		 "jail e {\n\tbackend netns\n\tipv4 10.97.5.0/24\n\tpublish udp/65535\n\tpublish "
+		 "tcp/300\n\tpublish tcp/300\n}\n",
+		 "policy.conf:14:10: error: tcp ports 100-150 are already published by jail \"a\" "
+		 "(policy.conf:4)\n"
+		 "policy.conf:15:10: error: tcp port 55 is already published by jail \"b\" "
+		 "(policy.conf:9)\n"
+		 "policy.conf:25:10: error: udp port 65535 is already published by jail \"d\" "
+		 "(policy.conf:20)\n"
+		 "policy.conf:27:10: error: tcp port 300 is already published by jail \"e\" "
+		 "(policy.conf:26)\n",
 		 "publish: the earliest earlier publish, then the jail's own");
 }
 
@@ -708,7 +820,8 @@ static void test_big_policy(void)
 	sb_init(&pol);
 	sb_init(&want);
 	for (i = 0; i < BIG_N; i++) {
-		sb_printf(&pol, "jail n%u {\n\tbackend netns\n\tipv4 10.%u.%u.0/24\n"
+		sb_printf(&pol,
+			  "jail n%u {\n\tbackend netns\n\tipv4 10.%u.%u.0/24\n"
 			  "\tipv6 fd00:%x::/64\n\tpublish tcp/%u:80\n\tallow udp/123\n}\n",
 			  i, i / 256, i % 256, i, 10000 + i);
 		line += 7;
@@ -728,24 +841,31 @@ static void test_big_policy(void)
 	sb_printf(&pol, "jail late1 {\n\tbackend netns\n\tipv4 10.1.0.0/16\n}\n");
 	for (i = 256; i < 512; i++)
 		sb_printf(&want,
-			  "policy.conf:%u:7: error: ipv4 prefix 10.1.0.0/16 of jail \"late1\" overlaps 10.1.%u.0/24 of jail \"n%u\" (policy.conf:%u)\n",
+			  "policy.conf:%u:7: error: ipv4 prefix 10.1.0.0/16 of jail \"late1\" "
+			  "overlaps 10.1.%u.0/24 of jail \"n%u\" (policy.conf:%u)\n",
 			  line + 3, i - 256, i, 7 * i + 3);
 	line += 4;
 	late2 = line;
 	sb_printf(&pol, "jail late2 {\n\tbackend netns\n\tipv4 10.200.0.0/24\n\tifname n17\n"
-		  "\tpublish tcp/10042-10044:80\n}\n");
+			"\tpublish tcp/10042-10044:80\n}\n");
 	sb_printf(&want,
-		  "policy.conf:%u:9: error: interface names \"n17-out\" and \"n17-in\" of jail \"late2\" are already used by jail \"n17\" (policy.conf:%u)\n"
-		  "policy.conf:%u:10: error: tcp port 10042 is already published by jail \"n42\" (policy.conf:%u)\n",
+		  "policy.conf:%u:9: error: interface names \"n17-out\" and \"n17-in\" of jail "
+		  "\"late2\" are already used by jail \"n17\" (policy.conf:%u)\n"
+		  "policy.conf:%u:10: error: tcp port 10042 is already published by jail \"n42\" "
+		  "(policy.conf:%u)\n",
 		  late2 + 4, 7 * 17 + 1, late2 + 5, 7 * 42 + 5);
 	line += 6;
 	sb_printf(&pol, "jail u5 {\n\tbackend uid\n\tuser 30005\n}\n");
-	sb_printf(&want, "policy.conf:%u:6: error: duplicate jail \"u5\" (first defined at policy.conf:%u)\n",
-		  line + 1, base + 5 * 5 + 1);
+	sb_printf(
+	    &want,
+	    "policy.conf:%u:6: error: duplicate jail \"u5\" (first defined at policy.conf:%u)\n",
+	    line + 1, base + 5 * 5 + 1);
 	line += 4;
 	sb_printf(&pol, "jail late3 {\n\tbackend uid\n\tuser %u\n}\n", 30000 + BIG_N - 1);
-	sb_printf(&want, "policy.conf:%u:7: error: uid %u already belongs to jail \"u%u\" (policy.conf:%u)\n",
-		  line + 3, 30000 + BIG_N - 1, BIG_N - 1, base + 5 * (BIG_N - 1) + 3);
+	sb_printf(
+	    &want,
+	    "policy.conf:%u:7: error: uid %u already belongs to jail \"u%u\" (policy.conf:%u)\n",
+	    line + 3, 30000 + BIG_N - 1, BIG_N - 1, base + 5 * (BIG_N - 1) + 3);
 
 	run_max(&r, pol.s, &env, 0);
 	T_CHECK(r.parsed && !r.ok && r.errors == 256 + 4, "big policy: every planted conflict");
@@ -795,10 +915,12 @@ static void test_user_cache(void)
 	sb_init(&want);
 	/* netns jails: users may repeat, root included. */
 	for (i = 0; i < n; i++) {
-		sb_printf(&pol, "jail c%zu {\n\tbackend netns\n\tipv4 10.98.%zu.0/30\n\tuser %s\n}\n",
-			  i, i, names[i]);
-		sb_printf(&pol, "jail d%zu {\n\tbackend netns\n\tipv4 10.99.%zu.0/30\n\tuser %u\n}\n",
-			  i, i, (unsigned int)getpwnam(names[i])->pw_uid);
+		sb_printf(&pol,
+			  "jail c%zu {\n\tbackend netns\n\tipv4 10.98.%zu.0/30\n\tuser %s\n}\n", i,
+			  i, names[i]);
+		sb_printf(&pol,
+			  "jail d%zu {\n\tbackend netns\n\tipv4 10.99.%zu.0/30\n\tuser %u\n}\n", i,
+			  i, (unsigned int)getpwnam(names[i])->pw_uid);
 		line += 10;
 	}
 	unknown_line = line + 1;
@@ -806,9 +928,12 @@ static void test_user_cache(void)
 		  (unsigned int)free_uid);
 	line += 5;
 	bad_line = line + 4;
-	sb_printf(&pol, "jail bad {\n\tbackend netns\n\tipv4 10.100.1.0/30\n\tuser no-such-user-jailfw\n}\n");
+	sb_printf(
+	    &pol,
+	    "jail bad {\n\tbackend netns\n\tipv4 10.100.1.0/30\n\tuser no-such-user-jailfw\n}\n");
 	sb_printf(&want,
-		  "policy.conf:%u:7: error: unknown user \"no-such-user-jailfw\" (no such user on this system; a numeric uid need not exist)\n",
+		  "policy.conf:%u:7: error: unknown user \"no-such-user-jailfw\" (no such user on "
+		  "this system; a numeric uid need not exist)\n",
 		  bad_line);
 
 	run_env(&r, pol.s, NULL);
@@ -830,7 +955,7 @@ static void test_user_cache(void)
 		const struct jail *j = &r.p.jails[2 * n];
 
 		T_CHECK(j->uid_resolved && j->uid == free_uid && j->gid == (gid_t)free_uid &&
-			j->user_loc.line == unknown_line + 3,
+			    j->user_loc.line == unknown_line + 3,
 			"user cache: a uid without an entry gets gid = uid");
 	}
 	run_free(&r);

@@ -31,10 +31,10 @@
 
 #define CHAIN(n, r) "\tchain " n " {\n\t\t" r "\n\t}\n"
 
-static const char *const base =
-    HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment \"p.conf:5\" : jump uid_b")
-	OUT CHAIN("uid_a", "counter drop comment \"p.conf:1\"")
-	    CHAIN("uid_b", "counter drop comment \"p.conf:5\"") "}\n";
+static const char *const base = HEAD MAPS(
+    "1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment \"p.conf:5\" : jump uid_b")
+    OUT CHAIN("uid_a", "counter drop comment \"p.conf:1\"")
+	CHAIN("uid_b", "counter drop comment \"p.conf:5\"") "}\n";
 
 static char *script(const char *old, const char *new, size_t *n, const char **why)
 {
@@ -53,11 +53,11 @@ int main(void)
 	/* One chain's rules changed: flush and re-add, nothing else. */
 	s = script(base,
 		   HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1100 comment "
-			     "\"p.conf:5\" : jump uid_b") OUT
-		       CHAIN("uid_a", "tcp dport 80 accept comment \"p.conf:2\"\n\t\tcounter drop "
-				      "comment \"p.conf:1\"") CHAIN("uid_b",
-								    "counter drop comment "
-								    "\"p.conf:5\"") "}\n",
+			     "\"p.conf:5\" : jump uid_b")
+		       OUT CHAIN("uid_a",
+				 "tcp dport 80 accept comment \"p.conf:2\"\n\t\tcounter drop "
+				 "comment \"p.conf:1\"") CHAIN("uid_b", "counter drop comment "
+									"\"p.conf:5\"") "}\n",
 		   &n, &why);
 	T_STREQ(s,
 		"flush chain inet jailfw uid_a\n"
@@ -70,15 +70,15 @@ int main(void)
 	/* uid_b removed, uid_c added: elements and chains in a valid order. */
 	s = script(base,
 		   HEAD MAPS("1099 comment \"p.conf:1\" : jump uid_a,\n\t\t\t     1200 comment "
-			     "\"p.conf:9\" : jump uid_c") OUT
-		       CHAIN("uid_a", "counter drop comment \"p.conf:1\"")
-			   CHAIN("uid_c", "counter drop comment \"p.conf:9\"") "\tset dst_1_v4 {\n"
-									       "\t\ttype ipv4_addr\n"
-									       "\t\telements = { "
-									       "192.0.2.0/24, "
-									       "198.51.100.0/24 }\n"
-									       "\t}\n"
-									       "}\n",
+			     "\"p.conf:9\" : jump uid_c")
+		       OUT CHAIN("uid_a", "counter drop comment \"p.conf:1\"") CHAIN(
+			   "uid_c", "counter drop comment \"p.conf:9\"") "\tset dst_1_v4 {\n"
+									 "\t\ttype ipv4_addr\n"
+									 "\t\telements = { "
+									 "192.0.2.0/24, "
+									 "198.51.100.0/24 }\n"
+									 "\t}\n"
+									 "}\n",
 		   &n, &why);
 	T_STREQ(s,
 		"table inet jailfw {\n"
@@ -98,8 +98,8 @@ int main(void)
 	free(s);
 
 	/* The removal of a set comes last. */
-	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop")
-		       "\tset gone {\n\t\ttype ipv4_addr\n\t}\n}\n",
+	s = script(HEAD MAPS("1099 : jump uid_a")
+		       OUT CHAIN("uid_a", "drop") "\tset gone {\n\t\ttype ipv4_addr\n\t}\n}\n",
 		   HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n", &n, &why);
 	T_STREQ(s, "delete set inet jailfw gone\n", "a set removed");
 	free(s);
@@ -116,35 +116,42 @@ int main(void)
 	T_CHECK(!s && why && strstr(why, "table"), "the table's comment changed: full replace");
 
 	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
-		   HEAD "\tmap uid_jails {\n\t\ttype uid : verdict\n\t\tflags interval\n"
-			"\t\telements = { 1099 : jump uid_a }\n\t}\n" OUT CHAIN("uid_a", "drop") "}\n",
+		   HEAD
+		   "\tmap uid_jails {\n\t\ttype uid : verdict\n\t\tflags interval\n"
+		   "\t\telements = { 1099 : jump uid_a }\n\t}\n" OUT CHAIN("uid_a", "drop") "}\n",
 		   &n, &why);
-	T_CHECK(!s && why && strstr(why, "declaration"), "a map's declaration changed: full replace");
+	T_CHECK(!s && why && strstr(why, "declaration"),
+		"a map's declaration changed: full replace");
 
-	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
-		   HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
-						 "\t\ttype filter hook output priority filter - 5; "
-						 "policy accept;\n"
-						 "\t\tmeta skuid vmap @uid_jails\n"
-						 "\t}\n" CHAIN("uid_a", "drop") "}\n",
-		   &n, &why);
-	T_CHECK(!s && why && strstr(why, "base chain"), "a base chain's priority changed: full replace");
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+	    HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
+					   "\t\ttype filter hook output priority filter - 5; "
+					   "policy accept;\n"
+					   "\t\tmeta skuid vmap @uid_jails\n"
+					   "\t}\n" CHAIN("uid_a", "drop") "}\n",
+	    &n, &why);
+	T_CHECK(!s && why && strstr(why, "base chain"),
+		"a base chain's priority changed: full replace");
 
-	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
-		   HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop")
-		       "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n"
-		       "\t}\n}\n",
-		   &n, &why);
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+	    HEAD MAPS("1099 : jump uid_a") OUT CHAIN(
+		"uid_a",
+		"drop") "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n"
+			"\t}\n}\n",
+	    &n, &why);
 	T_CHECK(!s && why && strstr(why, "base chain"), "a base chain added: full replace");
 
 	/* A base chain whose rules alone changed is refilled in place. */
-	s = script(HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
-		   HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
-						 "\t\ttype filter hook output priority filter - 10; "
-						 "policy accept;\n"
-						 "\t\tmeta skuid vmap @uid_jails counter\n"
-						 "\t}\n" CHAIN("uid_a", "drop") "}\n",
-		   &n, &why);
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") OUT CHAIN("uid_a", "drop") "}\n",
+	    HEAD MAPS("1099 : jump uid_a") "\tchain skuid_output {\n"
+					   "\t\ttype filter hook output priority filter - 10; "
+					   "policy accept;\n"
+					   "\t\tmeta skuid vmap @uid_jails counter\n"
+					   "\t}\n" CHAIN("uid_a", "drop") "}\n",
+	    &n, &why);
 	T_STREQ(s,
 		"flush chain inet jailfw skuid_output\n"
 		"add rule inet jailfw skuid_output meta skuid vmap @uid_jails counter\n",
@@ -159,24 +166,26 @@ int main(void)
 #define ARP(elems)                                                                                 \
 	"table arp jailfw {\n"                                                                     \
 	"\tset jail_nets4 {\n"                                                                     \
-	"\t\ttype ipv4_addr\n"                                                                    \
-	"\t\telements = { " elems " }\n"                                                          \
+	"\t\ttype ipv4_addr\n"                                                                     \
+	"\t\telements = { " elems " }\n"                                                           \
 	"\t}\n"                                                                                    \
 	"}\n"
-#define INET_SET                                                                                   \
-	"\tset jail_nets4 {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1 }\n\t}\n"
-	s = script(HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
-		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "accept") "}\n" ARP("10.0.0.1"),
-		   &n, &why);
+#define INET_SET "\tset jail_nets4 {\n\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1 }\n\t}\n"
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "accept") "}\n" ARP("10.0.0.1"),
+	    &n, &why);
 	T_STREQ(s,
 		"flush chain inet jailfw uid_a\n"
 		"add rule inet jailfw uid_a accept\n",
 		"an arp table beside: the inet table's delta only, its same-named set untouched");
 	free(s);
-	s = script(HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
-		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.2"),
-		   &n, &why);
-	T_CHECK(!s && why && strstr(why, "another family"), "the arp table changed: a full replace");
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.2"),
+	    &n, &why);
+	T_CHECK(!s && why && strstr(why, "another family"),
+		"the arp table changed: a full replace");
 	free(s);
 
 	return t_done();

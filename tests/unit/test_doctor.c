@@ -488,8 +488,8 @@ static void test_walk(void)
 	 */
 	{
 		struct doctor_pkt fwd = {.iif = "fj-out", .ctstate = DOCTOR_CT_NEW};
-		struct doctor_pkt reply = {.iif = "wan0", .oif = "fj-out",
-					   .ctstate = DOCTOR_CT_ESTABLISHED};
+		struct doctor_pkt reply = {
+		    .iif = "wan0", .oif = "fj-out", .ctstate = DOCTOR_CT_ESTABLISHED};
 		struct doctor_rule *r;
 
 		chain("filter_FORWARD", true, false);

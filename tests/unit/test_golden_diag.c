@@ -29,16 +29,13 @@
 
 /* A fixed user database, so the golden output does not depend on the host. */
 static const struct fake_user users[] = {
-	{ "www", 1099, 1099 },
-	{ "db", 1100, 1100 },
-	{ "psa-www", 1101, 1101 },
-	{ "nobody", 65534, 65534 },
-	{ "root", 0, 0 },
+    {"www", 1099, 1099},      {"db", 1100, 1100}, {"psa-www", 1101, 1101},
+    {"nobody", 65534, 65534}, {"root", 0, 0},
 };
-static const struct fake_users user_db = { users, ARRAY_SIZE(users) };
+static const struct fake_users user_db = {users, ARRAY_SIZE(users)};
 static const struct check_env test_env = FAKE_USERS_ENV(user_db);
 
-static const char *const tmpl_dirs[] = { "tests/parse/templates", "templates" };
+static const char *const tmpl_dirs[] = {"tests/parse/templates", "templates"};
 
 /* Run the CLI's front half on path; returns everything diag printed. */
 static char *run_policy(const char *path, unsigned int *errors)
@@ -172,7 +169,8 @@ static void run_fail_dir(bool regen)
 			want = read_all(err);
 			if (!want) {
 				T_CHECK(false, what);
-				printf("# missing %s (JAILFW_REGEN=1 writes it); got:\n%s", err, got);
+				printf("# missing %s (JAILFW_REGEN=1 writes it); got:\n%s", err,
+				       got);
 			} else {
 				bool same = !strcmp(got, want);
 

@@ -25,18 +25,16 @@
 
 #define NETNS_ENV "JAILFW_TEST_NETNS"
 
-static const char policy_text[] =
-	"jail www {\n"
-	"\tbackend uid\n"
-	"\tuser 1099\n"
-	"\tallow tcp/80   # web\n"
-	"\tuse ntp\n"
-	"}\n";
+static const char policy_text[] = "jail www {\n"
+				  "\tbackend uid\n"
+				  "\tuser 1099\n"
+				  "\tallow tcp/80   # web\n"
+				  "\tuse ntp\n"
+				  "}\n";
 
-static const char ntp_text[] =
-	"template ntp {\n"
-	"\tallow udp/123\n"
-	"}\n";
+static const char ntp_text[] = "template ntp {\n"
+			       "\tallow udp/123\n"
+			       "}\n";
 
 /* A policy as the parser leaves it, for the files and quoting only. */
 struct fixture {
@@ -90,41 +88,40 @@ static void fixture_free(struct fixture *f)
 }
 
 /* The shape the renderer emits, small enough to read. */
-#define TABLE_HEAD                                                                   \
-	"table inet jt {}\n"                                                         \
-	"delete table inet jt\n"                                                     \
-	"table inet jt {\n"                                                          \
-	"\tcomment \"managed by jailfw from policy.conf; do not edit\"\n"             \
-	"\tchain out {\n"                                                            \
+#define TABLE_HEAD                                                                                 \
+	"table inet jt {}\n"                                                                       \
+	"delete table inet jt\n"                                                                   \
+	"table inet jt {\n"                                                                        \
+	"\tcomment \"managed by jailfw from policy.conf; do not edit\"\n"                          \
+	"\tchain out {\n"                                                                          \
 	"\t\ttype filter hook output priority filter; policy accept;\n"
 
 /* Lines 7 and 8: a rule from the policy and one from a template. */
-static const char good_text[] = TABLE_HEAD
-	"\t\ttcp dport 80 accept comment \"policy.conf:4\"\n"
-	"\t\tudp dport 123 accept comment \"ntp.conf:2 via policy.conf:5\"\n"
-	"\t}\n"
-	"}\n";
+static const char good_text[] =
+    TABLE_HEAD "\t\ttcp dport 80 accept comment \"policy.conf:4\"\n"
+	       "\t\tudp dport 123 accept comment \"ntp.conf:2 via policy.conf:5\"\n"
+	       "\t}\n"
+	       "}\n";
 
-static const char good2_text[] = TABLE_HEAD
-	"\t\ttcp dport 443 accept comment \"policy.conf:4\"\n"
-	"\t}\n"
-	"}\n";
+static const char good2_text[] = TABLE_HEAD "\t\ttcp dport 443 accept comment \"policy.conf:4\"\n"
+					    "\t}\n"
+					    "}\n";
 
 /* Line 8 jumps to a chain that does not exist: the kernel says ENOENT. */
-static const char bad_text[] = TABLE_HEAD
-	"\t\ttcp dport 8080 accept comment \"policy.conf:4\"\n"
-	"\t\tudp dport 123 jump nosuch comment \"ntp.conf:2 via policy.conf:5\"\n"
-	"\t}\n"
-	"}\n";
+static const char bad_text[] =
+    TABLE_HEAD "\t\ttcp dport 8080 accept comment \"policy.conf:4\"\n"
+	       "\t\tudp dport 123 jump nosuch comment \"ntp.conf:2 via policy.conf:5\"\n"
+	       "\t}\n"
+	       "}\n";
 
 static const char want_template_error[] =
-	"/usr/share/jailfw/templates/ntp.conf:2:2: error: the kernel refused the rule made "
-	"from this line: Could not process rule: No such file or directory\n"
-	"    2 |  allow udp/123\n"
-	"      |  ^~~~~~~~~~~~~\n"
-	"tests/x/policy.conf:5:2: note: the template is used here\n"
-	"    5 |  use ntp\n"
-	"      |  ^~~~~~~\n";
+    "/usr/share/jailfw/templates/ntp.conf:2:2: error: the kernel refused the rule made "
+    "from this line: Could not process rule: No such file or directory\n"
+    "    2 |  allow udp/123\n"
+    "      |  ^~~~~~~~~~~~~\n"
+    "tests/x/policy.conf:5:2: note: the template is used here\n"
+    "    5 |  use ntp\n"
+    "      |  ^~~~~~~\n";
 
 static void test_mapping(void)
 {
@@ -200,8 +197,7 @@ static void test_mapping(void)
 
 	/* No location at all (buffer input, netlink failures). */
 	fixture_reset(&f);
-	nftload_report_errors(&f.p, good_text, "Error: syntax error, unexpected comment  \n",
-			      &f.d);
+	nftload_report_errors(&f.p, good_text, "Error: syntax error, unexpected comment  \n", &f.d);
 	T_STREQ(fixture_text(&f),
 		"jailfw: error: the kernel refused the ruleset: syntax error, unexpected comment\n",
 		"unlocated error: trailing blanks trimmed");
@@ -224,8 +220,8 @@ static void test_mapping(void)
 
 	/* A comment naming a file the policy was not read from maps nowhere. */
 	fixture_reset(&f);
-	nftload_report_errors(&f.p, "\t\tx comment \"other.conf:4\"\n",
-			      "f:1:1-2: Error: E\nq\nc\n", &f.d);
+	nftload_report_errors(&f.p, "\t\tx comment \"other.conf:4\"\n", "f:1:1-2: Error: E\nq\nc\n",
+			      &f.d);
 	T_STREQ(fixture_text(&f),
 		"jailfw: error: the kernel refused the ruleset: E\n"
 		"jailfw: note: at line 1 of the ruleset that \"jailfw render\" prints\n",

@@ -584,7 +584,8 @@ static void test_rollback_fresh(void)
 	err = prov_stage(&p, &plan, &c.d);
 	T_CHECK(err == 0, "fresh: stage");
 	T_CHECK(ns_exists("foobar") && if_nametoindex("foobar-out"), "fresh: staged jail exists");
-	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") && file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n"),
+	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") &&
+		    file_is("/proc/sys/net/ipv4/conf/all/forwarding", "0\n"),
 		"fresh: IPv4 forwarding on for the wan only, not for all");
 	T_CHECK(file_is("/proc/sys/net/ipv6/conf/wan0/accept_ra", "2\n"), "fresh: accept_ra 2");
 	sitter = sit_in("web");

@@ -374,12 +374,13 @@ static void test_comments_and_names(void)
 	r = allow(j, 12, PROTO_TCP, "80", NULL);
 	r->loc.file = lf;
 	out = render_policy_str(&p, RENDER_REPLACE);
-	T_CHECK(!strncmp(out,
-			 "table inet jailfw {}\ndelete table inet jailfw\n"
-			 "table arp jailfw {}\ndelete table arp jailfw\ntable inet jailfw {\n",
-			 strlen("table inet jailfw {}\ndelete table inet jailfw\n"
-				"table arp jailfw {}\ndelete table arp jailfw\ntable inet jailfw {\n")),
-		"RENDER_REPLACE preamble: both tables of the name");
+	T_CHECK(
+	    !strncmp(out,
+		     "table inet jailfw {}\ndelete table inet jailfw\n"
+		     "table arp jailfw {}\ndelete table arp jailfw\ntable inet jailfw {\n",
+		     strlen("table inet jailfw {}\ndelete table inet jailfw\n"
+			    "table arp jailfw {}\ndelete table arp jailfw\ntable inet jailfw {\n")),
+	    "RENDER_REPLACE preamble: both tables of the name");
 	T_HAS(out, "comment \"ntp.conf:2 via p.conf:9\"", "template rule comment");
 	T_HAS(out, "\tchain uid_output {\n", "jail named output");
 	T_HAS(out, "\tchain skuid_output {\n", "fixed chain does not collide");

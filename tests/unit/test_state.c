@@ -294,7 +294,8 @@ static void test_find(void)
 	T_CHECK(state_find_jail(&s, "j19") && !state_find_jail(&s, "j21"),
 		"records dropped in place are not found after state_jails_moved");
 	state_copy(&c, &s);
-	T_CHECK(c.njails == 10 && state_find_jail(&c, "j1") && state_find_jail(&c, "j1") != state_find_jail(&s, "j1"),
+	T_CHECK(c.njails == 10 && state_find_jail(&c, "j1") &&
+		    state_find_jail(&c, "j1") != state_find_jail(&s, "j1"),
 		"a copy finds its own records");
 	state_free(&c);
 	state_free(&s);

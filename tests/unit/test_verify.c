@@ -213,9 +213,10 @@ static void test_plan_writeup(void)
 		    has(&p, &plan, "foobar", "udp [ff02::1]:53 dev foobar-in", PK_BCAST, true),
 		"foobar: broadcast and multicast count as the host (its udp/53 \"to host\")");
 	pr = find(&p, &plan, "foobar", "udp 10.97.10.255:123");
-	T_CHECK(pr && pr->has_control && pr->control_dst.family == AF_INET &&
-		    !strcmp(pr->control_if, "") && pr->bcast,
-		"... its control goes through the wan (the jail's link gives it back as the jail's)");
+	T_CHECK(
+	    pr && pr->has_control && pr->control_dst.family == AF_INET &&
+		!strcmp(pr->control_if, "") && pr->bcast,
+	    "... its control goes through the wan (the jail's link gives it back as the jail's)");
 	T_CHECK(has(&p, &plan, "psa-www", "udp 10.97.10.2:123", PK_JAIL, false) &&
 		    has(&p, &plan, "psa-www", "udp [fd00:97::3:2]:123", PK_JAIL, false) &&
 		    has(&p, &plan, "psa-www", "udp [fe80::2]:123 dev foobar-out", PK_JAIL, false),
@@ -223,19 +224,17 @@ static void test_plan_writeup(void)
 	T_CHECK(has(&p, &plan, "foobar", "tcp 192.0.2.1:80", PK_HOST, false) &&
 		    has(&p, &plan, "foobar", "tcp [2001:db8:ffff::1]:80", PK_HOST, false),
 		"foobar: the host's wan address in \"tcp/80 to 192.0.2.0/24\" is a drop");
-	T_CHECK(has(&p, &plan, "foobar", "udp [2001:db8::99]:123 from fd00:97::3:1", PK_SPOOF,
+	T_CHECK(
+	    has(&p, &plan, "foobar", "udp [2001:db8::99]:123 from fd00:97::3:1", PK_SPOOF, false) &&
+		has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 10.97.10.1", PK_SPOOF, false) &&
+		has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 203.0.113.66", PK_SPOOF, false),
+	    "foobar: spoofed sources, the host side's and another prefix, a drop");
+	T_CHECK(has(&p, &plan, "psa-www", "udp [2001:db8:dead::99]:123 via 2001:db8::99", PK_RTHDR,
 		    false) &&
-		    has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 10.97.10.1", PK_SPOOF, false) &&
-		    has(&p, &plan, "foobar", "udp 192.0.2.99:123 from 203.0.113.66", PK_SPOOF,
-			false),
-		"foobar: spoofed sources, the host side's and another prefix, a drop");
-	T_CHECK(has(&p, &plan, "psa-www", "udp [2001:db8:dead::99]:123 via 2001:db8::99",
-		    PK_RTHDR, false) &&
 		    has(&p, &plan, "foobar", "udp [2001:db8:dead::99]:123 via 2001:db8::99",
 			PK_RTHDR, false),
 		"a routing header naming the real destination after an allowed one, a drop");
-	T_CHECK(inet_has(&plan, "2001:db8:dead::99"),
-		"... the internet owns the real destination");
+	T_CHECK(inet_has(&plan, "2001:db8:dead::99"), "... the internet owns the real destination");
 
 	for (i = 0; i < plan.nprobes; i++) {
 		const struct probe *q = &plan.probes[i];
@@ -253,7 +252,7 @@ static void test_plan_writeup(void)
 		}
 		if (q->from == PROBE_FROM_JAIL && q->at != PROBE_AT_JAIL &&
 		    q->expect_pass != probe_allowed(&p.jails[q->jail], q->proto, &q->dst, q->port,
-						    q->kind == PK_BCAST		  ? PROBE_DST_BCAST
+						    q->kind == PK_BCAST ? PROBE_DST_BCAST
 						    : q->at == PROBE_AT_HOST || q->kind == PK_HOST
 							? PROBE_DST_HOST
 							: PROBE_DST_NET))
@@ -349,10 +348,11 @@ static void test_plan_edges(void)
 	T_CHECK(plan.nnotes == 5 && strstr(plan.notes[0], "192.0.2.1"),
 		"the sandbox's own wan address cannot be probed, and a note says so");
 	T_CHECK(plan.nnotes == 5 && strstr(plan.notes[1], "jail a: no udp rule") &&
-		    strstr(plan.notes[1], "spoofed") && strstr(plan.notes[2], "jail a: no udp rule") &&
-		    strstr(plan.notes[2], "flow") && strstr(plan.notes[3], "jail b: no udp rule") &&
-		    strstr(plan.notes[3], "spoofed") && strstr(plan.notes[4], "jail b: no udp rule") &&
-		    strstr(plan.notes[4], "flow"),
+		    strstr(plan.notes[1], "spoofed") &&
+		    strstr(plan.notes[2], "jail a: no udp rule") && strstr(plan.notes[2], "flow") &&
+		    strstr(plan.notes[3], "jail b: no udp rule") &&
+		    strstr(plan.notes[3], "spoofed") &&
+		    strstr(plan.notes[4], "jail b: no udp rule") && strstr(plan.notes[4], "flow"),
 		"a jail without a udp rule: notes say no spoofed source and no flow kept open");
 	T_CHECK(has(&p, &plan, "w", "tcp 192.0.2.1:22", PK_HOST, false),
 		"\"to 192.0.2.1\", the sandbox's wan address: the host, a drop");
@@ -688,23 +688,26 @@ static void test_run_writeup(void)
 	/* Conntrack: established packets of a uid jail pass unchecked again. */
 	verify_capture(&p, "insert rule inet jailfw skuid_common ct state established accept",
 		       false, &r);
-	T_CHECK(r.status == EXIT_VERIFY &&
-		    strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
-				  "re-apply) got through, but the policy drops it") &&
-		    strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
-				  "udp service, from its port) got through") &&
-		    count_lines(r.out, "FAIL") == 2,
-		"sabotage (established unchecked): only the flow kept open and the reply ride fail");
+	T_CHECK(
+	    r.status == EXIT_VERIFY &&
+		strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
+			      "re-apply) got through, but the policy drops it") &&
+		strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
+			      "udp service, from its port) got through") &&
+		count_lines(r.out, "FAIL") == 2,
+	    "sabotage (established unchecked): only the flow kept open and the reply ride fail");
 	run_free(&r);
 
 	/* Conntrack: any answer of a uid jail passes, whoever answered first. */
-	verify_capture(&p,
-		       "insert rule inet jailfw skuid_common ct direction reply ct state established "
-		       "accept",
-		       false, &r);
+	verify_capture(
+	    &p,
+	    "insert rule inet jailfw skuid_common ct direction reply ct state established "
+	    "accept",
+	    false, &r);
 	T_CHECK(r.status == EXIT_VERIFY &&
-		    strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
-				  "udp service, from its port) got through, but the policy drops it") &&
+		    strstr(r.err,
+			   "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
+			   "udp service, from its port) got through, but the policy drops it") &&
 		    count_lines(r.out, "FAIL") == 1,
 		"sabotage (answers unchecked): only the reply ride fails");
 	run_free(&r);
