@@ -3,7 +3,8 @@
 #
 # jailfw with the launchers people start services with: bubblewrap and
 # firejail (Debian packages them), and nsjail when one is installed (it is
-# not in Debian: set NSJAIL=/path/to/nsjail, or have it in PATH).  Each runs
+# not in Debian: set NSJAIL or JAILFW_NSJAIL=/path/to/nsjail, or have it in
+# PATH).  Each runs
 # inside a jail of each backend where it applies, and real traffic shows
 # the allowlist holds: tcp/80 arrives, tcp/81 does not.
 #
@@ -14,7 +15,10 @@
 #     doctor names it (nsjail's --user 1099 without :1099 is the same);
 #   - firejail --netns=JAIL (joins the jail's namespace), and firejail run
 #     as the uid jail's user;
-#   - nsjail: the README's two commands.
+#   - nsjail: the README's commands (-N in the netns jail, and without it
+#     an empty namespace; clone_newnet: false in a config file; --user
+#     1099:1099 as root; --user 1099 under jailfw exec of the uid jail), and
+#     the trap: root's --user 1099 escapes, and doctor names it.
 #
 #                     [ netns "net" = the internet ]
 #                       eth0 192.0.2.2/24; listeners tcp 80 81
@@ -126,19 +130,51 @@ fi
 
 # ---------------------------------------------------------------- nsjail
 
-NSJAIL=${NSJAIL:-$(command -v nsjail || true)}
+NSJAIL=${NSJAIL:-${JAILFW_NSJAIL:-$(command -v nsjail || true)}}
 if [ -n "$NSJAIL" ] && [ -x "$NSJAIL" ]; then
 	holds "nsjail -N in the netns jail (jailfw exec --keep-ids)" \
 		"$JAILFW" exec ln --keep-ids -- "$NSJAIL" -Mo -N --chroot / -q \
 		--user 99999:99999 --group 99999:99999 --
+	# Without -N nsjail makes an empty namespace of its own: nothing leaves.
+	check_fails "... without -N: tcp/80 does not arrive either (an empty namespace)" \
+		sent 80 "$JAILFW" exec ln --keep-ids -- "$NSJAIL" -Mo --chroot / -q \
+		--user 99999:99999 --group 99999:99999 --
+	# The same from a config file: clone_newnet: false keeps the jail's.
+	cat >"$LIB_TMP/nsjail.cfg" <<'CFG'
+mode: ONCE
+clone_newnet: false
+uidmap { inside_id: "99999" outside_id: "99999" }
+gidmap { inside_id: "99999" outside_id: "99999" }
+mount { src: "/" dst: "/" is_bind: true }
+CFG
+	holds "nsjail -C with clone_newnet: false in the netns jail" \
+		"$JAILFW" exec ln --keep-ids -- "$NSJAIL" -C "$LIB_TMP/nsjail.cfg" -q --
 	holds "nsjail -N --user 1099:1099 for the uid jail" \
 		"$NSJAIL" -Mo -N --chroot / -q --user 1099:1099 --group 1099:1099 --
 	holds "nsjail --user 1099 under jailfw exec of the uid jail" \
-		"$JAILFW" exec lu -- "$NSJAIL" -Mo -N --chroot / -q --user 1099 --group 1099 --
+		"$JAILFW" exec lu -- "$NSJAIL" -Mo -N --chroot / -q --user 1099 --
+	check_eq "... maps 1099 to itself" \
+		"$("$JAILFW" exec lu -- "$NSJAIL" -Mo -N --chroot / -q --user 1099 -- \
+			/bin/cat /proc/self/uid_map 2>/dev/null | tr -s ' ')" " 1099 1099 1"
 	check "the trap: root's nsjail --user 1099 escapes (tcp/81 arrives)" \
-		sent 81 "$NSJAIL" -Mo -N --chroot / -q --user 1099 --group 1099 --
+		sent 81 "$NSJAIL" -Mo -N --chroot / -q --user 1099 --
+	check_eq "... maps 1099 to 0" \
+		"$("$NSJAIL" -Mo -N --chroot / -q --user 1099 -- \
+			/bin/cat /proc/self/uid_map 2>/dev/null | tr -s ' ')" " 1099 0 1"
+	"$NSJAIL" -Mo -N --chroot / -q --user 1099 -- /bin/sleep 60 2>/dev/null &
+	TRAP=$!
+	disown $TRAP
+	lib_defer kill $TRAP
+	lib_wait_for 5 sh -c "for c in \$(pgrep -P $TRAP); do grep -q '1099 *0 *1' /proc/\$c/uid_map && exit 0; done; exit 1"
+	check_exit "... doctor: exit 1" 1 "$JAILFW" doctor "$P"
+	check_match "... names the process and the uid" "$LIB_OUT" \
+		'error: process [0-9]+ \(sleep\) runs as uid 1099 in a user namespace that maps it to uid 0 outside'
+	check_match "... and the jail" "$LIB_OUT" '^  jail: lu \(uid 1099\)$'
+	kill $TRAP 2>/dev/null
+	lib_wait_for 5 sh -c "! kill -0 $TRAP"
+	check_exit "... gone: doctor exit 0" 0 "$JAILFW" doctor "$P"
 else
-	skip "nsjail" "not installed (not in Debian; set NSJAIL=/path/to/nsjail)"
+	skip "nsjail" "not installed (not in Debian; set NSJAIL or JAILFW_NSJAIL=/path/to/nsjail)"
 fi
 
 lib_done
