@@ -1654,7 +1654,7 @@ static void check_userns(struct doc *dc)
 		    "process %s (%s) runs as uid %llu in a user namespace that maps it to uid 0 "
 		    "outside: its sockets are root's, %s",
 		    de->d_name, comm, root_in,
-		    hit ? "and uid jail's rules do not confine it" : "no uid jail confines it");
+		    hit ? "and the uid jail's rules do not confine it" : "no uid jail confines it");
 		if (hit)
 			detail(dc, "jail", "%s (uid %llu)", hit->name, root_in);
 		detail(dc, "fix",
