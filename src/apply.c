@@ -343,6 +343,26 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 }
 
 /*
+ * What every change starts with, in this order: the capabilities it needs
+ * (p: the policy's, NULL: down's), the lock, then the signals held until
+ * it is done; the test hook's "lock" point after.
+ */
+static int begin_change(const char *verb, const struct policy *p, const struct apply_opts *o,
+			int *lockfd, struct sig_hold *hold, struct diag *d)
+{
+	int status;
+
+	if (!apply_require_caps(verb, p, d))
+		return EXIT_PRIV;
+	status = take_lock(o, lockfd, d);
+	if (status)
+		return status;
+	hold_signals(hold);
+	testhook_point("lock");
+	return EXIT_OK;
+}
+
+/*
  * New links are made down, the ruleset that confines them is committed,
  * then they come up; any failure rolls back and leaves the previous
  * ruleset in force (docs/design.md, "Fail closed").
@@ -362,13 +382,9 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	memset(res, 0, sizeof(*res));
 	memset(&ud, 0, sizeof(ud));
 	apply_count_jails(p, &res->nuid, &res->nnetns);
-	if (!apply_require_caps("apply", p, d))
-		return EXIT_PRIV;
-	status = take_lock(o, &lockfd, d);
+	status = begin_change("apply", p, o, &lockfd, &hold, d);
 	if (status)
 		return status;
-	hold_signals(&hold);
-	testhook_point("lock");
 	/* From here on, p is the policy without the stopped jails. */
 	status = updown_prepare(p, o->change, o->jail, &ud, d);
 	if (status)
@@ -502,13 +518,9 @@ int apply_down(const char *table, const struct apply_opts *o, char **used, bool 
 	*removed = false;
 	*signal = 0;
 	*used = xstrdup(table ? table : DEFAULT_TABLE);
-	if (!apply_require_caps("down", NULL, d))
-		return EXIT_PRIV;
-	status = take_lock(o, &lockfd, d);
+	status = begin_change("down", NULL, o, &lockfd, &hold, d);
 	if (status)
 		return status;
-	hold_signals(&hold);
-	testhook_point("lock");
 	ret = prov_down_cut(&plan, d);
 	if (ret) {
 		status = exitcode_prov(ret);
