@@ -364,6 +364,20 @@ void render_put_log(struct rctx *c, const struct jail *j)
 	rsb_putc(c->sb, '\n');
 }
 
+void render_put_jail_tail(struct rctx *c, const struct jail *j, const char *common)
+{
+	struct strbuf *sb = c->sb;
+
+	RSB_LIT(sb, "\t\tcounter jump ");
+	sb_puts(sb, common);
+	render_put_jail_comment(c, j);
+	rsb_putc(sb, '\n');
+	render_put_log(c, j);
+	RSB_LIT(sb, "\t\tcounter drop");
+	render_put_jail_comment(c, j);
+	RSB_LIT(sb, "\n\t}\n");
+}
+
 /* ------------------------------------------------------------------ */
 /* Destination unions and their interning                               */
 

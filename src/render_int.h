@@ -180,6 +180,12 @@ static inline void rsb_putc(struct strbuf *sb, char ch)
 /* Emit helpers.  Everything goes through these, never raw policy text. */
 void render_put_ident(struct strbuf *sb, const char *prefix, const char *name);
 void render_put_quoted(struct strbuf *sb, const char *s);
+/*
+ * The end of a jail's chain: what every packet of it goes through (the
+ * backend's common chain, counted), then the drop of what nothing allowed,
+ * logged when the policy says so, and the chain's closing brace.
+ */
+void render_put_jail_tail(struct rctx *c, const struct jail *j, const char *common);
 /* ' comment "TEXT"', sanitised and cut to 127 bytes. */
 void render_put_comment(struct strbuf *sb, const char *text);
 /* ' comment "FILE:LINE[ via FILE:LINE]"' for a rule. */

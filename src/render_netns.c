@@ -274,20 +274,6 @@ static void put_antispoof(struct rctx *c, const struct jail *j, bool input)
 	rsb_putc(sb, '\n');
 }
 
-static void put_tail(struct rctx *c, const struct jail *j, const char *common)
-{
-	struct strbuf *sb = c->sb;
-
-	RSB_LIT(sb, "\t\tcounter jump ");
-	sb_puts(sb, common);
-	render_put_jail_comment(c, j);
-	rsb_putc(sb, '\n');
-	render_put_log(c, j);
-	RSB_LIT(sb, "\t\tcounter drop");
-	render_put_jail_comment(c, j);
-	RSB_LIT(sb, "\n\t}\n");
-}
-
 /*
  * A jail's established packets pass here only in the reply direction of
  * their connection: answers to what came towards it (published ports, the
@@ -321,7 +307,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 	RSB_LIT(sb, "\t\toifname @jail_ifs counter drop");
 	render_put_loc_comment(c, &j->loc, ": jail to jail");
 	rsb_putc(sb, '\n');
-	put_tail(c, j, "net_common");
+	render_put_jail_tail(c, j, "net_common");
 
 	/*
 	 * Towards the jail: replies, and published ports after DNAT (the
@@ -381,7 +367,7 @@ static void put_jail_chains(struct rctx *c, const struct jail *j)
 		render_put_loc_comment(c, &j->v6_loc, ": neighbour discovery");
 		rsb_putc(sb, '\n');
 	}
-	put_tail(c, j, "host_common");
+	render_put_jail_tail(c, j, "host_common");
 }
 
 /*

@@ -236,13 +236,8 @@ static void uid_chains(struct rctx *c)
 			continue;
 		RSB_LIT(sb, "\tchain ");
 		render_put_jail_ident(c, "uid_", j);
-		RSB_LIT(sb, " {\n\t\tcounter jump skuid_common");
-		render_put_jail_comment(c, j);
-		rsb_putc(sb, '\n');
-		render_put_log(c, j);
-		RSB_LIT(sb, "\t\tcounter drop");
-		render_put_jail_comment(c, j);
-		RSB_LIT(sb, "\n\t}\n");
+		RSB_LIT(sb, " {\n");
+		render_put_jail_tail(c, j, "skuid_common");
 	}
 }
 
