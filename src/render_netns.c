@@ -81,6 +81,29 @@ static void render_netns_key_ports(struct rctx *c, const struct relem *e)
 static const char *const sep = ",\n\t\t\t     ";
 
 /*
+ * The netns jail at or after *i that has an address of family (AF_UNSPEC:
+ * any jail), with the element separator written before every one but the
+ * first; NULL after the last.  The loops over a set's elements use it.
+ */
+static const struct jail *next_element(struct rctx *c, size_t *i, bool *first, int family)
+{
+	const struct policy *p = c->p;
+
+	for (; *i < p->njails; (*i)++) {
+		const struct jail *j = &p->jails[*i];
+
+		if (j->backend != BACKEND_NETNS || (family == AF_INET && !j->has_v4) ||
+		    (family == AF_INET6 && !j->has_v6))
+			continue;
+		if (!*first)
+			sb_puts(c->sb, sep);
+		*first = false;
+		return j;
+	}
+	return NULL;
+}
+
+/*
  * What a jail may say on its link, per second: a resolver asks a few times
  * a minute.  A limit per jail, so in a rule of the jail's own chain: a
  * meter in a dynamic set would do with one shared rule, but its elements
@@ -92,8 +115,8 @@ static const char *const sep = ",\n\t\t\t     ";
 /* A jail-keyed verdict map: "NAME-out" comment "p.conf:L" : jump PFX_NAME. */
 static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
 {
-	const struct policy *p = c->p;
 	struct strbuf *sb = c->sb;
+	const struct jail *j;
 	bool first = true;
 	size_t i;
 
@@ -101,14 +124,7 @@ static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
 		  "\tmap %s {\n\t\ttype ifname : verdict\n"
 		  "\t\telements = { ",
 		  map);
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-
-		if (j->backend != BACKEND_NETNS)
-			continue;
-		if (!first)
-			sb_puts(sb, sep);
-		first = false;
+	for (i = 0; (j = next_element(c, &i, &first, AF_UNSPEC)); i++) {
 		render_put_ifname(c, j);
 		render_put_jail_comment(c, j);
 		RSB_LIT(sb, " : jump ");
@@ -125,8 +141,8 @@ static void put_jail_vmap(struct rctx *c, const char *map, const char *chain)
  */
 static void put_nets(struct rctx *c, int family, bool own)
 {
-	const struct policy *p = c->p;
 	struct strbuf *sb = c->sb;
+	const struct jail *j;
 	bool first = true;
 	size_t i;
 
@@ -135,15 +151,7 @@ static void put_nets(struct rctx *c, int family, bool own)
 		  "\t\telements = { ",
 		  own ? "own" : "nets", family == AF_INET ? '4' : '6', own ? "ifname . " : "",
 		  family == AF_INET ? "ipv4_addr" : "ipv6_addr");
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-		bool has = family == AF_INET ? j->has_v4 : j->has_v6;
-
-		if (j->backend != BACKEND_NETNS || !has)
-			continue;
-		if (!first)
-			sb_puts(sb, sep);
-		first = false;
+	for (i = 0; (j = next_element(c, &i, &first, family)); i++) {
 		if (own) {
 			render_put_ifname(c, j);
 			RSB_LIT(sb, " . ");
@@ -159,20 +167,14 @@ static void netns_objects(struct rctx *c)
 	const struct policy *p = c->p;
 	struct render_netns_facts f = render_netns_facts(p);
 	struct strbuf *sb = c->sb;
+	const struct jail *j;
 	bool first = true;
 	size_t i;
 
 	if (!f.any)
 		return;
 	RSB_LIT(sb, "\tset jail_ifs {\n\t\ttype ifname\n\t\telements = { ");
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-
-		if (j->backend != BACKEND_NETNS)
-			continue;
-		if (!first)
-			sb_puts(sb, sep);
-		first = false;
+	for (i = 0; (j = next_element(c, &i, &first, AF_UNSPEC)); i++) {
 		render_put_ifname(c, j);
 		render_put_jail_comment(c, j);
 	}
