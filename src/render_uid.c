@@ -117,6 +117,7 @@ static void put_ctmark_clear(struct rctx *c)
 
 static void uid_chains(struct rctx *c)
 {
+	static const char *const udps[] = {"udp", "udplite"};
 	const struct policy *p = c->p;
 	struct render_netns_facts netns = render_netns_facts(p);
 	struct strbuf *sb = c->sb;
@@ -142,16 +143,14 @@ static void uid_chains(struct rctx *c)
 	 * service restarts, is an ICMP packet related to it and must not
 	 * lock the jail out of its own peers (wall-conntrack.sh's control).
 	 */
-	RSB_LIT(sb, "\n\t\tmeta l4proto udp ct direction reply ct state established ");
-	put_ctmark_clear(c);
-	RSB_LIT(sb, " ct mark set ct mark | ");
-	put_ctmark_bits(c);
-	render_put_comment(sb, "uid jails: UDP answered outside the jails");
-	RSB_LIT(sb, "\n\t\tmeta l4proto udplite ct direction reply ct state established ");
-	put_ctmark_clear(c);
-	RSB_LIT(sb, " ct mark set ct mark | ");
-	put_ctmark_bits(c);
-	render_put_comment(sb, "uid jails: UDP answered outside the jails");
+	for (i = 0; i < ARRAY_SIZE(udps); i++) {
+		sb_printf(sb, "\n\t\tmeta l4proto %s ct direction reply ct state established ",
+			  udps[i]);
+		put_ctmark_clear(c);
+		RSB_LIT(sb, " ct mark set ct mark | ");
+		put_ctmark_bits(c);
+		render_put_comment(sb, "uid jails: UDP answered outside the jails");
+	}
 	RSB_LIT(sb, "\n\t}\n");
 
 	/*
