@@ -967,6 +967,32 @@ static bool parse_user(struct parser *ps, const struct token *t)
 	return false;
 }
 
+static bool check_ifname(struct parser *ps, const struct token *t)
+{
+	return check_name(ps, t, "interface prefix");
+}
+
+/*
+ * A statement whose value is one word kept as text (user, ifname): checked
+ * by check(), stored with its location only when the statement is whole.
+ */
+static void name_value(struct parser *ps, const struct token *kw, struct seen *seen, size_t nseen,
+		       const char *what, bool (*check)(struct parser *, const struct token *),
+		       char **out, struct loc *loc)
+{
+	struct token t;
+	bool ok;
+
+	if (!start_value(ps, kw, seen, nseen, what))
+		return;
+	t = ps->tok;
+	ok = check(ps, &t);
+	if (finish_value(ps, kw, ok)) {
+		*out = xstrndup(t.text, t.len);
+		*loc = tok_loc(ps, &t);
+	}
+}
+
 /* ipv4 PREFIX / ipv6 PREFIX: the jail's network, host bits clear. */
 static bool parse_jail_net(struct parser *ps, const struct token *kw, const struct token *t,
 			   struct prefix *out)
@@ -1028,14 +1054,8 @@ static void parse_jail_stmt(struct parser *ps, struct jail *j, struct seen *seen
 			j->backend_loc = tok_loc(ps, &t);
 		}
 	} else if (tok_is(&kw, "user")) {
-		if (!start_value(ps, &kw, seen, nseen, "a user name or number"))
-			return;
-		t = ps->tok;
-		ok = parse_user(ps, &t);
-		if (finish_value(ps, &kw, ok)) {
-			j->user = xstrndup(t.text, t.len);
-			j->user_loc = tok_loc(ps, &t);
-		}
+		name_value(ps, &kw, seen, nseen, "a user name or number", parse_user, &j->user,
+			   &j->user_loc);
 	} else if (tok_is(&kw, "ipv4") || tok_is(&kw, "ipv6")) {
 		bool v4 = tok_is(&kw, "ipv4");
 
@@ -1055,14 +1075,8 @@ static void parse_jail_stmt(struct parser *ps, struct jail *j, struct seen *seen
 			}
 		}
 	} else if (tok_is(&kw, "ifname")) {
-		if (!start_value(ps, &kw, seen, nseen, "an interface prefix"))
-			return;
-		t = ps->tok;
-		ok = check_name(ps, &t, "interface prefix");
-		if (finish_value(ps, &kw, ok)) {
-			j->ifname = xstrndup(t.text, t.len);
-			j->ifname_loc = tok_loc(ps, &t);
-		}
+		name_value(ps, &kw, seen, nseen, "an interface prefix", check_ifname, &j->ifname,
+			   &j->ifname_loc);
 	} else if (tok_is(&kw, "log-drops")) {
 		parse_log_drops(ps, &kw, seen, nseen, &j->log_drops, &j->log_drops_loc);
 	} else {
