@@ -1232,12 +1232,12 @@ static void udp_to_internet(struct probe *pr, size_t ji, enum probe_kind k, int 
  * entry the jail did not answer first (docs/ruleset.md, "Whose answer it
  * is").  The peer's port is one the jail may not use.
  */
-static void plan_ride(struct planner *pl, size_t ji, const struct jail *j)
+static void plan_ride(struct planner *pl, size_t ji, const struct jail *j, int family)
 {
 	struct probe pr;
 	unsigned int port;
 
-	udp_to_internet(&pr, ji, PK_RIDE, AF_INET);
+	udp_to_internet(&pr, ji, PK_RIDE, family);
 	for (port = PROBE_RIDE_PORT; port < PROBE_RIDE_PORT + 64; port++)
 		if (!probe_allowed(j, PROTO_UDP, &pr.dst, (uint16_t)port, PROBE_DST_NET))
 			break;
@@ -1286,8 +1286,10 @@ static void plan_conntrack(struct planner *pl, size_t ji, const struct jail *j)
 			   "stricter re-apply",
 			   j->name);
 	}
-	if (j->backend == BACKEND_UID)
-		plan_ride(pl, ji, j);
+	if (j->backend == BACKEND_UID) {
+		plan_ride(pl, ji, j, AF_INET);
+		plan_ride(pl, ji, j, AF_INET6);
+	}
 	if (j->backend != BACKEND_NETNS || (!j->has_v4 && !j->has_v6))
 		return;
 	udp_to_internet(&pr, ji, PK_FORGED, j->has_v4 ? AF_INET : AF_INET6);
@@ -1431,7 +1433,7 @@ static void probe_report(int fd, const char *fmt, ...)
 		;
 }
 
-static socklen_t sockaddr_of(const struct prefix *a, uint16_t port, struct sockaddr_storage *ss)
+socklen_t probe_sockaddr(const struct prefix *a, uint16_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {
@@ -1492,7 +1494,7 @@ static void send_echo(struct sender *s, socklen_t alen, const struct sockaddr_st
 /* The destination, with the scope of a link-local or multicast IPv6 one. */
 static socklen_t sender_addr(const struct sender *s, struct sockaddr_storage *ss)
 {
-	socklen_t alen = sockaddr_of(&s->op->dst, s->op->port, ss);
+	socklen_t alen = probe_sockaddr(&s->op->dst, s->op->port, ss);
 
 	if (s->op->dst.family == AF_INET6)
 		((struct sockaddr_in6 *)ss)->sin6_scope_id = s->ifindex;
@@ -1551,7 +1553,7 @@ static int sender_options(struct sender *s)
 		if (setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
 		    (op->src.family == AF_INET &&
 		     setsockopt(s->fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0) ||
-		    bind(s->fd, (struct sockaddr *)&ss, sockaddr_of(&op->src, 0, &ss)) < 0)
+		    bind(s->fd, (struct sockaddr *)&ss, probe_sockaddr(&op->src, 0, &ss)) < 0)
 			return errno;
 	}
 	if (op->via.family && set_srh(s->fd, &op->via) < 0)
@@ -1819,7 +1821,7 @@ static int bind_one(int family, enum proto proto, uint16_t port, struct lsock *l
 {
 	struct prefix any = {.family = family};
 	struct sockaddr_storage ss;
-	socklen_t alen = sockaddr_of(&any, port, &ss);
+	socklen_t alen = probe_sockaddr(&any, port, &ss);
 	int one = 1, fd, err;
 
 	fd = socket(family,
@@ -2053,7 +2055,7 @@ size_t probe_forge_unreach(uint8_t *buf, const struct prefix *src, const struct 
 int probe_forge_send(const uint8_t *pkt, size_t len, const struct prefix *dst)
 {
 	struct sockaddr_storage ss;
-	socklen_t alen = sockaddr_of(dst, 0, &ss);
+	socklen_t alen = probe_sockaddr(dst, 0, &ss);
 	int fd = socket(dst->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), ret = 0;
 
 	if (fd < 0)

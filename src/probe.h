@@ -51,6 +51,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "model.h"
 
@@ -69,6 +70,9 @@
  * internet side .2 / ::2 (len is the link's prefix length).
  */
 void probe_wan_addr(int family, bool host_side, struct prefix *out);
+
+/* a:port as a socket address of a's family; returns its length. */
+socklen_t probe_sockaddr(const struct prefix *a, uint16_t port, struct sockaddr_storage *ss);
 
 /* Why a probe exists. */
 enum probe_kind {

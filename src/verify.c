@@ -964,32 +964,27 @@ static void run_forged(struct sbx *s, struct probe *pr)
 	drain(s, 0);
 }
 
-/* A UDP socket bound to addr:port (SO_REUSEADDR), or -errno. */
-static int udp_bound(const struct prefix *addr, uint16_t port)
+/*
+ * A UDP socket of family bound to addr:port (SO_REUSEADDR; addr NULL: the
+ * family's any address), or -errno.
+ */
+static int udp_bound(int family, const struct prefix *addr, uint16_t port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_storage ss;
+	struct prefix any = {.family = family};
+	socklen_t alen = probe_sockaddr(addr ? addr : &any, port, &ss);
 	int fd, one = 1, err;
 
-	if (addr)
-		a.sin_addr = addr->addr.v4;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, alen) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	return fd;
-}
-
-static void to_sin(const struct prefix *addr, uint16_t port, struct sockaddr_in *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_addr = addr->addr.v4;
-	a->sin_port = htons(port);
 }
 
 struct ride {
@@ -1009,8 +1004,10 @@ static int run_ride_far(struct sbx *s, const void *ctx)
 	const struct ride *r = ctx;
 	char tok[PROBE_TOKEN_MAX], buf[PROBE_TOKEN_MAX + 1];
 	struct pollfd pfd = {.events = POLLIN};
-	struct sockaddr_in host;
+	int family = r->pr->dst.family;
+	struct sockaddr_storage host;
 	struct prefix me, h;
+	socklen_t hlen;
 	size_t tlen;
 	long long end;
 	ssize_t n;
@@ -1018,15 +1015,15 @@ static int run_ride_far(struct sbx *s, const void *ctx)
 
 	if (enter(s, LID_INTERNET, r->id))
 		return -1;
-	probe_wan_addr(AF_INET, false, &me);
-	probe_wan_addr(AF_INET, true, &h);
-	to_sin(&h, PROBE_RIDE_HOST_PORT, &host);
-	fd = udp_bound(&me, r->pr->port);
+	probe_wan_addr(family, false, &me);
+	probe_wan_addr(family, true, &h);
+	hlen = probe_sockaddr(&h, PROBE_RIDE_HOST_PORT, &host);
+	fd = udp_bound(family, &me, r->pr->port);
 	if (fd < 0) {
 		helper_error(s, r->id, "bind the reply ride's far end", -fd);
 		return -1;
 	}
-	if (sendto(fd, "jailfw\n", 7, 0, (struct sockaddr *)&host, sizeof(host)) < 0) {
+	if (sendto(fd, "jailfw\n", 7, 0, (struct sockaddr *)&host, hlen) < 0) {
 		helper_error(s, r->id, "write to the host's service", errno);
 		return -1;
 	}
@@ -1051,22 +1048,23 @@ static int run_ride_jail(struct sbx *s, const void *ctx)
 {
 	const struct ride *r = ctx;
 	char tok[PROBE_TOKEN_MAX];
-	struct sockaddr_in far;
+	struct sockaddr_storage far;
+	socklen_t flen;
 	size_t tlen;
 	int fd, i;
 
 	if (enter_jail(s, r->pr->jail, r->id))
 		return -1;
-	fd = udp_bound(NULL, PROBE_RIDE_HOST_PORT);
+	fd = udp_bound(r->pr->dst.family, NULL, PROBE_RIDE_HOST_PORT);
 	if (fd < 0) {
 		helper_error(s, r->id, "bind the closed service's port", -fd);
 		return -1;
 	}
-	to_sin(&r->pr->dst, r->pr->port, &far);
+	flen = probe_sockaddr(&r->pr->dst, r->pr->port, &far);
 	tlen = probe_token(tok, s->nonce, r->idx, false);
 	for (i = 0; i < 3; i++) {
 		/* Dropped in the output hook: EPERM, as any sender sees. */
-		sendto(fd, tok, tlen, 0, (struct sockaddr *)&far, sizeof(far));
+		sendto(fd, tok, tlen, 0, (struct sockaddr *)&far, flen);
 		usleep(PROBE_UDP_GAP_MS * 1000);
 	}
 	close(fd);
@@ -1089,8 +1087,8 @@ static void run_ride(struct sbx *s, size_t idx)
 	pid_t pid;
 	int fd, wst;
 
-	probe_wan_addr(AF_INET, true, &h);
-	fd = udp_bound(&h, PROBE_RIDE_HOST_PORT);
+	probe_wan_addr(pr->dst.family, true, &h);
+	fd = udp_bound(pr->dst.family, &h, PROBE_RIDE_HOST_PORT);
 	if (fd < 0) {
 		pr->err = -fd;
 		return;

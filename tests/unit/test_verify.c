@@ -688,14 +688,17 @@ static void test_run_writeup(void)
 	/* Conntrack: established packets of a uid jail pass unchecked again. */
 	verify_capture(&p, "insert rule inet jailfw skuid_common ct state established accept",
 		       false, &r);
-	T_CHECK(
-	    r.status == EXIT_VERIFY &&
-		strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
-			      "re-apply) got through, but the policy drops it") &&
-		strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
-			      "udp service, from its port) got through") &&
-		count_lines(r.out, "FAIL") == 2,
-	    "sabotage (established unchecked): only the flow kept open and the reply ride fail");
+	T_CHECK(r.status == EXIT_VERIFY &&
+		    strstr(r.err, "psa-www: udp 192.0.2.99:123 (a flow kept open across a stricter "
+				  "re-apply) got through, but the policy drops it") &&
+		    strstr(r.err, "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
+				  "udp service, from its port) got through") &&
+		    strstr(r.err,
+			   "psa-www: udp [2001:db8:ffff::2]:33435 (the peer of another user's "
+			   "closed udp service, from its port) got through") &&
+		    count_lines(r.out, "FAIL") == 3,
+		"sabotage (established unchecked): only the flow kept open and the reply rides "
+		"(v4, v6) fail");
 	run_free(&r);
 
 	/* Conntrack: any answer of a uid jail passes, whoever answered first. */
@@ -708,8 +711,10 @@ static void test_run_writeup(void)
 		    strstr(r.err,
 			   "psa-www: udp 192.0.2.2:33435 (the peer of another user's closed "
 			   "udp service, from its port) got through, but the policy drops it") &&
-		    count_lines(r.out, "FAIL") == 1,
-		"sabotage (answers unchecked): only the reply ride fails");
+		    strstr(r.err, "psa-www: udp [2001:db8:ffff::2]:33435 (the peer of another "
+				  "user's closed udp service, from its port) got through") &&
+		    count_lines(r.out, "FAIL") == 2,
+		"sabotage (answers unchecked): only the reply rides (v4, v6) fail");
 	run_free(&r);
 
 	/* Conntrack: every related packet of a netns jail passes. */
