@@ -1474,6 +1474,7 @@ struct proc_ent {
 	uint32_t uid;
 	char comm[16];
 	size_t count; /* processes */
+	size_t roots; /* of them, the first of their uid in their line of parents */
 };
 
 static int proc_cmp(const void *pa, const void *pb)
@@ -1485,57 +1486,108 @@ static int proc_cmp(const void *pa, const void *pb)
 	return strcmp(a->comm, b->comm);
 }
 
-static void add_proc(struct doc *dc, uint32_t uid, const char *comm)
-{
-	struct proc_ent *e = VEC_PUSH(dc->procs, dc->nprocs);
+/* One process as /proc/PID/status shows it. */
+struct proc_raw {
+	pid_t pid, ppid;
+	uint32_t uids[3]; /* real, effective, filesystem: the ones a socket can carry */
+	size_t nuids;
+	char comm[16];
+};
 
-	e->uid = uid;
-	snprintf(e->comm, sizeof(e->comm), "%s", comm);
-	e->count = 1;
+static int raw_cmp(const void *pa, const void *pb)
+{
+	const struct proc_raw *a = pa, *b = pb;
+
+	return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+static bool raw_has_uid(const struct proc_raw *r, uint32_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < r->nuids; i++)
+		if (r->uids[i] == uid)
+			return true;
+	return false;
+}
+
+static bool read_proc(const char *pid, struct proc_raw *r)
+{
+	char path[300], *status = NULL, *p, *q;
+	unsigned int u[4];
+	int ppid;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	if (fileio_read(path, &status))
+		return false;
+	p = strstr(status, "\nUid:");
+	q = strstr(status, "\nPPid:");
+	if (p && q && sscanf(p + 5, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) == 4 &&
+	    sscanf(q + 6, "%d", &ppid) == 1 && sscanf(status, "Name:\t%15[^\n]", r->comm) == 1) {
+		r->pid = (pid_t)atoi(pid);
+		r->ppid = ppid;
+		r->nuids = 0;
+		r->uids[r->nuids++] = u[0];
+		if (u[1] != u[0])
+			r->uids[r->nuids++] = u[1];
+		if (u[3] != u[0] && u[3] != u[1])
+			r->uids[r->nuids++] = u[3];
+		ok = true;
+	}
+	free(status);
+	return ok;
 }
 
 /*
  * Every process, once, by the uids a jail could match it on: real,
  * effective and filesystem uid (a socket takes its owner from the fsuid).
- * Sorted by uid and program, one entry per pair.
+ * Sorted by uid and program, one entry per pair.  A process whose parent
+ * runs as the same uid belongs to that parent's service (a launcher such
+ * as nsjail or a shell and the program it starts): it is counted, but only
+ * the first of a uid in a line of parents names a program of its own.
  */
 static void scan_procs(struct doc *dc)
 {
 	DIR *dir = opendir("/proc");
+	struct proc_raw *raw = NULL, key;
+	const struct proc_raw *parent;
 	struct dirent *de;
-	size_t i, n;
+	size_t nraw = 0, i, k, n;
 
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		char path[300], *status = NULL, *p, comm[16] = "";
-		unsigned int r, e, sv, fs;
+		struct proc_raw r;
 
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
-		if (fileio_read(path, &status))
-			continue;
-		p = strstr(status, "\nUid:");
-		if (p && sscanf(p + 5, "%u %u %u %u", &r, &e, &sv, &fs) == 4 &&
-		    sscanf(status, "Name:\t%15[^\n]", comm) == 1) {
-			add_proc(dc, r, comm);
-			if (e != r)
-				add_proc(dc, e, comm);
-			if (fs != r && fs != e)
-				add_proc(dc, fs, comm);
-		}
-		free(status);
+		if (isdigit((unsigned char)de->d_name[0]) && read_proc(de->d_name, &r))
+			*VEC_PUSH(raw, nraw) = r;
 	}
 	closedir(dir);
-	if (!dc->nprocs)
+	if (!nraw)
 		return;
+	qsort(raw, nraw, sizeof(*raw), raw_cmp);
+	for (i = 0; i < nraw; i++) {
+		key.pid = raw[i].ppid;
+		parent = raw[i].ppid > 0 ? bsearch(&key, raw, nraw, sizeof(*raw), raw_cmp) : NULL;
+		for (k = 0; k < raw[i].nuids; k++) {
+			struct proc_ent *e = VEC_PUSH(dc->procs, dc->nprocs);
+
+			e->uid = raw[i].uids[k];
+			snprintf(e->comm, sizeof(e->comm), "%s", raw[i].comm);
+			e->count = 1;
+			e->roots = !(parent && raw_has_uid(parent, e->uid));
+		}
+	}
+	free(raw);
 	qsort(dc->procs, dc->nprocs, sizeof(*dc->procs), proc_cmp);
 	for (i = 1, n = 1; i < dc->nprocs; i++) {
-		if (!proc_cmp(&dc->procs[i], &dc->procs[n - 1]))
+		if (!proc_cmp(&dc->procs[i], &dc->procs[n - 1])) {
 			dc->procs[n - 1].count++;
-		else
+			dc->procs[n - 1].roots += dc->procs[i].roots;
+		} else {
 			dc->procs[n++] = dc->procs[i];
+		}
 	}
 	dc->nprocs = n;
 }
@@ -1546,7 +1598,7 @@ static void scan_procs(struct doc *dc)
  */
 static void check_processes(struct doc *dc, const struct djail *j)
 {
-	size_t lo = 0, hi = dc->nprocs, i, nprogs, nprocs = 0;
+	size_t lo = 0, hi = dc->nprocs, i, nprogs = 0, nprocs = 0;
 	struct strbuf list;
 
 	while (lo < hi) {
@@ -1557,24 +1609,27 @@ static void check_processes(struct doc *dc, const struct djail *j)
 		else
 			hi = mid;
 	}
-	for (i = lo; i < dc->nprocs && dc->procs[i].uid == j->uid; i++)
+	sb_init(&list);
+	for (i = lo; i < dc->nprocs && dc->procs[i].uid == j->uid; i++) {
 		nprocs += dc->procs[i].count;
-	nprogs = i - lo;
-	if (nprogs < 2) {
+		if (!dc->procs[i].roots)
+			continue;
+		if (nprogs < 6)
+			sb_printf(&list, "%s%s", nprogs ? ", " : "", dc->procs[i].comm);
+		else if (nprogs == 6)
+			sb_puts(&list, ", ...");
+		nprogs++;
+	}
+	if (nprogs < 2)
 		ok(dc, "uid jail %s: %zu %s of uid %u running", j->name, nprocs,
 		   nprocs == 1 ? "process" : "processes", (unsigned int)j->uid);
-		return;
-	}
-	sb_init(&list);
-	for (i = 0; i < nprogs && i < 6; i++)
-		sb_printf(&list, "%s%s", i ? ", " : "", dc->procs[lo + i].comm);
-	if (nprogs > 6)
-		sb_puts(&list, ", ...");
-	warning(dc, j->user_loc,
-		"uid jail %s: uid %u runs %zu different programs (%s): they share one allowlist, "
-		"each can use what the jail allows the others",
-		j->name, (unsigned int)j->uid, nprogs, list.s);
-	detail(dc, "fix", "give each service a user and a jail of its own");
+	else
+		warning(dc, j->user_loc,
+			"uid jail %s: uid %u runs %zu different programs (%s): they share one "
+			"allowlist, each can use what the jail allows the others",
+			j->name, (unsigned int)j->uid, nprogs, list.s);
+	if (nprogs >= 2)
+		detail(dc, "fix", "give each service a user and a jail of its own");
 	sb_free(&list);
 }
 

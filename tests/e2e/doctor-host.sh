@@ -225,6 +225,20 @@ fi
 
 # ---------------------------------------------------------------- programs sharing the uid
 
+# A launcher and the program it starts are one service: a shell (as nsjail
+# or a wrapper script would) running as the jail's uid, and its child.
+setpriv --reuid=$JAIL --regid=$JAIL --clear-groups -- sh -c 'sleep 300; :' &
+L1=$!
+lib_defer kill $L1
+lib_wait_for 5 sh -c "pgrep -P $L1 -x sleep"
+doctor_is "a launcher and its child as the jail's uid: exit 0" 0 "$P"
+# (The test's own listeners may run as the uid too; the child must not be
+# named as a program of its own, as sleep is below when root starts it.)
+check_eq "... the child is not a program of its own" \
+	"$(grep -Ec 'different programs \(.*sleep' <<<"$LIB_OUT")" 0
+pkill -P $L1 -x sleep
+wait $L1 2>/dev/null
+
 setpriv --reuid=$JAIL --regid=$JAIL --clear-groups -- sleep 300 &
 S1=$!
 setpriv --reuid=$JAIL --regid=$JAIL --clear-groups -- "$LIB_PY" -I -c 'import time; time.sleep(300)' &
