@@ -155,20 +155,30 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 	/*
 	 * Only the pairs made just now get the label, addressed by name: had
 	 * a create failed with EEXIST, the name would be someone else's link.
+	 * The host end of a jail without IPv6 gets no IPv6 address either: no
+	 * link-local address the jail could talk to, and none of the kernel's
+	 * walks of the host's whole IPv6 routing table each time such a link
+	 * comes up or goes down (docs/ruleset.md, "netns jails at scale").  A
+	 * kernel without IPv6 refuses that request; nothing is lost then.
 	 */
 	rtnl_batch_reset(b);
 	for (i = 0; i < n; i++) {
 		struct pjail *pj = grp[i];
 
-		if (pj->created_veth) {
-			nlh = rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
-					       pj->alias);
-			rtnl_batch_add(b, nlh, NULL, pj, "set alias \"%s\" on \"%s\"", pj->alias,
-				       pj->host_if);
-		}
+		if (!pj->created_veth)
+			continue;
+		nlh = rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
+				       pj->alias);
+		rtnl_batch_add(b, nlh, NULL, pj, "set alias \"%s\" on \"%s\"", pj->alias,
+			       pj->host_if);
+		if (pj->has_v6)
+			continue;
+		nlh = rtnl_build_addr_gen_mode(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
+					       AGM_NONE);
+		rtnl_batch_add(b, nlh, NULL, pj, "set addr_gen_mode none on \"%s\"", pj->host_if);
 	}
 	if (b->nreqs) {
-		int e = prov_talk(&pl->host, b, d);
+		int e = prov_talk_ignoring(&pl->host, b, -EAFNOSUPPORT, d);
 
 		err = err ? err : e;
 	}

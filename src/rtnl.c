@@ -94,6 +94,22 @@ struct nlmsghdr *rtnl_build_setlink(void *buf, uint32_t seq, int ifindex, unsign
 	return nlh;
 }
 
+struct nlmsghdr *rtnl_build_addr_gen_mode(void *buf, uint32_t seq, const char *name, uint8_t mode)
+{
+	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_SETLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *spec, *inet6;
+
+	ifm->ifi_family = AF_UNSPEC; /* flags and change 0: left alone */
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, mode);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return nlh;
+}
+
 struct nlmsghdr *rtnl_build_alias(void *buf, uint32_t seq, const char *name, const char *alias)
 {
 	struct nlmsghdr *nlh = rtnl_put_header(buf, seq, RTM_SETLINK, 0);

@@ -56,6 +56,12 @@ struct nlmsghdr *rtnl_build_alias(void *buf, uint32_t seq, const char *name, con
  * RTM_SETLINK on ifindex: the IFF_ bits in change take their value from
  * flags (e.g. flags IFF_UP, change IFF_UP: bring it up).
  */
+/*
+ * RTM_SETLINK of link NAME's IPv6 addr_gen_mode (IN6_ADDR_GEN_MODE_*):
+ * with "none", set while the link is down, it makes no link-local address
+ * when it comes up.
+ */
+struct nlmsghdr *rtnl_build_addr_gen_mode(void *buf, uint32_t seq, const char *name, uint8_t mode);
 struct nlmsghdr *rtnl_build_setlink(void *buf, uint32_t seq, int ifindex, unsigned int flags,
 				    unsigned int change);
 

@@ -138,6 +138,13 @@ clean "after apply"
 check_match "after apply: box-out up with its addresses, namespace ok" "$LIB_OUT" \
 	"^box +netns +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +box-out up( [^ ]+)* 10\.97\.10\.1/24( [^ ]+)* fd00:97::3:1/112.*, netns ok$"
 check_match "after apply: other is listed" "$LIB_OUT" "^other +netns .* other-out up .*, netns ok$"
+# other has no IPv6: its host end gets no IPv6 address at all (no
+# link-local the jail could reach, none of the kernel's IPv6 route walks);
+# box's host end keeps its own and a link-local one.
+check_eq "after apply: other-out (no ipv6 in the jail) has no IPv6 address" \
+	"$(ip -6 -o addr show dev other-out | wc -l)" 0
+check_match "... while box-out has fd00:97::3:1" "$(ip -6 -o addr show dev box-out)" "inet6 fd00:97::3:1/"
+check_match "... and a link-local address" "$(ip -6 -o addr show dev box-out)" "inet6 fe80::"
 check_eq "--json: box's link and namespace" \
 	"$("$JAILFW" status --json | lib_json '[[j["link"]["name"], j["link"]["up"],
 		j["link"]["jailfw"], j["namespace"]["present"], j["namespace"]["jailfw"],
