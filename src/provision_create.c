@@ -167,8 +167,8 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 
 		if (!pj->created_veth)
 			continue;
-		nlh = rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if,
-				       pj->alias);
+		nlh =
+		    rtnl_build_alias(rtnl_batch_room(b), rtnl_batch_seq(b), pj->host_if, pj->alias);
 		rtnl_batch_add(b, nlh, NULL, pj, "set alias \"%s\" on \"%s\"", pj->alias,
 			       pj->host_if);
 		if (pj->has_v6)
