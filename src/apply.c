@@ -313,7 +313,7 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
  * in full (which reports a refusal, if it is refused too).
  */
 static int try_delta(const struct policy *p, const struct apply_opts *o, const char *text,
-		     struct timespec *clk)
+		     const struct counters_last *last, struct timespec *clk)
 {
 	const char *why = NULL;
 	struct diag quiet;
@@ -322,7 +322,7 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 	size_t nobjs;
 	int ret;
 
-	delta_prepare(p, text, &script, &nobjs, &why);
+	delta_prepare(p, text, last, &script, &nobjs, &why);
 	diag_lap(o->timing, clk, "delta script");
 	if (!script) {
 		diag_verbose(o->verbose, "delta: not possible (%s); replacing table inet %s", why,
@@ -333,7 +333,7 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 	testhook_point("delta-ready");
 	devnull = fopen("/dev/null", "we");
 	diag_init(&quiet, devnull ? devnull : stderr);
-	ret = nftload_run(p, script, false, &quiet);
+	ret = nftload_run_delta(p, script, &quiet);
 	diag_lap(o->timing, clk, "delta load");
 	diag_free(&quiet);
 	if (devnull)
@@ -379,6 +379,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL;
 	const char *const *lines;
+	struct counters_last last = {.err = -ENOENT};
 	bool current, replace;
 	struct timespec clk;
 	struct updown ud;
@@ -405,7 +406,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	text = render_policy_str(p, RENDER_REPLACE);
 	diag_lap(o->timing, &clk, "render");
 	replace = ret == NFTLOAD_TABLE_OURS;
-	current = replace && counters_is_current(p, text, d);
+	counters_last_load(table, text, &last);
+	current = replace && counters_is_current(p, text, &last, d);
 	diag_lap(o->timing, &clk, "is current");
 	handover = nftload_handover_name(table);
 
@@ -422,7 +424,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     table);
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
-	} else if (replace && try_delta(p, o, text, &clk) == 0) {
+	} else if (replace && try_delta(p, o, text, &last, &clk) == 0) {
 		res->loaded = true;
 		res->nchanges++;
 		handover_leftover(o, handover, d);
@@ -487,7 +489,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		res->nchanges++;
 	}
 	res->nchanges += prov_plan_changes(plan, &lines);
-	ret = counters_save(p, text);
+	ret = counters_save(p, text, &last);
 	diag_lap(o->timing, &clk, "record");
 	if (ret) {
 		/*
@@ -517,6 +519,7 @@ out:
 		state_unlock(lockfd);
 	free(handover);
 	free(text);
+	counters_last_free(&last);
 	updown_free(&ud);
 	res->signal = release_signals(&hold, "apply", status, d);
 	return status;
