@@ -7,6 +7,7 @@
  * The command table below is also the usage text, so the two cannot drift.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -818,6 +819,15 @@ int main(int argc, char **argv)
 	struct cli c;
 	int i, status;
 
+	/*
+	 * At thousands of jails the policy renders to megabytes, read,
+	 * copied, digested and freed several times per apply.  With glibc's
+	 * defaults each such buffer is a mapping of its own, faulted in page
+	 * by page and unmapped at free; from the heap, freed memory is used
+	 * again (about a tenth of a delta apply's time at 5000 jails).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	scrub_environment();
 	memset(&c, 0, sizeof(c));
 	diag_init(&c.d, stderr);
