@@ -32,6 +32,10 @@
 #   add       one jail added (a delta)
 #   remove    the last jail removed (a delta)
 #
+# Then, for the largest of BENCH_DELTA_JAILS, the time of each step of one
+# allowlist change (`jailfw -vv apply`).  The load average is printed
+# before and after: the numbers mean little when other work shares the CPUs.
+#
 # Everything runs in a throwaway network namespace; the machine's own
 # ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
 # (BENCH_SCALE_JAILS="" skips the first table, BENCH_DELTA_JAILS="" the second.)
@@ -116,6 +120,7 @@ time_ms() { # CLEANUP CMD...
 	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.1f", m/1000}'
 }
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' jails "jailfw ms" "nft -f ms" \
 	"nft-f/u ms" overhead "re-apply" "naive ms" "render ms"
 for n in ${BENCH_SCALE_JAILS-1 100 1000 5000}; do
@@ -146,7 +151,9 @@ gen_policy_n() { # N FILE PORT0: like gen_policy with N jails
 cur=$work/cur.conf
 printf '\n%-6s %10s %10s %10s %10s %10s\n' jails "full ms" "allow ms" "add ms" "remove ms" \
 	"delta/full"
+last=
 for n in ${BENCH_DELTA_JAILS:-1000 5000}; do
+	last=$n
 	gen_policy_n "$n" "$work/base$n.conf" 123
 	gen_policy_n "$n" "$work/allow$n.conf" 124
 	gen_policy_n "$((n + 1))" "$work/add$n.conf" 123
@@ -181,3 +188,10 @@ for n in ${BENCH_DELTA_JAILS:-1000 5000}; do
 		'BEGIN { m = a; if (b > m) m = b; if (c > m) m = c; printf "1/%.0f", f / m }')
 	printf '%-6s %10s %10s %10s %10s %10s\n' "$n" "$tf" "$ta" "$tadd" "$trm" "$rt"
 done
+if [ -n "$last" ]; then
+	setup allow
+	echo
+	echo "one allowlist change at $n jails, step by step (jailfw -vv):"
+	"$jailfw" -vv apply "$cur" 2>&1 | sed -n 's/^jailfw: time: /  /p'
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -312,7 +312,8 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
  * 0: committed; else nothing changed and the caller replaces the table
  * in full (which reports a refusal, if it is refused too).
  */
-static int try_delta(const struct policy *p, const struct apply_opts *o, const char *text)
+static int try_delta(const struct policy *p, const struct apply_opts *o, const char *text,
+		     const struct counters_last *last, struct timespec *clk)
 {
 	const char *why = NULL;
 	struct diag quiet;
@@ -321,7 +322,8 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 	size_t nobjs;
 	int ret;
 
-	delta_prepare(p, text, &script, &nobjs, &why);
+	delta_prepare(p, text, last, &script, &nobjs, &why);
+	diag_lap(o->timing, clk, "delta script");
 	if (!script) {
 		diag_verbose(o->verbose, "delta: not possible (%s); replacing table inet %s", why,
 			     policy_table(p));
@@ -331,7 +333,8 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 	testhook_point("delta-ready");
 	devnull = fopen("/dev/null", "we");
 	diag_init(&quiet, devnull ? devnull : stderr);
-	ret = nftload_run(p, script, false, &quiet);
+	ret = nftload_run_delta(p, script, &quiet);
+	diag_lap(o->timing, clk, "delta load");
 	diag_free(&quiet);
 	if (devnull)
 		fclose(devnull);
@@ -376,15 +379,19 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL;
 	const char *const *lines;
+	struct counters_last last = {.err = -ENOENT};
 	bool current, replace;
+	struct timespec clk;
 	struct updown ud;
 
+	diag_lap(o->timing, &clk, NULL);
 	memset(res, 0, sizeof(*res));
 	memset(&ud, 0, sizeof(ud));
 	apply_count_jails(p, &res->nuid, &res->nnetns);
 	status = begin_change("apply", p, o, &lockfd, &hold, d);
 	if (status)
 		return status;
+	diag_lap(o->timing, &clk, "lock");
 	/* From here on, p is the policy without the stopped jails. */
 	status = updown_prepare(p, o->change, o->jail, &ud, d);
 	if (status)
@@ -395,12 +402,17 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     "give jailfw its own table: settings { table NAME }", &ret, d);
 	if (status)
 		goto out;
+	diag_lap(o->timing, &clk, "table state");
 	text = render_policy_str(p, RENDER_REPLACE);
+	diag_lap(o->timing, &clk, "render");
 	replace = ret == NFTLOAD_TABLE_OURS;
-	current = replace && counters_is_current(p, text, d);
+	counters_last_load(table, text, &last);
+	current = replace && counters_is_current(p, text, &last, d);
+	diag_lap(o->timing, &clk, "is current");
 	handover = nftload_handover_name(table);
 
 	ret = prov_stage(p, &plan, d);
+	diag_lap(o->timing, &clk, "stage");
 	if (ret) {
 		status = exitcode_prov(ret);
 		goto rollback;
@@ -412,10 +424,11 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     table);
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
-	} else if (replace && try_delta(p, o, text) == 0) {
+	} else if (replace && try_delta(p, o, text, &last, &clk) == 0) {
 		res->loaded = true;
 		res->nchanges++;
 		handover_leftover(o, handover, d);
+		diag_lap(o->timing, &clk, "handover check");
 	} else {
 		struct counters_stats cs;
 		char *load;
@@ -426,12 +439,14 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		 * (docs/design.md, "The committed record and counters").
 		 */
 		load = counters_carry(p, text, &cs);
+		diag_lap(o->timing, &clk, "counters carried");
 		if (replace) {
 			status = handover_begin(p, o, handover, d);
 			if (status) {
 				free(load);
 				goto rollback;
 			}
+			diag_lap(o->timing, &clk, "handover load");
 		}
 		testhook_point("handover-loaded");
 		diag_verbose(o->verbose, "loading table inet %s (%zu bytes) in one transaction",
@@ -443,10 +458,12 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 				     cs.kept, cs.reset, cs.edited);
 		ret = nftload_run(p, load, false, d);
 		free(load);
+		diag_lap(o->timing, &clk, "load");
 		if (replace)
 			handover_remove(o, handover, d);
 		else if (handover_leftover(o, handover, d))
 			res->nchanges++;
+		diag_lap(o->timing, &clk, "handover removed");
 		if (ret) {
 			status = exitcode_kernel(ret);
 			goto rollback;
@@ -456,7 +473,9 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	}
 	testhook_point("ruleset-committed");
 	sweep_conntrack(p, o, res->loaded, plan, d);
+	diag_lap(o->timing, &clk, "conntrack sweep");
 	ret = prov_commit(plan, d);
+	diag_lap(o->timing, &clk, "provisioning commit");
 	if (ret) {
 		status = exitcode_prov(ret);
 		goto rollback;
@@ -470,7 +489,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		res->nchanges++;
 	}
 	res->nchanges += prov_plan_changes(plan, &lines);
-	ret = counters_save(p, text);
+	ret = counters_save(p, text, &last);
+	diag_lap(o->timing, &clk, "record");
 	if (ret) {
 		/*
 		 * The policy is in force; only status's reference is missing.
@@ -485,6 +505,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	}
 	say_changes(o, plan);
 	status = updown_finish(&ud, d);
+	diag_lap(o->timing, &clk, "finish");
 	goto out;
 
 rollback:
@@ -498,6 +519,7 @@ out:
 		state_unlock(lockfd);
 	free(handover);
 	free(text);
+	counters_last_free(&last);
 	updown_free(&ud);
 	res->signal = release_signals(&hold, "apply", status, d);
 	return status;

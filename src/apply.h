@@ -18,6 +18,7 @@
 struct apply_opts {
 	bool no_wait; /* lock held elsewhere: EXIT_LOCKED instead of waiting */
 	bool verbose; /* say each step and change on stderr */
+	bool timing;  /* -vv: and the time each step took */
 	/* start or stop jail (a name in the policy) in this apply (updown.h) */
 	enum updown_change change;
 	const char *jail;

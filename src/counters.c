@@ -14,12 +14,44 @@
 #include "state.h"
 #include "util.h"
 
-#define RECORD_MAGIC "jailfw-committed 3"
+#define RECORD_MAGIC "jailfw-committed 4"
+#define RECORD_MAGIC_V3 "jailfw-committed 3"
 #define RECORD_MAGIC_V2 "jailfw-committed 2"
 
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
 	return hash64_add(h, &v, sizeof(v));
+}
+
+static uint64_t rotl64(uint64_t x, unsigned int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/*
+ * The committed text's digest: 8 bytes a step (MurmurHash3's mixing), not
+ * FNV-1a's one, since every apply digests a text of megabytes at 5000
+ * jails, and a delta reads the last one and digests it too.  Change
+ * detection, not security: the record is root's (state.h).
+ */
+uint64_t counters_text_digest(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t len = strlen(text), i;
+	uint64_t h = HASH64_INIT ^ len, w;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, sizeof(w));
+		w *= 0x87c37b91114253d5ull;
+		w = rotl64(w, 31) * 0x4cf5ad432745937full;
+		h = rotl64(h ^ w, 27) * 5 + 0x52dce729;
+	}
+	h = hash64_add(h, p + i, len - i);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ h >> 33;
 }
 
 /* ---- a jail's signature ---- */
@@ -322,47 +354,152 @@ const struct counters_obj *counters_record_set(const struct counters_record *r, 
 	return r->nsets ? bsearch(&key, r->sets, r->nsets, sizeof(key), obj_cmp) : NULL;
 }
 
+/*
+ * The record is read at every apply and status, and holds a line per
+ * chain: thousands.  sscanf() per line cost milliseconds, so the lines are
+ * read by hand, exactly as record_format writes them.
+ */
+
+/* "WORD " at *s: true with *s past it. */
+static bool rec_word(const char **s, const char *word, size_t n)
+{
+	if (strncmp(*s, word, n) || (*s)[n] != ' ')
+		return false;
+	*s += n + 1;
+	return true;
+}
+
+/* 1 to 16 hexadecimal digits at *s, then a space or the end of the line. */
+static bool rec_hex(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+	uint64_t x = 0;
+	size_t n;
+
+	for (n = 0; n < 16; n++, p++) {
+		unsigned int c = (unsigned char)*p;
+
+		if (c >= '0' && c <= '9')
+			x = x << 4 | (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			x = x << 4 | (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			x = x << 4 | (c - 'A' + 10);
+		else
+			break;
+	}
+	if (!n || (*p && *p != ' '))
+		return false;
+	*v = x;
+	*s = *p ? p + 1 : p;
+	return true;
+}
+
+/* A name of 1 to 259 bytes up to a space: malloc'd, *s past the space. */
+static char *rec_name(const char **s)
+{
+	const char *sp = strchr(*s, ' ');
+	size_t n = sp ? (size_t)(sp - *s) : 0;
+	char *name;
+
+	if (!n || n > 259)
+		return NULL;
+	name = xstrndup(*s, n);
+	*s = sp + 1;
+	return name;
+}
+
+static bool rec_genid(const char *s, uint32_t *genid)
+{
+	uint64_t v = 0;
+	size_t n;
+
+	for (n = 0; s[n] >= '0' && s[n] <= '9' && n < 10; n++)
+		v = v * 10 + (uint64_t)(s[n] - '0');
+	if (!n || s[n] || v > UINT32_MAX)
+		return false;
+	*genid = (uint32_t)v;
+	return true;
+}
+
+/* One object line after its keyword: NAME DIGEST[ SIG]; false if malformed. */
+static bool rec_obj(const char *s, bool with_sig, struct counters_obj **v, size_t *n)
+{
+	struct counters_obj o = {NULL, 0, 0};
+
+	o.name = rec_name(&s);
+	if (!o.name || !rec_hex(&s, &o.digest) || (with_sig && !rec_hex(&s, &o.sig)) || *s) {
+		free(o.name);
+		return false;
+	}
+	*VEC_PUSH(*v, *n) = o;
+	return true;
+}
+
+static void rec_sort(struct counters_obj *v, size_t n)
+{
+	size_t i;
+
+	/* Written sorted: sorting again is for a record edited by hand. */
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i - 1].name, v[i].name) > 0)
+			break;
+	if (i < n)
+		qsort(v, n, sizeof(*v), obj_cmp);
+}
+
 /* Parse a record's text (consumed) into r. */
 static int record_parse(char *text, struct counters_record *r)
 {
-	char *line, *next, name[260];
-	uint64_t a, b;
-	bool head = false, table_seen = false;
+	char *line, *next;
+	const char *s;
+	bool table_seen = false, current = false;
 
-	for (line = text; *line; line = next) {
+	line = text;
+	next = strchr(line, '\n');
+	if (next)
+		*next++ = '\0';
+	/*
+	 * Versions 2 (no digest) and 3 (another digest) are read without
+	 * their digest: the next apply loads the table in full again.
+	 */
+	if (!strcmp(line, RECORD_MAGIC))
+		current = true;
+	else if (strcmp(line, RECORD_MAGIC_V3) && strcmp(line, RECORD_MAGIC_V2))
+		return -EINVAL;
+	for (line = next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		else
-			next = line + strlen(line);
-		if (!head) {
-			/* Version 2 had no digest: read it, the next apply loads again. */
-			if (strcmp(line, RECORD_MAGIC) && strcmp(line, RECORD_MAGIC_V2))
+		s = line;
+		if (rec_word(&s, "chain", 5)) {
+			if (!rec_obj(s, true, &r->chains, &r->nchains))
 				return -EINVAL;
-			head = true;
-		} else if (sscanf(line, "genid %" SCNu32, &r->genid) == 1) {
-			continue;
-		} else if (sscanf(line, "digest %" SCNx64, &r->text_digest) == 1) {
-			continue;
+		} else if (rec_word(&s, "set", 3)) {
+			if (!rec_obj(s, false, &r->sets, &r->nsets))
+				return -EINVAL;
+		} else if (rec_word(&s, "genid", 5)) {
+			if (!rec_genid(s, &r->genid))
+				return -EINVAL;
+		} else if (rec_word(&s, "digest", 6)) {
+			if (!rec_hex(&s, &r->text_digest) || *s)
+				return -EINVAL;
+		} else if (rec_word(&s, "table", 5)) {
+			if (!rec_hex(&s, &r->table_digest) || *s)
+				return -EINVAL;
+			table_seen = true;
 		} else if (!strcmp(line, "pending")) {
 			r->pending = true;
-		} else if (sscanf(line, "table %" SCNx64, &r->table_digest) == 1) {
-			table_seen = true;
-		} else if (sscanf(line, "chain %259s %" SCNx64 " %" SCNx64, name, &a, &b) == 3) {
-			*VEC_PUSH(r->chains, r->nchains) =
-			    (struct counters_obj){xstrdup(name), a, b};
-		} else if (sscanf(line, "set %259s %" SCNx64, name, &a) == 2) {
-			*VEC_PUSH(r->sets, r->nsets) = (struct counters_obj){xstrdup(name), a, 0};
 		} else if (*line) {
 			return -EINVAL;
 		}
 	}
-	if (!head || table_seen == r->pending)
+	if (table_seen == r->pending)
 		return -EINVAL;
-	if (r->nchains)
-		qsort(r->chains, r->nchains, sizeof(*r->chains), obj_cmp);
-	if (r->nsets)
-		qsort(r->sets, r->nsets, sizeof(*r->sets), obj_cmp);
+	if (!current)
+		r->text_digest = 0;
+	rec_sort(r->chains, r->nchains);
+	rec_sort(r->sets, r->nsets);
 	return 0;
 }
 
@@ -382,6 +519,30 @@ int counters_record_load(const char *table, struct counters_record *r)
 	return err;
 }
 
+/* " %016x": a digest as the record holds it. */
+static void rec_put_hex(struct strbuf *sb, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[17];
+	int i;
+
+	buf[0] = ' ';
+	for (i = 16; i > 0; i--, v >>= 4)
+		buf[i] = digits[v & 15];
+	sb_putn(sb, buf, sizeof(buf));
+}
+
+static void rec_put_obj(struct strbuf *sb, const char *kw, const struct counters_obj *o,
+			bool with_sig)
+{
+	sb_puts(sb, kw);
+	sb_puts(sb, o->name);
+	rec_put_hex(sb, o->digest);
+	if (with_sig)
+		rec_put_hex(sb, o->sig);
+	sb_putc(sb, '\n');
+}
+
 static void record_format(struct strbuf *sb, const struct counters_record *r)
 {
 	size_t i;
@@ -394,10 +555,9 @@ static void record_format(struct strbuf *sb, const struct counters_record *r)
 	else
 		sb_printf(sb, "table %016" PRIx64 "\n", r->table_digest);
 	for (i = 0; i < r->nchains; i++)
-		sb_printf(sb, "chain %s %016" PRIx64 " %016" PRIx64 "\n", r->chains[i].name,
-			  r->chains[i].digest, r->chains[i].sig);
+		rec_put_obj(sb, "chain ", &r->chains[i], true);
 	for (i = 0; i < r->nsets; i++)
-		sb_printf(sb, "set %s %016" PRIx64 "\n", r->sets[i].name, r->sets[i].digest);
+		rec_put_obj(sb, "set ", &r->sets[i], false);
 }
 
 static int record_write(const char *table, const struct counters_record *r)
@@ -453,7 +613,19 @@ static void record_of_table(const struct nftinfo_table *t, struct counters_recor
  * by whoever reads the table next (status, the next apply), which reads
  * it anyway: see counters_record_settle.
  */
-int counters_save(const struct policy *p, const char *text)
+void counters_last_load(const char *table, const char *text, struct counters_last *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->err = counters_record_load(table, &l->rec);
+	l->digest = counters_text_digest(text);
+}
+
+void counters_last_free(struct counters_last *l)
+{
+	counters_record_free(&l->rec);
+}
+
+int counters_save(const struct policy *p, const char *text, const struct counters_last *l)
 {
 	const char *table = policy_table(p);
 	struct counters_chain_text *ct = NULL;
@@ -466,12 +638,9 @@ int counters_save(const struct policy *p, const char *text)
 	 * Nothing committed since the record was written (an apply that
 	 * found its ruleset in force): it still describes the table.
 	 */
-	err = counters_record_load(table, &r);
-	if (!err && !nftinfo_genid(&genid) && genid == r.genid) {
-		counters_record_free(&r);
+	if (!l->err && !nftinfo_genid(&genid) && genid == l->rec.genid)
 		return 0;
-	}
-	counters_record_free(&r);
+	memset(&r, 0, sizeof(r));
 	err = nftinfo_genid(&r.genid);
 	if (err)
 		return err;
@@ -479,7 +648,7 @@ int counters_save(const struct policy *p, const char *text)
 	if (err)
 		return err;
 	r.pending = true;
-	r.text_digest = hash64(text, strlen(text));
+	r.text_digest = l->digest;
 	nct = counters_scan_text(p, text, &ct);
 	for (i = 0; i < nct; i++)
 		if (counters_plain_name(ct[i].name))
@@ -589,22 +758,20 @@ int counters_record_settle(const char *table, struct counters_record *r,
 	return 0;
 }
 
-bool counters_is_current(const struct policy *p, const char *text, struct diag *d)
+bool counters_is_current(const struct policy *p, const char *text, struct counters_last *l,
+			 struct diag *d)
 {
 	const char *table = policy_table(p);
 	char *live = NULL, *want = NULL;
-	struct counters_record r;
 	struct diag quiet;
 	uint32_t genid;
 	bool same = false;
 
-	if (counters_record_load(table, &r) || !r.text_digest ||
-	    r.text_digest != hash64(text, strlen(text)) || nftinfo_genid(&genid))
-		goto out;
-	if (genid == r.genid) {
-		same = true;
-		goto out;
-	}
+	if (l->err || !l->rec.text_digest || l->rec.text_digest != l->digest ||
+	    nftinfo_genid(&genid))
+		return false;
+	if (genid == l->rec.genid)
+		return true;
 	/*
 	 * Something was committed since.  Failures here only mean "load it
 	 * again", so they are not reported to the user.
@@ -627,11 +794,9 @@ bool counters_is_current(const struct policy *p, const char *text, struct diag *
 	 * settled from it, counters_record_settle).
 	 */
 	if (same) {
-		r.genid = genid;
-		record_write(table, &r);
+		l->rec.genid = genid;
+		record_write(table, &l->rec);
 	}
-out:
-	counters_record_free(&r);
 	return same;
 }
 

@@ -45,12 +45,29 @@ struct counters_record {
 };
 
 /*
+ * The record of the last commit as one apply uses it: read once when the
+ * apply starts (under the lock, so nobody else writes it meanwhile), and
+ * the digest of the text being applied, taken once.  At 5000 jails the
+ * record has 5000 lines and the text a few megabytes.
+ */
+struct counters_last {
+	int err; /* of counters_record_load: 0 when rec holds the record */
+	struct counters_record rec;
+	uint64_t digest; /* of the text being applied */
+};
+void counters_last_load(const char *table, const char *text, struct counters_last *l);
+/* The digest of a committed text, as the record holds it. */
+uint64_t counters_text_digest(const char *text);
+void counters_last_free(struct counters_last *l);
+
+/*
  * After a successful apply (a reload or not): record, pending, that table
  * inet T now holds text, the ruleset rendered from p (without counter
- * values).  Returns 0 or -errno; a failure only costs the next apply its
- * counters and status its drift check.
+ * values); l is the record as the apply found it.  Returns 0 or -errno; a
+ * failure only costs the next apply its counters and status its drift
+ * check.
  */
-int counters_save(const struct policy *p, const char *text);
+int counters_save(const struct policy *p, const char *text, const struct counters_last *l);
 
 /*
  * Whether table inet T in force is exactly text (rendered from p), so that
@@ -61,7 +78,8 @@ int counters_save(const struct policy *p, const char *text);
  * listings costs as much as a load: 0.4 s for 5000 jails, hence the
  * generation first).
  */
-bool counters_is_current(const struct policy *p, const char *text, struct diag *d);
+bool counters_is_current(const struct policy *p, const char *text, struct counters_last *l,
+			 struct diag *d);
 
 /*
  * STATE_DIR/committed-TABLE into r.  0, -ENOENT (no record), -EINVAL

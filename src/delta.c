@@ -515,27 +515,26 @@ static char *delta_table(const char *table, const char *old, const char *new, si
 	return ret;
 }
 
-void delta_prepare(const struct policy *p, const char *text, char **script, size_t *nobjs,
-		   const char **why)
+void delta_prepare(const struct policy *p, const char *text, const struct counters_last *l,
+		   char **script, size_t *nobjs, const char **why)
 {
 	const char *table = policy_table(p);
-	struct counters_record r;
 	char *old = NULL;
 	uint32_t genid;
 
 	*script = NULL;
 	*nobjs = 0;
 	/* The record is input: any doubt about it is a full replace. */
-	if (counters_record_load(table, &r) || !r.text_digest) {
+	if (l->err || !l->rec.text_digest) {
 		*why = "no record of the last commit";
 		goto out;
 	}
 	if (state_record_read(table, STATE_RECORD_TEXT, &old) ||
-	    hash64(old, strlen(old)) != r.text_digest) {
+	    counters_text_digest(old) != l->rec.text_digest) {
 		*why = "the record of the last commit does not match its text";
 		goto out;
 	}
-	if (nftinfo_genid(&genid) || genid != r.genid) {
+	if (nftinfo_genid(&genid) || genid != l->rec.genid) {
 		*why = "the ruleset was changed since jailfw's last commit";
 		goto out;
 	}
@@ -544,7 +543,6 @@ void delta_prepare(const struct policy *p, const char *text, char **script, size
 		*why = "nothing differs";
 out:
 	free(old);
-	counters_record_free(&r);
 }
 
 /*
@@ -573,7 +571,9 @@ static bool cut_table(const char *text, const char *table, char **inet, struct s
 	free(head);
 	if (!start)
 		return false;
-	end = strstr(start, "\n}\n");
+	/* Its last line: "}" alone (line by line: strstr() crawls over megabytes). */
+	for (end = start; (end = strchr(end, '\n')) && strncmp(end + 1, "}\n", 2); end++)
+		;
 	if (!end)
 		return false;
 	end += 3;

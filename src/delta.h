@@ -47,10 +47,11 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 
 /*
  * The delta from the table in force to text (rendered from p), if the
- * record allows one (above): *script set (malloc'd), or NULL and *why
- * set.  Reads only; the caller loads the script with nftload_run.
+ * record l allows one (above): *script set (malloc'd), or NULL and *why
+ * set.  Reads only; the caller loads the script with nftload_run_delta.
  */
-void delta_prepare(const struct policy *p, const char *text, char **script, size_t *nobjs,
-		   const char **why);
+struct counters_last;
+void delta_prepare(const struct policy *p, const char *text, const struct counters_last *l,
+		   char **script, size_t *nobjs, const char **why);
 
 #endif

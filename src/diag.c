@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void diag_init(struct diag *d, FILE *out)
 {
@@ -173,4 +174,18 @@ void diag_verbose(bool on, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void diag_lap(bool on, struct timespec *since, const char *step)
+{
+	struct timespec now;
+
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (step)
+		fprintf(stderr, "jailfw: time: %s %.1f ms\n", step,
+			(double)(now.tv_sec - since->tv_sec) * 1e3 +
+			    (double)(now.tv_nsec - since->tv_nsec) / 1e6);
+	*since = now;
 }

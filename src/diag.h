@@ -13,6 +13,7 @@
 #define JAILFW_DIAG_H
 
 #include <stdio.h>
+#include <time.h>
 
 #include "model.h"
 #include "util.h"
@@ -52,6 +53,12 @@ void diag_note(struct diag *d, const struct loc *loc, unsigned int span, const c
 
 /* -v: "jailfw: MESSAGE" on stderr when on, nothing otherwise. */
 void diag_verbose(bool on, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/*
+ * -vv: "jailfw: time: STEP N.N ms", the time since *since, on stderr when
+ * on; *since then moves on to now.  step NULL only starts the clock.
+ */
+void diag_lap(bool on, struct timespec *since, const char *step);
 
 /*
  * The closest candidate to word within a small edit distance, or NULL.

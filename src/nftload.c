@@ -22,7 +22,10 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libnftnl/common.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <pwd.h>
 #include <sched.h>
@@ -81,6 +84,42 @@ struct passwd *getpwnam(const char *name)
 		return NULL;
 	}
 	return next(name);
+}
+
+/*
+ * Before it evaluates a command, libnftables 1.0.6 fills a cache of what
+ * the kernel holds, and for "add rule", "add element" and any "delete"
+ * the cache holds every chain of every table: a dump of all of them,
+ * each decoded (evaluate_cache_add/del in its cache.c), whatever the
+ * command touches.  At 5000 jails that is 5000 chains, for a delta of
+ * a few objects.  The delta's commands use none of it: a chain is
+ * looked up in that cache only to insert at a rule's position, to list,
+ * or to rename, and the delta does none of these; deleting a chain
+ * drops it from the cache only if it is there.  What the delta relies
+ * on, the table and its sets, is dumped as before.  So while a delta
+ * loads (nftload_run_delta), the chain dump asks for the chains of
+ * NFPROTO_DECNET, a family nf_tables has no table of (the kernel refuses
+ * to make one since Linux 6.8), and comes back empty.  Like getpwnam()
+ * above, this definition interposes on libnftnl's for the whole
+ * program, and hands every other call on unchanged.
+ */
+static bool chain_dump_off;
+
+struct nlmsghdr *nftnl_nlmsg_build_hdr(char *buf, uint16_t type, uint16_t family, uint16_t flags,
+				       uint32_t seq)
+{
+	static struct nlmsghdr *(*next)(char *, uint16_t, uint16_t, uint16_t, uint32_t);
+
+	if (!next)
+		next = (struct nlmsghdr * (*)(char *, uint16_t, uint16_t, uint16_t, uint32_t))
+		    dlsym(RTLD_NEXT, "nftnl_nlmsg_build_hdr");
+	if (!next) {
+		fputs("jailfw: libnftnl has no nftnl_nlmsg_build_hdr\n", stderr);
+		abort();
+	}
+	if (chain_dump_off && type == NFT_MSG_GETCHAIN && (flags & NLM_F_DUMP))
+		family = NFPROTO_DECNET;
+	return next(buf, type, family, flags, seq);
 }
 
 static struct nft_ctx *ctx_new(bool dry_run, unsigned int output_flags)
@@ -503,7 +542,8 @@ static bool is_handover(const char *table)
 	return n > k && !strcmp(table + n - k, NFTLOAD_HANDOVER_SUFFIX);
 }
 
-int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d)
+static int run_ruleset(const struct policy *p, const char *text, bool dry_run, bool delta,
+		       struct diag *d)
 {
 	struct nft_ctx *nft = NULL;
 	char *faulty = NULL, *errbuf = NULL;
@@ -528,7 +568,10 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (run_text(nft, text) == 0)
+	chain_dump_off = delta;
+	ret = run_text(nft, text);
+	chain_dump_off = false;
+	if (ret == 0)
 		goto out;
 	/*
 	 * Read once: nft_ctx_get_error_buffer() hands out the text and
@@ -549,6 +592,16 @@ out:
 	free(errbuf);
 	free(faulty);
 	return ret;
+}
+
+int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d)
+{
+	return run_ruleset(p, text, dry_run, false, d);
+}
+
+int nftload_run_delta(const struct policy *p, const char *script, struct diag *d)
+{
+	return run_ruleset(p, script, false, true, d);
 }
 
 /*

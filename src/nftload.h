@@ -21,6 +21,14 @@
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d);
 
 /*
+ * nftload_run for a delta script (delta.h) on table inet T in force,
+ * which the delta knows to be what jailfw committed last: libnftables
+ * then does without its cache of every chain (nftload.c says why), which
+ * none of the delta's commands needs.
+ */
+int nftload_run_delta(const struct policy *p, const char *script, struct diag *d);
+
+/*
  * The table a replace of table inet T loads first (apply.c explains why):
  * "T-handover", malloc'd.  A policy cannot name a table with a '-', so it
  * is never another policy's table.

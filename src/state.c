@@ -294,6 +294,19 @@ static void put_prefix(struct strbuf *sb, const char *key, const struct prefix *
 	sb_printf(sb, " %s=%s/%u", key, buf, p->len);
 }
 
+/* " KEY=N": sb_printf costs a microsecond a line, and thousands of uid jails are a line each. */
+static void put_uint(struct strbuf *sb, const char *key, unsigned int v)
+{
+	char buf[16];
+	size_t i = sizeof(buf);
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	sb_puts(sb, key);
+	sb_putn(sb, buf + i, sizeof(buf) - i);
+}
+
 char *state_format(const struct state *s)
 {
 	struct strbuf sb;
@@ -308,8 +321,11 @@ char *state_format(const struct state *s)
 
 		if (j->backend == BACKEND_UID) {
 			/* has_user always: a uid jail is its user. */
-			sb_printf(&sb, "jail %s backend=uid uid=%u gid=%u\n", j->name,
-				  (unsigned int)j->uid, (unsigned int)j->gid);
+			sb_puts(&sb, "jail ");
+			sb_puts(&sb, j->name);
+			put_uint(&sb, " backend=uid uid=", (unsigned int)j->uid);
+			put_uint(&sb, " gid=", (unsigned int)j->gid);
+			sb_putc(&sb, '\n');
 			continue;
 		}
 		sb_printf(&sb, "jail %s host=%s peer=%s netns=%" PRIu64 ":%" PRIu64, j->name,
@@ -797,14 +813,43 @@ int state_load(struct state *s, struct diag *d)
 	return -EINVAL;
 }
 
+/*
+ * Whether text has a jail line that is not a uid jail's.  A state of
+ * thousands of uid jails is read in full by the apply that follows: here
+ * a glance at each line serves.
+ */
+static bool state_netns_line(const char *text)
+{
+	const char *line, *nl;
+
+	for (line = text; *line; line = nl + 1) {
+		nl = strchrnul(line, '\n');
+		if (!strncmp(line, "jail ", 5) &&
+		    !memmem(line, (size_t)(nl - line), " backend=uid", 12))
+			return true;
+		if (!*nl)
+			break;
+	}
+	return false;
+}
+
 bool state_has_netns(void)
 {
 	struct state s;
+	char *text = NULL;
 	bool any = false;
 	size_t i;
 
+	/* No such line: state_load would find no netns jail, or fail. */
+	if (state_read_file(STATE_NAME, &text, NULL))
+		return false;
+	any = state_netns_line(text);
+	free(text);
+	if (!any)
+		return false;
 	if (state_load(&s, NULL))
 		return false;
+	any = false;
 	for (i = 0; i < s.njails && !any; i++)
 		any = s.jails[i].backend == BACKEND_NETNS;
 	state_free(&s);
