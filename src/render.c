@@ -11,6 +11,7 @@
  */
 #include "render.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -525,12 +526,19 @@ static void htab_grow(struct rctx *c)
 		htab_insert(c, i);
 }
 
-/* The dst chain for a normalised union, created on first use. */
+/*
+ * The dst chain for a normalised union, created on first use.  Its name
+ * comes from its contents, not from the order of first use: a jail added
+ * or removed then leaves every other jail's dst chains and sets as they
+ * were, and the delta apply (docs/ruleset.md) touches its own alone.  Two
+ * unions of the same 64-bit hash, as rare as that is, are told apart by a
+ * suffix in the order of first use (both sit on the same probe run).
+ */
 static size_t intern(struct rctx *c, unsigned int flags, const struct rule *any_src,
 		     const struct rule *host_src, const struct rpfx *v, size_t n)
 {
 	uint64_t hash = union_hash(flags, v, n);
-	size_t mask, h, idx, i;
+	size_t mask, h, idx, i, same = 0;
 	struct rdst *d;
 	const char *fixed;
 
@@ -539,8 +547,11 @@ static size_t intern(struct rctx *c, unsigned int flags, const struct rule *any_
 	mask = c->hcap - 1;
 	for (h = (size_t)hash & mask; c->htab[h]; h = (h + 1) & mask) {
 		d = &c->dsts[c->htab[h] - 1];
-		if (d->hash == hash && union_equal(d->flags, d->pfx, d->npfx, flags, v, n))
+		if (d->hash != hash)
+			continue;
+		if (union_equal(d->flags, d->pfx, d->npfx, flags, v, n))
 			return c->htab[h] - 1;
+		same++;
 	}
 
 	idx = c->ndsts;
@@ -559,8 +570,10 @@ static size_t intern(struct rctx *c, unsigned int flags, const struct rule *any_
 	fixed = n ? NULL : fixed_dst_name(flags);
 	if (fixed)
 		snprintf(d->name, sizeof(d->name), "%s", fixed);
+	else if (!same)
+		snprintf(d->name, sizeof(d->name), "dst_%016" PRIx64, hash);
 	else
-		snprintf(d->name, sizeof(d->name), "dst_%u", ++c->next_n);
+		snprintf(d->name, sizeof(d->name), "dst_%016" PRIx64 "_%zu", hash, same + 1);
 	htab_insert(c, idx);
 	return idx;
 }

@@ -60,7 +60,7 @@ struct rdst {
 	struct rpfx *pfx; /* v4 first, then v6; sorted, none contains another */
 	size_t npfx, nv4;
 	uint64_t hash;
-	char name[24];
+	char name[40]; /* dst_HASH, dst_HASH_N (render.c, intern) */
 };
 
 /* One verdict map element: KEY comment "..." : jump DST. */
@@ -96,7 +96,6 @@ struct rctx {
 	size_t ndsts;
 	size_t *htab; /* open addressing, dst index + 1, 0 = empty */
 	size_t hcap;
-	unsigned int next_n;
 
 	struct relem *elems;
 	size_t nelems;

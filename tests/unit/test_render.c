@@ -156,6 +156,99 @@ static bool no_anonymous_sets(const char *text)
 	return true;
 }
 
+/*
+ * out with its dst chains' names (dst_ and 16 hex digits, render.c's
+ * intern) replaced by dst_1, dst_2, ... in order of first appearance, so
+ * that the tests below can spell them.
+ */
+static char *renumber(char *out)
+{
+	char *names[64];
+	struct strbuf sb;
+	size_t n = 0, i, k = 0;
+	const char *p = out;
+
+	sb_init(&sb);
+	while (p[k]) {
+		if (strncmp(p + k, "dst_", 4) || strspn(p + k + 4, "0123456789abcdef") < 16) {
+			k++;
+			continue;
+		}
+		sb_printf(&sb, "%.*s", (int)k, p);
+		for (i = 0; i < n && strncmp(names[i], p + k, 20); i++)
+			;
+		if (i == n) {
+			if (n == ARRAY_SIZE(names))
+				abort();
+			names[n++] = xstrndup(p + k, 20);
+		}
+		sb_printf(&sb, "dst_%zu", i + 1);
+		p += k + 20;
+		k = 0;
+	}
+	sb_puts(&sb, p);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(out);
+	return sb_steal(&sb);
+}
+
+/* The name of the dst chain that the element starting with key jumps to. */
+static char *dst_of(const char *out, const char *key)
+{
+	const char *e = strstr(out, key), *j = e ? strstr(e, "jump dst_") : NULL;
+
+	return j ? xstrndup(j + 5, strcspn(j + 5, ",} \n")) : xstrdup("(none)");
+}
+
+/*
+ * The dst chains are named by their contents: a jail added in front of
+ * others, with destinations of its own, renames none of theirs.
+ */
+static void test_dst_names_stable(void)
+{
+	struct policy p, q;
+	struct jail *j;
+	char *a, *b, *da, *db;
+
+	policy_start(&p);
+	j = add_uid_jail(&p, "web", 1099, 1);
+	allow(j, 2, PROTO_TCP, "443", "192.0.2.0/24,198.51.100.0/24,203.0.113.0/24");
+	j = add_netns_jail(&p, "box", "10.97.1.0/24", NULL, 3);
+	allow(j, 4, PROTO_TCP, "443", "192.0.2.0/24");
+	a = render_policy_str(&p, 0);
+
+	policy_start(&q);
+	j = add_uid_jail(&q, "first", 1098, 1);
+	allow(j, 2, PROTO_TCP, "80", "198.51.100.7");
+	j = add_netns_jail(&q, "nfirst", "10.97.2.0/24", NULL, 3);
+	allow(j, 4, PROTO_UDP, "53", "203.0.113.9");
+	j = add_uid_jail(&q, "web", 1099, 5);
+	allow(j, 6, PROTO_TCP, "443", "192.0.2.0/24,198.51.100.0/24,203.0.113.0/24");
+	j = add_netns_jail(&q, "box", "10.97.1.0/24", NULL, 7);
+	allow(j, 8, PROTO_TCP, "443", "192.0.2.0/24");
+	b = render_policy_str(&q, 0);
+
+	da = dst_of(a, "1099 . tcp . 443");
+	db = dst_of(b, "1099 . tcp . 443");
+	T_CHECK(!strncmp(da, "dst_", 4) && strlen(da) == 20, "a hashed name: dst_ and 16 digits");
+	T_STREQ(db, da, "the uid jail's dst chain keeps its name when jails come before it");
+	free(da);
+	free(db);
+	da = dst_of(a, "\"box-out\" . tcp . 443");
+	db = dst_of(b, "\"box-out\" . tcp . 443");
+	T_STREQ(db, da, "the netns jail's too");
+	free(da);
+	da = dst_of(b, "\"nfirst-out\" . udp . 53");
+	T_CHECK(strcmp(da, db) && strncmp(da, "dst_", 4) == 0, "a new union: a chain of its own");
+	free(da);
+	free(db);
+	free(a);
+	free(b);
+	policy_free(&p);
+	policy_free(&q);
+}
+
 static void test_segmentation(void)
 {
 	struct policy p;
@@ -169,7 +262,7 @@ static void test_segmentation(void)
 	allow(j, 6, PROTO_TCP, "80", NULL);
 	allow(j, 7, PROTO_UDP, "1000-2000", "203.0.113.0/24");
 	allow(j, 8, PROTO_UDP, "1500-3000", "203.0.113.0/24");
-	out = render_policy_str(&p, 0);
+	out = renumber(render_policy_str(&p, 0));
 
 	/*
 	 * Port 80: all three rules, and "any" covers both prefixes (a uid
@@ -237,7 +330,7 @@ static void test_interning(void)
 	allow(b, 6, PROTO_UDP, "53", "2001:db8::/32,192.0.2.0/24");
 	c = add_netns_jail(&p, "c", "10.97.1.0/24", NULL, 10);
 	allow(c, 13, PROTO_TCP, "443", "192.0.2.0/24, 2001:db8::/32");
-	out = render_policy_str(&p, 0);
+	out = renumber(render_policy_str(&p, 0));
 	T_HAS(out, "2001 . tcp . 443 comment \"p.conf:2\" : jump dst_1", "first jail uses dst_1");
 	T_HAS(out, "2002 . udp . 53 comment \"p.conf:6\" : jump dst_1",
 	      "second jail, same union in another order, shares dst_1");
@@ -276,7 +369,7 @@ static void test_normalisation(void)
 	allow(j, 3, PROTO_TCP, "443", "192.0.2.0/24,2001:db8::/32,2001:db8:1::/48");
 	/* Host bits set (check only warns): masked before use. */
 	allow(j, 4, PROTO_UDP, "53", "198.51.100.77/24");
-	out = render_policy_str(&p, 0);
+	out = renumber(render_policy_str(&p, 0));
 	T_HASNT(out, "192.0.2.128/25", "contained prefix dropped");
 	T_HASNT(out, "192.0.2.7 ", "contained address dropped");
 	T_HASNT(out, "2001:db8:1::/48", "contained v6 prefix dropped");
@@ -323,7 +416,7 @@ static void test_netns_split(void)
 	pb->ext_lo = 6000;
 	pb->ext_hi = 6001;
 	pb->int_lo = 7000;
-	out = render_policy_str(&p, 0);
+	out = renumber(render_policy_str(&p, 0));
 	T_HAS(out,
 	      "\tmap host_ports {\n\t\ttype ifname . inet_proto . inet_service : verdict\n"
 	      "\t\telements = { \"ns-out\" . udp . 53 comment \"p.conf:5\" : jump dst_hostin }",
@@ -536,6 +629,7 @@ static void test_determinism_and_scale(void)
 
 int main(void)
 {
+	test_dst_names_stable();
 	test_segmentation();
 	test_no_interval_without_ranges();
 	test_interning();
