@@ -112,13 +112,18 @@ struct script {
 	size_t nobjs;
 };
 
-/* "table inet T { set NAME { DECLARATION } }": b without its elements. */
-static void put_set_decl(struct strbuf *sb, const char *table, const struct nftobj_block *b,
+/*
+ * Every command names its table as "FAMILY NAME" (ft: "inet jailfw",
+ * "arp jailfw"): the rendering's tables go in one transaction.
+ */
+
+/* "table FT { set NAME { DECLARATION } }": b without its elements. */
+static void put_set_decl(struct strbuf *sb, const char *ft, const struct nftobj_block *b,
 			 const struct set_parts *sp)
 {
 	size_t i;
 
-	sb_printf(sb, "table inet %s {\n", table);
+	sb_printf(sb, "table %s {\n", ft);
 	for (i = 0; i < b->nlines; i++) {
 		if (sp->has_list && i >= sp->elem_from - 1 && i <= sp->elem_to)
 			continue;
@@ -128,14 +133,14 @@ static void put_set_decl(struct strbuf *sb, const char *table, const struct nfto
 }
 
 /* One "add element"/"delete element" command for the elements of set set. */
-static void put_elems(struct strbuf *sb, const char *verb, const char *table, const char *set,
+static void put_elems(struct strbuf *sb, const char *verb, const char *ft, const char *set,
 		      char **v, size_t n, bool keys_only)
 {
 	size_t i;
 
 	if (!n)
 		return;
-	sb_printf(sb, "%s element inet %s %s { ", verb, table, set);
+	sb_printf(sb, "%s element %s %s { ", verb, ft, set);
 	for (i = 0; i < n; i++) {
 		const char *e = skip_tabs(v[i]);
 
@@ -146,7 +151,7 @@ static void put_elems(struct strbuf *sb, const char *verb, const char *table, co
 }
 
 /* Elements of old and new set blocks: sorted lists, merged. */
-static void diff_elems(struct script *s, const char *table, const char *set,
+static void diff_elems(struct script *s, const char *ft, const char *set,
 		       const struct nftobj_block *a, const struct set_parts *pa,
 		       const struct nftobj_block *b, const struct set_parts *pb)
 {
@@ -168,25 +173,25 @@ static void diff_elems(struct script *s, const char *table, const char *set,
 		else
 			i++, k++;
 	}
-	put_elems(&s->part[DEL_ELEMS], "delete", table, set, gone, ngone, true);
-	put_elems(&s->part[ADD_ELEMS], "add", table, set, added, nadded, false);
+	put_elems(&s->part[DEL_ELEMS], "delete", ft, set, gone, ngone, true);
+	put_elems(&s->part[ADD_ELEMS], "add", ft, set, added, nadded, false);
 	s->nobjs += ngone + nadded;
 	free(gone);
 	free(added);
 }
 
-static void put_rules(struct script *s, const char *table, const char *chain,
+static void put_rules(struct script *s, const char *ft, const char *chain,
 		      const struct nftobj_block *b)
 {
 	size_t i;
 
 	for (i = chain_first_rule(b); i + 1 < b->nlines; i++)
-		sb_printf(&s->part[RULES], "add rule inet %s %s %s\n", table, chain,
+		sb_printf(&s->part[RULES], "add rule %s %s %s\n", ft, chain,
 			  skip_tabs(b->lines[i]));
 }
 
 /* What an old block (NULL: none) and a new one (NULL: none) add to s. */
-static const char *diff_block(struct script *s, const char *table, const struct nftobj_block *a,
+static const char *diff_block(struct script *s, const char *ft, const struct nftobj_block *a,
 			      const struct nftobj_block *b)
 {
 	const struct nftobj_block *any = b ? b : a;
@@ -200,9 +205,9 @@ static const char *diff_block(struct script *s, const char *table, const struct 
 		if (!a) {
 			/* Declared first, its elements with the others. */
 			set_split(b, &pb);
-			put_set_decl(&s->part[ADD_SETS], table, b, &pb);
+			put_set_decl(&s->part[ADD_SETS], ft, b, &pb);
 			pa.elem_from = pa.elem_to = 0;
-			diff_elems(s, table, name + 1, b, &pa, b, &pb);
+			diff_elems(s, ft, name + 1, b, &pa, b, &pb);
 			s->nobjs++;
 			return NULL;
 		}
@@ -211,8 +216,7 @@ static const char *diff_block(struct script *s, const char *table, const struct 
 			 * After the rules, which named it, are flushed; before
 			 * the chains its elements jump to go (EBUSY otherwise).
 			 */
-			sb_printf(&s->part[DEL_SETS], "delete %.3s inet %s %s\n", a->key, table,
-				  name + 1);
+			sb_printf(&s->part[DEL_SETS], "delete %.3s %s %s\n", a->key, ft, name + 1);
 			s->nobjs++;
 			return NULL;
 		}
@@ -220,7 +224,7 @@ static const char *diff_block(struct script *s, const char *table, const struct 
 		set_split(b, &pb);
 		if (!set_decl_equal(a, &pa, b, &pb))
 			return "a set or map declaration changed";
-		diff_elems(s, table, name + 1, a, &pa, b, &pb);
+		diff_elems(s, ft, name + 1, a, &pa, b, &pb);
 		return NULL;
 	}
 	if (strncmp(any->key, "chain ", 6))
@@ -235,13 +239,13 @@ static const char *diff_block(struct script *s, const char *table, const struct 
 	name++;
 	s->nobjs++;
 	if (!a)
-		sb_printf(&s->part[ADD_CHAINS], "add chain inet %s %s\n", table, name);
+		sb_printf(&s->part[ADD_CHAINS], "add chain %s %s\n", ft, name);
 	else
-		sb_printf(&s->part[RULES], "flush chain inet %s %s\n", table, name);
+		sb_printf(&s->part[RULES], "flush chain %s %s\n", ft, name);
 	if (b)
-		put_rules(s, table, name, b);
+		put_rules(s, ft, name, b);
 	else
-		sb_printf(&s->part[DEL_CHAINS], "delete chain inet %s %s\n", table, name);
+		sb_printf(&s->part[DEL_CHAINS], "delete chain %s %s\n", ft, name);
 	return NULL;
 }
 
@@ -470,18 +474,15 @@ static void reduce(const char *old, const char *new, char **rold, char **rnew)
 	*rnew = sb_steal(&rn);
 }
 
-static char *delta_table(const char *table, const char *old, const char *new, size_t *nobjs,
-			 const char **why)
+/* What table FT's old and new blocks add to s; *why set on a full replace. */
+static void delta_table(struct script *s, const char *ft, const char *old, const char *new,
+			const char **why)
 {
 	struct nftobj_listing la, lb;
 	struct nftobj_index ia, ib;
-	struct script s;
-	struct strbuf out;
-	char *ret = NULL, *rold, *rnew;
-	size_t i, k;
+	char *rold, *rnew;
+	size_t i;
 
-	*nobjs = 0;
-	*why = NULL;
 	reduce(old, new, &rold, &rnew);
 	nftobj_parse(rold, &la);
 	nftobj_parse(rnew, &lb);
@@ -489,30 +490,17 @@ static char *delta_table(const char *table, const char *old, const char *new, si
 	free(rnew);
 	nftobj_index_build(&la, &ia);
 	nftobj_index_build(&lb, &ib);
-	memset(&s, 0, sizeof(s));
-	for (k = 0; k < NPARTS; k++)
-		sb_init(&s.part[k]);
 	for (i = 0; i < lb.nblocks && !*why; i++)
-		*why = diff_block(&s, table, nftobj_find(&ia, lb.blocks[i].key), &lb.blocks[i]);
+		*why = diff_block(s, ft, nftobj_find(&ia, lb.blocks[i].key), &lb.blocks[i]);
 	for (i = 0; i < la.nblocks && !*why; i++)
 		if (!nftobj_find(&ib, la.blocks[i].key))
-			*why = diff_block(&s, table, &la.blocks[i], NULL);
+			*why = diff_block(s, ft, &la.blocks[i], NULL);
 	if (!lb.nblocks && !*why)
 		*why = "the new ruleset is empty";
-	if (!*why && s.nobjs) {
-		sb_init(&out);
-		for (k = 0; k < NPARTS; k++)
-			sb_puts(&out, s.part[k].s);
-		ret = sb_steal(&out);
-		*nobjs = s.nobjs;
-	}
-	for (k = 0; k < NPARTS; k++)
-		sb_free(&s.part[k]);
 	free(ia.v);
 	free(ib.v);
 	nftobj_listing_free(&la);
 	nftobj_listing_free(&lb);
-	return ret;
 }
 
 void delta_prepare(const struct policy *p, const char *text, const struct counters_last *l,
@@ -546,65 +534,108 @@ out:
 }
 
 /*
- * Cut text into the block of table inet TABLE ("table inet T {" to its
- * closing "}" at the start of a line) and everything else.  false when
- * there is no such block.  The rendering also holds other tables (the
- * arp family's, for the neighbour walls), whose objects may have the same
- * names as the inet table's: the delta handles the inet table only, and
- * only while the rest is the same text.
+ * A rendering's tables: each "table FAMILY NAME {" block through its
+ * closing "}" at the start of a line (the inet table, and the arp table
+ * of the netns jails' neighbour walls, whose objects may have the same
+ * names as the inet table's), and the lines around them (the
+ * "table ... {}" / "delete table" preamble of a replace).
  */
-static bool cut_table(const char *text, const char *table, char **inet, struct strbuf *rest)
-{
-	char *head = xasprintf("table inet %s {\n", table);
-	const char *p = text, *start = NULL, *end;
+struct table_block {
+	char *ft; /* "inet jailfw" */
+	const char *start;
+	size_t len;
+};
 
-	while (*p) {
-		if (!strncmp(p, head, strlen(head))) {
-			start = p;
-			break;
-		}
-		p = strchr(p, '\n');
-		if (!p)
-			break;
-		p++;
-	}
-	free(head);
-	if (!start)
-		return false;
-	/* Its last line: "}" alone (line by line: strstr() crawls over megabytes). */
-	for (end = start; (end = strchr(end, '\n')) && strncmp(end + 1, "}\n", 2); end++)
-		;
-	if (!end)
-		return false;
-	end += 3;
-	*inet = xstrndup(start, (size_t)(end - start));
+static void cut_tables(const char *text, struct table_block **v, size_t *n, struct strbuf *rest)
+{
+	const char *line = text, *next, *end;
+	size_t len;
+
+	*v = NULL;
+	*n = 0;
 	sb_init(rest);
-	sb_printf(rest, "%.*s%s", (int)(start - text), text, end);
-	return true;
+	for (; *line; line = next) {
+		next = strchr(line, '\n');
+		len = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + len;
+		/* Its last line: "}" alone (line by line: strstr() crawls over megabytes). */
+		end = NULL;
+		if (len > 8 && !strncmp(line, "table ", 6) && !strncmp(line + len - 2, " {", 2))
+			for (end = line; (end = strchr(end, '\n')) && strncmp(end + 1, "}\n", 2);
+			     end++)
+				;
+		if (end) {
+			struct table_block *t = VEC_PUSH(*v, *n);
+
+			t->ft = xstrndup(line + 6, len - 8);
+			t->start = line;
+			t->len = (size_t)(end + 3 - line);
+			next = end + 3;
+			continue;
+		}
+		sb_printf(rest, "%.*s\n", (int)len, line);
+	}
 }
 
 char *delta_script(const char *table, const char *old, const char *new, size_t *nobjs,
 		   const char **why)
 {
-	struct strbuf rold, rnew;
-	char *iold = NULL, *inew = NULL, *ret = NULL;
-	bool ok_old, ok_new;
+	struct table_block *ta, *tb;
+	struct strbuf rold, rnew, out;
+	char *inet = xasprintf("inet %s", table), *ret = NULL, *a, *b;
+	struct script s;
+	size_t na, nb, i, k;
 
 	*nobjs = 0;
 	*why = NULL;
-	ok_old = cut_table(old, table, &iold, &rold);
-	ok_new = cut_table(new, table, &inew, &rnew);
-	if (!ok_old || !ok_new)
+	memset(&s, 0, sizeof(s));
+	for (k = 0; k < NPARTS; k++)
+		sb_init(&s.part[k]);
+	cut_tables(old, &ta, &na, &rold);
+	cut_tables(new, &tb, &nb, &rnew);
+	for (i = 0; i < nb && strcmp(tb[i].ft, inet); i++)
+		;
+	if (i == nb)
 		*why = "no table inet block in the rendering";
 	else if (strcmp(rold.s, rnew.s))
-		*why = "a table of another family changes";
-	else
-		ret = delta_table(table, iold, inew, nobjs, why);
-	if (ok_old)
-		sb_free(&rold);
-	if (ok_new)
-		sb_free(&rnew);
-	free(iold);
-	free(inew);
+		*why = "the lines outside the tables changed";
+	else if (na != nb)
+		*why = "a table was added or removed";
+	/*
+	 * Every table in one script: the kernel commits them together, and
+	 * the order of the parts holds across tables (no table refers to
+	 * another's objects).
+	 */
+	for (i = 0; i < nb && !*why; i++) {
+		if (strcmp(ta[i].ft, tb[i].ft)) {
+			*why = "a table was added or removed";
+			break;
+		}
+		if (ta[i].len == tb[i].len && !memcmp(ta[i].start, tb[i].start, ta[i].len))
+			continue;
+		a = xstrndup(ta[i].start, ta[i].len);
+		b = xstrndup(tb[i].start, tb[i].len);
+		delta_table(&s, tb[i].ft, a, b, why);
+		free(a);
+		free(b);
+	}
+	if (!*why && s.nobjs) {
+		sb_init(&out);
+		for (k = 0; k < NPARTS; k++)
+			sb_puts(&out, s.part[k].s);
+		ret = sb_steal(&out);
+		*nobjs = s.nobjs;
+	}
+	for (k = 0; k < NPARTS; k++)
+		sb_free(&s.part[k]);
+	for (i = 0; i < na; i++)
+		free(ta[i].ft);
+	for (i = 0; i < nb; i++)
+		free(tb[i].ft);
+	free(ta);
+	free(tb);
+	sb_free(&rold);
+	sb_free(&rnew);
+	free(inet);
 	return ret;
 }

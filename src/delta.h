@@ -12,7 +12,9 @@
  *   - the record is intact (the text's digest is the one recorded) and
  *     the ruleset generation is still the one jailfw's commit made: no
  *     one has committed anything since, so the table is that text;
- *   - only chains that are not base chains, elements of sets and maps,
+ *   - the rendering has the same tables (inet, and arp when there are
+ *     netns jails) and the same lines around them, and in each table
+ *     only chains that are not base chains, elements of sets and maps,
  *     and whole sets and maps added or removed differ: the table's own
  *     lines, the declaration of every set and map in both, every base
  *     chain's hook, priority and policy, and every other object are the
@@ -25,8 +27,8 @@
  * changed and new chains added, new elements added, removed sets and
  * maps deleted (no rule names them any more, and a removed verdict map's
  * elements still jump to the chains about to go), and removed chains
- * deleted last.  The kernel
- * makes the transaction atomic, so no packet sees a part of it.
+ * deleted last; every table's part in its turn.  The kernel makes the
+ * transaction atomic, so no packet sees a part of it.
  */
 #ifndef JAILFW_DELTA_H
 #define JAILFW_DELTA_H
@@ -36,8 +38,8 @@
 #include "model.h"
 
 /*
- * Pure: the script that turns table inet TABLE holding old (a rendering,
- * RENDER_REPLACE) into new, malloc'd, with *nobjs the number of objects it
+ * Pure: the script that turns the tables named TABLE holding old (a
+ * rendering, RENDER_REPLACE) into new, malloc'd, with *nobjs the number of objects it
  * touches (chains added, changed or removed; elements added or removed).
  * NULL when the difference cannot be expressed as a delta (*why then says
  * why, a static string) or when there is none (*nobjs 0).

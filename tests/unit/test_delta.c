@@ -160,8 +160,7 @@ int main(void)
 
 	/*
 	 * A table of another family (the arp walls) with a set of the same
-	 * name as the inet table's: the delta is the inet table's alone, and
-	 * only while the other table's text is unchanged.
+	 * name as the inet table's: each table's delta names its own.
 	 */
 #define ARP(elems)                                                                                 \
 	"table arp jailfw {\n"                                                                     \
@@ -184,9 +183,49 @@ int main(void)
 	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
 	    HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.2"),
 	    &n, &why);
-	T_CHECK(!s && why && strstr(why, "another family"),
-		"the arp table changed: a full replace");
+	T_STREQ(s,
+		"delete element arp jailfw jail_nets4 { 10.0.0.1 }\n"
+		"add element arp jailfw jail_nets4 { 10.0.0.2 }\n",
+		"the arp table's elements changed: its delta, the inet table untouched");
+	T_CHECK(n == 2, "two objects");
 	free(s);
+
+	/* Both tables change: one script, each part across both tables. */
+	s = script(HEAD MAPS("1099 : jump uid_a")
+		       INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop")
+		       CHAIN("uid_b", "drop") "}\n" ARP("10.0.0.1,\n\t\t\t     10.0.0.2"),
+		   &n, &why);
+	T_STREQ(s,
+		"add chain inet jailfw uid_b\n"
+		"add rule inet jailfw uid_b drop\n"
+		"add element arp jailfw jail_nets4 { 10.0.0.2 }\n",
+		"a chain in one table, an element in the other: one script");
+	free(s);
+
+	/* The arp table comes or goes (the first netns jail, the last): a full replace. */
+	s = script(HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n",
+		   HEAD MAPS("1099 : jump uid_a")
+		       INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+		   &n, &why);
+	T_CHECK(!s && why && strstr(why, "table was added"), "a table added: a full replace");
+	s = script(HEAD MAPS("1099 : jump uid_a")
+		       INET_SET CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+		   HEAD MAPS("1099 : jump uid_a") INET_SET CHAIN("uid_a", "drop") "}\n", &n, &why);
+	T_CHECK(!s && why && strstr(why, "table was added or removed"),
+		"a table removed: a full replace");
+
+	/* A declaration in the arp table is held to the same rule as the inet table's. */
+	s = script(
+	    HEAD MAPS("1099 : jump uid_a") CHAIN("uid_a", "drop") "}\n" ARP("10.0.0.1"),
+	    HEAD MAPS("1099 : jump uid_a") CHAIN(
+		"uid_a",
+		"drop") "}\n"
+			"table arp jailfw {\n\tset jail_nets4 {\n\t\ttype ipv4_addr\n\t\tflags "
+			"interval\n\t\telements = { 10.0.0.1 }\n\t}\n}\n",
+	    &n, &why);
+	T_CHECK(!s && why && strstr(why, "declaration"),
+		"an arp set's declaration changed: a full replace");
 
 	return t_done();
 }
