@@ -674,6 +674,32 @@ static void state_jails(struct status_report *r, const struct state *st, bool ta
 }
 
 /*
+ * The jails `jailfw stop` took down (updown.h): a uid jail stays in the
+ * table, without its allow rules; a netns jail is gone from the table and
+ * the state, and this record names it alone.  Not drift: jailfw did it.
+ */
+static void stopped_jails(struct status_report *r)
+{
+	char **names;
+	size_t n, i;
+
+	if (state_stopped_load(&names, &n, NULL)) {
+		status_note(r, "cannot read %s: the jails stopped by jailfw stop are not shown",
+			    STATE_STOPPED);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct status_jail *j = jail_get(r, names[i]);
+
+		j->stopped = true;
+		/* A stopped uid jail stays in the table: one that is not is netns. */
+		if (j->backend == BACKEND_NONE && r->table_state == STATUS_TABLE_OURS)
+			j->backend = BACKEND_NETNS;
+	}
+	strv_free(names, n);
+}
+
+/*
  * The netns jails' other table: table arp NAME, with what a jail may say
  * on its link (render_netns.c).  Checked for being there and jailfw's;
  * its contents are what apply compares (record.c), not status.
@@ -769,14 +795,16 @@ int status_collect(const char *table, struct status_report *r, struct diag *d)
 	/* The state describes the table it names, not another one. */
 	if (!st.table || !strcmp(st.table, r->table)) {
 		state_jails(r, &st, r->table_state == STATUS_TABLE_OURS);
+		stopped_jails(r);
 	} else {
 		status_note(r, "jailfw's last apply used table inet %s", st.table);
 	}
 	if (r->table_state == STATUS_TABLE_OURS)
 		table_counters(r, t);
 
+	/* A stopped netns jail has no link, namespace or arp table to look at. */
 	for (i = 0; i < r->njails; i++)
-		if (r->jails[i].backend == BACKEND_NETNS)
+		if (r->jails[i].backend == BACKEND_NETNS && !r->jails[i].stopped)
 			break;
 	if (i < r->njails) {
 		if (r->table_state == STATUS_TABLE_OURS)
@@ -863,7 +891,7 @@ static void where(struct strbuf *sb, const struct status_jail *j)
 
 void status_print(FILE *out, const struct status_report *r, bool quiet)
 {
-	size_t i, nuid = 0, nnet = 0, wname = 4, wacc = 8, wdrop = 7;
+	size_t i, nuid = 0, nnet = 0, nstop = 0, wname = 4, wacc = 8, wdrop = 7;
 	char acc[48], drop[48];
 	struct strbuf sb;
 
@@ -877,6 +905,7 @@ void status_print(FILE *out, const struct status_report *r, bool quiet)
 
 		nuid += j->backend == BACKEND_UID;
 		nnet += j->backend == BACKEND_NETNS;
+		nstop += j->stopped;
 		if (strlen(j->name) > wname)
 			wname = strlen(j->name);
 		count_str(acc, sizeof(acc), &j->accepted);
@@ -888,8 +917,10 @@ void status_print(FILE *out, const struct status_report *r, bool quiet)
 	}
 	fprintf(out, "table inet %s: %s", r->table, headline(r));
 	if (r->njails)
-		fprintf(out, " (%zu %s: %zu uid, %zu netns)", r->njails,
-			r->njails == 1 ? "jail" : "jails", nuid, nnet);
+		fprintf(out, " (%zu %s: %zu uid, %zu netns%s", r->njails,
+			r->njails == 1 ? "jail" : "jails", nuid, nnet, nstop ? ";" : ")");
+	if (nstop)
+		fprintf(out, " %zu stopped)", nstop);
 	fputc('\n', out);
 	if (r->njails) {
 		fprintf(out, "%-*s  %-7s  %*s  %*s  %s\n", (int)wname, "JAIL", "BACKEND", (int)wacc,
@@ -903,7 +934,9 @@ void status_print(FILE *out, const struct status_report *r, bool quiet)
 			sb.len = 0;
 			sb.s[0] = '\0';
 			where(&sb, j);
-			if (!j->in_table)
+			if (j->stopped)
+				sb_puts(&sb, sb.len ? ", stopped" : "stopped");
+			else if (!j->in_table)
 				sb_puts(&sb, sb.len ? " (not in the table)" : "(not in the table)");
 			fprintf(out, "%-*s  %-7s  %*s  %*s  %s\n", (int)wname, j->name,
 				backend_name(j->backend), (int)wacc, acc, (int)wdrop, drop, sb.s);
@@ -988,8 +1021,9 @@ static json_t *status_json_jail(const struct status_jail *j)
 	bool netns = j->backend == BACKEND_NETNS;
 	json_t *v, *flows;
 
-	v = jsonw_pack("{s:o, s:s, s:b, s:b}", "name", jsonw_str(j->name), "backend",
-		       backend_name(j->backend), "in_table", j->in_table, "recorded", j->recorded);
+	v = jsonw_pack("{s:o, s:s, s:b, s:b, s:b}", "name", jsonw_str(j->name), "backend",
+		       backend_name(j->backend), "in_table", j->in_table, "recorded", j->recorded,
+		       "stopped", j->stopped);
 	if (j->backend == BACKEND_UID)
 		jsonw_merge(
 		    v, jsonw_pack("{s:o}", "uid", j->has_uid ? jsonw_u64(j->uid) : json_null()));

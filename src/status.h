@@ -53,6 +53,7 @@ struct status_jail {
 	enum backend backend;
 	bool in_table; /* the live table dispatches to its chain */
 	bool recorded; /* jailfw's state lists it */
+	bool stopped;  /* `jailfw stop` took it down (STATE_STOPPED) */
 	bool has_uid;
 	uint32_t uid;
 

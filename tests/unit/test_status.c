@@ -448,7 +448,7 @@ static void test_status_output(void)
 		"\"notes\": [], "
 		"\"jails\": ["
 		"{\"name\": \"box\", \"backend\": \"netns\", \"in_table\": true, "
-		"\"recorded\": true, "
+		"\"recorded\": true, \"stopped\": false, "
 		"\"link\": {\"name\": \"box-out\", \"present\": true, \"up\": false, "
 		"\"jailfw\": true, \"addresses\": [\"10.97.0.1/24\"]}, "
 		"\"namespace\": {\"path\": \"/run/netns/box\", \"present\": true, "
@@ -462,7 +462,7 @@ static void test_status_output(void)
 		"\"inbound\": {\"accepted\": {\"packets\": 0, \"bytes\": 0}, "
 		"\"dropped\": {\"packets\": 0, \"bytes\": 0}}}}, "
 		"{\"name\": \"web\", \"backend\": \"uid\", \"in_table\": true, "
-		"\"recorded\": true, \"uid\": 1099, "
+		"\"recorded\": true, \"stopped\": false, \"uid\": 1099, "
 		"\"accepted\": {\"packets\": 3, \"bytes\": 180}, "
 		"\"dropped\": {\"packets\": 0, \"bytes\": 0}, "
 		"\"flows\": {\"out\": {\"accepted\": {\"packets\": 3, \"bytes\": 180}, "
@@ -470,6 +470,25 @@ static void test_status_output(void)
 		"\"sysctls\": []}",
 		"status --json: the documented schema, version 1, key for key");
 	free(out);
+	/* A stopped jail (updown.h): said in WHERE and counted in the headline. */
+	r.jails[1].stopped = true;
+	out = print(&r, false);
+	T_STREQ(out,
+		"table inet jailfw: in force, as jailfw applied it (2 jails: 1 uid, 1 netns; 1 "
+		"stopped)\n"
+		"JAIL  BACKEND  ACCEPTED  DROPPED  WHERE\n"
+		"box   netns     10/1000    2/120  box-out down 10.97.0.1/24, netns ok\n"
+		"web   uid         3/180      0/0  uid 1099, stopped\n"
+		"(counters: packets/bytes)\n"
+		"drift: jail box: interface box-out is down\n",
+		"status: a stopped jail says so");
+	free(out);
+	out = print_json(&r);
+	T_CHECK(strstr(out, "{\"name\": \"web\", \"backend\": \"uid\", \"in_table\": true, "
+			    "\"recorded\": true, \"stopped\": true, ") != NULL,
+		"status --json: stopped true");
+	free(out);
+	r.jails[1].stopped = false;
 	T_CHECK(status_exit(&r) == 1, "status: drift makes exit status 1");
 	free(r.drift[0].jail);
 	free(r.drift[0].message);
