@@ -10,14 +10,24 @@
 # makes the next apply a full replace that restores the policy; a jail
 # keeps counting while another changes 100 times; and jailfw killed at
 # each step of a delta apply leaves every jail confined, the next apply
-# converging.
+# converging.  Then the same for netns jails, whose namespaces and veths
+# come and go around the delta (and whose arp table's elements change
+# with it): one added, one removed, each a delta; the other netns jail's
+# chains keep their handles and counters and its TCP stream its conntrack
+# entry; the new jail's destination set renames no other jail's; the new
+# jail is confined, the removed one's namespace, veth and arp elements
+# gone; and a kill at every step of the add and of the remove converges.
 #
 #   [ sandbox netns = "host" ]  wan0 ---veth--- eth0  [ netns "net" = the internet ]
 #     192.0.2.1/24                                  192.0.2.2/24
-#     jailfw runs here; uid jails:                  listeners: tcp 22 80 443 8080
-#       web  1099 (allowlist changes)
+#     jailfw runs here; uid jails:                  listeners: tcp 22 80 443 8080,
+#       web  1099 (allowlist changes)                 a stream sink on tcp 9000
 #       db   1100 (never changes: the observed one)
 #       old  1101 (removed), new 1102 (added)
+#     netns jails (part 6), masqueraded out of wan0:
+#       keep-out 10.97.50.1/30 --- keep-in 10.97.50.2  [ keep ] a stream to tcp/9000
+#       nold-out 10.97.51.1/30 --- nold-in 10.97.51.2  [ nold ] tcp/80 (removed)
+#       nnew-out 10.97.52.1/30 --- nnew-in 10.97.52.2  [ nnew ] tcp/443 to 192.0.2.2 (added)
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -139,5 +149,151 @@ for step in lock delta-ready ruleset-committed state-written; do
 	check_reach "$step: web reaches tcp/8080 after it" 1099 tcp $N4 8080
 	check_fails "$step: web still confined (tcp/22)" lib_probe 1099 tcp $N4 22
 done
+
+# ---- (6) netns jails: one added, one removed, each a delta
+
+# npolicy NNEW NOLD: the uid jails as they are now, netns jail keep, and
+# nnew (first in the file: its destination union is the first one used)
+# and nold when NNEW / NOLD are 1.  An absent jail leaves as many comment
+# lines, so that no other jail's line numbers (in its comments) move.
+npolicy()
+{
+	{
+		if [ "$1" = 1 ]; then
+			printf 'jail nnew {\n\tbackend netns\n\tipv4 10.97.52.0/30\n'
+			printf '\tallow tcp/443 to 192.0.2.2\n}\n'
+		else
+			printf '#\n#\n#\n#\n#\n'
+		fi
+		printf 'jail web {\n\tbackend uid\n\tuser 1099\n\tallow tcp/80 to 192.0.2.0/24\n}\n'
+		printf 'jail db {\n\tbackend uid\n\tuser 1100\n\tallow tcp/443\n}\n'
+		printf 'jail new {\n\tbackend uid\n\tuser 1102\n\tallow tcp/443\n}\n'
+		printf 'jail keep {\n\tbackend netns\n\tipv4 10.97.50.0/30\n\tallow tcp/9000\n}\n'
+		if [ "$2" = 1 ]; then
+			printf 'jail nold {\n\tbackend netns\n\tipv4 10.97.51.0/30\n\tallow tcp/80\n}\n'
+		else
+			printf '#\n#\n#\n#\n#\n'
+		fi
+	} >"$P"
+}
+
+# keep's chains as nft lists them, with handles; handles: just those.
+keep_chains()
+{
+	nft -a list chain inet jailfw fwd_keep
+	nft -a list chain inet jailfw fwdto_keep
+	nft -a list chain inet jailfw in_keep
+	nft -a list chain arp jailfw arpj_keep
+}
+handles()
+{
+	grep -o 'handle [0-9]*' | tr '\n' ' '
+}
+# web's destination chain (its name, rules and handles): a new union
+# numbered in front of it would rename it.
+web_dst()
+{
+	local name
+
+	name=$(nft list map inet jailfw uid_ports | grep -o '1099 . tcp . 80 [^,}]*jump [a-z0-9_]*' |
+		sed 's/.*jump //')
+	echo "$name"
+	nft -a list chain inet jailfw "$name" | grep -v '^table\|^}'
+}
+# The arp table's elements of a jail: its interface and its prefix.
+arp_elems()
+{
+	{
+		nft list map arp jailfw arp_from
+		nft list set arp jailfw jail_nets4
+	} 2>/dev/null | grep -oF -e "\"$1-out\"" -e "$2" | wc -l
+}
+
+# shellcheck source=tests/stream.sh
+. "$LIB_ROOT/tests/stream.sh"
+stream_sink net 9000
+
+npolicy 0 1
+check "netns: the first apply with netns jails (a full replace: an arp table comes)" \
+	"$JAILFW" apply "$P"
+lib_wait_for 10 lib_probe_ns nold tcp $N4 80 || true
+check_dropped_ns "netns: keep does not reach tcp/443" jailfw fwd_keep keep tcp $N4 443
+check_allowed_ns "netns: nold reaches tcp/80" jailfw fwd_nold nold tcp $N4 80
+stream_start keep $N4 9000
+sleep 0.3
+ct0=$(stream_ct 9000)
+check_match "netns: keep's stream has one conntrack entry" "$ct0" '^[0-9]+ $'
+keep0=$(keep_chains | handles)
+web0=$(web_dst)
+c0=$(lib_nft_counter jailfw fwd_keep jump)
+
+# One added, with a destination union of its own, first in the file.
+npolicy 1 1
+out=$(apply_v)
+check_match "netns jail added: apply took the delta path" "$out" "delta: [0-9]+ objects"
+check_match "netns jail added: its namespace and veth were made" "$out" "create jail nnew"
+check "netns jail added: its namespace is there" test -e /run/netns/nnew
+lib_wait_for 10 lib_probe_ns nnew tcp $N4 443 || true
+check_allowed_ns "nnew reaches tcp/443 of 192.0.2.2" jailfw fwd_nnew nnew tcp $N4 443 192.0.2.1
+check_dropped_ns "nnew does not reach tcp/80" jailfw fwd_nnew nnew tcp $N4 80
+check_eq "netns jail added: its arp elements are there" "$(arp_elems nnew 10.97.52.0/30)" 2
+check_eq "netns jail added: keep's chains keep their handles" "$(keep_chains | handles)" "$keep0"
+check_eq "netns jail added: web's destination chain is the same, its handles too" \
+	"$(web_dst)" "$web0"
+c1=$(lib_nft_counter jailfw fwd_keep jump)
+sleep 0.3
+c2=$(lib_nft_counter jailfw fwd_keep jump)
+if [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" -ge "$c0" ] && [ "$c2" -gt "$c1" ]; then
+	pass "netns jail added: keep's counter keeps counting ($c0 -> $c1 -> $c2)"
+else
+	fail "netns jail added: keep's counter keeps counting" "$c0 -> $c1 -> $c2"
+fi
+check_eq "netns jail added: keep's stream keeps its conntrack entry" "$(stream_ct 9000)" "$ct0"
+
+# One removed.
+npolicy 1 0
+out=$(apply_v)
+check_match "netns jail removed: apply took the delta path" "$out" "delta: [0-9]+ objects"
+check "netns jail removed: its namespace is gone" test ! -e /run/netns/nold
+check_fails "netns jail removed: its veth is gone" ip link show nold-out
+check_fails "netns jail removed: its chain is gone" nft list chain inet jailfw fwd_nold
+check_eq "netns jail removed: its arp elements are gone" "$(arp_elems nold 10.97.51.0/30)" 0
+check_fails "netns jail removed: its arp chain is gone" nft list chain arp jailfw arpj_nold
+check_eq "netns jail removed: keep's chains keep their handles" "$(keep_chains | handles)" \
+	"$keep0"
+check_eq "netns jail removed: keep's stream keeps its conntrack entry" "$(stream_ct 9000)" "$ct0"
+check_allowed_ns "netns jail removed: nnew still reaches tcp/443" jailfw fwd_nnew nnew tcp $N4 443
+
+# Killed at each step of a netns add and of a netns remove.
+for step in lock netns-created veth-created addrs-set sysctls-written delta-ready \
+	ruleset-committed conntrack-swept links-up netns-removed state-written; do
+	# A removal makes no namespace or veth: it never passes those two.
+	case $step in
+	netns-created | veth-created) ;;
+	*)
+		npolicy 1 1
+		"$JAILFW" apply "$P" >/dev/null 2>&1 || fail "$step: reset (nold back)"
+		npolicy 1 0
+		check_exit "$step: remove killed" 137 \
+			env JAILFW_TEST_KILL_AT="$step" "$JAILFW" apply "$P"
+		check_blocked_ns "$step: nold, if still there, is confined (tcp/22)" nold tcp $N4 22
+		check_blocked_ns "$step: keep is confined (tcp/443)" keep tcp $N4 443
+		check "$step: the next apply converges" "$JAILFW" apply "$P"
+		check "$step: nold is gone after it" test ! -e /run/netns/nold
+		;;
+	esac
+
+	npolicy 0 0
+	"$JAILFW" apply "$P" >/dev/null 2>&1 || fail "$step: reset (nnew gone)"
+	npolicy 1 0
+	check_exit "$step: add killed" 137 env JAILFW_TEST_KILL_AT="$step" "$JAILFW" apply "$P"
+	check_blocked_ns "$step: nnew, if there, is confined (tcp/80)" nnew tcp $N4 80
+	check "$step: the next apply converges" "$JAILFW" apply "$P"
+	lib_wait_for 10 lib_probe_ns nnew tcp $N4 443 || true
+	check_reach_ns "$step: nnew reaches tcp/443 after it" nnew tcp $N4 443
+	check_blocked_ns "$step: nnew is confined after it (tcp/80)" nnew tcp $N4 80
+done
+check_eq "after the kills: keep's stream keeps its conntrack entry" "$(stream_ct 9000)" "$ct0"
+stream_end "keep's stream"
 
 lib_done

@@ -9,7 +9,8 @@
 #    its drop counter moves; taken as a delta (the other jails' chains keep
 #    their rule handles);
 #  - stop of a netns jail: its namespace and veth are gone (ip as the
-#    observer), and its chains;
+#    observer), and its chains and arp elements; taken as a delta too;
+#  - status lists both as stopped (text and --json), and calls it no drift;
 #  - a plain `jailfw apply` (jailfw.service's reload) leaves both stopped;
 #  - start again: traffic flows, the namespace is back;
 #  - all along, jail keep streams TCP to the internet: its counter only
@@ -34,12 +35,11 @@
 . "$(dirname "$0")/../lib.sh"
 lib_enter_sandbox "$@"
 
-command -v conntrack >/dev/null 2>&1 ||
-	lib_bail "no conntrack tool (tests/install-deps installs it)"
+# shellcheck source=tests/stream.sh
+. "$LIB_ROOT/tests/stream.sh"
 
 N4=192.0.2.2
 ETC=/etc/jailfw
-STOP=$LIB_TMP/stop-stream
 UNIT=$LIB_TMP/jailfw@.service
 
 # The unit as `make install` makes it, naming the binary under test.
@@ -85,49 +85,12 @@ EOF
 
 lib_serve net internet "tcp:[::]:443" || lib_bail "listener in net"
 
-# The stream: a sink in net, a sender in keep writing every 50 ms until
-# $STOP exists.  It prints "connected", and "broken: WHY" if a send fails.
-cat >"$LIB_TMP/sink.py" <<'EOF'
-# SPDX-License-Identifier: GPL-2.0-or-later
-import socket, threading
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 8080))
-l.listen(4)
-def drain(c):
-    while c.recv(65536):
-        pass
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=drain, args=(c,), daemon=True).start()
-EOF
-cat >"$LIB_TMP/stream.py" <<'EOF'
-# SPDX-License-Identifier: GPL-2.0-or-later
-import os, socket, sys, time
-s = socket.create_connection((sys.argv[1], 8080), timeout=5)
-print("connected", flush=True)
-deadline = time.time() + 600
-try:
-    while not os.path.exists(sys.argv[2]) and time.time() < deadline:
-        s.sendall(b"x" * 100)
-        time.sleep(0.05)
-except OSError as e:
-    print("broken: %s" % e, flush=True)
-    sys.exit(1)
-print("done", flush=True)
-EOF
-chmod 0644 "$LIB_TMP/sink.py" "$LIB_TMP/stream.py"
-lib_bg sink ip netns exec net "$LIB_PY" -I "$LIB_TMP/sink.py"
+# The stream (tests/stream.sh): a sink in net, a sender in keep.
+stream_sink net 8080
 
 keep_count()
 {
 	lib_nft_counter jailfw fwd_keep jump
-}
-
-keep_ct()
-{
-	conntrack -L -p tcp --dport 8080 -o id 2>/dev/null | sed -n 's/.* id=\([0-9]*\).*/\1/p' |
-		sort | tr '\n' ' '
 }
 
 # The rule handles of keep's chains: kept by a delta, new after a replace.
@@ -162,12 +125,9 @@ check_allowed "web reaches tcp/443" jailfw uid_web 1099 tcp $N4 443
 lib_wait_for 10 lib_probe_ns box tcp $N4 443 || true
 check_allowed_ns "box reaches tcp/443" jailfw fwd_box box tcp $N4 443
 
-lib_bg stream ip netns exec keep "$LIB_PY" -I "$LIB_TMP/stream.py" $N4 "$STOP"
-STREAM_PID=$LIB_BG_PID
-lib_wait_for 10 grep -qx connected "$LIB_TMP/stream.out" ||
-	lib_bail "the stream did not connect" "$(cat "$LIB_TMP/stream.out" "$LIB_TMP/stream.err")"
+stream_start keep $N4 8080
 sleep 0.5
-ct0=$(keep_ct)
+ct0=$(stream_ct 8080)
 check_match "keep's stream has one conntrack entry" "$ct0" '^[0-9]+ $'
 c0=$(keep_count)
 handles0=$(keep_handles)
@@ -196,7 +156,25 @@ check_fails "box stopped: its chain is gone" nft list chain inet jailfw fwd_box
 check_eq "both recorded as stopped" "$(cat /run/jailfw/stopped 2>&1)" \
 	"$(printf 'jailfw-stopped 1\nbox\nweb')"
 grew "box stopped: keep's counter grows" "$KEEP_LAST"
-check_eq "box stopped: keep's conntrack entry is the same" "$(keep_ct)" "$ct0"
+check_eq "box stopped: keep's conntrack entry is the same" "$(stream_ct 8080)" "$ct0"
+check_eq "box stopped as a delta: keep's chain has the same rule handles" "$(keep_handles)" \
+	"$handles0"
+check_fails "box stopped: no arp element for box-out" \
+	sh -c 'nft list map arp jailfw arp_from | grep -q "box-out"'
+
+# status lists both as stopped: the uid jail where it is, the netns jail by name.
+out=$("$JAILFW" status 2>&1)
+check_match "status: the headline counts the stopped jails" "$out" \
+	"^table inet jailfw: in force, as jailfw applied it \(3 jails: 1 uid, 2 netns; 2 stopped\)$"
+check_match "status: box is listed as stopped" "$out" "^box +netns +0/0 +0/0 +stopped$"
+check_match "status: web is listed as stopped" "$out" "^web +uid +[0-9]+/[0-9]+ +[0-9]+/[0-9]+ +uid 1099, stopped$"
+check_match "status: keep is not" "$out" "^keep +netns .* keep-out up 10.97.41.1/30, netns ok$"
+json=$("$JAILFW" status --json 2>&1)
+check_eq "status --json: the stopped jails" \
+	"$(printf '%s' "$json" |
+		lib_json '" ".join(j["name"] + ":" + j["backend"] for j in d["jails"] if j["stopped"])')" \
+	"box:netns web:uid"
+check_exit "status: stopped jails are no drift" 0 "$JAILFW" status
 
 # ---------------------------------------------------------------- a plain apply
 
@@ -217,13 +195,10 @@ check "box started: box-out is back" ip link show box-out
 lib_wait_for 10 lib_probe_ns box tcp $N4 443 || true
 check_allowed_ns "box started: it reaches tcp/443 again" jailfw fwd_box box tcp $N4 443
 check "nothing is recorded as stopped" test ! -e /run/jailfw/stopped
+check_fails "status: no jail is stopped" sh -c '"$0" status | grep -q stopped' "$JAILFW"
 grew "started: keep's counter grows" "$KEEP_LAST"
-check_eq "after all of it: keep's conntrack entry is the same" "$(keep_ct)" "$ct0"
-check "keep's stream never broke" kill -0 "$STREAM_PID"
-
-touch "$STOP"
-lib_wait_for 5 grep -qx done "$LIB_TMP/stream.out"
-check_eq "keep's stream ended cleanly" "$(tail -n 1 "$LIB_TMP/stream.out")" done
+check_eq "after all of it: keep's conntrack entry is the same" "$(stream_ct 8080)" "$ct0"
+stream_end "keep's stream"
 
 # ---------------------------------------------------------------- a name not in the policy
 
@@ -256,7 +231,7 @@ if [ -x "$JAILFW_TESTHOOKS" ]; then
 	check "killed before the mark: nothing is recorded as stopped" \
 		test ! -e /run/jailfw/stopped
 	check_exit "stop box killed before the ruleset changed: SIGKILL" 137 \
-		env JAILFW_TEST_KILL_AT=handover-loaded "$JAILFW_TESTHOOKS" stop box
+		env JAILFW_TEST_KILL_AT=delta-ready "$JAILFW_TESTHOOKS" stop box
 	check "killed before the commit: box is still there" test -e /run/netns/box
 	check_eq "killed before the commit: box is recorded as stopped" \
 		"$(cat /run/jailfw/stopped 2>&1)" "$(printf 'jailfw-stopped 1\nbox')"
