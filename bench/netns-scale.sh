@@ -8,6 +8,14 @@
 # jails (the cost of a new jail at the last step, alone), then `down`.
 # Prints milliseconds per new jail for each step and per jail for down.
 #
+# Then, at the last step's jails, the delta apply (docs/ruleset.md, "Delta
+# apply"), BENCH_RUNS (5) times each, the median: one jail's allowlist
+# changed (no provisioning), one jail added (its namespace and veth made),
+# the same jail removed, `jailfw stop` and `start` of one jail; with, for
+# the add, the time apply spent provisioning (the "stage" and
+# "provisioning commit" steps of `jailfw -vv`, when the build prints them).
+# Last, BENCH_UID_JAILS (1000) uid jails: `jailfw stop` and `start` of one.
+#
 #   [ sandbox = "host" ] wan0 192.0.2.1/24 (to netns "net")
 #        |  j0-out 10.100.0.1/30 ... jN-out
 #   [ netns jails j0 .. jN-1 ]  j0-in 10.100.0.2/30 ...
@@ -35,17 +43,20 @@ lib_enter_sandbox "$@"
 P=$LIB_TMP/policy.conf
 LOG=$LIB_TMP/jailfw.out
 
-# gen_policy N: N netns jails with a /30 each out of 10.100.0.0/16.
+# gen_policy N [NTP_PORT_OF_J0 [BACKEND]]: N netns jails with a /30 each
+# out of 10.100.0.0/16 (or N uid jails, uids from 20000).
 gen_policy()
 {
-	"$LIB_PY" -I - "$1" "$P" <<'PY'
+	"$LIB_PY" -I - "$1" "$P" "${2:-123}" "${3:-netns}" <<'PY'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
+n, path, port0, backend = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 o = ["settings {\n\twan wan0\n}\n"]
 for i in range(n):
     b = i * 4
-    o.append(f"jail j{i} {{\n\tbackend netns\n\tipv4 10.100.{b // 256}.{b % 256}/30\n"
-             "\tallow udp/123\n\tallow tcp/80,443 to 192.0.2.0/24\n}\n")
+    where = (f"\tipv4 10.100.{b // 256}.{b % 256}/30\n" if backend == "netns"
+             else f"\tuser {20000 + i}\n")
+    o.append(f"jail j{i} {{\n\tbackend {backend}\n{where}"
+             f"\tallow udp/{port0 if i == 0 else 123}\n\tallow tcp/80,443 to 192.0.2.0/24\n}}\n")
 open(path, "w").write("".join(o))
 PY
 	chmod 0644 "$P"
@@ -63,9 +74,11 @@ run()
 		# shellcheck disable=SC2086 # options, split on purpose
 		strace ${BENCH_STRACE_OPTS:--c} -f -o "$BENCH_STRACE/$name.txt" "$JAILFW" -q "$@" \
 			>>"$LOG" 2>&1
+	elif [ -n "${BENCH_VV:-}" ]; then
+		"$JAILFW" "$VV" "$@" >"$LIB_TMP/vv.out" 2>&1
 	else
 		"$JAILFW" -q "$@" >>"$LOG" 2>&1
-	fi || lib_bail "jailfw $* ($name)" "$(tail -n 20 "$LOG")"
+	fi || lib_bail "jailfw $* ($name)" "$(tail -n 20 "$LOG" "$LIB_TMP/vv.out" 2>/dev/null)"
 	t1=$(date +%s%N)
 	MS=$(((t1 - t0) / 1000000))
 }
@@ -119,11 +132,94 @@ fi
 gen_policy "$last"
 run "again-$last" apply "$P"
 printf '%6d netns jails again (no change): %8d ms\n' "$last" "$MS"
+
+: "${BENCH_RUNS:=5}"
+# -vv times each step of an apply; a build without it says -v's steps only.
+VV=-vv
+"$JAILFW" -vv --version >/dev/null 2>&1 || VV=-v
+median()
+{
+	sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
+}
+# delta NAME ARGS...: jailfw -vv ARGS, which must take the delta path;
+# appends MS and the provisioning steps' time to $LIB_TMP/NAME.ms/.prov.
+delta()
+{
+	local name=$1
+
+	shift
+	BENCH_VV=1 run "$name" "$@"
+	grep -Eq 'delta: [0-9]+ objects' "$LIB_TMP/vv.out" ||
+		fail "$name: the delta path" "$(grep delta: "$LIB_TMP/vv.out")"
+	keep "$name"
+}
+# keep NAME: the last run's MS and provisioning time, for row.
+keep()
+{
+	echo "$MS" >>"$LIB_TMP/$1.ms"
+	cp "$LIB_TMP/vv.out" "$LIB_TMP/$1.vv"
+	sed -n 's/^jailfw: time: \(stage\|provisioning commit\) \([0-9.]*\) ms$/\2/p' \
+		"$LIB_TMP/vv.out" | awk '{ t += $1 } END { if (NR) printf "%.1f\n", t }' \
+		>>"$LIB_TMP/$1.prov"
+}
+row()
+{
+	printf '%-34s %8s ms   provisioning %6s ms\n' "$1" "$(median <"$LIB_TMP/$2.ms")" \
+		"$(median <"$LIB_TMP/$2.prov")"
+}
+# From here on the default policy, /etc/jailfw (the sandbox's own,
+# tests/lib.sh), which stop and start apply: the table's comment names the
+# file, and a change of it would be a full replace.
+mkdir -p /etc/jailfw
+P=/etc/jailfw/jailfw.conf
+gen_policy "$last"
+run "default-$last" apply
+for i in $(seq 1 "$BENCH_RUNS"); do
+	# The same change as "allow" through the full replace: a foreign
+	# commit (a throwaway table) moves the ruleset generation first.
+	nft add table inet bench_bump && nft delete table inet bench_bump
+	gen_policy "$last" 125
+	BENCH_VV=1 run full apply
+	keep full
+	gen_policy "$last" 124
+	delta allow apply
+	gen_policy $((last + 1))
+	delta add apply
+	gen_policy "$last"
+	delta remove apply
+	delta stop stop j1
+	delta start start j1
+done
+echo "delta at $last netns jails ($BENCH_RUNS runs, median; load $(cut -d' ' -f1-3 /proc/loadavg)):"
+row "  allowlist changed, full replace" full
+row "  one jail's allowlist changed" allow
+row "  one jail added" add
+row "  one jail removed" remove
+row "  jailfw stop j1" stop
+row "  jailfw start j1" start
+echo "the steps of the last add (-vv):"
+sed -n 's/^jailfw: time: /  /p' "$LIB_TMP/add.vv"
+check_jails "$last"
 run down down
 printf 'down of %6d netns jails: %8d ms, %6s ms per jail\n' "$last" "$MS" "$(per "$MS" "$last")"
 if [ -z "$(find /run/netns -mindepth 1 -maxdepth 1 -name 'j*')" ]; then
 	pass "down: no namespace left"
 else
 	fail "down: namespaces left" "$(ls /run/netns)"
+fi
+
+: "${BENCH_UID_JAILS:=1000}"
+if [ "$BENCH_UID_JAILS" -gt 0 ]; then
+	rm -f "$LIB_TMP"/stop.* "$LIB_TMP"/start.*
+	gen_policy "$BENCH_UID_JAILS" 123 uid
+	run "uid-$BENCH_UID_JAILS" apply
+	for i in $(seq 1 "$BENCH_RUNS"); do
+		delta stop stop j1
+		delta start start j1
+	done
+	echo "at $BENCH_UID_JAILS uid jails ($BENCH_RUNS runs, median; load $(cut -d' ' -f1-3 /proc/loadavg)):"
+	row "  jailfw stop j1" stop
+	row "  jailfw start j1" start
+	run down down
 fi
 lib_done
