@@ -31,6 +31,14 @@
 #    /etc/netns (per-jail resolv.conf) and /etc/jailfw (the default policy
 #    directory and local templates) get a private tmpfs for the same
 #    reason: the test must not see or leave anything the host's jailfw owns.
+#  - unshare --pid --fork --mount-proc: the script is pid 1 of a pid
+#    namespace of its own and /proc shows its processes alone.  jailfw
+#    doctor and exec read /proc, and the tests run processes as uid 1099
+#    and the like: two suites at once (the CI's lanes) would otherwise see
+#    each other's.  When the script ends, the kernel ends whatever it
+#    left running.  A script that cannot have it (firejail takes a /proc
+#    without the kernel's threads for a sandbox already and then runs its
+#    command without one) sets LIB_HOST_PIDS=1 before lib_enter_sandbox.
 #  - The sandbox namespace plays "the host": jailfw runs there, and the uid
 #    jails' processes run there (as uid 1099 etc. via setpriv).
 #  - Inside the sandbox $JAILFW is a copy of the binary under $LIB_TMP, and
@@ -251,11 +259,11 @@ lib__need_tools()
 }
 
 # lib_enter_sandbox "$@": re-execute this script under
-# unshare --net --mount --propagation private, then set up the private
-# mounts, lo, traps and a work directory ($LIB_TMP).
+# unshare --net --mount --propagation private (and --pid, see above), then
+# set up the private mounts, lo, traps and a work directory ($LIB_TMP).
 lib_enter_sandbox()
 {
-	local d created=() rc lockfd
+	local d created=() rc lockfd pidns=(--pid --fork --kill-child --mount-proc)
 
 	if [ "${JAILFW_E2E_SANDBOX:-}" != "$LIB_NAME" ]; then
 		if [ "$(id -u)" -ne 0 ]; then
@@ -288,8 +296,10 @@ lib_enter_sandbox()
 		# with-root-mount: in a chroot (/ no mount point), unshare's
 		# --propagation private would fail (EINVAL) and leave the
 		# script's mounts shared with the machine's.
+		[ "${LIB_HOST_PIDS:-}" != 1 ] || pidns=()
 		JAILFW_E2E_SANDBOX=$LIB_NAME "$LIB_ROOT/tests/with-root-mount" \
-			unshare --net --mount --propagation private -- "$BASH" "$0" "$@" {lockfd}>&-
+			unshare --net --mount --propagation private "${pidns[@]}" -- \
+			"$BASH" "$0" "$@" {lockfd}>&-
 		rc=$?
 		trap - TERM INT
 		if [ "${#created[@]}" -gt 0 ] && flock -xn "$lockfd"; then
@@ -1105,6 +1115,22 @@ lib_no_tentative()
 	[ -z "$(lib_ns "$1" ip -6 addr show tentative 2>/dev/null)" ]
 }
 
+# lib_settle: no IPv6 address still doing duplicate address detection in
+# the sandbox or any namespace under /run/netns.  DAD ends on its own, a
+# second or so after a link comes up, and seconds later when many
+# namespaces come and go on the machine at once (its timers wait for the
+# rtnl lock): a snapshot taken during it differs from one taken after.
+lib_settle()
+{
+	local ns
+
+	lib_wait_for 30 lib_no_tentative "" || return 1
+	for ns in /run/netns/*; do
+		[ "$(stat -f -c %T "$ns" 2>/dev/null)" = nsfs ] || continue
+		lib_wait_for 30 lib_no_tentative "$(basename "$ns")" || return 1
+	done
+}
+
 # lib_link_local NS IF: IF's IPv6 link-local address in NS.
 lib_link_local()
 {
@@ -1157,7 +1183,7 @@ lib_wan_internet()
 	# The link-local addresses of wan0 and eth0 do duplicate address
 	# detection: wait for it, or a snapshot taken next sees them settle
 	# later (tentative, then not) as a change.
-	lib_wait_for 10 lib_no_tentative "" && lib_wait_for 10 lib_no_tentative net ||
+	lib_wait_for 30 lib_no_tentative "" && lib_wait_for 30 lib_no_tentative net ||
 		lib_bail "wan0 and eth0's link-local addresses are still tentative"
 }
 
@@ -1321,6 +1347,8 @@ lib_kernel_snapshot()
 	local ns n
 
 	mkdir -p "$1"
+	# An address leaving DAD is the kernel's housekeeping, not a change.
+	lib_settle
 	if [ "${2:-}" = stateless ]; then
 		nft -s -a list ruleset >"$1/ruleset" 2>&1
 	else
@@ -1474,7 +1502,7 @@ lib_jails_settle()
 		ip netns exec "$j" sysctl -qw "net.ipv6.conf.$j-in.router_solicitations=0"
 	done
 	for ns in "" "$@"; do
-		lib_wait_for 10 lib_no_tentative "$ns" || return 1
+		lib_wait_for 30 lib_no_tentative "$ns" || return 1
 	done
 }
 

@@ -32,6 +32,11 @@
 
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# The machine's pid namespace: firejail, seeing no kernel thread in /proc,
+# would take itself for a sandbox already and ignore --netns.  doctor's
+# user-namespace finding is about the sandbox's network namespace only, so
+# another suite's processes do not reach it.
+LIB_HOST_PIDS=1
 lib_enter_sandbox "$@"
 
 N4=192.0.2.2
