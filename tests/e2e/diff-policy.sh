@@ -59,7 +59,7 @@ lib_wan_internet
 # detection a second or so after they are made: the snapshot below would
 # see them change (it did, under load).
 for ns in "" net; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
+	lib_wait_for 30 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
 done
 
 P=$LIB_TMP/jailfw.conf
@@ -88,7 +88,7 @@ check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed"
 # The host side's link-local address too: its duplicate address detection
 # ends a second or so after apply, which would read as a change.
 for ns in "" box; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
+	lib_wait_for 30 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
 done
 ip netns exec box sysctl -qw net.ipv6.conf.box-in.router_solicitations=0
 # Some traffic, so that the counters have values diff must not touch.

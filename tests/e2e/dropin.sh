@@ -75,7 +75,7 @@ mkdir -p "$ETC/jails.d/50-dir.conf"
 # ---------------------------------------------------------------- apply the default
 
 check "bare apply: jailfw.conf and jails.d" "$JAILFW" apply || lib_bail "apply failed"
-lib_wait_for 10 lib_no_tentative box || lib_bail "box did not settle"
+lib_wait_for 30 lib_no_tentative box || lib_bail "box did not settle"
 
 check_allowed "drop-in jail db reaches tcp/5432" jailfw uid_db 1100 tcp $N4 5432
 check_dropped "drop-in jail db: tcp/443 dropped" jailfw uid_db 1100 tcp $N4 443

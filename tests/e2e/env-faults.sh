@@ -63,25 +63,11 @@ nocap()
 	setpriv --inh-caps=-all --bounding-set="-${caps//,/,-}" -- "$@"
 }
 
-# settle: no IPv6 address still doing DAD anywhere (a snapshot taken during
-# it would differ from one taken after).
-settle()
-{
-	local ns
-
-	lib_wait_for 10 lib_no_tentative "" || return 1
-	for ns in /run/netns/*; do
-		[ "$(stat -f -c %T "$ns" 2>/dev/null)" = nsfs ] || continue
-		lib_wait_for 10 lib_no_tentative "$(basename "$ns")" || return 1
-	done
-}
-
 NSNAP=0
 # snap: a new snapshot (rule handles, no counter values: background
 # traffic must not make it differ); its directory in $SNAP.
 snap()
 {
-	settle
 	NSNAP=$((NSNAP + 1))
 	SNAP=$LIB_TMP/snap.$NSNAP
 	lib_kernel_snapshot "$SNAP" stateless
@@ -382,7 +368,7 @@ check "nothing applied yet: no table inet jailfw" sh -c '! nft list table inet j
 # ================================================================ B: over policy 1
 
 check "apply policy 1" "$JAILFW" apply "$P1" || lib_bail "apply policy 1 failed"
-settle || lib_bail "IPv6 addresses still tentative"
+lib_settle || lib_bail "IPv6 addresses still tentative"
 in_force "policy 1 applied"
 
 # ---- capabilities

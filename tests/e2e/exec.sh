@@ -172,7 +172,7 @@ EOF
 
 check "apply" "$JAILFW" apply "$P" || lib_bail "apply failed; nothing to test"
 check "foobar-out is up" lib_wait_for 5 sh -c "ip -o link show foobar-out | grep -q ',UP'"
-lib_wait_for 10 lib_no_tentative foobar || lib_bail "IPv6 addresses still tentative in foobar"
+lib_wait_for 30 lib_no_tentative foobar || lib_bail "IPv6 addresses still tentative in foobar"
 check_match "the state lists the uid jail with its user" "$(cat /run/jailfw/state)" \
 	"^jail psa backend=uid uid=$PUID gid=$PUID\$"
 

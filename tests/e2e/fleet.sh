@@ -60,7 +60,7 @@ check_match "first apply: says it changed something" "$LIB_OUT" \
 	'^jailfw: applied [0-9]+ changes \(/etc/jailfw: 1 uid jail, 1 netns jail, table inet jailfw; ruleset reloaded\)$'
 check "first apply: the table is there" nft list table inet jailfw
 check "first apply: the namespace is there" test -e /run/netns/box
-lib_wait_for 10 lib_no_tentative box || lib_bail "box did not settle"
+lib_wait_for 30 lib_no_tentative box || lib_bail "box did not settle"
 ip netns exec box sysctl -qw net.ipv6.conf.box-in.router_solicitations=0
 check_allowed "first apply: web reaches tcp/443" jailfw uid_web 1099 tcp $N4 443
 check_dropped "first apply: web's tcp/8443 is dropped" jailfw uid_web 1099 tcp $N4 8443

@@ -228,7 +228,7 @@ done
 # Link-local addresses are usable only once duplicate address detection
 # is over (jailfw adds the global ones without it, the kernel does not).
 for ns in "" foobar second; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
+	lib_wait_for 30 lib_no_tentative "$ns" || lib_bail "IPv6 addresses still tentative in '$ns'"
 done
 LL=$(lib_link_local "" foobar-out)
 [ -n "$LL" ] || lib_bail "no link-local address on foobar-out"

@@ -559,7 +559,7 @@ EOF
 
 policy A >"$P"
 check "apply policy A" "$JAILFW" apply "$P" || lib_bail "apply failed; nothing to test"
-lib_wait_for 10 lib_no_tentative box || lib_bail "IPv6 addresses still tentative in box"
+lib_wait_for 30 lib_no_tentative box || lib_bail "IPv6 addresses still tentative in box"
 # What reaches box from the pusher, counted inside box.
 ip netns exec box nft -f - <<'EOF' || lib_bail "counter table in box"
 table inet seen {

@@ -191,7 +191,7 @@ check_blocked_ns "renamed: the internet's tcp/22 to foobar's $J4 dropped" net tc
 check_blocked_ns "renamed: the internet's tcp/22 to foobar's $J6 dropped" net tcp $J6 22
 ip link set renamed0 down && ip link set renamed0 name foobar-out && ip link set foobar-out up ||
 	lib_bail "rename back"
-lib_wait_for 10 lib_no_tentative "" || true
+lib_wait_for 30 lib_no_tentative "" || true
 check "apply again" "$JAILFW" apply "$P"
 check_exit "status after renaming it back exits 0" 0 "$JAILFW" status
 check_reach_ns "foobar's tcp/443 to $N4 arrives again" foobar tcp $N4 443 $H4

@@ -69,13 +69,13 @@ policy "$BAD" eth9
 # The world's own link-local addresses settle first: their DAD would read
 # as a change.
 for ns in "" net lan; do
-	lib_wait_for 10 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
+	lib_wait_for 30 lib_no_tentative "$ns" || lib_bail "'$ns' did not settle"
 done
 lib_snapshot_before
 if ! check_exit "apply with wan eth9 (no such interface) exits 1" 1 "$JAILFW" apply "$BAD" &&
 	nft list table inet $T >/dev/null 2>&1; then
 	# It applied: what the jail's traffic looks like on the internet.
-	lib_wait_for 10 lib_no_tentative foobar
+	lib_wait_for 30 lib_no_tentative foobar
 	if src=$(lib_reach_ns foobar tcp $N4 443); then
 		fail "wan eth9: the jail's tcp/443 reached the internet with source $src"
 	fi
@@ -97,7 +97,7 @@ check "... and left no table behind" sh -c "! nft list table inet $T"
 GOOD=$LIB_TMP/good.conf
 policy "$GOOD" wan0
 check "apply with wan wan0" "$JAILFW" apply "$GOOD" || lib_bail "apply failed"
-lib_wait_for 10 lib_no_tentative foobar || lib_bail "IPv6 addresses still tentative in foobar"
+lib_wait_for 30 lib_no_tentative foobar || lib_bail "IPv6 addresses still tentative in foobar"
 check_allowed_ns "tcp/443 out of the wan v4, masqueraded to $H4" $T fwd_foobar foobar \
 	tcp $N4 443 $H4
 check_allowed_ns "tcp/443 out of the wan v6, masqueraded to $H6" $T fwd_foobar foobar \
