@@ -109,15 +109,17 @@ snapshot()
 	ls /run/netns
 }
 before=$(snapshot)
-flock /run/jailfw/lock sleep 3 &
+flock /run/jailfw/lock sh -c "touch '$LIB_TMP/held'; while [ ! -e '$LIB_TMP/release' ]; do sleep 0.1; done" &
 holder=$!
-sleep 1 # let flock take the lock
+lib_defer kill "$holder"
+lib_wait_for 5 test -e "$LIB_TMP/held" || lib_bail "flock did not take /run/jailfw/lock"
 other=A.conf
 [ $winner = a ] && other=B.conf
 check_exit "--no-wait while the lock is held: exit 75" 75 "$JAILFW" apply --no-wait "$LIB_TMP/$other"
 check_match "... naming the lock" "$LIB_ERR$LIB_OUT" "holds /run/jailfw/lock"
 after=$(snapshot)
 check_eq "... and nothing changed" "$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after"))" ""
+touch "$LIB_TMP/release"
 wait "$holder"
 
 check "down" "$JAILFW" -q down

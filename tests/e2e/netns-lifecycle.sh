@@ -187,9 +187,9 @@ settle()
 {
 	local j
 
-	lib_wait_for 10 lib_no_tentative "" || return 1
+	lib_wait_for 30 lib_no_tentative "" || return 1
 	for j in "$@"; do
-		lib_wait_for 10 lib_no_tentative "$j" || return 1
+		lib_wait_for 30 lib_no_tentative "$j" || return 1
 	done
 }
 
@@ -426,7 +426,7 @@ ip netns del clash
 
 # ---------------------------------------------------------------- the lock
 
-flock /run/jailfw/lock sh -c "touch '$LIB_TMP/held'; sleep 5" &
+flock /run/jailfw/lock sh -c "touch '$LIB_TMP/held'; while [ ! -e '$LIB_TMP/release' ]; do sleep 0.1; done" &
 HOLDER=$!
 lib_defer kill "$HOLDER"
 lib_wait_for 5 test -e "$LIB_TMP/held" || lib_bail "could not take /run/jailfw/lock"
@@ -443,6 +443,7 @@ lib_defer kill "$WAITER"
 sleep 1
 check "lock held: apply without --no-wait waits" kill -0 "$WAITER"
 check "lock held: the waiting apply has not created jail second yet" no_namespace second
+touch "$LIB_TMP/release"
 wait "$HOLDER"
 wait "$WAITER"
 check_eq "lock released: the waiting apply succeeds" "$?" 0
