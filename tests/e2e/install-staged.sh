@@ -366,7 +366,7 @@ check_eq "... leaves no file" "$(ls_tree "$S3")" ""
 # the compiled-in directories), so it looks where its templates go.
 S2=$LIB_TMP/stage2
 check "install for another PREFIX rebuilds and installs" \
-	mk -s PREFIX=/usr/local DESTDIR="$S2" install
+	mk -s -j2 PREFIX=/usr/local DESTDIR="$S2" install
 check "... a binary that looks in /usr/local/share/jailfw/templates" \
 	grep -qaF /usr/local/share/jailfw/templates "$S2/usr/local/sbin/jailfw"
 check_fails "... and not in /usr/share/jailfw/templates" \
