@@ -873,18 +873,27 @@ static const struct {
 /* Why dst cannot be a destination, or NULL; fix gets what to write instead. */
 static const char *dead_dest(const struct prefix *dst, char fix[PREFIX_STRLEN])
 {
-	struct prefix net, v4;
+	/* Converted once: a policy of thousands of jails asks per destination. */
+	static struct prefix nets[ARRAY_SIZE(dead_nets)];
+	static bool have_nets;
+	struct prefix v4;
+	const struct prefix *net;
 	size_t i;
 
+	if (!have_nets) {
+		for (i = 0; i < ARRAY_SIZE(dead_nets); i++) {
+			nets[i].family = dead_nets[i].family;
+			nets[i].len = dead_nets[i].len;
+			inet_pton(nets[i].family, dead_nets[i].net, nets[i].addr.b);
+		}
+		have_nets = true;
+	}
 	fix[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(dead_nets); i++) {
-		memset(&net, 0, sizeof(net));
-		net.family = dead_nets[i].family;
-		net.len = dead_nets[i].len;
-		inet_pton(net.family, dead_nets[i].net, net.addr.b);
-		if (dst->family != net.family || !prefix_contains(&net, dst))
+		net = &nets[i];
+		if (dst->family != net->family || !prefix_contains(net, dst))
 			continue;
-		if (net.family == AF_INET6 && net.len == 96 && net.addr.b[10] == 0xff) {
+		if (net->family == AF_INET6 && net->len == 96 && net->addr.b[10] == 0xff) {
 			/* ::ffff:a.b.c.d/N is a.b.c.d/(N - 96). */
 			memset(&v4, 0, sizeof(v4));
 			v4.family = AF_INET;
