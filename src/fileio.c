@@ -177,6 +177,9 @@ int fileio_read_at(int dfd, const char *name, char **text)
 		err = -EINVAL;
 		goto out;
 	}
+	/* Sized from the start: growing a record of megabytes copies it over and over. */
+	if (st.st_size > 0 && (uint64_t)st.st_size < FILEIO_MAX_SIZE)
+		cap = (size_t)st.st_size + 2;
 	buf = xmalloc(cap);
 	for (;;) {
 		if (cap - len < 2) {
@@ -184,7 +187,7 @@ int fileio_read_at(int dfd, const char *name, char **text)
 				err = -EFBIG;
 				goto out;
 			}
-			cap *= 2;
+			cap = cap > FILEIO_MAX_SIZE / 2 ? FILEIO_MAX_SIZE : cap * 2;
 			buf = xrealloc(buf, cap);
 		}
 		n = read(fd, buf + len, cap - len - 1);
