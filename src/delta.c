@@ -269,16 +269,16 @@ struct spans {
 	struct strbuf rest; /* the other lines, in order */
 };
 
-static void spans_cut(const char *text, struct spans *sp)
+static void spans_cut(const char *text, size_t textlen, struct spans *sp)
 {
-	const char *line, *next, *open = NULL;
+	const char *line, *next, *open = NULL, *end = text + textlen;
 	size_t len;
 
 	memset(sp, 0, sizeof(*sp));
 	sb_init(&sp->rest);
-	for (line = text; *line; line = next) {
-		next = strchr(line, '\n');
-		len = next ? (size_t)(next - line) : strlen(line);
+	for (line = text; line < end; line = next) {
+		next = memchr(line, '\n', (size_t)(end - line));
+		len = next ? (size_t)(next - line) : (size_t)(end - line);
 		next = next ? next + 1 : line + len;
 		if (open) {
 			if (len == 2 && line[0] == '\t' && line[1] == '}') {
@@ -301,7 +301,7 @@ static void spans_cut(const char *text, struct spans *sp)
 	}
 	/* An object left open: its lines go to nftobj_parse as they are. */
 	if (open)
-		sb_puts(&sp->rest, open);
+		sb_putn(&sp->rest, open, (size_t)(end - open));
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -373,8 +373,36 @@ static bool elems_cut(const struct span *sp, size_t *decl_len, struct elem **v, 
 		*v = NULL;
 		return false;
 	}
-	qsort(*v, *n, sizeof(**v), elem_cmp);
 	return true;
+}
+
+/*
+ * The elements of lists a and b that the other lacks, appended to *ga and
+ * *gb.  Both lists come from renderings of policies that differ in a few
+ * jails, in the renderer's order: the equal elements at both ends are
+ * skipped pair by pair, and only what lies between is sorted and merged.
+ */
+static void elems_diff(struct elem *a, size_t na, struct elem *b, size_t nb, struct elem **ga,
+		       size_t *nga, struct elem **gb, size_t *ngb)
+{
+	size_t i = 0, k = 0;
+	int c;
+
+	while (na && nb && !elem_cmp(&a[0], &b[0]))
+		a++, b++, na--, nb--;
+	while (na && nb && !elem_cmp(&a[na - 1], &b[nb - 1]))
+		na--, nb--;
+	qsort(a, na, sizeof(*a), elem_cmp);
+	qsort(b, nb, sizeof(*b), elem_cmp);
+	while (i < na || k < nb) {
+		c = i == na ? 1 : k == nb ? -1 : elem_cmp(&a[i], &b[k]);
+		if (c < 0)
+			*VEC_PUSH(*ga, *nga) = a[i++];
+		else if (c > 0)
+			*VEC_PUSH(*gb, *ngb) = b[k++];
+		else
+			i++, k++;
+	}
 }
 
 static void put_elem_list(struct strbuf *sb, const struct span *sp, size_t decl_len,
@@ -397,22 +425,13 @@ static void put_changed(struct strbuf *ro, struct strbuf *rn, const struct span 
 			const struct span *b)
 {
 	struct elem *ea = NULL, *eb = NULL, *ga = NULL, *gb = NULL;
-	size_t na, nb, nga = 0, ngb = 0, da, db, i = 0, k = 0;
-	int c;
+	size_t na, nb, nga = 0, ngb = 0, da, db;
 
 	if (strncmp(b->key, "set ", 4) && strncmp(b->key, "map ", 4))
 		goto whole;
 	if (!elems_cut(a, &da, &ea, &na) || !elems_cut(b, &db, &eb, &nb))
 		goto whole;
-	while (i < na || k < nb) {
-		c = i == na ? 1 : k == nb ? -1 : elem_cmp(&ea[i], &eb[k]);
-		if (c < 0)
-			*VEC_PUSH(ga, nga) = ea[i++];
-		else if (c > 0)
-			*VEC_PUSH(gb, ngb) = eb[k++];
-		else
-			i++, k++;
-	}
+	elems_diff(ea, na, eb, nb, &ga, &nga, &gb, &ngb);
 	put_elem_list(ro, a, da, ga, nga);
 	put_elem_list(rn, b, db, gb, ngb);
 	goto out;
@@ -431,7 +450,8 @@ out:
  * table's own lines): what nftobj_parse and the comparison below would
  * find equal is left out of both.
  */
-static void reduce(const char *old, const char *new, char **rold, char **rnew)
+static void reduce(const char *old, size_t oldlen, const char *new, size_t newlen, char **rold,
+		   char **rnew)
 {
 	struct spans a, b;
 	const struct span **idx, *key, *const *hit;
@@ -439,8 +459,8 @@ static void reduce(const char *old, const char *new, char **rold, char **rnew)
 	bool *matched;
 	size_t i;
 
-	spans_cut(old, &a);
-	spans_cut(new, &b);
+	spans_cut(old, oldlen, &a);
+	spans_cut(new, newlen, &b);
 	idx = xcalloc(a.n + 1, sizeof(*idx));
 	matched = xcalloc(a.n + 1, sizeof(*matched));
 	for (i = 0; i < a.n; i++)
@@ -474,16 +494,29 @@ static void reduce(const char *old, const char *new, char **rold, char **rnew)
 	*rnew = sb_steal(&rn);
 }
 
+/*
+ * A rendering's tables: each "table FAMILY NAME {" block through its
+ * closing "}" at the start of a line (the inet table, and the arp table
+ * of the netns jails' neighbour walls, whose objects may have the same
+ * names as the inet table's), and the lines around them (the
+ * "table ... {}" / "delete table" preamble of a replace).
+ */
+struct table_block {
+	char *ft; /* "inet jailfw" */
+	const char *start;
+	size_t len;
+};
+
 /* What table FT's old and new blocks add to s; *why set on a full replace. */
-static void delta_table(struct script *s, const char *ft, const char *old, const char *new,
-			const char **why)
+static void delta_table(struct script *s, const char *ft, const struct table_block *old,
+			const struct table_block *new, const char **why)
 {
 	struct nftobj_listing la, lb;
 	struct nftobj_index ia, ib;
 	char *rold, *rnew;
 	size_t i;
 
-	reduce(old, new, &rold, &rnew);
+	reduce(old->start, old->len, new->start, new->len, &rold, &rnew);
 	nftobj_parse(rold, &la);
 	nftobj_parse(rnew, &lb);
 	free(rold);
@@ -533,19 +566,6 @@ out:
 	free(old);
 }
 
-/*
- * A rendering's tables: each "table FAMILY NAME {" block through its
- * closing "}" at the start of a line (the inet table, and the arp table
- * of the netns jails' neighbour walls, whose objects may have the same
- * names as the inet table's), and the lines around them (the
- * "table ... {}" / "delete table" preamble of a replace).
- */
-struct table_block {
-	char *ft; /* "inet jailfw" */
-	const char *start;
-	size_t len;
-};
-
 static void cut_tables(const char *text, struct table_block **v, size_t *n, struct strbuf *rest)
 {
 	const char *line = text, *next, *end;
@@ -582,7 +602,7 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 {
 	struct table_block *ta, *tb;
 	struct strbuf rold, rnew, out;
-	char *inet = xasprintf("inet %s", table), *ret = NULL, *a, *b;
+	char *inet = xasprintf("inet %s", table), *ret = NULL;
 	struct script s;
 	size_t na, nb, i, k;
 
@@ -613,11 +633,7 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 		}
 		if (ta[i].len == tb[i].len && !memcmp(ta[i].start, tb[i].start, ta[i].len))
 			continue;
-		a = xstrndup(ta[i].start, ta[i].len);
-		b = xstrndup(tb[i].start, tb[i].len);
-		delta_table(&s, tb[i].ft, a, b, why);
-		free(a);
-		free(b);
+		delta_table(&s, tb[i].ft, &ta[i], &tb[i], why);
 	}
 	if (!*why && s.nobjs) {
 		sb_init(&out);
