@@ -117,47 +117,68 @@ uint64_t counters_jail_sig(const struct policy *p, const struct jail *j)
 
 /* ---- chains of rendered text ---- */
 
-struct owner {
-	char *chain;
-	const struct jail *jail;
+/*
+ * The jails by name, hashed (open addressing, at most half full): a
+ * chain's owner is looked up once per chain of a rendering of thousands.
+ */
+struct owners {
+	const struct jail **slot;
+	size_t mask;
 };
 
-static int owner_cmp(const void *a, const void *b)
+static uint64_t owner_hash(const char *s, size_t n)
 {
-	return strcmp(((const struct owner *)a)->chain, ((const struct owner *)b)->chain);
+	return hash64_add(HASH64_INIT, s, n);
 }
 
-/* Every jail's own chains, sorted by name (the renderer's naming). */
-static size_t owners(const struct policy *p, struct owner **out)
+static void owners_build(const struct policy *p, struct owners *o)
 {
-	static const char *const netns[] = {"fwd_", "fwdto_", "in_"};
-	struct owner *o = NULL;
-	size_t n = 0, i, k;
+	size_t i, k, n = 16;
 
+	while (n < 2 * p->njails + 2)
+		n *= 2;
+	o->slot = xcalloc(n, sizeof(*o->slot));
+	o->mask = n - 1;
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i];
 
-		if (j->backend == BACKEND_UID) {
-			*VEC_PUSH(o, n) = (struct owner){xasprintf("uid_%s", j->name), j};
-		} else if (j->backend == BACKEND_NETNS) {
-			for (k = 0; k < ARRAY_SIZE(netns); k++)
-				*VEC_PUSH(o, n) =
-				    (struct owner){xasprintf("%s%s", netns[k], j->name), j};
-		}
+		if (j->backend != BACKEND_UID && j->backend != BACKEND_NETNS)
+			continue;
+		for (k = owner_hash(j->name, strlen(j->name)) & o->mask; o->slot[k];
+		     k = (k + 1) & o->mask)
+			;
+		o->slot[k] = j;
 	}
-	if (n)
-		qsort(o, n, sizeof(*o), owner_cmp);
-	*out = o;
-	return n;
 }
 
-static void owners_free(struct owner *o, size_t n)
+/*
+ * The jail whose own chain is NAME (the renderer's naming: uid_JAIL for a
+ * uid jail, fwd_JAIL, fwdto_JAIL and in_JAIL for a netns jail), or NULL.
+ */
+static const struct jail *owner_find(const struct owners *o, const char *name, size_t n)
 {
-	size_t i;
+	static const struct {
+		const char *prefix;
+		size_t len;
+		enum backend backend;
+	} kinds[] = {{"uid_", 4, BACKEND_UID},
+		     {"fwd_", 4, BACKEND_NETNS},
+		     {"fwdto_", 6, BACKEND_NETNS},
+		     {"in_", 3, BACKEND_NETNS}};
+	const struct jail *j;
+	size_t i, k, jn;
 
-	for (i = 0; i < n; i++)
-		free(o[i].chain);
-	free(o);
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (n <= kinds[i].len || memcmp(name, kinds[i].prefix, kinds[i].len))
+			continue;
+		jn = n - kinds[i].len;
+		for (k = owner_hash(name + kinds[i].len, jn) & o->mask; (j = o->slot[k]);
+		     k = (k + 1) & o->mask)
+			if (j->backend == kinds[i].backend &&
+			    !strncmp(j->name, name + kinds[i].len, jn) && !j->name[jn])
+				return j;
+	}
+	return NULL;
 }
 
 /* "\tchain NAME {": NAME's length, or 0 if line is no chain header. */
@@ -217,14 +238,18 @@ void counters_chain_text_free(struct counters_chain_text *c, size_t n)
 	free(c);
 }
 
-size_t counters_scan_text(const struct policy *p, const char *text,
-			  struct counters_chain_text **out)
+/* counters_scan_text; without counted, no rule counts and counter positions. */
+static size_t scan_text(const struct policy *p, const char *text, bool counted,
+			struct counters_chain_text **out)
 {
 	struct counters_chain_text *v = NULL, *cur = NULL;
-	struct owner *own, key, *o;
-	size_t n = 0, nown = owners(p, &own), len, nl, ncounted = 0;
+	struct owners own;
+	const struct jail *o;
+	size_t n = 0, len, nl, ncounted = 0;
 	const char *line, *next, *name;
 	uint64_t h = 0;
+
+	owners_build(p, &own);
 
 	for (line = text; *line; line = next) {
 		next = strchr(line, '\n');
@@ -241,17 +266,16 @@ size_t counters_scan_text(const struct policy *p, const char *text,
 			continue;
 		}
 		if (len == 2 && !strncmp(line, "\t}", 2)) {
-			key.chain = cur->name;
-			o = nown ? bsearch(&key, own, nown, sizeof(key), owner_cmp) : NULL;
+			o = owner_find(&own, cur->name, strlen(cur->name));
 			if (o)
-				h = fnv_u64(h, counters_jail_sig(p, o->jail));
+				h = fnv_u64(h, counters_jail_sig(p, o));
 			cur->sig = h;
 			cur = NULL;
 			continue;
 		}
 		h = hash64_add(h, line, strip_comment(line, len));
 		h = hash64_add(h, "\n", 1);
-		if (!is_rule_line(line, len))
+		if (!counted || !is_rule_line(line, len))
 			continue;
 		if (cur->nrules == ncounted) {
 			ncounted = ncounted ? 2 * ncounted : 8;
@@ -265,11 +289,17 @@ size_t counters_scan_text(const struct policy *p, const char *text,
 		free(cur->counted);
 		n--;
 	}
-	owners_free(own, nown);
+	free(own.slot);
 	if (n)
 		qsort(v, n, sizeof(*v), chain_text_cmp);
 	*out = v;
 	return n;
+}
+
+size_t counters_scan_text(const struct policy *p, const char *text,
+			  struct counters_chain_text **out)
+{
+	return scan_text(p, text, true, out);
 }
 
 static int init_cmp(const void *a, const void *b)
@@ -649,7 +679,8 @@ int counters_save(const struct policy *p, const char *text, const struct counter
 		return err;
 	r.pending = true;
 	r.text_digest = l->digest;
-	nct = counters_scan_text(p, text, &ct);
+	/* The signatures alone: the rules' counters matter to counters_carry only. */
+	nct = scan_text(p, text, false, &ct);
 	for (i = 0; i < nct; i++)
 		if (counters_plain_name(ct[i].name))
 			*VEC_PUSH(r.chains, r.nchains) =
