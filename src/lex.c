@@ -35,11 +35,6 @@ const char *lex_kind_name(enum tok_kind k)
 	return "token";
 }
 
-bool tok_is(const struct token *t, const char *s)
-{
-	return t->kind == TOK_WORD && strlen(s) == t->len && !memcmp(t->text, s, t->len);
-}
-
 static unsigned int col_at(const struct lexer *lx, size_t pos)
 {
 	return (unsigned int)(pos - lx->line_start + 1);
@@ -84,8 +79,11 @@ static bool is_word_byte(const struct lexer *lx, size_t pos)
 static bool bad_byte(struct lexer *lx, size_t pos)
 {
 	unsigned char c = (unsigned char)lx->buf[pos];
-	struct loc l = loc_at(lx, pos);
+	struct loc l;
 
+	if (c >= 0x20 && c < 0x7f)
+		return false;
+	l = loc_at(lx, pos);
 	if (c == 0)
 		diag_error(lx->d, &l, 1, "NUL byte (binary data is not allowed)");
 	else if (c >= 0x80)
@@ -115,11 +113,31 @@ static void skip_comment(struct lexer *lx)
 	}
 }
 
+/* A byte of a word that needs no second look: printable, no delimiter, no quote. */
+static bool plain_word_byte(char c)
+{
+	switch (c) {
+	case ' ':
+	case '{':
+	case '}':
+	case ';':
+	case '#':
+	case ',':
+	case '"':
+	case '\'':
+		return false;
+	}
+	return c > 0x20 && c < 0x7f;
+}
+
 static void scan_word(struct lexer *lx, struct token *t)
 {
 	size_t start = lx->pos;
 	bool bad = false;
 
+	/* The common case first; anything else takes the careful loop below. */
+	while (lx->pos < lx->len && plain_word_byte(lx->buf[lx->pos]))
+		lx->pos++;
 	while (lx->pos < lx->len && is_word_byte(lx, lx->pos)) {
 		char c = lx->buf[lx->pos];
 

@@ -57,7 +57,14 @@ void lex_init(struct lexer *lx, struct diag *d, const char *file, const char *bu
 void lex_next(struct lexer *lx, struct token *t);
 /* "word", "newline", "end of file", "{" ... for messages. */
 const char *lex_kind_name(enum tok_kind k);
-/* True if the token is a word equal to s. */
-bool tok_is(const struct token *t, const char *s);
+/*
+ * True if the token is a word equal to s.  Inline: the parser asks it of
+ * every statement keyword with literals, whose length the compiler knows.
+ */
+static inline bool tok_is(const struct token *t, const char *s)
+{
+	return t->kind == TOK_WORD && __builtin_strlen(s) == t->len &&
+	       !__builtin_memcmp(t->text, s, t->len);
+}
 
 #endif
