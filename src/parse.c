@@ -1584,6 +1584,24 @@ static const char *reader_main(const struct reader *rd)
 	return rd && rd->main ? rd->main : "?";
 }
 
+/*
+ * Room for the jails of buf, counted as the word "jail" (comments may
+ * overcount): an array of thousands of jail structs doubled a dozen times
+ * is copied and faulted in over and over.
+ */
+static void reserve_jails(struct policy *p, const char *buf, size_t len)
+{
+	const char *s = buf, *end = buf + len;
+	size_t n = 0;
+
+	while (s < end && (s = memmem(s, (size_t)(end - s), "jail", 4))) {
+		n++;
+		s += 4;
+	}
+	if (n > 64)
+		p->jails = vec_reserve(p->jails, p->njails, p->njails + n, sizeof(*p->jails));
+}
+
 /* file is already registered with p (stable) and its text with d. */
 static bool parse_text(struct policy *p, struct diag *d, const char *file, const char *buf,
 		       size_t len, bool template_only, struct reader *rd)
@@ -1598,6 +1616,7 @@ static bool parse_text(struct policy *p, struct diag *d, const char *file, const
 	ps.template_only = template_only;
 	ps.rd = rd;
 	ps.is_main = !rd || file == rd->main;
+	reserve_jails(p, buf, len);
 	lex_init(&ps.lx, d, file, buf, len);
 	advance(&ps);
 	parse_top(&ps);

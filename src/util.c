@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "util.h"
 
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,15 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void *vec_reserve(void *arr, size_t n, size_t want, size_t elem)
+{
+	if (want <= n || want < 4 || (arr && want * elem <= malloc_usable_size(arr)))
+		return arr;
+	if (want > SIZE_MAX / elem)
+		oom();
+	return xrealloc(arr, want * elem);
+}
+
 void strv_free(char **v, size_t n)
 {
 	size_t i;
@@ -85,16 +95,17 @@ void *vec_grow(void *arr, size_t n, size_t elem)
 {
 	size_t cap;
 
-	/* Capacity is implicit: grow at powers of two, starting at 4. */
-	if (n >= 4 && (n & (n - 1)))
-		goto zero;
-	cap = n < 4 ? 4 : n * 2;
-	if (n == 0 || n >= 4) {
+	/*
+	 * The room is the allocation's (malloc_usable_size): doubled when
+	 * full, starting at 4; an array given more (vec_reserve) grows once
+	 * that is full.
+	 */
+	if (!arr || (n + 1) * elem > malloc_usable_size(arr)) {
+		cap = n < 4 ? 4 : n * 2;
 		if (cap > SIZE_MAX / elem)
 			oom();
 		arr = xrealloc(arr, cap * elem);
 	}
-zero:
 	memset((char *)arr + n * elem, 0, elem);
 	return arr;
 }

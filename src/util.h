@@ -35,6 +35,11 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
  */
 #define VEC_PUSH(arr, n) ((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 void *vec_grow(void *arr, size_t n, size_t elem);
+/*
+ * Room for want elements in an array of n (VEC_PUSH then fills it without
+ * moving it): for arrays of thousands whose size is known ahead.
+ */
+void *vec_reserve(void *arr, size_t n, size_t want, size_t elem);
 /* Free n malloc'd strings and the array that holds them. */
 void strv_free(char **v, size_t n);
 
