@@ -50,6 +50,7 @@ void state_copy(struct state *dst, const struct state *src)
 	state_init(dst);
 	dst->phase = src->phase;
 	dst->table = src->table ? xstrdup(src->table) : NULL;
+	dst->jails = vec_reserve(dst->jails, 0, src->njails, sizeof(*dst->jails));
 	for (i = 0; i < src->njails; i++) {
 		struct state_jail *j = state_add_jail(dst, src->jails[i].name);
 		char *name = j->name;
@@ -776,6 +777,12 @@ int state_load(struct state *s, struct diag *d)
 	err = state_read_input(STATE_NAME, STATE_FILE, &text, d);
 	if (err <= 0)
 		return err;
+	/* A line a jail at most: thousands of uid jails are read without regrowing. */
+	for (next = text; (next = strchr(next, '\n')); next++)
+		nlines++;
+	s->jails = vec_reserve(s->jails, 0, nlines, sizeof(*s->jails));
+	lines = vec_reserve(lines, 0, nlines, sizeof(*lines));
+	nlines = 0;
 	for (next = text; !why && (line = state_cut_line(&next));) {
 		loc.line++;
 		if (loc.line == 1)
