@@ -62,14 +62,18 @@ static bool updown_mark(struct updown *u, const char *name, bool stopped)
  * rules (its chain and its uid's dispatch stay, so the uid stays confined
  * and its drops counted; and since those do not change, a delta apply
  * leaves its counters alone), a stopped netns jail not at all.  The view
- * shares every node with p; only its array of jails is its own.
+ * shares every node with p; only its array of jails is its own, when a
+ * jail is stopped.
  */
 static void updown_view(const struct policy *p, struct updown *u)
 {
 	size_t i;
 
 	u->view = *p;
-	u->view.jails = xcalloc(p->njails ? p->njails : 1, sizeof(*u->view.jails));
+	/* Nothing stopped: the view is p (a copy of thousands of jails otherwise). */
+	if (!u->nstopped)
+		return;
+	u->view.jails = u->view_jails = xcalloc(p->njails ? p->njails : 1, sizeof(*u->view.jails));
 	u->view.njails = 0;
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i];
@@ -139,6 +143,6 @@ int updown_finish(struct updown *u, struct diag *d)
 void updown_free(struct updown *u)
 {
 	strv_free(u->stopped, u->nstopped);
-	free(u->view.jails);
+	free(u->view_jails);
 	memset(u, 0, sizeof(*u));
 }

@@ -30,8 +30,9 @@ enum updown_change {
 struct updown {
 	char **stopped; /* STATE_STOPPED's names, sorted, with this run's change */
 	size_t nstopped;
-	bool save_after;    /* start: write them once the jail is up */
-	struct policy view; /* the policy without what is stopped; shares p's nodes */
+	bool save_after;	 /* start: write them once the jail is up */
+	struct policy view;	 /* the policy without what is stopped; shares p's nodes */
+	struct jail *view_jails; /* its array of jails, if not p's */
 };
 
 /* The jail called name in p, or NULL. */
