@@ -1432,6 +1432,12 @@ static void parse_jail(struct parser *ps)
 		jail_discard(&j);
 		return;
 	}
+	/*
+	 * Its rules to size (vec_grow goes by the allocation): most jails
+	 * have a rule or two in room for four, 400 bytes a jail.
+	 */
+	if (j.nrules)
+		j.rules = xrealloc(j.rules, j.nrules * sizeof(*j.rules));
 	*VEC_PUSH(ps->p->jails, ps->p->njails) = j;
 }
 
