@@ -98,7 +98,11 @@ void *vec_grow(void *arr, size_t n, size_t elem)
 	/*
 	 * The room is the allocation's (malloc_usable_size): doubled when
 	 * full, starting at 4; an array given more (vec_reserve) grows once
-	 * that is full.
+	 * that is full.  Writing up to the usable size, past what was asked
+	 * for, is allowed by glibc (malloc_usable_size(3)) and by ASan, whose
+	 * usable size is the size asked for.  It stays sound only while no
+	 * allocator here carries __attribute__((alloc_size)): with it,
+	 * _FORTIFY_SOURCE=3 would bound the array by the size asked for.
 	 */
 	if (!arr || (n + 1) * elem > malloc_usable_size(arr)) {
 		cap = n < 4 ? 4 : n * 2;
