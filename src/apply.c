@@ -308,27 +308,37 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
 
 /*
  * The delta apply (delta.h; docs/ruleset.md, "Delta apply"): the base
- * chains stay hooked and unchanged, so no handover table is needed.
- * 0: committed; else nothing changed and the caller replaces the table
- * in full (which reports a refusal, if it is refused too).
+ * chains stay hooked and unchanged, so no handover table is needed.  The
+ * script is prepared before provisioning stages anything: whether there
+ * is one decides how deeply stage checks the kept jails (prov_check).
+ * NULL: not possible, the table is replaced in full.
  */
-static int try_delta(const struct policy *p, const struct apply_opts *o, const char *text,
-		     const struct counters_last *last, struct timespec *clk)
+static char *delta_ready(const struct policy *p, const struct apply_opts *o, const char *text,
+			 const struct counters_last *last, struct timespec *clk, size_t *nobjs)
 {
 	const char *why = NULL;
-	struct diag quiet;
-	FILE *devnull;
 	char *script;
-	size_t nobjs;
-	int ret;
 
-	delta_prepare(p, text, last, &script, &nobjs, &why);
+	delta_prepare(p, text, last, &script, nobjs, &why);
 	diag_lap(o->timing, clk, "delta script");
-	if (!script) {
+	if (!script)
 		diag_verbose(o->verbose, "delta: not possible (%s); replacing table inet %s", why,
 			     policy_table(p));
-		return -EAGAIN;
-	}
+	return script;
+}
+
+/*
+ * Load the script of delta_ready.  0: committed; else nothing changed and
+ * the caller replaces the table in full (which reports a refusal, if it is
+ * refused too).
+ */
+static int try_delta(const struct policy *p, const struct apply_opts *o, const char *script,
+		     size_t nobjs, struct timespec *clk)
+{
+	struct diag quiet;
+	FILE *devnull;
+	int ret;
+
 	diag_verbose(o->verbose, "delta: %zu objects, in one transaction", nobjs);
 	testhook_point("delta-ready");
 	devnull = fopen("/dev/null", "we");
@@ -338,7 +348,6 @@ static int try_delta(const struct policy *p, const struct apply_opts *o, const c
 	diag_free(&quiet);
 	if (devnull)
 		fclose(devnull);
-	free(script);
 	if (ret)
 		diag_verbose(o->verbose, "delta: refused (%s); replacing table inet %s",
 			     strerror(-ret), policy_table(p));
@@ -377,7 +386,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	struct sig_hold hold = {.on = false};
 	struct prov_plan *plan = NULL;
 	int status = EXIT_OK, ret, lockfd = -1;
-	char *text = NULL, *handover = NULL;
+	char *text = NULL, *handover = NULL, *script = NULL;
+	size_t nobjs = 0;
 	const char *const *lines;
 	struct counters_last last = {.err = -ENOENT};
 	bool current, replace;
@@ -410,8 +420,15 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	current = replace && counters_is_current(p, text, &last, d);
 	diag_lap(o->timing, &clk, "is current");
 	handover = nftload_handover_name(table);
+	if (replace && !current)
+		script = delta_ready(p, o, text, &last, &clk, &nobjs);
 
-	ret = prov_stage(p, &plan, d);
+	/*
+	 * Only a delta checks the kept jails from the host alone: an apply
+	 * that changes nothing in the ruleset, or replaces it, enters each
+	 * one (docs/design.md, "What an apply checks").
+	 */
+	ret = prov_stage(p, script ? PROV_CHECK_CHANGED : PROV_CHECK_FULL, &plan, d);
 	diag_lap(o->timing, &clk, "stage");
 	if (ret) {
 		status = exitcode_prov(ret);
@@ -424,7 +441,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     table);
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
-	} else if (replace && try_delta(p, o, text, &last, &clk) == 0) {
+	} else if (script && try_delta(p, o, script, nobjs, &clk) == 0) {
 		res->loaded = true;
 		res->nchanges++;
 		handover_leftover(o, handover, d);
@@ -518,6 +535,7 @@ out:
 	if (lockfd >= 0)
 		state_unlock(lockfd);
 	free(handover);
+	free(script);
 	free(text);
 	counters_last_free(&last);
 	updown_free(&ud);

@@ -182,7 +182,7 @@ static int stage(struct prov_plan *pl, struct diag *d)
 	for (i = 0; i < pl->njails; i++) {
 		struct pjail *pj = &pl->jails[i];
 
-		if (pj->action == PJ_KEEP && !pj->need_veth) {
+		if (pj->action == PJ_KEEP && !pj->need_veth && !pj->unentered) {
 			err = prov_fix_kept(pj, d);
 			if (err)
 				goto out;
@@ -220,12 +220,14 @@ out:
 	return err;
 }
 
-int prov_stage(const struct policy *p, struct prov_plan **planp, struct diag *d)
+int prov_stage(const struct policy *p, enum prov_check check, struct prov_plan **planp,
+	       struct diag *d)
 {
 	struct prov_plan *pl = prov_plan_new();
 	int err;
 
 	*planp = pl;
+	pl->check = check;
 	err = prov_analyse(pl, p, d);
 	if (!err)
 		err = prov_check_env(pl, d);

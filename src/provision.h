@@ -66,12 +66,25 @@
 struct prov_plan;
 
 /*
+ * How stage looks at a kept jail (docs/design.md, "What an apply checks").
+ * PROV_CHECK_FULL enters every jail's namespace and reads its links,
+ * addresses and routes; PROV_CHECK_CHANGED enters only the namespaces of
+ * jails that are new, changed, or fail the cheap check from the host (the
+ * namespace's identity, the host end's dump), for the delta apply.
+ */
+enum prov_check {
+	PROV_CHECK_FULL,
+	PROV_CHECK_CHANGED,
+};
+
+/*
  * Stage the netns jails of p (other backends are ignored; a jail that
  * switched to another backend counts as removed).  *planp is set whenever
  * the call may have changed something, even on failure: pass it to
  * prov_rollback (on failure) or prov_commit, then prov_plan_free.
  */
-int prov_stage(const struct policy *p, struct prov_plan **planp, struct diag *d);
+int prov_stage(const struct policy *p, enum prov_check check, struct prov_plan **planp,
+	       struct diag *d);
 
 /*
  * What stage would do, without changing anything (for `jailfw diff`): the

@@ -276,6 +276,34 @@ static void analyse_altname(struct prov_plan *pl, struct pjail *pj, struct diag 
 			      pj->host_if, alt->owner, alt->owner, pj->host_if);
 }
 
+/*
+ * The cheap check of a kept jail (PROV_CHECK_CHANGED), from the host only:
+ * the state records it made and settled, under the same interface names
+ * and prefixes as the policy's; its namespace is the recorded one
+ * (analyse_ns compared dev:ino); its host end is there, jailfw's, a veth
+ * with a peer, and not being repaired.  Such a jail is not entered: what
+ * root in the jail may have changed on its side (addresses, routes,
+ * sysctls, its end's name or namespace) is found only by a full check,
+ * and the ruleset drops what it sends from any other source anyway
+ * (docs/design.md, "What an apply checks").
+ */
+static bool kept_as_recorded(const struct prov_plan *pl, const struct pjail *pj,
+			     const struct state_jail *st)
+{
+	const struct rtnl_link *hl = prov_find_hlink(pl, pj->host_if);
+
+	if (pl->check != PROV_CHECK_CHANGED || pj->action != PJ_KEEP || !st || st->pending ||
+	    !st->ns.ino)
+		return false;
+	if (strcmp(st->host_if, pj->host_if) || strcmp(st->jail_if, pj->jail_if) ||
+	    st->has_v4 != pj->has_v4 || st->has_v6 != pj->has_v6 ||
+	    (pj->has_v4 && !prov_addr_eq(&st->v4, &pj->v4)) ||
+	    (pj->has_v6 && !prov_addr_eq(&st->v6, &pj->v6)))
+		return false;
+	return hl && pj->host_ifindex == hl->ifindex && !pj->fix_alias && !pj->stale_host &&
+	       !pj->old_host && !strcmp(hl->kind, "veth") && hl->iflink > 0;
+}
+
 int prov_analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 {
 	const struct state_jail *st = old_netns(pl, pj->name);
@@ -286,7 +314,9 @@ int prov_analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 		err = analyse_host_link(pl, pj, st, d);
 	if (!err)
 		analyse_old_ifname(pl, pj, st);
-	if (!err && pj->action == PJ_KEEP)
+	if (!err && kept_as_recorded(pl, pj, st))
+		pj->unentered = true;
+	else if (!err && pj->action == PJ_KEEP)
 		err = analyse_kept_ns(pl, pj, d);
 	if (!err)
 		analyse_altname(pl, pj, d);

@@ -106,6 +106,12 @@ struct pjail {
 	bool fix_ra;	  /* NAME-in's accept_ra is not 0 (ra_was) */
 	char ra_was[16];
 	bool fix_agm; /* NAME-in makes a link-local address of its own */
+	/*
+	 * PJ_KEEP, unchanged, and its host end as recorded: its namespace
+	 * was not entered (PROV_CHECK_CHANGED), so the jail side fields
+	 * above say nothing and nothing is fixed inside.
+	 */
+	bool unentered;
 
 	/* What this run did, for rollback. */
 	int nsfd;
@@ -146,6 +152,7 @@ enum plan_phase {
 struct prov_plan {
 	enum plan_phase phase;
 	bool dry_run;
+	enum prov_check check;
 	struct state old; /* as loaded */
 	struct state st;  /* as it is being written */
 	char *table;	  /* recorded by the last apply (down deletes it) */

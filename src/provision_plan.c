@@ -82,7 +82,7 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 	} else if (pj->need_veth) {
 		prov_add_change(pl, "repair jail %s: create veth %s/%s", pj->name, pj->host_if,
 				pj->jail_if);
-	} else {
+	} else if (!pj->unentered) {
 		if (pj->fix_ra) {
 			char key[PATH_MAX], name[PATH_MAX];
 
@@ -100,6 +100,9 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 		prov_build_host_fix(pj, &pl->b);
 		prov_batch_changes(pl, &pl->b);
 		prov_build_jail_fix(pj, &pl->b);
+		prov_batch_changes(pl, &pl->b);
+	} else {
+		prov_build_host_fix(pj, &pl->b);
 		prov_batch_changes(pl, &pl->b);
 	}
 	if (pj->stale_host)

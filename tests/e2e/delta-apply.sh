@@ -296,4 +296,30 @@ done
 check_eq "after the kills: keep's stream keeps its conntrack entry" "$(stream_ct 9000)" "$ct0"
 stream_end "keep's stream"
 
+# Root in a kept jail changes its side between applies: nnew takes keep's
+# address as a second one, with a route that makes the kernel send from it
+# to 192.0.2.2.  A delta (nold added) checks the kept jails from the host
+# only and does not enter nnew (docs/design.md, "What an apply checks"):
+# the address stays, and the ruleset is the wall, dropping what nnew sends
+# from it.  The apply of the unchanged policy, a full check, removes it.
+AS="ip saddr != 10.97.52.2 .*anti-spoofing"
+ip -n nnew addr add 10.97.50.2/32 dev nnew-in || lib_bail "keep's address in nnew"
+ip -n nnew route add $N4/32 via 10.97.52.1 src 10.97.50.2 || lib_bail "route in nnew"
+check_dropped_rule_ns "nnew as keep (10.97.50.2), before the delta: tcp/443 dropped" jailfw \
+	fwd_nnew "$AS" nnew tcp $N4 443
+npolicy 1 1
+out=$(apply_v)
+check_match "nnew's side changed, nold added: apply took the delta path" "$out" \
+	"delta: [0-9]+ objects"
+check_match "the delta did not enter nnew: keep's address is still on nnew-in" \
+	"$(ip -n nnew -4 addr show dev nnew-in)" "inet 10\\.97\\.50\\.2/32"
+check_dropped_rule_ns "nnew as keep (10.97.50.2), after the delta: tcp/443 dropped" jailfw \
+	fwd_nnew "$AS" nnew tcp $N4 443
+check_blocked_ns "keep itself is still confined (tcp/443)" keep tcp $N4 443
+out=$(apply_v)
+check_match "the unchanged policy again: no reload" "$out" "already what the policy renders"
+check_fails "the full check removed keep's address from nnew-in" \
+	grep -q "inet 10\\.97\\.50\\.2/" <<<"$(ip -n nnew -4 addr show dev nnew-in)"
+check_reach_ns "nnew reaches tcp/443 from its own address again" nnew tcp $N4 443 192.0.2.1
+
 lib_done

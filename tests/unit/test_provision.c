@@ -531,7 +531,7 @@ static int apply(unsigned int what, struct cap *c)
 	err = state_lock(false, &fd, NULL);
 	if (err)
 		goto out;
-	err = prov_stage(&p, &plan, &c->d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c->d);
 	if (!err)
 		err = prov_commit(plan, &c->d);
 	if (err)
@@ -581,7 +581,7 @@ static void test_rollback_fresh(void)
 	cap_init(&c);
 	policy_make(&p, P_ALL);
 	T_CHECK(state_lock(false, &fd, NULL) == 0, "fresh: lock");
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0, "fresh: stage");
 	T_CHECK(ns_exists("foobar") && if_nametoindex("foobar-out"), "fresh: staged jail exists");
 	T_CHECK(file_is("/proc/sys/net/ipv4/conf/wan0/forwarding", "1\n") &&
@@ -629,7 +629,7 @@ static void test_stage_commit(void)
 	cap_init(&c);
 	policy_make(&p, P_ALL);
 	T_CHECK(state_lock(false, &fd, NULL) == 0, "stage: lock");
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0, "stage: succeeds");
 	if (err)
 		printf("%s", cap_text(&c));
@@ -739,7 +739,7 @@ static void test_idempotent(void)
 	cap_init(&c);
 	policy_make(&p, P_ALL);
 	state_lock(false, &fd, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0 && prov_plan_changes(plan, &lines) == 0, "again: stage plans no change");
 	err = err ? err : prov_commit(plan, &c.d);
 	T_CHECK(err == 0, "again: commit");
@@ -824,7 +824,7 @@ static void test_leaving_rollback(void)
 	policy_make(&p, P_FOOBAR | P_WEB);
 	state_lock(false, &fd, NULL);
 	listen_in(&l, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0, "leaving: stage without six");
 	T_CHECK(listen_count(&l, true) > 0, "leaving: the change listener sees a link go down");
 	T_CHECK(!link_up(NULL, "six-out") && ns_exists("six"),
@@ -970,7 +970,7 @@ static void refused(const char *jail, const char *v4, const char *want)
 	add_jail(&p, jail, v4, NULL);
 	add_jail(&p, "newbie", "10.97.32.0/24", NULL);
 	state_lock(false, &fd, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	snprintf(what, sizeof(what), "foreign %s: stage refuses with -EEXIST", jail);
 	T_CHECK(err == -EEXIST, what);
 	snprintf(what, sizeof(what), "foreign %s: error at the jail's line names it", jail);
@@ -1140,7 +1140,7 @@ static void faulted(const char *label, const char *fault, int want_err, const ch
 	state_lock(false, &fd, NULL);
 	if (fault)
 		setenv("JAILFW_TEST_FAULT", fault, 1);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	unsetenv("JAILFW_TEST_FAULT");
 	snprintf(what, sizeof(what), "%s: stage fails with %s", label, strerror(-want_err));
 	T_CHECK(err == want_err, what);
@@ -1215,7 +1215,7 @@ static void test_env_faults(void)
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, "newbie", "10.97.32.0/24", NULL);
 	state_lock(false, &fd, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	next = slurp(STATE_NEXT);
 	T_CHECK(err == 0 && has(next, "phase idle") && has(next, "jail newbie") &&
 		    !has(next, "pending"),
@@ -1247,7 +1247,7 @@ static void test_interrupted(void)
 	policy_make(&p, P_FOOBAR | P_SIX | P_MOVED);
 	add_jail(&p, "late", "10.97.40.0/24", "fd00:97::40:0/112");
 	state_lock(false, &fd, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0 && !link_up(NULL, "late-out"), "killed: stage made late (down)");
 	/* Killed here: no commit, no rollback, the lock goes with the process. */
 	prov_plan_free(plan);
@@ -1260,7 +1260,7 @@ static void test_interrupted(void)
 	err = state_lock(false, &fd, NULL);
 	plan = NULL;
 	if (!err)
-		err = prov_stage(&p, &plan, &c.d);
+		err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	T_CHECK(err == 0 && has(cap_text(&c), "did not finish"),
 		"killed: next apply notices and stages");
 	T_CHECK(prov_commit(plan, &c.d) == 0 && link_up(NULL, "late-out"),
@@ -1507,7 +1507,7 @@ static void test_parsed_policy(void)
 		    check_policy(&p, &c.d, NULL),
 		"parsed: the policy parses and checks");
 	state_lock(false, &fd, NULL);
-	err = prov_stage(&p, &plan, &c.d);
+	err = prov_stage(&p, PROV_CHECK_FULL, &plan, &c.d);
 	err = err ? err : prov_commit(plan, &c.d);
 	T_CHECK(err == 0, "parsed: stage and commit");
 	prov_plan_free(plan);
