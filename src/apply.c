@@ -285,13 +285,18 @@ static bool handover_leftover(const struct apply_opts *o, const char *name, stru
  * ruleset already drops what the jails send on them.
  */
 static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, bool loaded,
-			    const struct prov_plan *plan, struct diag *d)
+			    const char *delta, const struct prov_plan *plan, struct diag *d)
 {
 	struct ctsweep_stats st = {0, 0};
+	bool *judge = NULL;
 	int ret = 0;
 
+	/* After a delta, only the jails it touched (ctsweep_delta_jails). */
+	if (delta && !prov_plan_resumed(plan))
+		judge = ctsweep_delta_jails(p, delta);
 	if (loaded || prov_plan_resumed(plan))
-		ret = ctsweep_run(p, &st);
+		ret = ctsweep_run_some(p, judge, &st);
+	free(judge);
 	if (ret)
 		diag_warning(d, NULL, 0,
 			     "cannot remove the connections of netns jails that the policy no "
@@ -387,6 +392,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	struct prov_plan *plan = NULL;
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL, *script = NULL;
+	const char *delta = NULL; /* the script, once loaded */
 	size_t nobjs = 0;
 	const char *const *lines;
 	struct counters_last last = {.err = -ENOENT};
@@ -442,6 +448,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
 	} else if (script && try_delta(p, o, script, nobjs, &clk) == 0) {
+		delta = script;
 		res->loaded = true;
 		res->nchanges++;
 		handover_leftover(o, handover, d);
@@ -489,7 +496,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		res->nchanges++;
 	}
 	testhook_point("ruleset-committed");
-	sweep_conntrack(p, o, res->loaded, plan, d);
+	sweep_conntrack(p, o, res->loaded, delta, plan, d);
 	diag_lap(o->timing, &clk, "conntrack sweep");
 	ret = prov_commit(plan, d);
 	diag_lap(o->timing, &clk, "provisioning commit");

@@ -370,6 +370,78 @@ enum ctsweep_verdict ctsweep_judge(const struct ctsweep_index *x, const struct c
 	return published_admitted(&x->p->jails[ji], e) ? CTSWEEP_ADMITTED : CTSWEEP_STALE;
 }
 
+/* ------------------------------------------------------------ a delta's jails */
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * The words of a delta script a jail's objects are named by: its quoted
+ * strings (a host interface, "NAME-out") and, of each other word with a
+ * '_', what follows the first one (a chain, "fwd_NAME").  Sorted.
+ */
+static void script_words(const char *script, char ***v, size_t *n)
+{
+	const char *c = script, *e, *u;
+
+	*v = NULL;
+	*n = 0;
+	while (*c) {
+		if (*c == '"') {
+			e = strchr(c + 1, '"');
+			if (!e)
+				break;
+			*VEC_PUSH(*v, *n) = xstrndup(c + 1, (size_t)(e - c - 1));
+			c = e + 1;
+		} else if (ident_char(*c)) {
+			for (e = c; ident_char(*e); e++)
+				;
+			u = memchr(c, '_', (size_t)(e - c));
+			if (u && u + 1 < e)
+				*VEC_PUSH(*v, *n) = xstrndup(u + 1, (size_t)(e - u - 1));
+			c = e;
+		} else {
+			c++;
+		}
+	}
+	if (*n)
+		qsort(*v, *n, sizeof(**v), str_cmp);
+}
+
+static bool has_word(char **v, size_t n, const char *w)
+{
+	return n && bsearch(&w, v, n, sizeof(*v), str_cmp);
+}
+
+bool *ctsweep_delta_jails(const struct policy *p, const char *script)
+{
+	bool *judge = xcalloc(p->njails ? p->njails : 1, sizeof(*judge));
+	char **v, host_if[16];
+	size_t i, n;
+
+	script_words(script, &v, &n);
+	for (i = 0; i < p->njails; i++) {
+		const struct jail *j = &p->jails[i];
+
+		if (j->backend != BACKEND_NETNS)
+			continue;
+		jail_ifname_host(j, host_if);
+		judge[i] = has_word(v, n, host_if) || has_word(v, n, j->name);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return judge;
+}
+
 /* ------------------------------------------------------------ the run */
 
 static void local_add(struct ctsweep_local *l, const struct sockaddr *sa)
@@ -411,21 +483,46 @@ struct stale {
 };
 
 struct dump {
-	const struct ctsweep_index *x;
+	struct ctsweep_index *x;
+	struct ctsweep_local *local;
+	const bool *judge; /* by policy jail; NULL: all */
 	struct ctsweep_stats *st;
 	struct stale *stale;
 	size_t nstale;
+	int err;
 };
+
+/* The jail an entry may be of (as ctsweep_judge finds it), or SIZE_MAX. */
+static size_t entry_jail(const struct ctsweep_index *x, const struct ctsweep_entry *e)
+{
+	size_t ji = jail_of(x, &e->orig_src);
+
+	return ji != SIZE_MAX ? ji : jail_of(x, &e->reply_src);
+}
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump *d = data;
 	struct ctsweep_entry e;
 	struct stale *s;
+	size_t ji;
 
 	if (!ctsweep_parse(nlh, &e))
 		return MNL_CB_OK;
 	d->st->seen++;
+	ji = entry_jail(d->x, &e);
+	if (ji == SIZE_MAX || (d->judge && !d->judge[ji]))
+		return MNL_CB_OK;
+	/*
+	 * The host's addresses ("to host") only once an entry is to be
+	 * judged: getifaddrs() dumps every link, thousands with netns jails.
+	 */
+	if (!d->x->local) {
+		d->err = local_read(d->local);
+		if (d->err)
+			return MNL_CB_ERROR;
+		d->x->local = d->local;
+	}
 	if (ctsweep_judge(d->x, &e, NULL) != CTSWEEP_STALE)
 		return MNL_CB_OK;
 	s = VEC_PUSH(d->stale, d->nstale);
@@ -438,8 +535,13 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 
 int ctsweep_run(const struct policy *p, struct ctsweep_stats *st)
 {
+	return ctsweep_run_some(p, NULL, st);
+}
+
+int ctsweep_run_some(const struct policy *p, const bool *judge, struct ctsweep_stats *st)
+{
 	struct ctsweep_local local = {NULL, 0};
-	struct dump d = {.st = st};
+	struct dump d = {.st = st, .local = &local, .judge = judge};
 	struct ctsweep_index x;
 	uint32_t seq = (uint32_t)time(NULL);
 	char *buf = NULL;
@@ -447,15 +549,16 @@ int ctsweep_run(const struct policy *p, struct ctsweep_stats *st)
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ctsweep_index_init(&x, p, &local);
-	if (!x.n)
+	ctsweep_index_init(&x, p, NULL);
+	for (i = 0; judge && i < x.n && !judge[x.pfx[i].jail]; i++)
+		;
+	if (i == x.n)
 		goto out0;
-	ret = local_read(&local);
-	if (ret)
-		goto out;
 	d.x = &x;
 	buf = xmalloc(CTSWEEP_MSG_MAX);
 	ret = nftinfo_talk(ctsweep_build_dump(buf, seq), dump_cb, &d);
+	if (d.err)
+		ret = d.err;
 	for (i = 0; !ret && i < d.nstale; i++) {
 		int err = nftinfo_talk(ctsweep_build_delete(buf, ++seq, &d.stale[i].e), NULL, NULL);
 
@@ -465,7 +568,6 @@ int ctsweep_run(const struct policy *p, struct ctsweep_stats *st)
 		else if (err != -ENOENT)
 			ret = err;
 	}
-out:
 	for (i = 0; i < d.nstale; i++)
 		free(d.stale[i].tuple);
 	free(d.stale);

@@ -104,4 +104,23 @@ struct ctsweep_stats {
  */
 int ctsweep_run(const struct policy *p, struct ctsweep_stats *st);
 
+/*
+ * The same for the jails judge selects (by index into p->jails; NULL:
+ * every one): entries of the others are left as they are, and with none
+ * selected nothing is dumped.  After a delta apply, only the jails it
+ * changed can have entries the policy no longer admits (docs/design.md,
+ * "What an apply checks").
+ */
+int ctsweep_run_some(const struct policy *p, const bool *judge, struct ctsweep_stats *st);
+
+/*
+ * Pure: the netns jails of p that a delta script (delta.h) touches, for
+ * ctsweep_run_some: those whose host interface is a quoted string in it,
+ * or whose name follows the first '_' of a word (a chain of theirs).  A
+ * jail whose allowlist, prefixes or interface changed has one of these in
+ * the script (docs/ruleset.md, "Delta apply"); a word that only looks like
+ * one selects a jail too many, never one too few.  calloc'd, p->njails.
+ */
+bool *ctsweep_delta_jails(const struct policy *p, const char *script);
+
 #endif

@@ -664,7 +664,8 @@ sleep 1
 r0=$(box_pushes)
 read -r -a c2 <<<"$(far_all web_udp box_udp)"
 policy B >"$P"
-check "apply policy B again, in one go" "$JAILFW" apply "$P"
+out=$("$JAILFW" -v apply "$P" 2>&1)
+check_match "apply policy B again, in one go: a delta" "$out" "delta: [0-9]+ objects"
 read -r -a c3 <<<"$(far_all web_udp box_udp)"
 r1=$(box_pushes)
 sleep 1.5
@@ -674,6 +675,13 @@ moved "4: under A again, box's flow and the far end's pushes resumed" "$r0" "$r1
 check_eq "4: after B in one go: nothing of web's and box's udp flows reaches the far end" \
 	"${c4[*]}" "${c3[*]}"
 check_eq "4: after B in one go: the far end's pushes no longer reach box" "$((r2 - r1))" 0
+check_eq "4: after B in one go: box's entries B does not admit are gone (the delta's sweep)" \
+	"$(ct_ids -s $J4 -d $N4 --dport 7011)$(ct_ids -s $J4 -d $N4 --dport 7014)" ""
+check_eq "4: after B in one go: box's flow B admits keeps its conntrack entry" \
+	"$(ct_ids -s $J4 -d $N4 --dport 7013)" "$kept_ids0"
+check_eq "4: after B in one go: steady (unchanged) keeps its conntrack entries" \
+	"$(ct_ids -s 10.97.51.2 -d $N4 --dport 7031)$(ct_ids -s 10.97.51.2 -d $N4 --dport 7032)" \
+	"$steady_ids0"
 touch "$STOP" "$LIB_TMP/farend.log.stop"
 
 # ---------------------------------------------------------------- 5a: another user's entry

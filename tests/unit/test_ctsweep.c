@@ -282,9 +282,51 @@ out:
 		fclose(devnull);
 }
 
+/* The jails a delta script touches: by host interface or by chain name. */
+static void test_delta_jails(void)
+{
+	static const struct {
+		const char *script, *what;
+		bool box, other;
+	} scripts[] = {
+	    {"add element inet jailfw net_ports { \"box-out\" . tcp . 22 comment \"p:3\" : "
+	     "jump dst_any_net }\n",
+	     "delta jails: an element of box's interface selects box alone", true, false},
+	    {"flush chain inet jailfw fwd_other\nadd rule inet jailfw fwd_other counter drop\n",
+	     "delta jails: a chain of other's selects other alone", false, true},
+	    {"add element inet jailfw jail_nets4 { 10.97.52.0/30 comment \"p:9\" }\n"
+	     "add chain inet jailfw fwd_new\n",
+	     "delta jails: a new jail's objects select neither", false, false},
+	    {"", "delta jails: an empty script selects none", false, false},
+	};
+	struct policy p;
+	struct diag d;
+	FILE *devnull = fopen("/dev/null", "w");
+	size_t i;
+	bool ok, *v;
+
+	policy_init(&p);
+	diag_init(&d, devnull);
+	ok = policy_parse_buffer(&p, &d, "policy.conf", policy_text, strlen(policy_text), false) &&
+	     check_policy(&p, &d, &(struct check_env){0});
+	T_CHECK(ok, "delta jails: the test policy is valid");
+	for (i = 0; ok && i < ARRAY_SIZE(scripts); i++) {
+		v = ctsweep_delta_jails(&p, scripts[i].script);
+		/* box, other, web (a uid jail: never) */
+		T_CHECK(v[0] == scripts[i].box && v[1] == scripts[i].other && !v[2],
+			scripts[i].what);
+		free(v);
+	}
+	policy_free(&p);
+	diag_free(&d);
+	if (devnull)
+		fclose(devnull);
+}
+
 int main(void)
 {
 	test_messages();
 	test_judge();
+	test_delta_jails();
 	return t_done();
 }
