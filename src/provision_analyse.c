@@ -7,9 +7,12 @@
 #include "provision_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /*
@@ -130,6 +133,27 @@ static int analyse_kept(struct prov_plan *pl, struct pjail *pj, struct diag *d)
  */
 #define ANALYSE_STOP 1
 
+/*
+ * The cheap check's half of netns_open (PROV_CHECK_CHANGED): one fstatat
+ * of /run/netns/NAME.  Its dev:ino are those of the namespace mounted
+ * there, the identity netns_open reads through a descriptor; equal to the
+ * recorded ones (taken from an nsfs descriptor), it is the namespace
+ * jailfw made, and nothing else can carry them.  Anything else is left to
+ * netns_open, which tells the cases apart.
+ */
+static bool ns_as_recorded(const struct prov_plan *pl, const struct pjail *pj,
+			   const struct state_jail *st)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (pl->check != PROV_CHECK_CHANGED || !st || !st->ns.ino || strchr(pj->name, '/'))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, pj->name);
+	return fstatat(AT_FDCWD, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (uint64_t)sb.st_dev == st->ns.dev && (uint64_t)sb.st_ino == st->ns.ino;
+}
+
 /* The jail's namespace: kept (jailfw's), to be made, or a conflict. */
 static int analyse_ns(struct prov_plan *pl, struct pjail *pj, const struct state_jail *st,
 		      struct diag *d)
@@ -138,6 +162,11 @@ static int analyse_ns(struct prov_plan *pl, struct pjail *pj, const struct state
 	char what[160];
 	int err;
 
+	if (ns_as_recorded(pl, pj, st)) {
+		pj->action = PJ_KEEP;
+		pj->ns = st->ns;
+		return 0;
+	}
 	err = netns_open(pj->name, NULL, &id);
 	if (!err) {
 		if (!st) {
@@ -190,6 +219,8 @@ static int analyse_host_link(struct prov_plan *pl, struct pjail *pj, const struc
 		pj->host_ifindex = hl->ifindex;
 		pj->host_iflink = hl->iflink;
 		pj->host_flags = hl->flags;
+		pj->host_fwd4 = hl->forwarding4;
+		pj->host_dis6 = hl->disable_ipv6;
 	} else if (hl && owner &&
 		   (!strcmp(owner, pj->name) || !prov_policy_has_netns_jail(pl, owner))) {
 		/*
@@ -210,6 +241,8 @@ static int analyse_host_link(struct prov_plan *pl, struct pjail *pj, const struc
 		pj->host_ifindex = hl->ifindex;
 		pj->host_iflink = hl->iflink;
 		pj->host_flags = hl->flags;
+		pj->host_fwd4 = hl->forwarding4;
+		pj->host_dis6 = hl->disable_ipv6;
 		pj->fix_alias = true;
 	} else if (hl) {
 		prov_conflict(pl, d, prov_pj_loc(pj),

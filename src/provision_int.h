@@ -90,6 +90,7 @@ struct pjail {
 	struct netns_id ns;
 	int host_ifindex, host_iflink;
 	unsigned int host_flags;
+	int host_fwd4, host_dis6; /* its forwarding and disable_ipv6 as dumped; -1: unknown */
 	int jail_ifindex, jail_iflink, lo_ifindex;
 	unsigned int jail_flags, lo_flags;
 	bool lo_marked; /* its lo carries jailfw's label (see ns_proven) */

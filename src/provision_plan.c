@@ -34,6 +34,7 @@ struct pjail *prov_add_pjail(struct prov_plan *pl, const char *name)
 
 	pj->name = xstrdup(name);
 	pj->nsfd = -1;
+	pj->host_fwd4 = pj->host_dis6 = -1;
 	snprintf(pj->alias, sizeof(pj->alias), ALIAS_PREFIX "%s", name);
 	return pj;
 }

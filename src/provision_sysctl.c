@@ -344,6 +344,8 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 
 		if (pj->action == PJ_REMOVE || !pj->has_v6)
 			continue;
+		if (!pj->need_veth && pj->host_ifindex && pj->host_dis6 == 0)
+			continue; /* the host's dump showed it */
 		if (pj->need_veth || !pj->host_ifindex)
 			snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
 		else
@@ -383,6 +385,9 @@ int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 		const struct pjail *pj = &pl->jails[i];
 
 		if (pj->action == PJ_REMOVE || !pj->has_v4 || !safe_ifname(pj->host_if))
+			continue;
+		/* A kept link the host's dump showed forwarding: no read. */
+		if (!pj->need_veth && pj->host_ifindex && pj->host_fwd4 == 1)
 			continue;
 		snprintf(key, sizeof(key), FWD4_IF_FMT, pj->host_if);
 		free(cur);

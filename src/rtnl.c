@@ -5,6 +5,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -295,21 +296,41 @@ static bool attr_addr(const struct nlattr *a, int family, struct prefix *p)
 	return true;
 }
 
+/* The s32 at index i of a devconf array, if it has one. */
+static bool conf_at(const struct nlattr *a, size_t i, int *out)
+{
+	int32_t v;
+
+	if (mnl_attr_get_payload_len(a) < (i + 1) * sizeof(v))
+		return false;
+	memcpy(&v, (const char *)mnl_attr_get_payload(a) + i * sizeof(v), sizeof(v));
+	*out = v;
+	return true;
+}
+
 /*
  * IFLA_AF_SPEC / AF_INET6 / IFLA_INET6_CONF is the interface's whole IPv6
  * configuration, an array of s32 indexed by DEVCONF_* (kernel ABI), which
  * every link dump carries: reading accept_ra there costs nothing, where a
  * read of /proc/sys would cost a switch into the link's namespace.  Its
  * sibling IFLA_INET6_ADDR_GEN_MODE (u8) says how the kernel makes the
- * link-local address.
+ * link-local address.  AF_INET / IFLA_INET_CONF is the IPv4 one, indexed
+ * by IPV4_DEVCONF_* - 1: forwarding, without a /proc/sys read per link.
  */
-static void parse_inet6(const struct nlattr *spec, struct rtnl_link *out)
+static void parse_af_spec(const struct nlattr *spec, struct rtnl_link *out)
 {
 	const struct nlattr *af, *a;
-	int32_t v;
 
 	mnl_attr_for_each_nested(af, spec)
 	{
+		if (mnl_attr_get_type(af) == AF_INET) {
+			mnl_attr_for_each_nested(a, af)
+			{
+				if (mnl_attr_get_type(a) == IFLA_INET_CONF)
+					conf_at(a, IPV4_DEVCONF_FORWARDING - 1, &out->forwarding4);
+			}
+			continue;
+		}
 		if (mnl_attr_get_type(af) != AF_INET6)
 			continue;
 		mnl_attr_for_each_nested(a, af)
@@ -317,14 +338,10 @@ static void parse_inet6(const struct nlattr *spec, struct rtnl_link *out)
 			if (mnl_attr_get_type(a) == IFLA_INET6_ADDR_GEN_MODE &&
 			    mnl_attr_validate(a, MNL_TYPE_U8) >= 0)
 				out->addr_gen_mode = mnl_attr_get_u8(a);
-			if (mnl_attr_get_type(a) != IFLA_INET6_CONF ||
-			    mnl_attr_get_payload_len(a) < (DEVCONF_ACCEPT_RA + 1) * sizeof(v))
+			if (mnl_attr_get_type(a) != IFLA_INET6_CONF)
 				continue;
-			memcpy(&v,
-			       (const char *)mnl_attr_get_payload(a) +
-				   DEVCONF_ACCEPT_RA * sizeof(v),
-			       sizeof(v));
-			out->accept_ra = v;
+			conf_at(a, DEVCONF_ACCEPT_RA, &out->accept_ra);
+			conf_at(a, DEVCONF_DISABLE_IPV6, &out->disable_ipv6);
 		}
 	}
 }
@@ -354,9 +371,9 @@ bool rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link *out)
 		out->iflink = (int)v;
 	if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], rtnl_attr_cb, &ai) >= 0)
 		attr_str(info[IFLA_INFO_KIND], out->kind, sizeof(out->kind));
-	out->accept_ra = out->addr_gen_mode = -1;
+	out->accept_ra = out->addr_gen_mode = out->forwarding4 = out->disable_ipv6 = -1;
 	if (tb[IFLA_AF_SPEC])
-		parse_inet6(tb[IFLA_AF_SPEC], out);
+		parse_af_spec(tb[IFLA_AF_SPEC], out);
 	if (tb[IFLA_OPERSTATE] && mnl_attr_validate(tb[IFLA_OPERSTATE], MNL_TYPE_U8) >= 0)
 		out->oper_up = mnl_attr_get_u8(tb[IFLA_OPERSTATE]) == OPER_UP;
 	return true;

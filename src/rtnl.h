@@ -106,6 +106,8 @@ struct rtnl_link {
 	int iflink;	   /* IFLA_LINK: a veth's peer ifindex, in the peer's netns */
 	int accept_ra;	   /* IPv6 accept_ra (IFLA_INET6_CONF), -1 if not sent */
 	int addr_gen_mode; /* IFLA_INET6_ADDR_GEN_MODE, -1 if not sent */
+	int forwarding4;   /* IPv4 forwarding (IFLA_INET_CONF), -1 if not sent */
+	int disable_ipv6;  /* IPv6 disable_ipv6 (IFLA_INET6_CONF), -1 if not sent */
 	bool oper_up;	   /* IFLA_OPERSTATE is IF_OPER_UP (RFC 2863 "up") */
 };
 
