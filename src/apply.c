@@ -13,6 +13,7 @@
 #include "counters.h"
 #include "ctsweep.h"
 #include "delta.h"
+#include "nftinfo.h"
 #include "nftload.h"
 #include "provision.h"
 #include "render.h"
@@ -338,12 +339,24 @@ static char *delta_ready(const struct policy *p, const struct apply_opts *o, con
  * refused too).
  */
 static int try_delta(const struct policy *p, const struct apply_opts *o, const char *script,
-		     size_t nobjs, struct timespec *clk)
+		     size_t nobjs, const struct counters_last *last, struct timespec *clk)
 {
 	struct diag quiet;
 	FILE *devnull;
+	uint32_t genid;
 	int ret;
 
+	/*
+	 * delta_prepare saw the table as committed, but stage ran since: a
+	 * commit of anyone's meanwhile makes the script's base doubtful.
+	 */
+	if (nftinfo_genid(&genid) || genid != last->rec.genid) {
+		diag_verbose(o->verbose,
+			     "delta: the ruleset was changed while provisioning; replacing table "
+			     "inet %s",
+			     policy_table(p));
+		return -EAGAIN;
+	}
 	diag_verbose(o->verbose, "delta: %zu objects, in one transaction", nobjs);
 	testhook_point("delta-ready");
 	devnull = fopen("/dev/null", "we");
@@ -447,7 +460,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 			     table);
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
-	} else if (script && try_delta(p, o, script, nobjs, &clk) == 0) {
+	} else if (script && try_delta(p, o, script, nobjs, &last, &clk) == 0) {
 		delta = script;
 		res->loaded = true;
 		res->nchanges++;
