@@ -153,11 +153,14 @@ delta()
 		fail "$name: the delta path" "$(grep delta: "$LIB_TMP/vv.out")"
 	keep "$name"
 }
-# keep NAME: the last run's MS and provisioning time, for row.
+# keep NAME: the last run's MS and provisioning time, for row, and the time
+# of each -vv step, for steps.
 keep()
 {
 	echo "$MS" >>"$LIB_TMP/$1.ms"
 	cp "$LIB_TMP/vv.out" "$LIB_TMP/$1.vv"
+	sed -n 's/^jailfw: time: \(.*\) \([0-9.]*\) ms$/\1\t\2/p' "$LIB_TMP/vv.out" \
+		>>"$LIB_TMP/$1.steps"
 	sed -n 's/^jailfw: time: \(stage\|provisioning commit\) \([0-9.]*\) ms$/\2/p' \
 		"$LIB_TMP/vv.out" | awk '{ t += $1 } END { if (NR) printf "%.1f\n", t }' \
 		>>"$LIB_TMP/$1.prov"
@@ -197,8 +200,18 @@ row "  one jail added" add
 row "  one jail removed" remove
 row "  jailfw stop j1" stop
 row "  jailfw start j1" start
-echo "the steps of the last add (-vv):"
-sed -n 's/^jailfw: time: /  /p' "$LIB_TMP/add.vv"
+# steps NAME: each -vv step of NAME's runs, the median, in the order of the last run.
+steps()
+{
+	local step
+
+	sed -n 's/^jailfw: time: \(.*\) [0-9.]* ms$/\1/p' "$LIB_TMP/$1.vv" | while read -r step; do
+		printf '  %-22s %8s ms\n' "$step" \
+			"$(awk -F'\t' -v s="$step" '$1 == s { print $2 }' "$LIB_TMP/$1.steps" | median)"
+	done
+}
+echo "the steps of an add (-vv, median of the runs):"
+steps add
 check_jails "$last"
 run down down
 printf 'down of %6d netns jails: %8d ms, %6s ms per jail\n' "$last" "$MS" "$(per "$MS" "$last")"
