@@ -435,7 +435,11 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	text = render_policy_str(p, RENDER_REPLACE);
 	diag_lap(o->timing, &clk, "render");
 	replace = ret == NFTLOAD_TABLE_OURS;
-	counters_last_load(table, text, &last);
+	/* No table in force: no record of it to read, no counter to carry. */
+	if (replace)
+		counters_last_load(table, text, &last);
+	else
+		last.digest = counters_text_digest(text);
 	current = replace && counters_is_current(p, text, &last, d);
 	diag_lap(o->timing, &clk, "is current");
 	handover = nftload_handover_name(table);
@@ -467,15 +471,16 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		handover_leftover(o, handover, d);
 		diag_lap(o->timing, &clk, "handover check");
 	} else {
-		struct counters_stats cs;
-		char *load;
+		struct counters_stats cs = {0, 0, 0};
+		char *load = NULL;
 
 		/*
 		 * Before the handover load: a pending record is cheap to
 		 * settle only while the generation is still its apply's
 		 * (docs/design.md, "The committed record and counters").
 		 */
-		load = counters_carry(p, text, &cs);
+		if (replace)
+			load = counters_carry(p, text, &cs);
 		diag_lap(o->timing, &clk, "counters carried");
 		if (replace) {
 			status = handover_begin(p, o, handover, d);
@@ -493,7 +498,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 				     "counters: %zu chains keep theirs, %zu changed and start from "
 				     "zero, %zu were edited by hand and start from zero",
 				     cs.kept, cs.reset, cs.edited);
-		ret = nftload_run(p, load, false, d);
+		ret = nftload_run(p, load ? load : text, false, d);
 		free(load);
 		diag_lap(o->timing, &clk, "load");
 		if (replace)

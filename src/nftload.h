@@ -16,6 +16,8 @@
  * only validate it when dry_run.  On refusal the kernel's or libnftables'
  * message is mapped back to the policy line named in the failing rule's
  * comment and reported through d; the previous table is left untouched.
+ * libnftables runs in a forked child (nftload.c says why); -ECHILD when
+ * it ended without a result.
  * Returns 0 or -errno (-EINVAL when the ruleset was refused).
  */
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d);
