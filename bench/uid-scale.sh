@@ -11,8 +11,11 @@
 #   nft -f/u  the same with an LD_PRELOAD shim that answers getpwnam()
 #             with "no such user", as jailfw does while libnftables runs:
 #             nft 1.0.6 looks every uid literal up as a user name first, an
-#             NSS lookup per element.  This is the floor jailfw builds on;
-#             jailfw's own overhead is the difference
+#             NSS lookup per element.  The shim also makes nft_ctx_free() a
+#             no-op: jailfw's load runs in a child that exits without
+#             freeing libnftables' context (nftload.c), nft frees it before
+#             it exits, some 13 ms at 5000 jails.  This is the floor jailfw
+#             builds on; jailfw's own overhead is the difference
 #   re-apply  `jailfw apply` of the policy with one jail's allowlist
 #             changed, over the table in force: counters read and carried
 #             over, the handover table loaded, the table replaced, the
@@ -34,7 +37,10 @@
 #
 # Then, for the largest of BENCH_DELTA_JAILS, the time of each step of one
 # allowlist change (`jailfw -vv apply`).  The load average is printed
-# before and after: the numbers mean little when other work shares the CPUs.
+# before and after: wall times mean little when other work shares the
+# CPUs, so the first table also gives the CPU time (user + system, the
+# process and its children) of jailfw and of nft -f/u, and jailfw's
+# overhead by it.
 #
 # Everything runs in a throwaway network namespace; the machine's own
 # ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
@@ -79,6 +85,11 @@ struct passwd *getpwnam(const char *name)
 	errno = 0;
 	return 0;
 }
+struct nft_ctx;
+void nft_ctx_free(struct nft_ctx *ctx)
+{
+	(void)ctx;
+}
 C
 cc -O2 -shared -fPIC -o "$work/nouid.so" "$work/nouid.c"
 
@@ -105,32 +116,38 @@ PY
 }
 
 # Median wall time in ms of RUNS runs of a command; the table is removed
-# before each run so every run loads from scratch.
+# before each run so every run loads from scratch.  The median CPU time
+# (user + system, ms) goes to $work/cpu.
 time_ms() { # CLEANUP CMD...
 	local cleanup=$1; shift
-	local t=()
+	local t=() r
+	: >"$work/cpu.runs"
 	for ((r = 0; r < runs; r++)); do
 		eval "$cleanup" >/dev/null 2>&1 || true
-		local s e
+		local s e TIMEFORMAT='%3U %3S'
 		s=$(date +%s%N)
-		"$@" >/dev/null
+		{ time "$@" >/dev/null; } 2>>"$work/cpu.runs"
 		e=$(date +%s%N)
 		t+=($(( (e - s) / 1000 )))
 	done
+	awk '{print ($1 + $2) * 1000}' "$work/cpu.runs" | sort -n |
+		awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}' >"$work/cpu"
 	printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.1f", m/1000}'
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' jails "jailfw ms" "nft -f ms" \
-	"nft-f/u ms" overhead "re-apply" "naive ms" "render ms"
+printf '%-6s %10s %10s %10s %9s %10s %10s %10s %10s %10s %9s\n' jails "jailfw ms" "nft -f ms" \
+	"nft-f/u ms" overhead "re-apply" "naive ms" "render ms" "jailfw cpu" "n-f/u cpu" "cpu over"
 for n in ${BENCH_SCALE_JAILS-1 100 1000 5000}; do
 	gen_policy "$n" "$work/p$n.conf"
 	gen_policy "$n" "$work/q$n.conf" 124
 	"$jailfw" render "$work/p$n.conf" >"$work/p$n.nft"
 	gen_naive "$n" "$work/naive$n.nft"
 	tj=$(time_ms "nft delete table inet jailfw" "$jailfw" -q apply "$work/p$n.conf")
+	cj=$(cat "$work/cpu")
 	tn=$(time_ms "nft delete table inet jailfw" nft -f "$work/p$n.nft")
 	tu=$(time_ms "nft delete table inet jailfw" env LD_PRELOAD="$work/nouid.so" nft -f "$work/p$n.nft")
+	cu=$(cat "$work/cpu")
 	tc=$(time_ms "nft delete table inet jailfw; $jailfw -q apply $work/p$n.conf" \
 		"$jailfw" -q apply "$work/q$n.conf")
 	if [ "$n" -le 1000 ] || [ "${BENCH_NAIVE_5000:-1}" = 1 ]; then
@@ -140,7 +157,9 @@ for n in ${BENCH_SCALE_JAILS-1 100 1000 5000}; do
 	fi
 	tr=$(time_ms true "$jailfw" render "$work/p$n.conf")
 	ov=$(awk -v a="$tj" -v b="$tu" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')
-	printf '%-6s %10s %10s %10s %9s %10s %10s %10s\n' "$n" "$tj" "$tn" "$tu" "$ov" "$tc" "$tv" "$tr"
+	oc=$(awk -v a="$cj" -v b="$cu" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }')
+	printf '%-6s %10s %10s %10s %9s %10s %10s %10s %10s %10s %9s\n' "$n" "$tj" "$tn" "$tu" "$ov" \
+		"$tc" "$tv" "$tr" "$cj" "$cu" "$oc"
 	nft delete table inet naive 2>/dev/null || true
 done
 
@@ -152,7 +171,7 @@ cur=$work/cur.conf
 printf '\n%-6s %10s %10s %10s %10s %10s\n' jails "full ms" "allow ms" "add ms" "remove ms" \
 	"delta/full"
 last=
-for n in ${BENCH_DELTA_JAILS:-1000 5000}; do
+for n in ${BENCH_DELTA_JAILS-1000 5000}; do
 	last=$n
 	gen_policy_n "$n" "$work/base$n.conf" 123
 	gen_policy_n "$n" "$work/allow$n.conf" 124
