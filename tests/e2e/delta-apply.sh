@@ -255,7 +255,9 @@ npolicy 1 0
 out=$(apply_v)
 check_match "netns jail removed: apply took the delta path" "$out" "delta: [0-9]+ objects"
 check "netns jail removed: its namespace is gone" test ! -e /run/netns/nold
-check_fails "netns jail removed: its veth is gone" ip link show nold-out
+# The host end goes with the namespace, which the kernel frees
+# asynchronously once its last reference is closed: wait for it.
+check "netns jail removed: its veth is gone" lib_wait_for 10 sh -c '! ip link show nold-out'
 check_fails "netns jail removed: its chain is gone" nft list chain inet jailfw fwd_nold
 check_eq "netns jail removed: its arp elements are gone" "$(arp_elems nold 10.97.51.0/30)" 0
 check_fails "netns jail removed: its arp chain is gone" nft list chain arp jailfw arpj_nold

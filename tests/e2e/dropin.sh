@@ -139,7 +139,9 @@ check_dropped "db's file removed: web is still confined (tcp/5432 dropped)" jail
 rm -f "$ETC/jails.d/30-box.conf"
 check "box's file removed: apply" "$JAILFW" apply
 check "box's file removed: its namespace is gone" test ! -e /run/netns/box
-check "box's file removed: its veth is gone" sh -c '! ip link show box-out'
+# The host end goes with the namespace, which the kernel frees
+# asynchronously once its last reference is closed: wait for it.
+check "box's file removed: its veth is gone" lib_wait_for 10 sh -c '! ip link show box-out'
 check "box's file removed: its chain is gone" sh -c '! nft list chain inet jailfw fwd_box'
 
 # ---------------------------------------------------------------- include, a directory as POLICY
