@@ -17,7 +17,38 @@
 struct fix_ctx {
 	struct pjail *pj;
 	struct diag *d;
+	int proc; /* the proc instance for sysctls, or -1: /proc */
 };
+
+struct conf6_val {
+	const char *name, *val;
+};
+
+/*
+ * Write v[0..n) into net/ipv6/conf/IFNAME of the calling thread's
+ * namespace through proc (sysctl_open_dir), the directory looked up once.
+ * On failure, *bad is the setting that failed and key its key.
+ */
+static int write_conf6(int proc, const char *ifname, const struct conf6_val *v, size_t n,
+		       const struct conf6_val **bad, char key[PATH_MAX])
+{
+	size_t i;
+	int dir, err;
+
+	snprintf(key, PATH_MAX, "net/ipv6/conf/%s", ifname);
+	dir = sysctl_open_dir(proc, key);
+	err = dir < 0 ? dir : 0;
+	*bad = v;
+	for (i = 0; !err && i < n; i++) {
+		*bad = &v[i];
+		err = sysctl_write_at(dir, v[i].name, v[i].val);
+	}
+	if (dir >= 0)
+		close(dir);
+	if (err)
+		snprintf(key, PATH_MAX, "net/ipv6/conf/%s/%s", ifname, (*bad)->name);
+	return err;
+}
 
 /*
  * Inside the jail, before NAME-in comes up: its accept_ra to 0, and its
@@ -28,16 +59,16 @@ static int write_jail_ra(void *ctx)
 {
 	struct fix_ctx *c = ctx;
 	char key[PATH_MAX], name[PATH_MAX];
-	int err = 0;
+	const struct conf6_val *bad;
+	struct conf6_val v[2];
+	size_t n = 0;
+	int err;
 
-	if (c->pj->fix_ra) {
-		snprintf(key, sizeof(key), RA_JAIL_FMT, c->pj->jail_if);
-		err = sysctl_write(key, "0");
-	}
-	if (!err && c->pj->fix_agm) {
-		snprintf(key, sizeof(key), AGM_JAIL_FMT, c->pj->jail_if);
-		err = sysctl_write(key, "1");
-	}
+	if (c->pj->fix_ra)
+		v[n++] = (struct conf6_val){"accept_ra", "0"};
+	if (c->pj->fix_agm)
+		v[n++] = (struct conf6_val){"addr_gen_mode", "1"};
+	err = n ? write_conf6(c->proc, c->pj->jail_if, v, n, &bad, key) : 0;
 	if (err)
 		diag_error(c->d, prov_pj_loc(c->pj), 0, "set %s in namespace \"%s\": %s",
 			   sysctl_name(key, name, sizeof(name)), c->pj->name, strerror(-err));
@@ -57,14 +88,13 @@ static int write_jail_ra(void *ctx)
  */
 static int open_jail_socket(void *ctx)
 {
-	static const struct {
-		const char *key, *val;
-	} defaults[] = {{RA_DEFAULT, "0"}, {AGM_DEFAULT, "1"}};
+	/* RA_DEFAULT and AGM_DEFAULT */
+	static const struct conf6_val defaults[] = {{"accept_ra", "0"}, {"addr_gen_mode", "1"}};
 	struct fix_ctx *c = ctx;
 	struct pjail *pj = c->pj;
-	char name[PATH_MAX];
+	char key[PATH_MAX], name[PATH_MAX];
+	const struct conf6_val *bad;
 	struct rtnl_batch b;
-	size_t i;
 	int err;
 
 	/*
@@ -72,16 +102,13 @@ static int open_jail_socket(void *ctx)
 	 * would cost more than writing, and writing 0 over 0 changes
 	 * nothing).  ENOENT: a kernel without IPv6, nothing to solicit.
 	 */
-	for (i = 0; i < ARRAY_SIZE(defaults); i++) {
-		err = sysctl_write(defaults[i].key, defaults[i].val);
-		if (err && err != -ENOENT) {
-			diag_error(
-			    c->d, prov_pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
-			    sysctl_name(defaults[i].key, name, sizeof(name)), defaults[i].val,
-			    pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
-			pj->inside_err = true;
-			return err;
-		}
+	err = write_conf6(c->proc, "default", defaults, ARRAY_SIZE(defaults), &bad, key);
+	if (err && err != -ENOENT) {
+		diag_error(c->d, prov_pj_loc(pj), 0, "set %s = %s in %snamespace \"%s\": %s",
+			   sysctl_name(key, name, sizeof(name)), bad->val,
+			   pj->action == PJ_CREATE ? "new " : "", pj->name, strerror(-err));
+		pj->inside_err = true;
+		return err;
 	}
 	err = rtnl_open(&pj->jr);
 	pj->jr_open = !err;
@@ -97,8 +124,8 @@ static int open_jail_socket(void *ctx)
 	return err;
 }
 
-/* Make the namespaces and veth pairs of one group of jails. */
-int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d)
+static int create_group(struct prov_plan *pl, struct pjail **grp, size_t n, int proc,
+			struct diag *d)
 {
 	struct nlmsghdr *nlh;
 	struct rtnl_batch *b = &pl->b;
@@ -107,8 +134,7 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 
 	for (i = 0; i < n && !err; i++) {
 		struct pjail *pj = grp[i];
-
-		struct fix_ctx c = {pj, d};
+		struct fix_ctx c = {pj, d, proc};
 
 		pj->inside_err = false;
 		if (pj->action == PJ_CREATE) {
@@ -188,7 +214,7 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 
 	for (i = 0; i < n && !err; i++) {
 		struct pjail *pj = grp[i];
-		struct fix_ctx c = {pj, d};
+		struct fix_ctx c = {pj, d, proc};
 		struct rtnl_batch jb;
 
 		rtnl_batch_init(&jb);
@@ -219,6 +245,30 @@ int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct
 		close(pj->nsfd);
 		pj->nsfd = -1;
 	}
+	return err;
+}
+
+/*
+ * Make the namespaces and veth pairs of one group of jails.  Their sysctls
+ * are written through a proc instance of the group's own: the first
+ * lookup of net/ipv6 in a namespace leaves its dentry in the dcache of the
+ * proc instance it went through, in one hash chain with every other
+ * namespace's, which each later lookup of net/ipv6 through that instance
+ * walks twice (proc_sys_compare): through /proc, by anyone on the host, 1
+ * to 12 ms a lookup at 5000 jails, most of a new jail's cost
+ * (docs/ruleset.md, "netns jails at scale").  The group's instance holds
+ * its chain to the group and takes it along when it is closed.  It writes
+ * nothing /proc would not: prov_check_env refused a read-only /proc/sys
+ * before.  Where no instance can be made (a kernel before 5.2, a
+ * container that forbids mounting proc), /proc.
+ */
+int prov_create_group(struct prov_plan *pl, struct pjail **grp, size_t n, struct diag *d)
+{
+	int proc = sysctl_proc_instance(), err;
+
+	err = create_group(pl, grp, n, proc < 0 ? -1 : proc, d);
+	if (proc >= 0)
+		close(proc);
 	return err;
 }
 
@@ -256,7 +306,7 @@ static int jail_fix_inside(void *ctx)
 /* The jail side of jails whose pair exists: only when something differs. */
 int prov_fix_kept(struct pjail *pj, struct diag *d)
 {
-	struct fix_ctx c = {pj, d};
+	struct fix_ctx c = {pj, d, -1};
 	struct rtnl_batch b;
 	size_t n;
 	int fd, err;

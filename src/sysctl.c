@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -24,14 +25,12 @@ const char *sysctl_name(const char *key, char *buf, size_t len)
 	return buf;
 }
 
-int sysctl_read(const char *key, char **val)
+int sysctl_read_at(int dir, const char *name, char **val)
 {
-	char path[PATH_MAX];
 	size_t n;
 	int err;
 
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	err = fileio_read(path, val);
+	err = fileio_read_at(dir, name, val);
 	if (err)
 		return err;
 	n = strlen(*val);
@@ -40,15 +39,47 @@ int sysctl_read(const char *key, char **val)
 	return 0;
 }
 
-int sysctl_write(const char *key, const char *val)
+int sysctl_read(const char *key, char **val)
 {
 	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	return sysctl_read_at(AT_FDCWD, path, val);
+}
+
+int sysctl_proc_instance(void)
+{
+	int fs, m;
+
+	fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		m = -errno;
+	else if ((m = fsmount(fs, FSMOUNT_CLOEXEC,
+			      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		m = -errno;
+	close(fs);
+	return m;
+}
+
+int sysctl_open_dir(int proc, const char *key)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", proc >= 0 ? "sys" : "/proc/sys", key);
+	fd = openat(proc >= 0 ? proc : AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int sysctl_write_at(int dir, const char *name, const char *val)
+{
 	size_t len = strlen(val);
 	ssize_t n;
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = openat(dir, name, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, len);
@@ -59,4 +90,12 @@ int sysctl_write(const char *key, const char *val)
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	return err;
+}
+
+int sysctl_write(const char *key, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", key);
+	return sysctl_write_at(AT_FDCWD, path, val);
 }
