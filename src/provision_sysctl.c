@@ -320,7 +320,7 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 {
 	bool jail_ra = false;
 	size_t i;
-	int err, ret = 0;
+	int err, ret = 0, conf6 = -EBADF;
 
 	for (i = 0; i < pl->nops; i++) {
 		if (pl->ops[i].done)
@@ -341,16 +341,20 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 	for (i = 0; i < pl->njails; i++) {
 		const struct pjail *pj = &pl->jails[i];
 		char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
+		const char *ifname = "default";
 
 		if (pj->action == PJ_REMOVE || !pj->has_v6)
 			continue;
 		if (!pj->need_veth && pj->host_ifindex && pj->host_dis6 == 0)
 			continue; /* the host's dump showed it */
-		if (pj->need_veth || !pj->host_ifindex)
-			snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
-		else
-			snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", pj->host_if);
-		err = sysctl_read(key, &cur);
+		if (!pj->need_veth && pj->host_ifindex)
+			ifname = pj->host_if;
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ifname);
+		/* One lookup of net/ipv6 for all jails (sysctl_open_dir). */
+		if (conf6 == -EBADF)
+			conf6 = sysctl_open_dir(-1, "net/ipv6/conf");
+		err =
+		    conf6 < 0 ? conf6 : sysctl_read_at(conf6, key + strlen("net/ipv6/conf/"), &cur);
 		if (err == -ENOENT && access("/proc/sys/net/ipv6", F_OK) != 0) {
 			diag_error(d, &pj->pol->v6_loc, 0,
 				   "jail \"%s\" has ipv6, but this kernel has no IPv6 (no "
@@ -367,6 +371,8 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 		}
 		free(cur);
 	}
+	if (conf6 >= 0)
+		close(conf6);
 	return ret;
 }
 
