@@ -71,6 +71,8 @@ int prov_down_cut(struct prov_plan **planp, struct diag *d)
 		}
 		prov_add_change(pl, "remove jail %s", pj->name);
 	}
+	/* Thousands of links cut: their addresses first (prov_unaddr_cut). */
+	prov_unaddr_cut(pl, d);
 	return prov_set_links(pl, false, prov_want_cut, d);
 }
 

@@ -281,5 +281,7 @@ int prov_remove_jail_files(struct pjail *pj, const struct state_jail *sj, struct
 
 /* provision_teardown.c */
 int prov_drop_namespaces(struct prov_plan *pl, bool rollback, struct diag *d);
+/* The addresses of the host ends that prov_want_cut deleted, before the cut. */
+void prov_unaddr_cut(struct prov_plan *pl, struct diag *d);
 
 #endif

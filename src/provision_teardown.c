@@ -114,6 +114,66 @@ static void delete_in_use(struct prov_plan *pl, struct pjail **v, size_t n, stru
 }
 
 /*
+ * The addresses of the host ends of v[0..n) deleted and, with down, those
+ * this run brought up set down, in one batch after one dump of the host's
+ * addresses.  Best effort: failures are warnings.  The addresses go before
+ * the link goes down: a link going down with IPv4 routes through it makes
+ * the kernel walk every route of the host (fib_flush), O(jails) for each
+ * link, while deleting an address removes its own routes alone and leaves
+ * the link nothing to flush (docs/ruleset.md, "netns jails at scale").
+ */
+static void strip_host_ends(struct prov_plan *pl, struct pjail **v, size_t n, bool down,
+			    struct diag *d)
+{
+	struct haddr_ctx h = {pl, NULL, 0};
+	struct rtnl_batch *b = &pl->b;
+	struct nlmsghdr *nlh;
+	size_t i, k;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (!v[i]->host_ifindex || v[i]->host_deleted)
+			continue;
+		v[i]->nhaddrs = 0;
+		*VEC_PUSH(h.by_ifindex, h.n) = v[i];
+	}
+	if (!h.n)
+		return;
+	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), prov_pj_ifindex_cmp);
+	err = prov_dump(&pl->host, b, RTM_GETADDR, prov_haddr_cb, &h, prov_haddr_reset,
+			"list host addresses", NULL);
+	if (err) {
+		diag_warning(d, NULL, 0,
+			     "list host addresses: %s; the interfaces of removed jails may keep "
+			     "theirs until the kernel frees them",
+			     strerror(-err));
+		goto out;
+	}
+	rtnl_batch_reset(b);
+	for (i = 0; i < h.n; i++) {
+		struct pjail *pj = h.by_ifindex[i];
+
+		for (k = 0; k < pj->nhaddrs; k++)
+			prov_batch_addr(pj, b, RTM_DELADDR, true, &pj->haddrs[k].addr);
+		/* Only a rollback after the commit finds one up. */
+		if (down && pj->brought_up) {
+			nlh = rtnl_build_setlink(rtnl_batch_room(b), rtnl_batch_seq(b),
+						 pj->host_ifindex, 0, IFF_UP);
+			rtnl_batch_add(b, nlh, NULL, pj, "set \"%s\" down", pj->host_if);
+		}
+	}
+	if (b->nreqs) {
+		err = rtnl_talk(&pl->host, b);
+		if (err && !rtnl_batch_error(b))
+			diag_warning(d, NULL, 0, "netlink: %s", strerror(-err));
+		warn_batch(b, d);
+	}
+	rtnl_batch_reset(b);
+out:
+	free(h.by_ifindex);
+}
+
+/*
  * The host ends that were left to the kernel: no address, and down.
  *
  * Why: the kernel frees them with their namespace only, and a namespace
@@ -131,53 +191,19 @@ static void delete_in_use(struct prov_plan *pl, struct pjail **v, size_t n, stru
  */
 static void make_inert(struct prov_plan *pl, struct pjail **v, size_t n, struct diag *d)
 {
-	struct haddr_ctx h = {pl, NULL, 0};
-	struct rtnl_batch *b = &pl->b;
-	struct nlmsghdr *nlh;
-	size_t i, k;
-	int err;
+	strip_host_ends(pl, v, n, true, d);
+}
 
-	for (i = 0; i < n; i++) {
-		if (!v[i]->host_ifindex || v[i]->host_deleted)
-			continue;
-		v[i]->nhaddrs = 0;
-		*VEC_PUSH(h.by_ifindex, h.n) = v[i];
-	}
-	if (!h.n)
-		return;
-	qsort(h.by_ifindex, h.n, sizeof(*h.by_ifindex), prov_pj_ifindex_cmp);
-	/* A safety net: its failures are warnings, the jails are gone all the same. */
-	err = prov_dump(&pl->host, b, RTM_GETADDR, prov_haddr_cb, &h, prov_haddr_reset,
-			"list host addresses", NULL);
-	if (err) {
-		diag_warning(d, NULL, 0,
-			     "list host addresses: %s; the interfaces of removed jails may keep "
-			     "theirs until the kernel frees them",
-			     strerror(-err));
-		goto out;
-	}
-	rtnl_batch_reset(b);
-	for (i = 0; i < h.n; i++) {
-		struct pjail *pj = h.by_ifindex[i];
+void prov_unaddr_cut(struct prov_plan *pl, struct diag *d)
+{
+	struct pjail **v = NULL;
+	size_t i, n = 0;
 
-		/* Only a rollback after the commit finds one up. */
-		if (pj->brought_up) {
-			nlh = rtnl_build_setlink(rtnl_batch_room(b), rtnl_batch_seq(b),
-						 pj->host_ifindex, 0, IFF_UP);
-			rtnl_batch_add(b, nlh, NULL, pj, "set \"%s\" down", pj->host_if);
-		}
-		for (k = 0; k < pj->nhaddrs; k++)
-			prov_batch_addr(pj, b, RTM_DELADDR, true, &pj->haddrs[k].addr);
-	}
-	if (b->nreqs) {
-		err = rtnl_talk(&pl->host, b);
-		if (err && !rtnl_batch_error(b))
-			diag_warning(d, NULL, 0, "netlink: %s", strerror(-err));
-		warn_batch(b, d);
-	}
-	rtnl_batch_reset(b);
-out:
-	free(h.by_ifindex);
+	for (i = 0; i < pl->njails; i++)
+		if (prov_want_cut(&pl->jails[i]))
+			*VEC_PUSH(v, n) = &pl->jails[i];
+	strip_host_ends(pl, v, n, false, d);
+	free(v);
 }
 
 /*
