@@ -11,17 +11,27 @@
  * workqueue of its own, in batches).  Nothing of jailfw: the
  * fewest system calls that give a jail its namespace and veth.
  *
- *   netns-floor N STEP [up] [addr] [sysctl] [cut]
+ *   netns-floor N STEPS [up] [addr] [nov6] [sysctl] [ownproc] [unaddr] [cut]
+ *
+ * STEPS: a number (a line for every that many jails made) or a list of
+ * counts, "100,1000,5000" (a line per count, as bench/netns-scale.sh's
+ * steps; N is then the last).
  *
  * Options add what jailfw does to each jail besides: "up" brings both ends
  * up (with carrier, IPv6 addrconf gives the host
  * end a link-local address and routes, which the kernel walks whenever a
  * link comes or goes), "addr"
  * gives it an IPv4 /30 (10.100.0.0/16: a local and a prefix route, which
- * the kernel walks when a link goes), "sysctl" writes the new namespace's
- * net.ipv6.conf.default.accept_ra as jailfw does (a path lookup in
- * /proc/sys whose cost grows with the namespaces that looked it up), "cut"
- * sets every host end down before the names go, as jailfw's down does.
+ * the kernel walks when a link goes), "nov6" sets the host end's
+ * addr_gen_mode to none while it is down (no link-local address: what
+ * jailfw does for a jail without ipv6), "sysctl" writes the new
+ * namespace's net.ipv6.conf.default.accept_ra as jailfw did (through
+ * /proc: a path lookup in /proc/sys whose cost grows with the namespaces
+ * that looked it up), "ownproc" makes that write through a proc instance
+ * made for each 32 namespaces, as jailfw does now (provision_create.c),
+ * "cut" sets every host end down before the names go, as jailfw's down
+ * does, and "unaddr" deletes their addresses first, as jailfw's down does
+ * now (a link going down with routes makes the kernel walk them all).
  *
  * Run only inside a throwaway `unshare --net --mount` with a private tmpfs
  * on /run/netns (bench/netns-floor.sh does): it changes the network
@@ -144,10 +154,11 @@ static void link_set(int fd, const char *name, bool up)
 	talk(fd, &r.h, "set link up or down");
 }
 
-static bool opt_sysctl;
+static bool opt_sysctl, opt_ownproc;
+static int own_proc = -1, own_uses;
 
 /* 10.100.0.0/16 cut into /30s, the host end's address: .1 of jail i's. */
-static void host_addr(int fd, const char *name, int i)
+static void host_addr(int fd, const char *name, int i, int type)
 {
 	union req r;
 	struct ifaddrmsg *a;
@@ -155,8 +166,8 @@ static void host_addr(int fd, const char *name, int i)
 
 	memset(&r, 0, sizeof(r));
 	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(*a));
-	r.h.nlmsg_type = RTM_NEWADDR;
-	r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	r.h.nlmsg_type = type;
+	r.h.nlmsg_flags = type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	a = NLMSG_DATA(&r.h);
 	a->ifa_family = AF_INET;
 	a->ifa_prefixlen = 30;
@@ -165,7 +176,38 @@ static void host_addr(int fd, const char *name, int i)
 		die(name);
 	put(&r.h, IFA_LOCAL, ip, 4);
 	put(&r.h, IFA_ADDRESS, ip, 4);
-	talk(fd, &r.h, "add address");
+	talk(fd, &r.h, type == RTM_NEWADDR ? "add address" : "delete address");
+}
+
+/* addr_gen_mode none on a link that is down: no IPv6 link-local address. */
+static void no_v6(int fd, const char *name)
+{
+	struct rtattr *spec, *in6;
+	unsigned char mode = 1; /* IN6_ADDR_GEN_MODE_NONE */
+	union req r;
+
+	req_init(&r);
+	put(&r.h, IFLA_IFNAME, name, strlen(name) + 1);
+	spec = put(&r.h, IFLA_AF_SPEC, NULL, 0);
+	in6 = put(&r.h, AF_INET6, NULL, 0);
+	put(&r.h, IFLA_INET6_ADDR_GEN_MODE, &mode, 1);
+	nest_end(&r.h, in6);
+	nest_end(&r.h, spec);
+	talk(fd, &r.h, "set addr_gen_mode");
+}
+
+/* A proc instance of our own, not mounted anywhere (fsopen, Linux 5.2). */
+static int proc_instance(void)
+{
+	int fs = fsopen("proc", FSOPEN_CLOEXEC), m;
+
+	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		die("fsopen proc");
+	m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (m < 0)
+		die("fsmount proc");
+	close(fs);
+	return m;
 }
 
 /*
@@ -184,8 +226,16 @@ static int ns_add(const char *name, int self, int *nl)
 	close(fd);
 	if (unshare(CLONE_NEWNET) < 0)
 		die("unshare");
+	if (opt_sysctl && opt_ownproc && own_uses++ % 32 == 0) {
+		if (own_proc >= 0)
+			close(own_proc);
+		own_proc = proc_instance();
+	}
 	if (opt_sysctl) {
-		fd = open("/proc/sys/net/ipv6/conf/default/accept_ra", O_WRONLY | O_CLOEXEC);
+		fd = opt_ownproc ? openat(own_proc, "sys/net/ipv6/conf/default/accept_ra",
+					  O_WRONLY | O_CLOEXEC)
+				 : open("/proc/sys/net/ipv6/conf/default/accept_ra",
+					O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0\n", 2) != 2)
 			die("accept_ra");
 		close(fd);
@@ -212,15 +262,32 @@ static void ns_del(const char *name)
 		die(path);
 }
 
+/* The teardown's figures, per jail. */
+static void say(const char *what, int n, double t)
+{
+	double ms = now_ms() - t;
+
+	printf("%s %d in %.0f ms (%.3f ms per jail)\n", what, n, ms, ms / n);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
-	int n, step, i, fd, self, nsfd, nl;
-	bool up = false, addr = false, cut = false;
-	char name[32], host[IFNAMSIZ], jail[IFNAMSIZ];
+	int n, step = 0, i, fd, self, nsfd, nl, counts[64], ncounts = 0, c = 0, from = 0;
+	bool up = false, addr = false, cut = false, nov6 = false, unaddr = false;
+	char name[32], host[IFNAMSIZ], jail[IFNAMSIZ], *p;
 	double t, t0;
 
-	if (argc < 3 || (n = atoi(argv[1])) <= 0 || (step = atoi(argv[2])) <= 0) {
-		fprintf(stderr, "usage: %s N STEP [up]\n", argv[0]);
+	if (argc < 3 || (n = atoi(argv[1])) <= 0) {
+		fprintf(stderr, "usage: %s N STEPS [options]\n", argv[0]);
+		return 2;
+	}
+	if (strchr(argv[2], ',')) {
+		for (p = argv[2]; *p && ncounts < 64; p += strspn(p, ","))
+			counts[ncounts++] = (int)strtol(p, &p, 10);
+		n = counts[ncounts - 1];
+	} else if ((step = atoi(argv[2])) <= 0) {
+		fprintf(stderr, "%s: STEPS: a number or a list of counts\n", argv[0]);
 		return 2;
 	}
 	for (i = 3; i < argc; i++) {
@@ -230,8 +297,14 @@ int main(int argc, char **argv)
 			cut = true;
 		else if (!strcmp(argv[i], "addr"))
 			addr = true;
+		else if (!strcmp(argv[i], "nov6"))
+			nov6 = true;
+		else if (!strcmp(argv[i], "unaddr"))
+			unaddr = true;
 		else if (!strcmp(argv[i], "sysctl"))
 			opt_sysctl = true;
+		else if (!strcmp(argv[i], "ownproc"))
+			opt_ownproc = true;
 	}
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -245,46 +318,56 @@ int main(int argc, char **argv)
 		snprintf(jail, sizeof(jail), "f%d-in", i);
 		nsfd = ns_add(name, self, &nl);
 		veth(fd, host, jail, nsfd);
+		if (nov6)
+			no_v6(fd, host);
 		if (up)
 			link_set(nl, jail, true);
 		close(nl);
 		if (addr)
-			host_addr(fd, host, i);
+			host_addr(fd, host, i, RTM_NEWADDR);
 		if (up)
 			link_set(fd, host, true);
 		close(nsfd);
-		if ((i + 1) % step == 0 || i + 1 == n) {
+		if (step ? (i + 1) % step == 0 || i + 1 == n : i + 1 == counts[c]) {
 			double now = now_ms();
 
-			printf("%7d %7d  %.3f\n", i + 1 - ((i % step) + 1), i + 1,
-			       (now - t) / ((i % step) + 1));
+			printf("%7d %7d  %.3f\n", from, i + 1, (now - t) / (i + 1 - from));
 			fflush(stdout);
 			t = now;
+			from = i + 1;
+			c++;
 		}
 	}
-	printf("made %d in %.0f ms (%.3f ms per jail)\n", n, now_ms() - t0, (now_ms() - t0) / n);
+	if (own_proc >= 0)
+		close(own_proc);
+	say("made", n, t0);
+	if (unaddr && addr) {
+		t = now_ms();
+		for (i = 0; i < n; i++) {
+			snprintf(host, sizeof(host), "f%d-out", i);
+			host_addr(fd, host, i, RTM_DELADDR);
+		}
+		say("deleted the addresses of", n, t);
+	}
 	if (cut) {
 		t = now_ms();
 		for (i = 0; i < n; i++) {
 			snprintf(host, sizeof(host), "f%d-out", i);
 			link_set(fd, host, false);
 		}
-		printf("set %d host ends down in %.0f ms (%.3f ms per jail)\n", n, now_ms() - t,
-		       (now_ms() - t) / n);
+		say("set down", n, t);
 	}
 	t = now_ms();
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		ns_del(name);
 	}
-	printf("deleted %d names in %.0f ms (%.3f ms per jail)\n", n, now_ms() - t,
-	       (now_ms() - t) / n);
+	say("deleted the names of", n, t);
 	for (i = 0; i < n; i++) {
 		snprintf(host, sizeof(host), "f%d-out", i);
 		while (if_nametoindex(host))
 			usleep(1000);
 	}
-	printf("all host ends gone after %.0f ms (%.3f ms per jail)\n", now_ms() - t,
-	       (now_ms() - t) / n);
+	say("all host ends gone, from the names' deletion:", n, t);
 	return 0;
 }
