@@ -232,10 +232,10 @@ static int ns_add(const char *name, int self, int *nl)
 		own_proc = proc_instance();
 	}
 	if (opt_sysctl) {
-		fd = opt_ownproc ? openat(own_proc, "sys/net/ipv6/conf/default/accept_ra",
-					  O_WRONLY | O_CLOEXEC)
-				 : open("/proc/sys/net/ipv6/conf/default/accept_ra",
-					O_WRONLY | O_CLOEXEC);
+		fd = opt_ownproc
+			 ? openat(own_proc, "sys/net/ipv6/conf/default/accept_ra",
+				  O_WRONLY | O_CLOEXEC)
+			 : open("/proc/sys/net/ipv6/conf/default/accept_ra", O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0\n", 2) != 2)
 			die("accept_ra");
 		close(fd);
