@@ -191,7 +191,7 @@ static int stage(struct prov_plan *pl, struct diag *d)
 	/* The host ends' addresses (and labels), all jails in one batch. */
 	rtnl_batch_reset(&pl->b);
 	for (i = 0; i < pl->njails; i++)
-		if (pl->jails[i].action != PJ_REMOVE)
+		if (pl->jails[i].action != PJ_REMOVE && !pl->jails[i].host_unread)
 			prov_build_host_fix(&pl->jails[i], &pl->b);
 	if (pl->b.nreqs) {
 		err = prov_talk(&pl->host, &pl->b, d);

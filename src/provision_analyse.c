@@ -310,6 +310,20 @@ static void analyse_altname(struct prov_plan *pl, struct pjail *pj, struct diag 
 }
 
 /*
+ * A delta's check, and the state records the jail made and settled, under
+ * the policy's interface names and prefixes.
+ */
+static bool recorded_as_policy(const struct prov_plan *pl, const struct pjail *pj,
+			       const struct state_jail *st)
+{
+	return pl->check == PROV_CHECK_CHANGED && st && st->backend == BACKEND_NETNS &&
+	       !st->pending && st->ns.ino && !strcmp(st->host_if, pj->host_if) &&
+	       !strcmp(st->jail_if, pj->jail_if) && st->has_v4 == pj->has_v4 &&
+	       st->has_v6 == pj->has_v6 && (!pj->has_v4 || prov_addr_eq(&st->v4, &pj->v4)) &&
+	       (!pj->has_v6 || prov_addr_eq(&st->v6, &pj->v6));
+}
+
+/*
  * The cheap check of a kept jail (PROV_CHECK_CHANGED), from the host only:
  * the state records it made and settled, under the same interface names
  * and prefixes as the policy's; its namespace is the recorded one
@@ -325,16 +339,33 @@ static bool kept_as_recorded(const struct prov_plan *pl, const struct pjail *pj,
 {
 	const struct rtnl_link *hl = prov_find_hlink(pl, pj->host_if);
 
-	if (pl->check != PROV_CHECK_CHANGED || pj->action != PJ_KEEP || !st || st->pending ||
-	    !st->ns.ino)
-		return false;
-	if (strcmp(st->host_if, pj->host_if) || strcmp(st->jail_if, pj->jail_if) ||
-	    st->has_v4 != pj->has_v4 || st->has_v6 != pj->has_v6 ||
-	    (pj->has_v4 && !prov_addr_eq(&st->v4, &pj->v4)) ||
-	    (pj->has_v6 && !prov_addr_eq(&st->v6, &pj->v6)))
+	if (pj->action != PJ_KEEP || !recorded_as_policy(pl, pj, st))
 		return false;
 	return hl && pj->host_ifindex == hl->ifindex && !pj->fix_alias && !pj->stale_host &&
 	       !pj->old_host && !strcmp(hl->kind, "veth") && hl->iflink > 0;
+}
+
+/*
+ * The cheaper check still, for a delta whose policy names its wan: the
+ * state records the jail made and settled under the policy's names and
+ * prefixes, and /run/netns/NAME is the recorded namespace (dev:ino).  Its
+ * host end is not looked up at all (prov_host_links_named): what was done
+ * to it behind jailfw's back (deleted, renamed, addresses changed) is
+ * found by the next full check, and the ruleset names it, so packets from
+ * a link renamed away are dropped meanwhile (docs/design.md, "What an
+ * apply checks").  Marks pj kept, unentered and unread.
+ */
+bool prov_kept_unread(struct prov_plan *pl, struct pjail *pj)
+{
+	const struct state_jail *st = old_netns(pl, pj->name);
+
+	if (pj->action == PJ_REMOVE || !recorded_as_policy(pl, pj, st) ||
+	    !ns_as_recorded(pl, pj, st))
+		return false;
+	pj->action = PJ_KEEP;
+	pj->ns = st->ns;
+	pj->unentered = pj->host_unread = true;
+	return true;
 }
 
 int prov_analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
@@ -342,6 +373,10 @@ int prov_analyse_jail(struct prov_plan *pl, struct pjail *pj, struct diag *d)
 	const struct state_jail *st = old_netns(pl, pj->name);
 	int err;
 
+	if (pj->host_unread) {
+		err = prov_analyse_resolv(pl, pj, st, d);
+		return err == ANALYSE_STOP ? 0 : err;
+	}
 	err = analyse_ns(pl, pj, st, d);
 	if (!err)
 		err = analyse_host_link(pl, pj, st, d);

@@ -113,6 +113,12 @@ struct pjail {
 	 * above say nothing and nothing is fixed inside.
 	 */
 	bool unentered;
+	/*
+	 * unentered, and its host end not even looked up (a delta with a
+	 * wan, see prov_host_links_named): the host side fields say
+	 * nothing either and nothing is fixed on the host.
+	 */
+	bool host_unread;
 
 	/* What this run did, for rollback. */
 	int nsfd;
@@ -221,6 +227,8 @@ void prov_jlink_reset(void *ctx);
 int prov_jail_snapshot(void *ctx);
 int prov_open_host(struct prov_plan *pl, struct diag *d);
 int prov_host_links(struct prov_plan *pl, struct diag *d);
+int prov_host_links_named(struct prov_plan *pl, const char **names, size_t n, struct diag *d);
+bool prov_kept_unread(struct prov_plan *pl, struct pjail *pj);
 int prov_host_addrs(struct prov_plan *pl, struct diag *d);
 
 /* provision_links.c */

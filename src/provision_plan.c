@@ -102,7 +102,7 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 		prov_batch_changes(pl, &pl->b);
 		prov_build_jail_fix(pj, &pl->b);
 		prov_batch_changes(pl, &pl->b);
-	} else {
+	} else if (!pj->host_unread) {
 		prov_build_host_fix(pj, &pl->b);
 		prov_batch_changes(pl, &pl->b);
 	}
@@ -115,7 +115,8 @@ static void describe_jail(struct prov_plan *pl, struct pjail *pj)
 		prov_add_change(pl, "write %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
 	if (pj->resolv_remove)
 		prov_add_change(pl, "remove %s/%s/resolv.conf", NETNS_ETC_DIR, pj->name);
-	if (pj->action != PJ_CREATE && !pj->need_veth && !(pj->host_flags & IFF_UP))
+	if (pj->action != PJ_CREATE && !pj->need_veth && !pj->host_unread &&
+	    !(pj->host_flags & IFF_UP))
 		prov_add_change(pl, "set %s up after the ruleset commit", pj->host_if);
 }
 
@@ -150,6 +151,39 @@ static int check_wan(struct prov_plan *pl, const struct policy *p, struct diag *
 			   "wan interface \"%s\" does not exist on this host", s->wan[i]);
 		err = -ENXIO;
 	}
+	return err;
+}
+
+/*
+ * The host's links: every one (a dump), or, for a delta whose policy
+ * names its wan, only those the analysis reads: the wan, and the host
+ * ends (as named now and as recorded) of the jails that are not kept as
+ * recorded (prov_kept_unread) and of those that leave.  Without a wan,
+ * every interface that is not a jail's is an RA target (ra_targets).
+ */
+static int host_links(struct prov_plan *pl, const struct policy *p, struct diag *d)
+{
+	const char **names = NULL;
+	size_t i, n = 0;
+	int err;
+
+	if (pl->check != PROV_CHECK_CHANGED || !p->settings.nwan)
+		return prov_host_links(pl, d);
+	for (i = 0; i < p->settings.nwan; i++)
+		*VEC_PUSH(names, n) = p->settings.wan[i];
+	for (i = 0; i < pl->njails; i++) {
+		struct pjail *pj = &pl->jails[i];
+		const struct state_jail *st;
+
+		if (prov_kept_unread(pl, pj))
+			continue;
+		*VEC_PUSH(names, n) = pj->host_if;
+		st = state_find_jail(&pl->old, pj->name);
+		if (st && st->backend == BACKEND_NETNS && strcmp(st->host_if, pj->host_if))
+			*VEC_PUSH(names, n) = st->host_if;
+	}
+	err = prov_host_links_named(pl, names, n, d);
+	free(names);
 	return err;
 }
 
@@ -209,7 +243,7 @@ int prov_analyse(struct prov_plan *pl, const struct policy *p, struct diag *d)
 	}
 	err = prov_open_host(pl, d);
 	if (!err)
-		err = prov_host_links(pl, d);
+		err = host_links(pl, p, d);
 	if (!err)
 		err = check_wan(pl, p, d);
 	for (i = 0; !err && i < pl->njails; i++) {

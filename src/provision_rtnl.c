@@ -296,6 +296,37 @@ int prov_host_links(struct prov_plan *pl, struct diag *d)
 	return err;
 }
 
+/*
+ * The host links named names[0..n), one RTM_GETLINK each instead of a
+ * dump: the kernel fills every veth's IFLA_LINK_NETNSID by walking the
+ * host's namespace ids, so a dump costs links x namespaces, a lookup one
+ * walk.  A name that is another link's alternative name answers with that
+ * link, whose altnames are recorded as the dump's are.  ENODEV: no such
+ * link, as absent as from a dump.
+ */
+int prov_host_links_named(struct prov_plan *pl, const char **names, size_t n, struct diag *d)
+{
+	struct rtnl_batch *b = &pl->b;
+	struct nlmsghdr *nlh;
+	size_t i;
+	int err = 0;
+
+	hlink_reset(pl);
+	rtnl_batch_reset(b);
+	for (i = 0; i < n; i++) {
+		nlh = rtnl_build_getlink(rtnl_batch_room(b), rtnl_batch_seq(b), names[i]);
+		rtnl_batch_add(b, nlh, hlink_cb, pl, "look up host link \"%s\"", names[i]);
+	}
+	if (b->nreqs)
+		err = prov_talk_ignoring(&pl->host, b, -ENODEV, d);
+	rtnl_batch_reset(b);
+	if (!err && pl->nhlinks)
+		qsort(pl->hlinks, pl->nhlinks, sizeof(*pl->hlinks), hlink_cmp);
+	if (!err && pl->nalts)
+		qsort(pl->alts, pl->nalts, sizeof(*pl->alts), altname_cmp);
+	return err;
+}
+
 int prov_host_addrs(struct prov_plan *pl, struct diag *d)
 {
 	struct haddr_ctx h = {pl, NULL, 0};

@@ -343,7 +343,7 @@ int prov_check_env(struct prov_plan *pl, struct diag *d)
 		char key[PATH_MAX], name[PATH_MAX], *cur = NULL;
 		const char *ifname = "default";
 
-		if (pj->action == PJ_REMOVE || !pj->has_v6)
+		if (pj->action == PJ_REMOVE || !pj->has_v6 || pj->host_unread)
 			continue;
 		if (!pj->need_veth && pj->host_ifindex && pj->host_dis6 == 0)
 			continue; /* the host's dump showed it */
@@ -390,7 +390,8 @@ int prov_jail_forwarding(struct prov_plan *pl, struct diag *d)
 	for (i = 0; i < pl->njails && !err; i++) {
 		const struct pjail *pj = &pl->jails[i];
 
-		if (pj->action == PJ_REMOVE || !pj->has_v4 || !safe_ifname(pj->host_if))
+		if (pj->action == PJ_REMOVE || !pj->has_v4 || !safe_ifname(pj->host_if) ||
+		    pj->host_unread)
 			continue;
 		/* A kept link the host's dump showed forwarding: no read. */
 		if (!pj->need_veth && pj->host_ifindex && pj->host_fwd4 == 1)

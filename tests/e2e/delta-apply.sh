@@ -152,13 +152,16 @@ done
 
 # ---- (6) netns jails: one added, one removed, each a delta
 
-# npolicy NNEW NOLD: the uid jails as they are now, netns jail keep, and
-# nnew (first in the file: its destination union is the first one used)
-# and nold when NNEW / NOLD are 1.  An absent jail leaves as many comment
-# lines, so that no other jail's line numbers (in its comments) move.
+# npolicy NNEW NOLD: wan0 as the wan (a delta then looks up only the host
+# ends it reads, part 7), the uid jails as they are now, netns jail keep,
+# and nnew (first after the settings: its destination union is the first
+# one used) and nold when NNEW / NOLD are 1.  An absent jail leaves as
+# many comment lines, so that no other jail's line numbers (in its
+# comments) move.
 npolicy()
 {
 	{
+		printf 'settings {\n\twan wan0\n}\n'
 		if [ "$1" = 1 ]; then
 			printf 'jail nnew {\n\tbackend netns\n\tipv4 10.97.52.0/30\n'
 			printf '\tallow tcp/443 to 192.0.2.2\n}\n'
@@ -323,5 +326,49 @@ check_match "the unchanged policy again: no reload" "$out" "already what the pol
 check_fails "the full check removed keep's address from nnew-in" \
 	grep -q "inet 10\\.97\\.50\\.2/" <<<"$(ip -n nnew -4 addr show dev nnew-in)"
 check_reach_ns "nnew reaches tcp/443 from its own address again" nnew tcp $N4 443 192.0.2.1
+
+# ---- (7) a kept jail's host end changed behind jailfw's back
+# A delta whose policy names its wan looks up only the host ends of the
+# jails it adds, repairs or removes (docs/design.md, "What an apply
+# checks"): a kept one's is not looked at.  Renamed, nnew's packets come
+# in on an interface the ruleset does not name, and the forward chain's
+# drop of a jail's address on another interface drops them; a delta
+# (nold removed) leaves it so; the next full check refuses, naming it,
+# until it is named back.  Deleted (its peer goes with it), nnew has no
+# way out; a delta leaves it so; the next full check makes the pair again.
+rename_link()
+{
+	ip link set "$1" down && ip link set "$1" name "$2" && ip link set "$2" up
+}
+rename_link nnew-out nnew-x || lib_bail "rename nnew-out"
+check_blocked_ns "nnew-out renamed: nnew is dropped, even to its tcp/443" nnew tcp $N4 443
+npolicy 1 0
+out=$(apply_v)
+check_match "nnew-out renamed, nold removed: apply took the delta path" "$out" \
+	"delta: [0-9]+ objects"
+check_fails "the delta did not look at nnew's host end" grep -q nnew <<<"$out"
+check "the delta left the renamed nnew-x alone" ip link show nnew-x
+check_blocked_ns "after the delta: nnew is still dropped (tcp/443)" nnew tcp $N4 443
+out=$("$JAILFW" apply "$P" 2>&1)
+check_eq "the full check refuses the renamed host end: exit 5" "$?" 5
+check_match "the full check names it" "$out" 'no "nnew-out" on the host'
+rename_link nnew-x nnew-out || lib_bail "rename nnew-x back"
+check "named back: the next apply converges" "$JAILFW" apply "$P"
+lib_wait_for 10 lib_probe_ns nnew tcp $N4 443 || true
+check_reach_ns "named back: nnew reaches tcp/443" nnew tcp $N4 443
+
+ip link del nnew-out || lib_bail "delete nnew-out"
+check_blocked_ns "nnew-out deleted: nnew reaches nothing (tcp/443)" nnew tcp $N4 443
+npolicy 1 1
+out=$(apply_v)
+check_match "nnew-out deleted, nold added: apply took the delta path" "$out" \
+	"delta: [0-9]+ objects"
+check_fails "the delta did not repair nnew" grep -q "repair jail nnew" <<<"$out"
+check_fails "the delta left nnew-out deleted" ip link show nnew-out
+out=$(apply_v)
+check_match "the full check repairs nnew" "$out" "repair jail nnew: create veth nnew-out/nnew-in"
+lib_wait_for 10 lib_probe_ns nnew tcp $N4 443 || true
+check_reach_ns "repaired: nnew reaches tcp/443" nnew tcp $N4 443
+check_blocked_ns "repaired: nnew is confined (tcp/80)" nnew tcp $N4 80
 
 lib_done
