@@ -138,11 +138,19 @@ check_eq "db's rule handles unchanged over 100 applies" \
 	"$(db_chain | grep -o 'handle [0-9]*' | tr '\n' ' ')" "$db_handles"
 
 # ---- (5) killed at each step of a delta apply
+# With no netns jail, nothing to provision: the state is written once, at
+# the end (state.next renamed over it), so a kill before that leaves it
+# exactly as it was.
 for step in lock delta-ready ruleset-committed state-written; do
 	policy 80 with-new
 	"$JAILFW" apply "$P" >/dev/null 2>&1 || fail "$step: reset to 80"
+	cp /run/jailfw/state "$LIB_TMP/state.before"
 	policy 80,8080 with-new
 	check_exit "$step: died by SIGKILL" 137 env JAILFW_TEST_KILL_AT="$step" "$JAILFW" apply "$P"
+	if [ "$step" != state-written ]; then
+		check "$step: the state is as it was (uid jails only: no progress written)" \
+			cmp "$LIB_TMP/state.before" /run/jailfw/state
+	fi
 	check_fails "$step: web is confined (tcp/22)" lib_probe 1099 tcp $N4 22
 	check_fails "$step: new is confined (tcp/80)" lib_probe 1102 tcp $N4 80
 	check "$step: the next apply converges" "$JAILFW" apply "$P"
