@@ -347,20 +347,21 @@ static bool kept_as_recorded(const struct prov_plan *pl, const struct pjail *pj,
 
 /*
  * The cheaper check still, for a delta whose policy names its wan: the
- * state records the jail made and settled under the policy's names and
- * prefixes, and /run/netns/NAME is the recorded namespace (dev:ino).  Its
- * host end is not looked up at all (prov_host_links_named): what was done
- * to it behind jailfw's back (deleted, renamed, addresses changed) is
- * found by the next full check, and the ruleset names it, so packets from
- * a link renamed away are dropped meanwhile (docs/design.md, "What an
- * apply checks").  Marks pj kept, unentered and unread.
+ * last apply finished, the state records the jail made and settled under
+ * the policy's names and prefixes, and /run/netns/NAME is the recorded
+ * namespace (dev:ino).  Its host end is not looked up at all
+ * (prov_host_links_named): what was done to it behind jailfw's back
+ * (deleted, renamed, addresses changed) is found by the next full check,
+ * and the ruleset names it, so packets from a link renamed away are
+ * dropped meanwhile (docs/design.md, "What an apply checks").  Marks pj
+ * kept, unentered and unread.
  */
 bool prov_kept_unread(struct prov_plan *pl, struct pjail *pj)
 {
 	const struct state_jail *st = old_netns(pl, pj->name);
 
-	if (pj->action == PJ_REMOVE || !recorded_as_policy(pl, pj, st) ||
-	    !ns_as_recorded(pl, pj, st))
+	if (pj->action == PJ_REMOVE || pl->old.phase != STATE_IDLE ||
+	    !recorded_as_policy(pl, pj, st) || !ns_as_recorded(pl, pj, st))
 		return false;
 	pj->action = PJ_KEEP;
 	pj->ns = st->ns;
