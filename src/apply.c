@@ -559,6 +559,9 @@ out:
 	prov_plan_free(plan);
 	if (lockfd >= 0)
 		state_unlock(lockfd);
+	/* Last: their sockets' closing may wait for the kernel (nftinfo.c). */
+	nftload_release();
+	nftinfo_release();
 	free(handover);
 	free(script);
 	free(text);

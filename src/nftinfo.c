@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,81 @@ struct nlmsghdr *nftinfo_nfnl_header(void *buf, uint16_t type, uint16_t flags, u
 }
 
 /*
+ * One NETLINK_NETFILTER socket serves every query of a process, and is
+ * closed only by nftinfo_release() or the process's end.  Closing such a
+ * socket is not free: nf_tables then waits for the clean-up of the last
+ * commit (its NETLINK_URELEASE handler flushes the work that frees what
+ * a commit deleted), and that clean-up waits an RCU grace period when the
+ * commit deleted anything: 5 to 13 ms on the machines measured
+ * (docs/ruleset.md, "Delta apply").  A socket per query made the first
+ * query after a delta (the handover check, the record's generation)
+ * wait for it; one kept open lets the grace period pass while apply
+ * goes on.
+ *
+ * The socket belongs to the process and network namespace that opened
+ * it: a forked child, or this process after setns() into a jail's
+ * namespace, gets one of its own, so no query ever reaches another
+ * namespace's nf_tables than the caller's.  Whatever a query left
+ * unread (a callback that stopped a dump early) is drained before the
+ * next one is sent, and a socket that saw an error is closed.
+ */
+static struct {
+	struct mnl_socket *nl;
+	pid_t pid;
+	dev_t ns_dev;
+	ino_t ns_ino;
+} talk_sock;
+
+void nftinfo_release(void)
+{
+	if (talk_sock.nl && talk_sock.pid == getpid())
+		mnl_socket_close(talk_sock.nl);
+	talk_sock.nl = NULL;
+}
+
+/*
+ * The process's socket for this namespace in *out; *oneshot when it is a
+ * socket for this query alone (no /proc to tell the namespace by).
+ */
+static int talk_socket(struct mnl_socket **out, bool *oneshot, char *buf, size_t bufsize)
+{
+	struct mnl_socket *nl;
+	struct stat ns;
+	int ret;
+
+	*oneshot = stat("/proc/self/ns/net", &ns) != 0;
+	if (talk_sock.nl && (*oneshot || talk_sock.pid != getpid() ||
+			     talk_sock.ns_dev != ns.st_dev || talk_sock.ns_ino != ns.st_ino)) {
+		/* Another process's or namespace's: not ours to close. */
+		if (talk_sock.pid == getpid() && !*oneshot)
+			nftinfo_release();
+		talk_sock.nl = NULL;
+	}
+	if (talk_sock.nl) {
+		while (recv(mnl_socket_get_fd(talk_sock.nl), buf, bufsize, MSG_DONTWAIT) > 0)
+			;
+		*out = talk_sock.nl;
+		return 0;
+	}
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		mnl_socket_close(nl);
+		return ret;
+	}
+	if (!*oneshot) {
+		talk_sock.nl = nl;
+		talk_sock.pid = getpid();
+		talk_sock.ns_dev = ns.st_dev;
+		talk_sock.ns_ino = ns.st_ino;
+	}
+	*out = nl;
+	return 0;
+}
+
+/*
  * Send one nf_tables GET and feed every reply to cb until the ack.
  * Returns 0 or -errno (the kernel's, e.g. -ENOENT for a missing table).
  */
@@ -47,19 +123,18 @@ int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	const size_t bufsize = 65536; /* a dump's replies come in batches this big */
 	char *buf = xmalloc(bufsize);
-	struct mnl_socket *nl;
+	struct mnl_socket *nl = NULL;
 	uint32_t portid;
+	bool oneshot;
 	ssize_t n;
 	int ret;
 
-	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!nl) {
-		ret = -errno;
+	ret = talk_socket(&nl, &oneshot, buf, bufsize);
+	if (ret) {
 		free(buf);
 		return ret;
 	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -77,7 +152,14 @@ int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		}
 	}
 out:
-	mnl_socket_close(nl);
+	/*
+	 * The kernel's answers (-ENOENT for a missing table) leave the
+	 * socket as good as new; a failure of the socket itself does not.
+	 */
+	if (oneshot)
+		mnl_socket_close(nl);
+	else if (ret && ret != -ENOENT && ret != -EPERM && ret != -EINVAL)
+		nftinfo_release();
 	free(buf);
 	return ret;
 }

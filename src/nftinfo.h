@@ -41,6 +41,12 @@ struct nlmsghdr *nftinfo_nfnl_header(void *buf, uint16_t type, uint16_t flags, u
 int nftinfo_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
 /*
+ * Close the socket nftinfo_talk keeps for the process (nftinfo.c says
+ * why it keeps one); the next query opens another.
+ */
+void nftinfo_release(void);
+
+/*
  * The ruleset generation of this network namespace: the kernel bumps it
  * on every committed transaction, of any table.  Unchanged since jailfw's
  * last commit means nobody has touched any ruleset since.

@@ -559,6 +559,21 @@ static bool is_handover(const char *table)
  * leave: the process exits right after (load_child), so libnftables' context
  * is left for the kernel to reclaim with the process instead of freed.
  */
+/*
+ * The context of the last delta that committed, freed by
+ * nftload_release(): closing its socket right after the commit would
+ * wait for the kernel's clean-up of what the commit deleted (an RCU grace
+ * period, nftinfo.c says more), which passes while apply goes on.
+ */
+static struct nft_ctx *delta_ctx;
+
+void nftload_release(void)
+{
+	if (delta_ctx)
+		nft_ctx_free(delta_ctx);
+	delta_ctx = NULL;
+}
+
 static int run_ruleset(const struct policy *p, const char *text, bool dry_run, bool delta,
 		       bool leave, struct diag *d)
 {
@@ -604,8 +619,12 @@ static int run_ruleset(const struct policy *p, const char *text, bool dry_run, b
 		ret = -EINVAL;
 	nftload_report_errors(p, text, errbuf, d);
 out:
-	if (nft && !leave)
+	if (nft && delta && ret == 0 && !dry_run) {
+		nftload_release();
+		delta_ctx = nft;
+	} else if (nft && !leave) {
 		nft_ctx_free(nft);
+	}
 	free(errbuf);
 	free(faulty);
 	return ret;

@@ -31,6 +31,12 @@ int nftload_run(const struct policy *p, const char *text, bool dry_run, struct d
 int nftload_run_delta(const struct policy *p, const char *script, struct diag *d);
 
 /*
+ * Free what the last committed delta kept (nftload.c says why it keeps
+ * it); apply calls it when it is done.
+ */
+void nftload_release(void);
+
+/*
  * The table a replace of table inet T loads first (apply.c explains why):
  * "T-handover", malloc'd.  A policy cannot name a table with a '-', so it
  * is never another policy's table.

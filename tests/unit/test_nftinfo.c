@@ -10,12 +10,23 @@
  *     rule with its handle, verdict and libnftnl rule (doctor classifies
  *     those), anonymous sets with their elements;
  *   - nftinfo_table_read of the same inet table: the same digests;
- *   - nftinfo_table_comment and nftinfo_table_find by family and name.
+ *   - nftinfo_table_comment and nftinfo_table_find by family and name;
+ *   - the one socket nftinfo_talk keeps (nftinfo.c): it answers for the
+ *     namespace the caller is in, after unshare() and setns() back, in a
+ *     forked child and in its parent after it, and after a dump that a
+ *     callback stopped early (the rest of it is not read as the next
+ *     query's answer).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +219,62 @@ static void test_missing(void)
 	free(comment);
 }
 
+static bool has_own(void)
+{
+	char *comment = NULL;
+	int ret = nftinfo_table_comment("own", &comment);
+
+	free(comment);
+	return ret == 0;
+}
+
+static int stop_at_first(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(*(int *)data)++;
+	return MNL_CB_STOP;
+}
+
+static void test_socket(void)
+{
+	char buf[8192], *many;
+	struct nlmsghdr *nlh;
+	int home, status, seen = 0, i;
+	size_t len = 0;
+	pid_t pid;
+
+	T_CHECK(has_own(), "socket: this namespace's table");
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	T_CHECK(home >= 0 && unshare(CLONE_NEWNET) == 0, "socket: into a new namespace");
+	T_CHECK(!has_own(), "socket: the new namespace has no such table");
+	T_CHECK(setns(home, CLONE_NEWNET) == 0, "socket: back home");
+	T_CHECK(has_own(), "socket: home's table again");
+	close(home);
+
+	pid = fork();
+	if (pid == 0)
+		_exit(has_own() ? 0 : 1);
+	T_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0,
+		"socket: a forked child asks on its own");
+	T_CHECK(has_own(), "socket: the parent's still answers after the child ended");
+
+	/* 3000 chains: a dump of more than one batch of replies. */
+	many = malloc(3000 * 40 + 64);
+	len = (size_t)sprintf(many, "table inet many {\n");
+	for (i = 0; i < 3000; i++)
+		len += (size_t)sprintf(many + len, "\tchain c%d {\n\t}\n", i);
+	sprintf(many + len, "}\n");
+	T_CHECK(load(many), "socket: a table of 3000 chains");
+	free(many);
+	nlh = nftinfo_nfnl_header(buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, NLM_F_DUMP,
+				  NFPROTO_INET, 0, 4242);
+	T_CHECK(nftinfo_talk(nlh, stop_at_first, &seen) == 0 && seen == 1,
+		"socket: a dump stopped at its first chain");
+	T_CHECK(has_own(), "socket: the next query reads its own answer");
+	T_CHECK(load("delete table inet many\n"), "socket: 3000 chains gone");
+}
+
 int main(void)
 {
 	if (!getenv(NETNS_ENV)) {
@@ -223,5 +290,6 @@ int main(void)
 	test_ruleset();
 	test_same_digests();
 	test_missing();
+	test_socket();
 	return t_done();
 }
