@@ -43,15 +43,21 @@ void policy_init(struct policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void rules_free(struct rule *r, size_t n)
+void policy_release(struct policy *p, void *ptr)
+{
+	if (!arena_owns(&p->arena, ptr))
+		free(ptr);
+}
+
+static void rules_free(struct policy *p, struct rule *r, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		free(r[i].ports);
-		free(r[i].dests);
+		policy_release(p, r[i].ports);
+		policy_release(p, r[i].dests);
 	}
-	free(r);
+	policy_release(p, r);
 }
 
 void policy_free(struct policy *p)
@@ -61,20 +67,20 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->njails; i++) {
 		struct jail *j = &p->jails[i];
 
-		free(j->name);
-		free(j->user);
-		free(j->ifname);
+		policy_release(p, j->name);
+		policy_release(p, j->user);
+		policy_release(p, j->ifname);
 		free(j->dns);
-		rules_free(j->rules, j->nrules);
+		rules_free(p, j->rules, j->nrules);
 		free(j->pubs);
 		for (k = 0; k < j->nuses; k++)
-			free(j->uses[k].name);
+			policy_release(p, j->uses[k].name);
 		free(j->uses);
 	}
 	free(p->jails);
 	for (i = 0; i < p->ntmpls; i++) {
-		free(p->tmpls[i].name);
-		rules_free(p->tmpls[i].rules, p->tmpls[i].nrules);
+		policy_release(p, p->tmpls[i].name);
+		rules_free(p, p->tmpls[i].rules, p->tmpls[i].nrules);
 		free(p->tmpls[i].pubs);
 	}
 	free(p->tmpls);
@@ -86,6 +92,7 @@ void policy_free(struct policy *p)
 	for (i = 0; i < p->nfiles; i++)
 		free(p->files[i]);
 	free(p->files);
+	arena_free(&p->arena);
 	memset(p, 0, sizeof(*p));
 }
 

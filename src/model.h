@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "arena.h"
+
 /* A place in a policy or template file.  file points into policy.files. */
 struct loc {
 	const char *file;
@@ -177,10 +179,19 @@ struct policy {
 	size_t njails;
 	struct tmpl *tmpls;
 	size_t ntmpls;
+	/*
+	 * What the parser made that lives as long as the policy (names, port
+	 * and destination lists): one allocation for many, freed with it.
+	 * Fields may also hold malloc'd memory (hand-built models, check.c's
+	 * copies of template rules): policy_release() tells them apart.
+	 */
+	struct arena arena;
 };
 
 void policy_init(struct policy *p);
 void policy_free(struct policy *p);
+/* free(ptr), unless ptr is in p->arena: that goes with the policy. */
+void policy_release(struct policy *p, void *ptr);
 /* Register a file name; returns the stable copy that locations point at. */
 const char *policy_add_file(struct policy *p, const char *name);
 /*

@@ -791,11 +791,15 @@ out:
 			free(r->ports);
 			continue;
 		}
-		if (ndests) {
-			r->dests = xmalloc(ndests * sizeof(*dests));
-			memcpy(r->dests, dests, ndests * sizeof(*dests));
-			r->ndests = ndests;
+		/* To size, next to each other: vectors leave room and headers. */
+		if (r->nports) {
+			struct port_range *ports = r->ports;
+
+			r->ports = arena_memdup(&ps->p->arena, ports, r->nports * sizeof(*ports));
+			free(ports);
 		}
+		r->dests = arena_memdup(&ps->p->arena, dests, ndests * sizeof(*dests));
+		r->ndests = ndests;
 		*VEC_PUSH(*rules, *nrules) = *r;
 	}
 	free(st.rules);
@@ -882,7 +886,7 @@ static void parse_use(struct parser *ps, struct jail *j)
 		if (check_name(ps, &ps->tok, "template name")) {
 			struct use *u = VEC_PUSH(j->uses, j->nuses);
 
-			u->name = xstrndup(ps->tok.text, ps->tok.len);
+			u->name = arena_strndup(&ps->p->arena, ps->tok.text, ps->tok.len);
 			u->loc = tok_loc(ps, &ps->tok);
 		}
 	} while ((more = next_item(ps)) > 0);
@@ -988,7 +992,7 @@ static void name_value(struct parser *ps, const struct token *kw, struct seen *s
 	t = ps->tok;
 	ok = check(ps, &t);
 	if (finish_value(ps, kw, ok)) {
-		*out = xstrndup(t.text, t.len);
+		*out = arena_strndup(&ps->p->arena, t.text, t.len);
 		*loc = tok_loc(ps, &t);
 	}
 }
@@ -1294,7 +1298,7 @@ static char *parse_block_name(struct parser *ps, const struct token *kw, const c
 
 	if (ps->tok.kind == TOK_WORD) {
 		if (check_name(ps, &ps->tok, what))
-			name = xstrndup(ps->tok.text, ps->tok.len);
+			name = arena_strndup(&ps->p->arena, ps->tok.text, ps->tok.len);
 		*loc = tok_loc(ps, &ps->tok);
 		advance(ps);
 	} else if (ps->tok.kind == TOK_ERROR) {
@@ -1321,7 +1325,7 @@ static bool parse_block_head(struct parser *ps, const struct token *kw, const ch
 		snprintf(desc, len, "\"%.*s\"", (int)kw->len, kw->text);
 	if (parse_lbrace(ps, desc, lb))
 		return true;
-	free(*name);
+	policy_release(ps->p, *name);
 	*name = NULL;
 	return false;
 }
@@ -1389,29 +1393,29 @@ static void parse_body(struct parser *ps, enum block_kind bk, void *obj, struct 
 	}
 }
 
-static void rules_discard(struct rule *r, size_t n)
+static void rules_discard(struct parser *ps, struct rule *r, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		free(r[i].ports);
-		free(r[i].dests);
+		policy_release(ps->p, r[i].ports);
+		policy_release(ps->p, r[i].dests);
 	}
 	free(r);
 }
 
-static void jail_discard(struct jail *j)
+static void jail_discard(struct parser *ps, struct jail *j)
 {
 	size_t i;
 
-	free(j->name);
-	free(j->user);
-	free(j->ifname);
+	policy_release(ps->p, j->name);
+	policy_release(ps->p, j->user);
+	policy_release(ps->p, j->ifname);
 	free(j->dns);
-	rules_discard(j->rules, j->nrules);
+	rules_discard(ps, j->rules, j->nrules);
 	free(j->pubs);
 	for (i = 0; i < j->nuses; i++)
-		free(j->uses[i].name);
+		policy_release(ps->p, j->uses[i].name);
 	free(j->uses);
 }
 
@@ -1429,7 +1433,7 @@ static void parse_jail(struct parser *ps)
 		return;
 	parse_body(ps, BLK_JAIL, &j, seen, ARRAY_SIZE(seen), &lb, desc);
 	if (!j.name) {
-		jail_discard(&j);
+		jail_discard(ps, &j);
 		return;
 	}
 	/*
@@ -1454,7 +1458,7 @@ static void parse_template(struct parser *ps)
 		return;
 	parse_body(ps, BLK_TMPL, &tm, NULL, 0, &lb, desc);
 	if (!tm.name) {
-		rules_discard(tm.rules, tm.nrules);
+		rules_discard(ps, tm.rules, tm.nrules);
 		free(tm.pubs);
 		return;
 	}
