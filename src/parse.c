@@ -120,8 +120,9 @@ static bool in_list(const struct token *t, const char *const *list, size_t n)
 {
 	size_t i;
 
+	/* The first byte before strlen(): asked of every statement. */
 	for (i = 0; i < n; i++)
-		if (tok_is(t, list[i]))
+		if (t->len && t->text[0] == list[i][0] && tok_is(t, list[i]))
 			return true;
 	return false;
 }

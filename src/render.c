@@ -224,7 +224,7 @@ void render_put_jail_comment(struct rctx *c, const struct jail *j)
 {
 	const struct rjail *r = &c->rj[j - c->p->jails];
 
-	rsb_putn(c->sb, r->cmt, r->cmtlen);
+	rsb_putn(c->sb, c->text.s + r->cmt_off, r->cmt_len);
 }
 
 void render_put_ifname(struct rctx *c, const struct jail *j)
@@ -993,10 +993,11 @@ static void prepare_jail(struct rctx *c, const struct jail *j, struct rjail *r)
 	c->sb = sb;
 
 	cb_loc(c, &cb, &j->loc);
-	memcpy(r->cmt, " comment \"", 10);
-	memcpy(r->cmt + 10, cb.s, cb.n);
-	r->cmt[10 + cb.n] = '"';
-	r->cmtlen = 10 + cb.n + 1;
+	r->cmt_off = c->text.len;
+	RSB_LIT(&c->text, " comment \"");
+	rsb_putn(&c->text, cb.s, cb.n);
+	rsb_putc(&c->text, '"');
+	r->cmt_len = c->text.len - r->cmt_off;
 }
 
 void render_put_table_comment(struct rctx *c)
@@ -1040,7 +1041,11 @@ static void put_table(struct strbuf *sb, const struct policy *p, unsigned int fl
 	}
 	qsort_r(c.fbyaddr, p->nfiles, sizeof(*c.fbyaddr), file_addr_cmp, p->files);
 	c.rj = xcalloc(p->njails, sizeof(*c.rj));
-	sb_init(&c.text);
+	/* A jail's name, interface and comment: some 40 bytes, room for more. */
+	c.text.cap = 4096 + p->njails * 96;
+	c.text.len = 0;
+	c.text.s = xmalloc(c.text.cap);
+	c.text.s[0] = '\0';
 	for (i = 0; i < p->njails; i++)
 		prepare_jail(&c, &p->jails[i], &c.rj[i]);
 	snprintf(c.mark, sizeof(c.mark), "meta mark set meta mark | 0x%08x", policy_fwmark(p));

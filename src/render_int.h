@@ -118,8 +118,7 @@ struct rctx {
 struct rjail {
 	size_t name_off, name_len; /* the name as an identifier, in c->text */
 	size_t ifq_off, ifq_len;   /* "NAME-out", quoted, in c->text */
-	char cmt[160];		   /* ' comment "FILE:LINE"' of the jail */
-	size_t cmtlen;
+	size_t cmt_off, cmt_len;   /* ' comment "FILE:LINE"' of the jail, in c->text */
 };
 
 struct render_backend {
