@@ -792,8 +792,13 @@ static void check_rule_family(struct checker *c, const struct rule *rules, size_
 	}
 }
 
-/* Warn when rules[k] repeats an earlier rule of the same list. */
-static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k, const char *owner)
+/*
+ * Warn when rules[k] repeats an earlier rule of the same list, which
+ * belongs to what ("jail", "template") named name: formatted only for the
+ * warning, not for every jail.
+ */
+static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k, const char *what,
+			   const char *name)
 {
 	const struct rule *r = &rules[k];
 	char lbuf[LOC_BUF];
@@ -810,8 +815,8 @@ static void check_rule_dup(struct checker *c, const struct rule *rules, size_t k
 			continue;
 		sb_init(&sb);
 		rule_spec_str(r, &sb);
-		cwarn(c, rule_site(r), "duplicate rule in %s: %s%s is already allowed at %s", owner,
-		      sb.s, r->ndests ? " to the same destinations" : "",
+		cwarn(c, rule_site(r), "duplicate rule in %s \"%s\": %s%s is already allowed at %s",
+		      what, name, sb.s, r->ndests ? " to the same destinations" : "",
 		      loc_str(o->from_template ? &o->use_loc : &o->loc, lbuf, sizeof(lbuf)));
 		if (r->from_template)
 			cnote(c, &r->loc, "the rule comes from template \"%s\" here", r->template);
@@ -949,7 +954,7 @@ static void check_templates(struct checker *c)
 		for (k = 0; k < t->nrules; k++) {
 			check_rule_family(c, t->rules, t->nrules, k);
 			check_rule_dests(c, t->rules, k);
-			check_rule_dup(c, t->rules, k, owner);
+			check_rule_dup(c, t->rules, k, "template", t->name);
 		}
 		/* Reported here once, not again in every jail that uses it. */
 		for (k = 0; k < t->npubs; k++) {
@@ -1764,10 +1769,8 @@ static void check_rule_reach(struct checker *c, const struct jail *j, size_t k)
 
 static void check_jail_rules(struct checker *c, const struct jail *j)
 {
-	char owner[NAME_BUF];
 	size_t k;
 
-	snprintf(owner, sizeof(owner), "jail \"%s\"", j->name);
 	for (k = 0; k < j->nrules; k++) {
 		const struct rule *r = &j->rules[k];
 
@@ -1778,7 +1781,7 @@ static void check_jail_rules(struct checker *c, const struct jail *j)
 		}
 		if (j->backend == BACKEND_NETNS && (j->has_v4 || j->has_v6))
 			check_rule_reach(c, j, k);
-		check_rule_dup(c, j->rules, k, owner);
+		check_rule_dup(c, j->rules, k, "jail", j->name);
 	}
 }
 

@@ -1319,8 +1319,16 @@ static char *parse_block_name(struct parser *ps, const struct token *kw, const c
 static bool parse_block_head(struct parser *ps, const struct token *kw, const char *what,
 			     char **name, struct loc *loc, char *desc, size_t len, struct token *lb)
 {
+	size_t n;
+
 	*name = parse_block_name(ps, kw, what, loc);
-	if (*name)
+	/* Every block has this: without snprintf() when it fits, as it does. */
+	if (*name && (n = strlen(*name)) + kw->len + 4 <= len) {
+		memcpy(desc, kw->text, kw->len);
+		memcpy(desc + kw->len, " \"", 2);
+		memcpy(desc + kw->len + 2, *name, n);
+		memcpy(desc + kw->len + 2 + n, "\"", 2);
+	} else if (*name)
 		snprintf(desc, len, "%.*s \"%s\"", (int)kw->len, kw->text, *name);
 	else
 		snprintf(desc, len, "\"%.*s\"", (int)kw->len, kw->text);

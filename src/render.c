@@ -398,6 +398,9 @@ static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void 
 		return;
 	}
 	for (i = 1; i < n; i++) {
+		/* Mostly in order already (the rules' order): no copies then. */
+		if (cmp(b + (i - 1) * size, b + i * size) <= 0)
+			continue;
 		memcpy(tmp, b + i * size, size);
 		for (k = i; k > 0 && cmp(b + (k - 1) * size, tmp) > 0; k--)
 			memcpy(b + k * size, b + (k - 1) * size, size);
