@@ -1197,7 +1197,13 @@ static uint64_t key_hash(const struct jail_key *k)
  */
 static void sort_keys(struct jail_key *keys, size_t n)
 {
-	size_t cap = 16, i, ngroups = 0, *slot, *first, *gid, *start;
+	/*
+	 * 32-bit indexes: half the memory, all of it below malloc's mmap
+	 * threshold at 5000 jails, so the second call reuses the first's
+	 * pages.  4 billion jails would take a terabyte of struct jail.
+	 */
+	uint32_t *slot, *first, *gid, *start, ngroups = 0;
+	size_t cap = 16, i;
 	struct jail_key *out;
 
 	if (n < 2)
@@ -1214,7 +1220,7 @@ static void sort_keys(struct jail_key *keys, size_t n)
 		while (slot[h] && !key_equal(&keys[first[slot[h] - 1]], &keys[i]))
 			h = (h + 1) & (cap - 1);
 		if (!slot[h]) {
-			first[ngroups] = i;
+			first[ngroups] = (uint32_t)i;
 			slot[h] = ++ngroups;
 		}
 		gid[i] = slot[h] - 1;
