@@ -33,10 +33,10 @@ static struct arena_block *arena_block_new(struct arena *a, size_t need)
 	size_t size = a->next_size ? a->next_size : ARENA_FIRST;
 	struct arena_block *b;
 
-	if (size < need)
-		size = need;
 	/* Doubling keeps the blocks few, so arena_owns() stays a short walk. */
 	a->next_size = size < ARENA_MAX ? size * 2 : size;
+	if (size < need)
+		size = need;
 	b = xmalloc(sizeof(*b) + size);
 	b->size = size;
 	b->used = 0;
