@@ -37,6 +37,7 @@ struct counters_record {
 	uint32_t genid;	      /* the ruleset generation right after the commit */
 	uint64_t text_digest; /* of the committed text (0: none recorded) */
 	bool pending;	      /* digests not taken yet: counters_record_settle */
+	bool legacy_sigs;     /* chain signatures of a record before version 5 */
 	uint64_t table_digest;
 	struct counters_obj *chains; /* sorted by name */
 	size_t nchains;
@@ -126,8 +127,8 @@ char *counters_carry(const struct policy *p, const char *text, struct counters_s
 
 /*
  * The signature of each chain of rendered text, sorted by name: its rule
- * lines without comments, plus counters_jail_sig() of the jail that owns
- * it.  *nrules[i] and the counter positions come with it.
+ * lines without comments, plus the effective configuration of the jail
+ * that owns it.  *nrules[i] and the counter positions come with it.
  */
 struct counters_chain_text {
 	char *name;
@@ -138,9 +139,6 @@ struct counters_chain_text {
 size_t counters_scan_text(const struct policy *p, const char *text,
 			  struct counters_chain_text **out);
 void counters_chain_text_free(struct counters_chain_text *c, size_t n);
-
-/* A jail's effective configuration, independent of file positions. */
-uint64_t counters_jail_sig(const struct policy *p, const struct jail *j);
 
 /* Initial values for one chain, rule by rule (has: carry this rule's). */
 struct counters_value {
