@@ -503,18 +503,16 @@ static bool rec_hex(const char **s, uint64_t *v)
 	return true;
 }
 
-/* A name of 1 to 259 bytes up to a space: malloc'd, *s past the space. */
-static char *rec_name(const char **s)
+/* A name of 1 to 259 bytes up to a space: its length, *s past the space. */
+static size_t rec_name(const char **s)
 {
 	const char *sp = strchr(*s, ' ');
 	size_t n = sp ? (size_t)(sp - *s) : 0;
-	char *name;
 
 	if (!n || n > 259)
-		return NULL;
-	name = xstrndup(*s, n);
+		return 0;
 	*s = sp + 1;
-	return name;
+	return n;
 }
 
 static bool rec_genid(const char *s, uint32_t *genid)
@@ -530,17 +528,22 @@ static bool rec_genid(const char *s, uint32_t *genid)
 	return true;
 }
 
-/* One object line after its keyword: NAME DIGEST[ SIG]; false if malformed. */
+/*
+ * One object line after its keyword: NAME DIGEST[ SIG]; false if
+ * malformed.  v NULL: only checked.
+ */
 static bool rec_obj(const char *s, bool with_sig, struct counters_obj **v, size_t *n)
 {
 	struct counters_obj o = {NULL, 0, 0};
+	const char *name = s;
+	size_t len = rec_name(&s);
 
-	o.name = rec_name(&s);
-	if (!o.name || !rec_hex(&s, &o.digest) || (with_sig && !rec_hex(&s, &o.sig)) || *s) {
-		free(o.name);
+	if (!len || !rec_hex(&s, &o.digest) || (with_sig && !rec_hex(&s, &o.sig)) || *s)
 		return false;
+	if (v) {
+		o.name = xstrndup(name, len);
+		*VEC_PUSH(*v, *n) = o;
 	}
-	*VEC_PUSH(*v, *n) = o;
 	return true;
 }
 
@@ -556,8 +559,12 @@ static void rec_sort(struct counters_obj *v, size_t n)
 		qsort(v, n, sizeof(*v), obj_cmp);
 }
 
-/* Parse a record's text (consumed) into r. */
-static int record_parse(char *text, struct counters_record *r)
+/*
+ * Parse a record's text (consumed) into r; without objects, its chain and
+ * set lines are only checked (a delta needs the generation and the
+ * digest, not 5000 names in memory).
+ */
+static int record_parse(char *text, bool objects, struct counters_record *r)
 {
 	char *line, *next;
 	const char *s;
@@ -583,10 +590,10 @@ static int record_parse(char *text, struct counters_record *r)
 			*next++ = '\0';
 		s = line;
 		if (rec_word(&s, "chain", 5)) {
-			if (!rec_obj(s, true, &r->chains, &r->nchains))
+			if (!rec_obj(s, true, objects ? &r->chains : NULL, &r->nchains))
 				return -EINVAL;
 		} else if (rec_word(&s, "set", 3)) {
-			if (!rec_obj(s, false, &r->sets, &r->nsets))
+			if (!rec_obj(s, false, objects ? &r->sets : NULL, &r->nsets))
 				return -EINVAL;
 		} else if (rec_word(&s, "genid", 5)) {
 			if (!rec_genid(s, &r->genid))
@@ -613,7 +620,7 @@ static int record_parse(char *text, struct counters_record *r)
 	return 0;
 }
 
-int counters_record_load(const char *table, struct counters_record *r)
+static int record_load(const char *table, bool objects, struct counters_record *r)
 {
 	char *text = NULL;
 	int err;
@@ -622,11 +629,16 @@ int counters_record_load(const char *table, struct counters_record *r)
 	err = state_record_read(table, STATE_RECORD_COMMITTED, &text);
 	if (err)
 		return err;
-	err = record_parse(text, r);
+	err = record_parse(text, objects, r);
 	free(text);
 	if (err)
 		counters_record_free(r);
 	return err;
+}
+
+int counters_record_load(const char *table, struct counters_record *r)
+{
+	return record_load(table, true, r);
 }
 
 /* " %016x": a digest as the record holds it. */
@@ -727,7 +739,7 @@ static void record_of_table(const struct nftinfo_table *t, struct counters_recor
 void counters_last_load(const char *table, const char *text, struct counters_last *l)
 {
 	memset(l, 0, sizeof(*l));
-	l->err = counters_record_load(table, &l->rec);
+	l->err = record_load(table, false, &l->rec);
 	l->digest = counters_text_digest(text);
 }
 
@@ -822,7 +834,7 @@ static int record_reference(const char *table, struct counters_record *ref)
 	err = nftload_run_isolated_readback(&dummy, text, readback_record, &out, &quiet);
 	fclose(quiet.out);
 	if (!err)
-		err = record_parse(out, ref);
+		err = record_parse(out, true, ref);
 out:
 	diag_free(&quiet);
 	free(text);
@@ -911,8 +923,14 @@ bool counters_is_current(const struct policy *p, const char *text, struct counte
 	 * settled from it, counters_record_settle).
 	 */
 	if (same) {
+		struct counters_record full;
+
 		l->rec.genid = genid;
-		record_write(table, &l->rec);
+		if (!counters_record_load(table, &full)) {
+			full.genid = genid;
+			record_write(table, &full);
+			counters_record_free(&full);
+		}
 	}
 	return same;
 }

@@ -49,10 +49,12 @@ struct counters_record {
  * The record of the last commit as one apply uses it: read once when the
  * apply starts (under the lock, so nobody else writes it meanwhile), and
  * the digest of the text being applied, taken once.  At 5000 jails the
- * record has 5000 lines and the text a few megabytes.
+ * record has 5000 lines and the text a few megabytes: rec holds its
+ * generation and digests, not its chains and sets (every line is checked,
+ * a malformed one is an error all the same; counters_carry reads them).
  */
 struct counters_last {
-	int err; /* of counters_record_load: 0 when rec holds the record */
+	int err; /* 0 when rec holds the record */
 	struct counters_record rec;
 	uint64_t digest; /* of the text being applied */
 };
