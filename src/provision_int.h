@@ -171,9 +171,10 @@ struct prov_plan {
 	char **changes;
 	size_t nchanges;
 	unsigned int conflicts;
-	bool had_state;	 /* the state file existed before this run */
-	bool saved;	 /* this run wrote the state file */
-	char *next_text; /* the state prepared for the commit (STATE_NEXT) */
+	bool had_state;	  /* the state file existed before this run */
+	bool saved;	  /* this run wrote the state file */
+	bool state_stays; /* the state in force is what commit records (stage) */
+	char *next_text;  /* the state prepared for the commit (STATE_NEXT) */
 	bool host_open;
 	struct rtnl host;
 	struct rtnl_batch b;
