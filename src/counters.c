@@ -761,12 +761,13 @@ int counters_save(const struct policy *p, const char *text, const struct counter
 	 * Nothing committed since the record was written (an apply that
 	 * found its ruleset in force): it still describes the table.
 	 */
-	if (!l->err && !nftinfo_genid(&genid) && genid == l->rec.genid)
-		return 0;
-	memset(&r, 0, sizeof(r));
-	err = nftinfo_genid(&r.genid);
+	err = nftinfo_genid(&genid);
 	if (err)
 		return err;
+	if (!l->err && genid == l->rec.genid)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.genid = genid;
 	err = state_record_write(table, STATE_RECORD_TEXT, text, strlen(text));
 	if (err)
 		return err;
