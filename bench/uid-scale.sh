@@ -35,6 +35,8 @@
 #   add       one jail added (a delta)
 #   remove    the last jail removed (a delta)
 #
+# with the CPU time (user + system, median) of the three deltas.
+#
 # Then, for the largest of BENCH_DELTA_JAILS, the time of each step of one
 # allowlist change (`jailfw -vv apply`).  The load average is printed
 # before and after: wall times mean little when other work shares the
@@ -168,8 +170,8 @@ gen_policy_n() { # N FILE PORT0: like gen_policy with N jails
 	gen_policy "$1" "$2" "$3"
 }
 cur=$work/cur.conf
-printf '\n%-6s %10s %10s %10s %10s %10s\n' jails "full ms" "allow ms" "add ms" "remove ms" \
-	"delta/full"
+printf '\n%-6s %10s %10s %10s %10s %10s %10s %10s %10s\n' jails "full ms" "allow ms" "add ms" \
+	"remove ms" "delta/full" "allow cpu" "add cpu" "rm cpu"
 last=
 for n in ${BENCH_DELTA_JAILS-1000 5000}; do
 	last=$n
@@ -192,8 +194,11 @@ for n in ${BENCH_DELTA_JAILS-1000 5000}; do
 	"$jailfw" -q apply "$cur"
 	tf=$(time_ms "setup allow foreign" "$jailfw" -q apply "$cur")
 	ta=$(time_ms "setup allow" "$jailfw" -q apply "$cur")
+	ca=$(cat "$work/cpu")
 	tadd=$(time_ms "setup add" "$jailfw" -q apply "$cur")
+	cadd=$(cat "$work/cpu")
 	trm=$(time_ms "setup remove" "$jailfw" -q apply "$cur")
+	crm=$(cat "$work/cpu")
 	# Proof that the timed applies took the path they are named after.
 	setup allow
 	out=$("$jailfw" -v apply "$cur" 2>&1)
@@ -205,7 +210,8 @@ for n in ${BENCH_DELTA_JAILS-1000 5000}; do
 		echo "warning: the full replace at $n jails took the delta path" >&2
 	rt=$(awk -v a="$ta" -v b="$tadd" -v c="$trm" -v f="$tf" \
 		'BEGIN { m = a; if (b > m) m = b; if (c > m) m = c; printf "1/%.0f", f / m }')
-	printf '%-6s %10s %10s %10s %10s %10s\n' "$n" "$tf" "$ta" "$tadd" "$trm" "$rt"
+	printf '%-6s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$n" "$tf" "$ta" "$tadd" "$trm" "$rt" \
+		"$ca" "$cadd" "$crm"
 done
 if [ -n "$last" ]; then
 	setup allow
