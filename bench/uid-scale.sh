@@ -47,6 +47,10 @@
 # Everything runs in a throwaway network namespace; the machine's own
 # ruleset is never touched.  Usage: bench/uid-scale.sh [BUILD_DIR] [RUNS]
 # (BENCH_SCALE_JAILS="" skips the first table, BENCH_DELTA_JAILS="" the second.)
+#
+# BENCH_FLOOR_JAILS=N (none by default) adds, at N jails, the first full
+# apply against the floor taken in turn, BENCH_FLOOR_RUNS pairs (21): see
+# the last part.
 set -euo pipefail
 
 if [ -z "${JAILFW_BENCH_INNER:-}" ]; then
@@ -219,4 +223,38 @@ if [ -n "$last" ]; then
 	echo "one allowlist change at $n jails, step by step (jailfw -vv):"
 	"$jailfw" -vv apply "$cur" 2>&1 | sed -n 's/^jailfw: time: /  /p'
 fi
+# ---- the first full apply against its floor, interleaved
+# One jailfw apply and one nft -f/u of the same render, taken in turn from
+# no table, BENCH_FLOOR_RUNS times (default 21): the two share whatever
+# else the machine does in those seconds, which separate series of runs
+# do not.  CPU time (user + system, with children) of each; the overhead
+# by the medians and by each pair's ratio (median and quartiles).
+cpu_of() { # CMD...: its CPU time in ms, from no table
+	local TIMEFORMAT='%3U %3S'
+	nft delete table inet jailfw >/dev/null 2>&1 || true
+	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{print ($1 + $2) * 1000}'
+}
+for n in ${BENCH_FLOOR_JAILS-}; do
+	gen_policy "$n" "$work/f$n.conf"
+	"$jailfw" render "$work/f$n.conf" >"$work/f$n.nft"
+	: >"$work/floor.pairs"
+	for ((r = 0; r < ${BENCH_FLOOR_RUNS:-21}; r++)); do
+		a=$(cpu_of "$jailfw" -q apply "$work/f$n.conf")
+		b=$(cpu_of env LD_PRELOAD="$work/nouid.so" nft -f "$work/f$n.nft")
+		echo "$a $b" >>"$work/floor.pairs"
+	done
+	echo
+	echo "first apply of $n jails against the floor, ${BENCH_FLOOR_RUNS:-21} interleaved pairs (CPU ms):"
+	awk '{ j[NR] = $1; f[NR] = $2; r[NR] = $1 / $2 }
+	function med(a, n,   i, k, t) {
+		for (i = 1; i <= n; i++) for (k = i + 1; k <= n; k++) if (a[k] < a[i]) { t = a[i]; a[i] = a[k]; a[k] = t }
+		return a[int((n + 1) / 2)]
+	}
+	function q(a, n, p,   i) { return a[int(p * (n - 1)) + 1] }
+	END {
+		n = NR; mj = med(j, n); mf = med(f, n); mr = med(r, n)
+		printf "  jailfw %.1f, floor %.1f: %+.1f%% by the medians; per pair: median %.3f, quartiles %.3f-%.3f\n",
+			mj, mf, (mj - mf) * 100 / mf, mr, q(r, n, 0.25), q(r, n, 0.75)
+	}' "$work/floor.pairs"
+done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
