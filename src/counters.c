@@ -14,7 +14,8 @@
 #include "state.h"
 #include "util.h"
 
-#define RECORD_MAGIC "jailfw-committed 5"
+#define RECORD_MAGIC "jailfw-committed 6"
+#define RECORD_MAGIC_V5 "jailfw-committed 5"
 #define RECORD_MAGIC_V4 "jailfw-committed 4"
 #define RECORD_MAGIC_V3 "jailfw-committed 3"
 #define RECORD_MAGIC_V2 "jailfw-committed 2"
@@ -316,9 +317,12 @@ static uint64_t chain_line(uint64_t h, const char *line, size_t len, bool legacy
 	return hash64_add(h, "\n", 1);
 }
 
-/* counters_scan_text; without counted, no rule counts and counter positions. */
+/*
+ * counters_scan_text; without counted, no rule counts and counter
+ * positions; sigs (may be NULL): jail_sig of each jail of p, not legacy.
+ */
 static size_t scan_text(const struct policy *p, const char *text, bool counted, bool legacy,
-			struct counters_chain_text **out)
+			const uint64_t *sigs, struct counters_chain_text **out)
 {
 	struct counters_chain_text *v = NULL, *cur = NULL;
 	struct owners own;
@@ -347,7 +351,10 @@ static size_t scan_text(const struct policy *p, const char *text, bool counted, 
 		if (len == 2 && !strncmp(line, "\t}", 2)) {
 			o = owner_find(&own, cur->name, strlen(cur->name));
 			if (o)
-				h = sig_u64(h, jail_sig(p, o, legacy), legacy);
+				h = sig_u64(h,
+					    sigs && !legacy ? sigs[o - p->jails]
+							    : jail_sig(p, o, legacy),
+					    legacy);
 			cur->sig = h;
 			cur = NULL;
 			continue;
@@ -377,7 +384,7 @@ static size_t scan_text(const struct policy *p, const char *text, bool counted, 
 size_t counters_scan_text(const struct policy *p, const char *text,
 			  struct counters_chain_text **out)
 {
-	return scan_text(p, text, true, false, out);
+	return scan_text(p, text, true, false, NULL, out);
 }
 
 static int init_cmp(const void *a, const void *b)
@@ -443,8 +450,11 @@ void counters_record_free(struct counters_record *r)
 		free(r->chains[i].name);
 	for (i = 0; i < r->nsets; i++)
 		free(r->sets[i].name);
+	for (i = 0; i < r->njails; i++)
+		free(r->jails[i].name);
 	free(r->chains);
 	free(r->sets);
+	free(r->jails);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -529,16 +539,19 @@ static bool rec_genid(const char *s, uint32_t *genid)
 }
 
 /*
- * One object line after its keyword: NAME DIGEST[ SIG]; false if
- * malformed.  v NULL: only checked.
+ * One object line after its keyword: NAME[ DIGEST][ SIG] (chains both,
+ * sets a digest, jails a signature); false if malformed.  v NULL: only
+ * checked.
  */
-static bool rec_obj(const char *s, bool with_sig, struct counters_obj **v, size_t *n)
+static bool rec_obj(const char *s, bool with_digest, bool with_sig, struct counters_obj **v,
+		    size_t *n)
 {
 	struct counters_obj o = {NULL, 0, 0};
 	const char *name = s;
 	size_t len = rec_name(&s);
 
-	if (!len || !rec_hex(&s, &o.digest) || (with_sig && !rec_hex(&s, &o.sig)) || *s)
+	if (!len || (with_digest && !rec_hex(&s, &o.digest)) ||
+	    (with_sig && !rec_hex(&s, &o.sig)) || *s)
 		return false;
 	if (v) {
 		o.name = xstrndup(name, len);
@@ -578,22 +591,29 @@ static int record_parse(char *text, bool objects, struct counters_record *r)
 	 * Versions 2 (no digest) and 3 (another digest) are read without
 	 * their digest: the next apply loads the table in full again.
 	 * Before version 5, signatures were taken the slow way (chain_line).
+	 * Before version 6, no jails were listed: the next delta takes each
+	 * as changed.
 	 */
-	if (!strcmp(line, RECORD_MAGIC) || !strcmp(line, RECORD_MAGIC_V4))
+	if (!strcmp(line, RECORD_MAGIC) || !strcmp(line, RECORD_MAGIC_V5) ||
+	    !strcmp(line, RECORD_MAGIC_V4))
 		current = true;
 	else if (strcmp(line, RECORD_MAGIC_V3) && strcmp(line, RECORD_MAGIC_V2))
 		return -EINVAL;
-	r->legacy_sigs = strcmp(line, RECORD_MAGIC) != 0;
+	r->legacy_sigs = strcmp(line, RECORD_MAGIC) && strcmp(line, RECORD_MAGIC_V5);
 	for (line = next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		s = line;
 		if (rec_word(&s, "chain", 5)) {
-			if (!rec_obj(s, true, objects ? &r->chains : NULL, &r->nchains))
+			if (!rec_obj(s, true, true, objects ? &r->chains : NULL, &r->nchains))
 				return -EINVAL;
 		} else if (rec_word(&s, "set", 3)) {
-			if (!rec_obj(s, false, objects ? &r->sets : NULL, &r->nsets))
+			if (!rec_obj(s, true, false, objects ? &r->sets : NULL, &r->nsets))
+				return -EINVAL;
+		} else if (rec_word(&s, "jail", 4)) {
+			/* Always kept: a delta compares them with the policy (delta.h). */
+			if (!rec_obj(s, false, true, &r->jails, &r->njails))
 				return -EINVAL;
 		} else if (rec_word(&s, "genid", 5)) {
 			if (!rec_genid(s, &r->genid))
@@ -655,11 +675,12 @@ static void rec_put_hex(struct strbuf *sb, uint64_t v)
 }
 
 static void rec_put_obj(struct strbuf *sb, const char *kw, const struct counters_obj *o,
-			bool with_sig)
+			bool with_digest, bool with_sig)
 {
 	sb_puts(sb, kw);
 	sb_puts(sb, o->name);
-	rec_put_hex(sb, o->digest);
+	if (with_digest)
+		rec_put_hex(sb, o->digest);
 	if (with_sig)
 		rec_put_hex(sb, o->sig);
 	sb_putc(sb, '\n');
@@ -678,9 +699,11 @@ static void record_format(struct strbuf *sb, const struct counters_record *r)
 	else
 		sb_printf(sb, "table %016" PRIx64 "\n", r->table_digest);
 	for (i = 0; i < r->nchains; i++)
-		rec_put_obj(sb, "chain ", &r->chains[i], true);
+		rec_put_obj(sb, "chain ", &r->chains[i], true, true);
 	for (i = 0; i < r->nsets; i++)
-		rec_put_obj(sb, "set ", &r->sets[i], false);
+		rec_put_obj(sb, "set ", &r->sets[i], true, false);
+	for (i = 0; i < r->njails; i++)
+		rec_put_obj(sb, "jail ", &r->jails[i], false, true);
 }
 
 static int record_write(const char *table, const struct counters_record *r)
@@ -743,16 +766,31 @@ void counters_last_load(const char *table, const char *text, struct counters_las
 	l->digest = counters_text_digest(text);
 }
 
+const uint64_t *counters_last_sigs(struct counters_last *l, const struct policy *p)
+{
+	size_t i;
+
+	if (!l->sigs) {
+		l->sigs = xcalloc(p->njails + 1, sizeof(*l->sigs));
+		for (i = 0; i < p->njails; i++)
+			l->sigs[i] = jail_sig(p, &p->jails[i], false);
+	}
+	return l->sigs;
+}
+
 void counters_last_free(struct counters_last *l)
 {
 	counters_record_free(&l->rec);
+	free(l->sigs);
+	l->sigs = NULL;
 }
 
-int counters_save(const struct policy *p, const char *text, const struct counters_last *l)
+int counters_save(const struct policy *p, const char *text, struct counters_last *l)
 {
 	const char *table = policy_table(p);
 	struct counters_chain_text *ct = NULL;
 	struct counters_record r;
+	const uint64_t *sigs;
 	size_t i, nct;
 	uint32_t genid;
 	int err;
@@ -764,7 +802,7 @@ int counters_save(const struct policy *p, const char *text, const struct counter
 	err = nftinfo_genid(&genid);
 	if (err)
 		return err;
-	if (!l->err && genid == l->rec.genid)
+	if (!l->err && !l->forget_jails && genid == l->rec.genid)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	r.genid = genid;
@@ -774,7 +812,8 @@ int counters_save(const struct policy *p, const char *text, const struct counter
 	r.pending = true;
 	r.text_digest = l->digest;
 	/* The signatures alone: the rules' counters matter to counters_carry only. */
-	nct = scan_text(p, text, false, false, &ct);
+	sigs = counters_last_sigs(l, p);
+	nct = scan_text(p, text, false, false, sigs, &ct);
 	r.chains = vec_reserve(NULL, 0, nct, sizeof(*r.chains));
 	for (i = 0; i < nct; i++) {
 		if (counters_plain_name(ct[i].name)) {
@@ -784,6 +823,11 @@ int counters_save(const struct policy *p, const char *text, const struct counter
 		}
 	}
 	counters_chain_text_free(ct, nct);
+	r.jails = vec_reserve(NULL, 0, p->njails, sizeof(*r.jails));
+	for (i = 0; !l->forget_jails && i < p->njails; i++)
+		if (counters_plain_name(p->jails[i].name))
+			*VEC_PUSH(r.jails, r.njails) =
+			    (struct counters_obj){xstrdup(p->jails[i].name), 0, sigs[i]};
 	err = record_write(table, &r);
 	counters_record_free(&r);
 	return err;
@@ -870,6 +914,11 @@ int counters_record_settle(const char *table, struct counters_record *r,
 	ref.genid = r->genid;
 	ref.text_digest = r->text_digest;
 	ref.legacy_sigs = r->legacy_sigs;
+	/* Of the policy, not of the kernel: as apply recorded them. */
+	ref.jails = r->jails;
+	ref.njails = r->njails;
+	r->jails = NULL;
+	r->njails = 0;
 	counters_record_free(r);
 	*r = ref;
 	/*
@@ -972,7 +1021,7 @@ char *counters_carry(const struct policy *p, const char *text, struct counters_s
 		counters_record_free(&rec);
 		return xstrdup(text);
 	}
-	nct = scan_text(p, text, true, rec.legacy_sigs, &ct);
+	nct = scan_text(p, text, true, rec.legacy_sigs, NULL, &ct);
 	for (i = 0; i < nct; i++) {
 		const struct counters_obj *ro = counters_record_chain(&rec, ct[i].name);
 		const struct nftinfo_chain *live = nftinfo_chain_find(t, ct[i].name);

@@ -43,6 +43,9 @@ struct counters_record {
 	size_t nchains;
 	struct counters_obj *sets; /* sorted by name */
 	size_t nsets;
+	/* In the policy's order; sig: the jail's signature, digest unused. */
+	struct counters_obj *jails;
+	size_t njails;
 };
 
 /*
@@ -57,8 +60,14 @@ struct counters_last {
 	int err; /* 0 when rec holds the record */
 	struct counters_record rec;
 	uint64_t digest; /* of the text being applied */
+	/* The signature of each jail being applied, by index: counters_last_sigs */
+	uint64_t *sigs;
+	/* Record no jail signatures: the next delta takes every jail as changed. */
+	bool forget_jails;
 };
 void counters_last_load(const char *table, const char *text, struct counters_last *l);
+/* l->sigs for policy p, computed once (the delta and the record both need them). */
+const uint64_t *counters_last_sigs(struct counters_last *l, const struct policy *p);
 /* The digest of a committed text, as the record holds it. */
 uint64_t counters_text_digest(const char *text);
 void counters_last_free(struct counters_last *l);
@@ -70,7 +79,7 @@ void counters_last_free(struct counters_last *l);
  * failure only costs the next apply its counters and status its drift
  * check.
  */
-int counters_save(const struct policy *p, const char *text, const struct counters_last *l);
+int counters_save(const struct policy *p, const char *text, struct counters_last *l);
 
 /*
  * Whether table inet T in force is exactly text (rendered from p), so that
