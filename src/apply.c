@@ -282,22 +282,22 @@ static bool handover_leftover(const struct apply_opts *o, const char *name, stru
  * before it finished (it may have committed a ruleset and not swept):
  * this runs before the state says the apply is done.  An apply that
  * changes nothing skips it: the dump walks the whole conntrack table
- * (about 15 ms empty, 2.5 us per entry).  A failure is a warning: the
- * ruleset already drops what the jails send on them.
+ * (about 15 ms empty, 2.5 us per entry).  After a delta, changed (by jail;
+ * NULL: every one) holds the jails it changed (delta_jails).  A failure is
+ * a warning, and false: the ruleset already drops what the jails send on
+ * them, and the caller makes the next delta judge every jail.
  */
-static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, bool loaded,
-			    const char *delta, const struct prov_plan *plan, struct diag *d)
+static bool sweep_conntrack(const struct policy *p, const struct apply_opts *o, bool loaded,
+			    const bool *changed, const struct prov_plan *plan, struct diag *d)
 {
 	struct ctsweep_stats st = {0, 0};
-	bool *judge = NULL;
 	int ret = 0;
 
-	/* After a delta, only the jails it touched (ctsweep_delta_jails). */
-	if (delta && !prov_plan_resumed(plan))
-		judge = ctsweep_delta_jails(p, delta);
+	/* What a killed apply left may be any jail's. */
+	if (prov_plan_resumed(plan))
+		changed = NULL;
 	if (loaded || prov_plan_resumed(plan))
-		ret = ctsweep_run_some(p, judge, &st);
-	free(judge);
+		ret = ctsweep_run_some(p, changed, &st);
 	if (ret)
 		diag_warning(d, NULL, 0,
 			     "cannot remove the connections of netns jails that the policy no "
@@ -310,6 +310,7 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
 			     "admits",
 			     st.deleted, st.deleted == 1 ? "entry" : "entries");
 	testhook_point("conntrack-swept");
+	return ret == 0;
 }
 
 /*
@@ -317,15 +318,17 @@ static void sweep_conntrack(const struct policy *p, const struct apply_opts *o, 
  * chains stay hooked and unchanged, so no handover table is needed.  The
  * script is prepared before provisioning stages anything: whether there
  * is one decides how deeply stage checks the kept jails (prov_check).
- * NULL: not possible, the table is replaced in full.
+ * NULL: not possible, the table is replaced in full; else *jails holds
+ * the jails the delta changes.
  */
 static char *delta_ready(const struct policy *p, const struct apply_opts *o, const char *text,
-			 const struct counters_last *last, struct timespec *clk, size_t *nobjs)
+			 struct counters_last *last, struct timespec *clk, size_t *nobjs,
+			 bool **jails)
 {
 	const char *why = NULL;
 	char *script;
 
-	delta_prepare(p, text, last, &script, nobjs, &why);
+	delta_prepare(p, text, last, &script, nobjs, &why, jails);
 	diag_lap(o->timing, clk, "delta script");
 	if (!script)
 		diag_verbose(o->verbose, "delta: not possible (%s); replacing table inet %s", why,
@@ -405,7 +408,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	struct prov_plan *plan = NULL;
 	int status = EXIT_OK, ret, lockfd = -1;
 	char *text = NULL, *handover = NULL, *script = NULL;
-	const char *delta = NULL; /* the script, once loaded */
+	bool *jails = NULL;	    /* the jails the script changes */
+	const bool *changed = NULL; /* the same, once it is loaded */
 	size_t nobjs = 0;
 	const char *const *lines;
 	struct counters_last last = {.err = -ENOENT};
@@ -444,7 +448,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 	diag_lap(o->timing, &clk, "is current");
 	handover = nftload_handover_name(table);
 	if (replace && !current)
-		script = delta_ready(p, o, text, &last, &clk, &nobjs);
+		script = delta_ready(p, o, text, &last, &clk, &nobjs, &jails);
 
 	/*
 	 * Only a delta checks the kept jails from the host alone: an apply
@@ -465,7 +469,7 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		if (handover_leftover(o, handover, d))
 			res->nchanges++;
 	} else if (script && try_delta(p, o, script, nobjs, &last, &clk) == 0) {
-		delta = script;
+		changed = jails;
 		res->loaded = true;
 		res->nchanges++;
 		handover_leftover(o, handover, d);
@@ -514,7 +518,8 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		res->nchanges++;
 	}
 	testhook_point("ruleset-committed");
-	sweep_conntrack(p, o, res->loaded, delta, plan, d);
+	if (!sweep_conntrack(p, o, res->loaded, changed, plan, d))
+		last.forget_jails = true;
 	diag_lap(o->timing, &clk, "conntrack sweep");
 	ret = prov_commit(plan, d);
 	diag_lap(o->timing, &clk, "provisioning commit");
@@ -564,6 +569,7 @@ out:
 	nftinfo_release();
 	free(handover);
 	free(script);
+	free(jails);
 	free(text);
 	counters_last_free(&last);
 	updown_free(&ud);

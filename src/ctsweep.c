@@ -182,54 +182,80 @@ static int index_cmp(const void *va, const void *vb)
 	return ctsweep_pfx_cmp(&a->pfx, &b->pfx);
 }
 
-void ctsweep_index_init(struct ctsweep_index *x, const struct policy *p,
-			const struct ctsweep_local *local)
+/* The prefixes of p's netns jails that judge selects (NULL: all). */
+static void pfxs_read(struct ctsweep_pfxs *v, const struct policy *p, const bool *judge)
 {
 	size_t i;
 
+	v->v = NULL;
+	v->n = 0;
+	for (i = 0; i < p->njails; i++) {
+		struct prefix own[2];
+		size_t k, n;
+
+		if (judge && !judge[i])
+			continue;
+		n = jail_prefixes(&p->jails[i], own);
+		for (k = 0; k < n; k++) {
+			prefix_mask(&own[k]);
+			*VEC_PUSH(v->v, v->n) = (struct ctsweep_pfx){own[k], i};
+		}
+	}
+	if (v->n)
+		qsort(v->v, v->n, sizeof(*v->v), index_cmp);
+}
+
+void ctsweep_index_init(struct ctsweep_index *x, const struct policy *p,
+			const struct ctsweep_local *local, const bool *judge)
+{
 	memset(x, 0, sizeof(*x));
 	x->p = p;
 	x->local = local;
-	for (i = 0; i < p->njails; i++) {
-		struct prefix own[2];
-		size_t k, n = jail_prefixes(&p->jails[i], own);
-
-		for (k = 0; k < n; k++)
-			*VEC_PUSH(x->pfx, x->n) = (struct ctsweep_pfx){own[k], i};
-	}
-	for (i = 0; i < x->n; i++)
-		prefix_mask(&x->pfx[i].pfx);
-	if (x->n)
-		qsort(x->pfx, x->n, sizeof(*x->pfx), index_cmp);
+	x->judge = judge;
+	pfxs_read(&x->sel, p, judge);
 }
 
 void ctsweep_index_free(struct ctsweep_index *x)
 {
-	free(x->pfx);
-	x->pfx = NULL;
-	x->n = 0;
+	free(x->sel.v);
+	free(x->all.v);
+	memset(&x->sel, 0, sizeof(x->sel));
+	memset(&x->all, 0, sizeof(x->all));
+	x->all_read = false;
 }
 
 /*
- * The jail whose prefix holds a (the prefixes of a policy never overlap:
- * check.c refuses that), by binary search for the last prefix that starts
- * at or before it; SIZE_MAX if none.
+ * The jail whose prefix in v holds a (the prefixes of a policy never
+ * overlap: check.c refuses that), by binary search for the last prefix
+ * that starts at or before it; SIZE_MAX if none.
  */
-static size_t jail_of(const struct ctsweep_index *x, const struct prefix *a)
+static size_t jail_of(const struct ctsweep_pfxs *v, const struct prefix *a)
 {
-	size_t lo = 0, hi = x->n;
+	size_t lo = 0, hi = v->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ctsweep_pfx_cmp(&x->pfx[mid].pfx, a) <= 0)
+		if (ctsweep_pfx_cmp(&v->v[mid].pfx, a) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo && prefix_contains(&x->pfx[lo - 1].pfx, a))
-		return x->pfx[lo - 1].jail;
+	if (lo && prefix_contains(&v->v[lo - 1].pfx, a))
+		return v->v[lo - 1].jail;
 	return SIZE_MAX;
+}
+
+/* Whether a is in the prefix of any netns jail, judged or not. */
+static bool in_any_jail(struct ctsweep_index *x, const struct prefix *a)
+{
+	if (!x->judge)
+		return jail_of(&x->sel, a) != SIZE_MAX;
+	if (!x->all_read) {
+		pfxs_read(&x->all, x->p, NULL);
+		x->all_read = true;
+	}
+	return jail_of(&x->all, a) != SIZE_MAX;
 }
 
 static bool addr_same(const struct prefix *a, const struct prefix *b)
@@ -341,14 +367,14 @@ static bool published_admitted(const struct jail *j, const struct ctsweep_entry 
 	return false;
 }
 
-enum ctsweep_verdict ctsweep_judge(const struct ctsweep_index *x, const struct ctsweep_entry *e,
+enum ctsweep_verdict ctsweep_judge(struct ctsweep_index *x, const struct ctsweep_entry *e,
 				   size_t *jail)
 {
 	const struct jail *j;
 	struct prefix host_side;
 	size_t ji;
 
-	ji = jail_of(x, &e->orig_src);
+	ji = jail_of(&x->sel, &e->orig_src);
 	if (ji != SIZE_MAX) {
 		j = &x->p->jails[ji];
 		/*
@@ -362,84 +388,18 @@ enum ctsweep_verdict ctsweep_judge(const struct ctsweep_index *x, const struct c
 			*jail = ji;
 		return opened_admitted(x, j, e) ? CTSWEEP_ADMITTED : CTSWEEP_STALE;
 	}
-	ji = jail_of(x, &e->reply_src);
+	ji = jail_of(&x->sel, &e->reply_src);
 	if (ji == SIZE_MAX || !(e->status & IPS_DST_NAT))
+		return CTSWEEP_OTHER;
+	/*
+	 * Opened from a jail that is not judged (or its host side): with
+	 * every jail judged, the first branch would have taken it.
+	 */
+	if (x->judge && in_any_jail(x, &e->orig_src))
 		return CTSWEEP_OTHER;
 	if (jail)
 		*jail = ji;
 	return published_admitted(&x->p->jails[ji], e) ? CTSWEEP_ADMITTED : CTSWEEP_STALE;
-}
-
-/* ------------------------------------------------------------ a delta's jails */
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '-' || c == '.';
-}
-
-/*
- * The words of a delta script a jail's objects are named by: its quoted
- * strings (a host interface, "NAME-out") and, of each other word with a
- * '_', what follows the first one (a chain, "fwd_NAME").  Sorted.
- */
-static void script_words(const char *script, char ***v, size_t *n)
-{
-	const char *c = script, *e, *u;
-
-	*v = NULL;
-	*n = 0;
-	while (*c) {
-		if (*c == '"') {
-			e = strchr(c + 1, '"');
-			if (!e)
-				break;
-			*VEC_PUSH(*v, *n) = xstrndup(c + 1, (size_t)(e - c - 1));
-			c = e + 1;
-		} else if (ident_char(*c)) {
-			for (e = c; ident_char(*e); e++)
-				;
-			u = memchr(c, '_', (size_t)(e - c));
-			if (u && u + 1 < e)
-				*VEC_PUSH(*v, *n) = xstrndup(u + 1, (size_t)(e - u - 1));
-			c = e;
-		} else {
-			c++;
-		}
-	}
-	if (*n)
-		qsort(*v, *n, sizeof(**v), str_cmp);
-}
-
-static bool has_word(char **v, size_t n, const char *w)
-{
-	return n && bsearch(&w, v, n, sizeof(*v), str_cmp);
-}
-
-bool *ctsweep_delta_jails(const struct policy *p, const char *script)
-{
-	bool *judge = xcalloc(p->njails ? p->njails : 1, sizeof(*judge));
-	char **v, host_if[16];
-	size_t i, n;
-
-	script_words(script, &v, &n);
-	for (i = 0; i < p->njails; i++) {
-		const struct jail *j = &p->jails[i];
-
-		if (j->backend != BACKEND_NETNS)
-			continue;
-		jail_ifname_host(j, host_if);
-		judge[i] = has_word(v, n, host_if) || has_word(v, n, j->name);
-	}
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return judge;
 }
 
 /* ------------------------------------------------------------ the run */
@@ -485,33 +445,24 @@ struct stale {
 struct dump {
 	struct ctsweep_index *x;
 	struct ctsweep_local *local;
-	const bool *judge; /* by policy jail; NULL: all */
 	struct ctsweep_stats *st;
 	struct stale *stale;
 	size_t nstale;
 	int err;
 };
 
-/* The jail an entry may be of (as ctsweep_judge finds it), or SIZE_MAX. */
-static size_t entry_jail(const struct ctsweep_index *x, const struct ctsweep_entry *e)
-{
-	size_t ji = jail_of(x, &e->orig_src);
-
-	return ji != SIZE_MAX ? ji : jail_of(x, &e->reply_src);
-}
-
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump *d = data;
 	struct ctsweep_entry e;
 	struct stale *s;
-	size_t ji;
 
 	if (!ctsweep_parse(nlh, &e))
 		return MNL_CB_OK;
 	d->st->seen++;
-	ji = entry_jail(d->x, &e);
-	if (ji == SIZE_MAX || (d->judge && !d->judge[ji]))
+	/* Neither end in a judged jail: nothing to judge. */
+	if (jail_of(&d->x->sel, &e.orig_src) == SIZE_MAX &&
+	    jail_of(&d->x->sel, &e.reply_src) == SIZE_MAX)
 		return MNL_CB_OK;
 	/*
 	 * The host's addresses ("to host") only once an entry is to be
@@ -541,7 +492,7 @@ int ctsweep_run(const struct policy *p, struct ctsweep_stats *st)
 int ctsweep_run_some(const struct policy *p, const bool *judge, struct ctsweep_stats *st)
 {
 	struct ctsweep_local local = {NULL, 0};
-	struct dump d = {.st = st, .local = &local, .judge = judge};
+	struct dump d = {.st = st, .local = &local};
 	struct ctsweep_index x;
 	uint32_t seq = (uint32_t)time(NULL);
 	char *buf = NULL;
@@ -549,10 +500,8 @@ int ctsweep_run_some(const struct policy *p, const bool *judge, struct ctsweep_s
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ctsweep_index_init(&x, p, NULL);
-	for (i = 0; judge && i < x.n && !judge[x.pfx[i].jail]; i++)
-		;
-	if (i == x.n)
+	ctsweep_index_init(&x, p, NULL, judge);
+	if (!x.sel.n)
 		goto out0;
 	d.x = &x;
 	buf = xmalloc(CTSWEEP_MSG_MAX);

@@ -68,12 +68,24 @@ struct ctsweep_pfx {
 	size_t jail; /* index into policy.jails */
 };
 
-/* The netns jails' prefixes, sorted, to find an address's jail fast. */
+/* Jails' prefixes, sorted, to find an address's jail fast. */
+struct ctsweep_pfxs {
+	struct ctsweep_pfx *v;
+	size_t n;
+};
+
+/*
+ * The prefixes of the netns jails to judge (judge: by index into
+ * policy.jails; NULL: every one) and, only once an entry needs them
+ * (ctsweep_judge), those of the others: an index that follows the change,
+ * not the policy.
+ */
 struct ctsweep_index {
 	const struct policy *p;
 	const struct ctsweep_local *local;
-	struct ctsweep_pfx *pfx;
-	size_t n;
+	const bool *judge;
+	struct ctsweep_pfxs sel, all;
+	bool all_read;
 };
 
 /*
@@ -81,15 +93,16 @@ struct ctsweep_index {
  * every conntrack entry (both families), or the deletion of entry e, into
  * buf (CTSWEEP_MSG_MAX bytes); parse one dump message into e
  * (pointing into nlh); judge e against the index of a policy (jail, may
- * be NULL, is set to the index of the jail the entry is of).
+ * be NULL, is set to the index of the jail the entry is of).  An entry of
+ * a jail the index does not judge is CTSWEEP_OTHER.
  */
 struct nlmsghdr *ctsweep_build_dump(void *buf, uint32_t seq);
 struct nlmsghdr *ctsweep_build_delete(void *buf, uint32_t seq, const struct ctsweep_entry *e);
 bool ctsweep_parse(const struct nlmsghdr *nlh, struct ctsweep_entry *e);
 void ctsweep_index_init(struct ctsweep_index *x, const struct policy *p,
-			const struct ctsweep_local *local);
+			const struct ctsweep_local *local, const bool *judge);
 void ctsweep_index_free(struct ctsweep_index *x);
-enum ctsweep_verdict ctsweep_judge(const struct ctsweep_index *x, const struct ctsweep_entry *e,
+enum ctsweep_verdict ctsweep_judge(struct ctsweep_index *x, const struct ctsweep_entry *e,
 				   size_t *jail);
 
 struct ctsweep_stats {
@@ -108,19 +121,9 @@ int ctsweep_run(const struct policy *p, struct ctsweep_stats *st);
  * The same for the jails judge selects (by index into p->jails; NULL:
  * every one): entries of the others are left as they are, and with none
  * selected nothing is dumped.  After a delta apply, only the jails it
- * changed can have entries the policy no longer admits (docs/design.md,
- * "What an apply checks").
+ * changed (delta_jails, delta.h) can have entries the policy no longer
+ * admits (docs/design.md, "What an apply checks").
  */
 int ctsweep_run_some(const struct policy *p, const bool *judge, struct ctsweep_stats *st);
-
-/*
- * Pure: the netns jails of p that a delta script (delta.h) touches, for
- * ctsweep_run_some: those whose host interface is a quoted string in it,
- * or whose name follows the first '_' of a word (a chain of theirs).  A
- * jail whose allowlist, prefixes or interface changed has one of these in
- * the script (docs/ruleset.md, "Delta apply"); a word that only looks like
- * one selects a jail too many, never one too few.  calloc'd, p->njails.
- */
-bool *ctsweep_delta_jails(const struct policy *p, const char *script);
 
 #endif

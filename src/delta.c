@@ -536,14 +536,71 @@ static void delta_table(struct script *s, const char *ft, const struct table_blo
 	nftobj_listing_free(&lb);
 }
 
-void delta_prepare(const struct policy *p, const char *text, const struct counters_last *l,
-		   char **script, size_t *nobjs, const char **why)
+/* The record's jails by name: open addressing, at most half full. */
+struct rec_index {
+	const struct counters_obj **slot; /* NULL until the first lookup */
+	size_t mask;
+};
+
+static const struct counters_obj *rec_find(struct rec_index *x, const struct counters_record *r,
+					   const char *name)
+{
+	const struct counters_obj *o;
+	size_t i, k;
+
+	if (!x->slot) {
+		for (x->mask = 15; x->mask < 2 * r->njails;)
+			x->mask = 2 * x->mask + 1;
+		x->slot = xcalloc(x->mask + 1, sizeof(*x->slot));
+		for (i = 0; i < r->njails; i++) {
+			for (k = hash64_str(HASH64_INIT, r->jails[i].name) & x->mask; x->slot[k];
+			     k = (k + 1) & x->mask)
+				;
+			x->slot[k] = &r->jails[i];
+		}
+	}
+	for (k = hash64_str(HASH64_INIT, name) & x->mask; (o = x->slot[k]) && strcmp(o->name, name);
+	     k = (k + 1) & x->mask)
+		;
+	return o;
+}
+
+bool *delta_jails(const struct policy *p, struct counters_last *l)
+{
+	const struct counters_record *r = &l->rec;
+	const uint64_t *sigs = counters_last_sigs(l, p);
+	bool *changed = xcalloc(p->njails + 1, sizeof(*changed));
+	struct rec_index x = {NULL, 0};
+	const struct counters_obj *o;
+	size_t i, at = 0;
+
+	/*
+	 * The record lists the jails in the policy's order, which a delta
+	 * mostly keeps: each is looked for right after the last one found,
+	 * and by name only when it is not there (added, removed, moved).
+	 */
+	for (i = 0; i < p->njails; i++) {
+		if (at < r->njails && !strcmp(r->jails[at].name, p->jails[i].name))
+			o = &r->jails[at];
+		else
+			o = rec_find(&x, r, p->jails[i].name);
+		if (o)
+			at = (size_t)(o - r->jails) + 1;
+		changed[i] = !o || o->sig != sigs[i];
+	}
+	free(x.slot);
+	return changed;
+}
+
+void delta_prepare(const struct policy *p, const char *text, struct counters_last *l, char **script,
+		   size_t *nobjs, const char **why, bool **jails)
 {
 	const char *table = policy_table(p);
 	char *old = NULL;
 	uint32_t genid;
 
 	*script = NULL;
+	*jails = NULL;
 	*nobjs = 0;
 	/* The record is input: any doubt about it is a full replace. */
 	if (l->err || !l->rec.text_digest) {
@@ -562,6 +619,8 @@ void delta_prepare(const struct policy *p, const char *text, const struct counte
 	*script = delta_script(table, old, text, nobjs, why);
 	if (!*script && !*why)
 		*why = "nothing differs";
+	if (*script)
+		*jails = delta_jails(p, l);
 out:
 	free(old);
 }

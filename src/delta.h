@@ -33,6 +33,7 @@
 #ifndef JAILFW_DELTA_H
 #define JAILFW_DELTA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -49,11 +50,36 @@ char *delta_script(const char *table, const char *old, const char *new, size_t *
 
 /*
  * The delta from the table in force to text (rendered from p), if the
- * record l allows one (above): *script set (malloc'd), or NULL and *why
- * set.  Reads only; the caller loads the script with nftload_run_delta.
+ * record l allows one (above): *script set (malloc'd), and *jails
+ * (delta_jails), or both NULL and *why set.  Reads only; the caller loads
+ * the script with nftload_run_delta.
  */
 struct counters_last;
-void delta_prepare(const struct policy *p, const char *text, const struct counters_last *l,
-		   char **script, size_t *nobjs, const char **why);
+void delta_prepare(const struct policy *p, const char *text, struct counters_last *l, char **script,
+		   size_t *nobjs, const char **why, bool **jails);
+
+/*
+ * The jails of p that a delta from the record l changes, by index into
+ * p->jails (calloc'd): those the record does not list (added or renamed,
+ * or a record that lists none) and those whose signature differs from the
+ * record's.  After a delta only they can hold conntrack entries the policy
+ * no longer admits, so the sweep judges them alone (ctsweep_run_some).
+ *
+ * The source of truth is the policy model against the record, not the
+ * script.  A jail's signature (counters_jail_sig) covers all of it that the
+ * ruleset renders and the sweep's judgement reads: backend, uid, interface
+ * names, its own prefixes, each rule's protocol, ports and destinations
+ * (those of the templates it uses included, copied into its rules by
+ * check), its published ports.  A jail with the same signature admits
+ * exactly what it admitted before, whatever objects the script touches;
+ * a jail with another one is selected whether the script names it by a
+ * chain, an interface, a prefix or not at all (a shared destination chain).
+ * Removed jails are not in p: their namespaces go, and the entries of their
+ * prefixes belong to no jail.  Exact for uid and netns jails alike, and
+ * O(jails) in memory only: a signature each, taken once per apply
+ * (counters_last_sigs: the record reuses them), and a lookup each in the
+ * record (where the policy's order puts it, else by name).
+ */
+bool *delta_jails(const struct policy *p, struct counters_last *l);
 
 #endif

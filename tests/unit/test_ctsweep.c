@@ -3,8 +3,9 @@
  * ctsweep: the dump and delete builders, the parser on conntrack messages
  * built here as the kernel sends them, and the judgement of entries
  * against a policy (a jail's own connections, allowed or not any more;
- * published ones; the host's and other traffic left alone).  Needs no
- * root and changes nothing.
+ * published ones; the host's and other traffic left alone), with every
+ * jail judged and with some (after a delta).  Needs no root and changes
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -258,7 +259,7 @@ static void test_judge(void)
 	*VEC_PUSH(local.addrs, local.n) = addr("192.0.2.1");
 	*VEC_PUSH(local.addrs, local.n) = addr("10.97.50.1");
 	*VEC_PUSH(local.addrs, local.n) = addr("10.97.50.255");
-	ctsweep_index_init(&x, &p, &local);
+	ctsweep_index_init(&x, &p, &local, NULL);
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct judge_case *k = &cases[i];
@@ -282,41 +283,89 @@ out:
 		fclose(devnull);
 }
 
-/* The jails a delta script touches: by host interface or by chain name. */
-static void test_delta_jails(void)
+/*
+ * An index of some jails only (after a delta: the jails it changed):
+ * their entries judged as with every jail judged, the others' left alone,
+ * also when they reach a judged jail's published port.
+ */
+static const struct judge_case dnat_cases[] = {
+    {"10.97.51.2", 40000, "192.0.2.1", 8081, "10.97.50.2", 80, IPPROTO_TCP, IPS_DST_NAT,
+     CTSWEEP_STALE, 1, "judge some: other's connection to box's former published port: other's"},
+    {"10.97.51.1", 40000, "192.0.2.1", 8081, "10.97.50.2", 80, IPPROTO_TCP, IPS_DST_NAT,
+     CTSWEEP_OTHER, 0, "judge some: the host's, from other's veth, to box's former port: left"},
+};
+
+/* The verdict on case k's entry; SIZE_MAX in *jail unless it is a jail's. */
+static int judge_one(struct ctsweep_index *x, const struct judge_case *k, size_t *jail)
 {
-	static const struct {
-		const char *script, *what;
-		bool box, other;
-	} scripts[] = {
-	    {"add element inet jailfw net_ports { \"box-out\" . tcp . 22 comment \"p:3\" : "
-	     "jump dst_any_net }\n",
-	     "delta jails: an element of box's interface selects box alone", true, false},
-	    {"flush chain inet jailfw fwd_other\nadd rule inet jailfw fwd_other counter drop\n",
-	     "delta jails: a chain of other's selects other alone", false, true},
-	    {"add element inet jailfw jail_nets4 { 10.97.52.0/30 comment \"p:9\" }\n"
-	     "add chain inet jailfw fwd_new\n",
-	     "delta jails: a new jail's objects select neither", false, false},
-	    {"", "delta jails: an empty script selects none", false, false},
-	};
+	struct ctsweep_entry e;
+
+	*jail = SIZE_MAX;
+	if (!ctsweep_parse(entry_msg(buf, k->osrc, k->sport, k->odst, k->dport, k->rsrc, k->rsport,
+				     "192.0.2.1", k->proto, k->status),
+			   &e))
+		return -1;
+	return (int)ctsweep_judge(x, &e, jail);
+}
+
+static void test_judge_some(void)
+{
+	static const bool only_box[] = {true, false, false}, only_other[] = {false, true, false};
+	static const bool *const judges[] = {only_box, only_other};
+	struct ctsweep_local local = {NULL, 0};
+	struct ctsweep_index x;
 	struct policy p;
 	struct diag d;
 	FILE *devnull = fopen("/dev/null", "w");
-	size_t i;
-	bool ok, *v;
+	size_t jail, i, k, bad;
+	bool ok;
 
 	policy_init(&p);
 	diag_init(&d, devnull);
 	ok = policy_parse_buffer(&p, &d, "policy.conf", policy_text, strlen(policy_text), false) &&
 	     check_policy(&p, &d, &(struct check_env){0});
-	T_CHECK(ok, "delta jails: the test policy is valid");
-	for (i = 0; ok && i < ARRAY_SIZE(scripts); i++) {
-		v = ctsweep_delta_jails(&p, scripts[i].script);
-		/* box, other, web (a uid jail: never) */
-		T_CHECK(v[0] == scripts[i].box && v[1] == scripts[i].other && !v[2],
-			scripts[i].what);
-		free(v);
+	T_CHECK(ok, "judge some: the test policy is valid");
+	if (!ok)
+		goto out;
+	*VEC_PUSH(local.addrs, local.n) = addr("192.0.2.1");
+	*VEC_PUSH(local.addrs, local.n) = addr("10.97.50.1");
+	*VEC_PUSH(local.addrs, local.n) = addr("10.97.50.255");
+	for (k = 0; k < ARRAY_SIZE(judges); k++) {
+		ctsweep_index_init(&x, &p, &local, judges[k]);
+		/* Every case of the full index: the judged jail's alike, the other's left. */
+		for (i = 0, bad = 0; i < ARRAY_SIZE(cases); i++) {
+			const struct judge_case *c = &cases[i];
+			bool mine = c->want != CTSWEEP_OTHER && judges[k][c->jail];
+			int v = judge_one(&x, c, &jail);
+
+			if (mine ? v != (int)c->want || jail != c->jail : v != CTSWEEP_OTHER) {
+				printf("# %s: %s\n", k ? "only other" : "only box", c->what);
+				bad++;
+			}
+		}
+		T_CHECK(!bad, k ? "judge some: other alone: its entries judged, box's left alone"
+				: "judge some: box alone: its entries judged, other's left alone");
+		for (i = 0; i < ARRAY_SIZE(dnat_cases); i++) {
+			const struct judge_case *c = &dnat_cases[i];
+			bool mine = c->want != CTSWEEP_OTHER && judges[k][c->jail];
+			int v = judge_one(&x, c, &jail);
+
+			T_CHECK(mine ? v == (int)c->want && jail == c->jail : v == CTSWEEP_OTHER,
+				c->what);
+		}
+		ctsweep_index_free(&x);
 	}
+	/* The same entries with every jail judged. */
+	ctsweep_index_init(&x, &p, &local, NULL);
+	for (i = 0; i < ARRAY_SIZE(dnat_cases); i++) {
+		const struct judge_case *c = &dnat_cases[i];
+		int v = judge_one(&x, c, &jail);
+
+		T_CHECK(v == (int)c->want && (v == CTSWEEP_OTHER || jail == c->jail), c->what);
+	}
+	ctsweep_index_free(&x);
+out:
+	free(local.addrs);
 	policy_free(&p);
 	diag_free(&d);
 	if (devnull)
@@ -327,6 +376,6 @@ int main(void)
 {
 	test_messages();
 	test_judge();
-	test_delta_jails();
+	test_judge_some();
 	return t_done();
 }

@@ -4,12 +4,21 @@
  * and a chain changed, a jail added and removed (with a set of its own),
  * and a full replace for everything a delta must not express: the table's
  * own lines, a set declaration, a base chain's hook, a new base chain.
+ * And the jails a delta changes (delta_jails), against a record of the
+ * policy committed before: each kind of change selects exactly its jail.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
+#include "counters.h"
 #include "delta.h"
+#include "diag.h"
+#include "parse.h"
 #include "t.h"
+#include "util.h"
 
 #define HEAD                                                                                       \
 	"table inet jailfw {}\n"                                                                   \
@@ -39,6 +48,131 @@ static const char *const base = HEAD MAPS(
 static char *script(const char *old, const char *new, size_t *n, const char **why)
 {
 	return delta_script("jailfw", old, new, n, why);
+}
+
+/*
+ * The committed policy, and variants with one thing changed.  "ports" and
+ * "nets4" are named like the words of a script's shared objects (net_ports,
+ * jail_nets4), which re-lexing the script once took for jails.  port NULL:
+ * no jail "port"; db_first "yes": jail db at the top of the file.
+ */
+struct variant {
+	const char *box_dst, *port, *own4, *ntp, *web, *extra, *db_first;
+};
+
+static const struct variant committed = {
+    "198.51.100.0/24", "443", "10.97.52.0/24", "123", "80", "", ""};
+
+static bool policy_of(struct policy *p, const struct variant *v)
+{
+	static const char db[] = "jail db {\n\tbackend uid\n\tuser 1100\n\tallow tcp/5432\n}\n";
+	FILE *devnull = fopen("/dev/null", "w");
+	char *text, *port;
+	struct diag d;
+	bool ok;
+
+	port = !v->port ? xstrdup("")
+			: xasprintf("jail port {\n\tbackend netns\n\tipv4 10.97.51.0/24\n"
+				    "\tallow tcp/%s\n}\n",
+				    v->port);
+	text = xasprintf("%stemplate ntp {\n\tallow udp/%s\n}\n"
+			 "jail box {\n\tbackend netns\n\tipv4 10.97.50.0/24\n"
+			 "\tallow tcp/443 to %s\n}\n"
+			 "%s"
+			 "jail own {\n\tbackend netns\n\tipv4 %s\n\tallow tcp/443\n}\n"
+			 "jail tmpl {\n\tbackend netns\n\tipv4 10.97.53.0/24\n\tuse ntp\n}\n"
+			 "jail ports {\n\tbackend netns\n\tipv4 10.97.54.0/24\n\tallow tcp/443\n}\n"
+			 "jail nets4 {\n\tbackend netns\n\tipv4 10.97.55.0/24\n}\n"
+			 "jail web {\n\tbackend uid\n\tuser 1099\n\tallow tcp/%s\n}\n"
+			 "%s%s",
+			 *v->db_first ? db : "", v->ntp, v->box_dst, port, v->own4, v->web,
+			 *v->db_first ? "" : db, v->extra);
+	policy_init(p);
+	diag_init(&d, devnull);
+	ok = policy_parse_buffer(p, &d, "p.conf", text, strlen(text), false) &&
+	     check_policy(p, &d, &(struct check_env){0});
+	diag_free(&d);
+	if (devnull)
+		fclose(devnull);
+	free(port);
+	free(text);
+	return ok;
+}
+
+/* The record counters_save writes of policy old: its jails' signatures. */
+static void record_of(const struct policy *old, bool with_jails, struct counters_last *l)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	for (i = 0; with_jails && i < old->njails; i++)
+		*VEC_PUSH(l->rec.jails, l->rec.njails) = (struct counters_obj){
+		    xstrdup(old->jails[i].name), 0, counters_jail_sig(old, &old->jails[i])};
+}
+
+/* The names delta_jails selects, in policy order: "box,web". */
+static char *selected(const struct variant *v, bool with_jails)
+{
+	struct policy old, p;
+	struct counters_last l;
+	struct strbuf sb;
+	bool *changed;
+	size_t i;
+
+	sb_init(&sb);
+	if (!policy_of(&old, &committed) || !policy_of(&p, v)) {
+		sb_puts(&sb, "(invalid policy)");
+		goto out;
+	}
+	record_of(&old, with_jails, &l);
+	changed = delta_jails(&p, &l);
+	for (i = 0; i < p.njails; i++)
+		if (changed[i])
+			sb_printf(&sb, "%s%s", sb.len ? "," : "", p.jails[i].name);
+	free(changed);
+	counters_last_free(&l);
+out:
+	policy_free(&old);
+	policy_free(&p);
+	return sb_steal(&sb);
+}
+
+static void test_jails(void)
+{
+#define FIELD(f) offsetof(struct variant, f)
+	static const struct {
+		size_t field;
+		const char *value, *want, *what;
+	} cases[] = {
+	    {FIELD(box_dst), "198.51.100.0/24", "", "the same policy: none"},
+	    {FIELD(box_dst), "198.51.100.0/25", "box", "a destination prefix narrowed: box alone"},
+	    {FIELD(port), "8443", "port", "a port changed: that jail alone"},
+	    {FIELD(own4), "10.97.60.0/24", "own", "a jail's own prefix changed: that jail alone"},
+	    {FIELD(ntp), "124", "tmpl", "a template changed: the jail that uses it alone"},
+	    {FIELD(web), "8080", "web", "a uid jail's port changed: that jail alone"},
+	    {FIELD(extra), "jail new {\n\tbackend netns\n\tipv4 10.97.56.0/24\n}\n", "new",
+	     "a jail added: that jail alone"},
+	    {FIELD(port), NULL, "", "a jail removed: none of the others"},
+	    {FIELD(db_first), "yes", "", "a jail moved to the top of the file: none"},
+	};
+#undef FIELD
+	struct variant v;
+	char *got, *what;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		v = committed;
+		*(const char **)((char *)&v + cases[i].field) = cases[i].value;
+		got = selected(&v, true);
+		what = xasprintf("delta jails: %s", cases[i].what);
+		T_STREQ(got, cases[i].want, what);
+		free(what);
+		free(got);
+	}
+	got = selected(&committed, false);
+	T_STREQ(got, "box,port,own,tmpl,ports,nets4,web,db",
+		"delta jails: a record without jails (version 4, or after a failed sweep): all");
+	free(got);
 }
 
 int main(void)
@@ -227,5 +361,6 @@ int main(void)
 	T_CHECK(!s && why && strstr(why, "declaration"),
 		"an arp set's declaration changed: a full replace");
 
+	test_jails();
 	return t_done();
 }
