@@ -13,6 +13,10 @@
 #    leaves them to the next apply, which completes it).  Flows the new
 #    policy still admits keep flowing, and their conntrack entries, those
 #    of jails that did not change too, are the same entries (ids).
+#  - A delta whose only change to a netns jail is a narrower destination
+#    prefix (tcp/443 to 198.51.100.0/24, then /25) removes the entry of the
+#    jail's connection to 198.51.100.200, and the far end's segments stop
+#    reaching it; the same connection of an unchanged jail keeps its entry.
 #  - A uid jail does not ride another user's conntrack entry: uid 1100 (not
 #    jailed) talks from port P to a port the jail may not use, closes, and
 #    the jail sends from P to the same place.  Nor the other way: the far
@@ -33,7 +37,7 @@
 #  - jailfw doctor names that helper.
 #
 #                     [ netns "net" = the internet ]
-#                       eth0 192.0.2.2/24  2001:db8:1::2/64
+#                       eth0 192.0.2.2/24  2001:db8:1::2/64  lo 198.51.100.200
 #                       table inet observe (prerouting, before conntrack):
 #                       counters per port, and for the jails' private sources
 #                       farend.py: udp echo, tcp sinks, a pusher, an FTP server
@@ -77,6 +81,7 @@ command -v conntrack >/dev/null 2>&1 ||
 #   sink:tcp:PORT  accepts and reads whatever comes
 #   push:udp:PORT  once a peer has sent a datagram, sends it one every 20 ms
 #                  (until LOG.stop exists)
+#   talk:tcp:PORT  accepts, then sends a byte every 20 ms until it fails
 #   late:udp:PORT  answers a datagram once, a second later
 #   ftp:tcp:PORT   a small FTP control port: "PASV N" listens on N and
 #                  answers 227 with it; "PORT a,b,c,d,p,q" connects there
@@ -120,11 +125,15 @@ def sink_conn(c):
         pass
 
 
-def sink(port):
+def serve(port, conn):
     s = bound("tcp", port)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=sink_conn, args=(c,), daemon=True).start()
+        threading.Thread(target=conn, args=(c,), daemon=True).start()
+
+
+def sink(port):
+    serve(port, sink_conn)
 
 
 def push(port):
@@ -142,6 +151,19 @@ def push(port):
                 s.sendto(b"push\n", p)
             except OSError:
                 pass
+
+
+def talk(port):
+    serve(port, talk_conn)
+
+
+def talk_conn(c):
+    try:
+        while True:
+            c.send(b"t")
+            time.sleep(0.02)
+    except OSError:
+        pass
 
 
 def late(port):
@@ -192,13 +214,10 @@ def ftp_conn(c):
 
 
 def ftp(port):
-    s = bound("tcp", port)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=ftp_conn, args=(c,), daemon=True).start()
+    serve(port, ftp_conn)
 
 
-kinds = {"echo": echo, "sink": sink, "push": push, "late": late, "ftp": ftp}
+kinds = {"echo": echo, "sink": sink, "push": push, "late": late, "ftp": ftp, "talk": talk}
 for spec in sys.argv[3:]:
     kind, _, port = spec.split(":")
     threading.Thread(target=kinds[kind], args=(int(port),), daemon=True).start()
@@ -421,7 +440,13 @@ far_all()
 # box_pushes: push datagrams that reached jail box (its own input counter).
 box_pushes()
 {
-	ip netns exec box nft list counter inet seen pushes 2>/dev/null |
+	seen box pushes
+}
+
+# seen JAIL NAME: packets JAIL's own input counter NAME saw.
+seen()
+{
+	ip netns exec "$1" nft list counter inet seen "$2" 2>/dev/null |
 		sed -n 's/.*packets \([0-9][0-9]*\).*/\1/p'
 }
 
@@ -445,6 +470,7 @@ moved()
 # ---------------------------------------------------------------- the world
 
 lib_wan_internet
+lib_addr net lo 198.51.100.200/32 || lib_bail "address 198.51.100.200 on net's lo"
 if ! ip netns exec net nft -f - <<'EOF'; then
 # Before conntrack: every packet that reaches the far end's interface.
 table inet observe {
@@ -505,7 +531,7 @@ fi
 FAR_PORTS="echo:udp:7001 sink:tcp:7002 echo:udp:7003 echo:udp:7011 sink:tcp:7012
 	echo:udp:7013 push:udp:7014 echo:udp:7021 sink:tcp:7022 echo:udp:7031 sink:tcp:7032
 	echo:udp:7101 echo:udp:7201 echo:udp:7202 echo:udp:7203 echo:udp:7211 late:udp:7212
-	ftp:tcp:21"
+	ftp:tcp:21 talk:tcp:443"
 # shellcheck disable=SC2086 # one word per spec
 lib_bg farend ip netns exec net "$LIB_PY" -I "$LIB_TMP/farend.py" "$LIB_TMP/farend.log" 600 \
 	$FAR_PORTS
@@ -513,11 +539,12 @@ lib_wait_for 10 grep -qx ready "$LIB_TMP/farend.log" ||
 	lib_bail "far end did not start" "$(cat "$LIB_TMP/farend.err")"
 
 P=$LIB_TMP/conntrack.conf
-# policy A|B: web and box lose their udp and tcp flows' rules in B; keep and
-# steady are the same in both (byte for byte: the same lines).
+# policy A|B [DST]: web and box lose their udp and tcp flows' rules in B;
+# keep and steady are the same in both (byte for byte: the same lines).
+# With DST, box may use tcp/443 to DST and steady tcp/443 to 198.51.100.0/24.
 policy()
 {
-	local web box
+	local web box box443='' steady443=''
 
 	if [ "$1" = A ]; then
 		web="allow udp/7001, tcp/7002"
@@ -525,6 +552,10 @@ policy()
 	else
 		web="# (udp/7001 and tcp/7002 removed)"
 		box="# (udp/7011,7014 and tcp/7012 removed)"
+	fi
+	if [ -n "${2:-}" ]; then
+		box443="allow tcp/443 to $2"
+		steady443="allow tcp/443 to 198.51.100.0/24"
 	fi
 	cat <<EOF
 # wall-conntrack, policy $1
@@ -540,6 +571,7 @@ jail steady {
 	backend netns
 	ipv4 10.97.51.0/24
 	allow udp/7031, tcp/7032
+	$steady443
 }
 jail web {
 	backend uid
@@ -553,6 +585,7 @@ jail box {
 	ipv6 fd00:97::50:0/112
 	allow udp/7013, udp/7210-7212, tcp/21 to $N4
 	$box
+	$box443
 }
 EOF
 }
@@ -683,6 +716,68 @@ check_eq "4: after B in one go: steady (unchanged) keeps its conntrack entries" 
 	"$(ct_ids -s 10.97.51.2 -d $N4 --dport 7031)$(ct_ids -s 10.97.51.2 -d $N4 --dport 7032)" \
 	"$steady_ids0"
 touch "$STOP" "$LIB_TMP/farend.log.stop"
+
+# ---------------------------------------------------------------- 4b: a narrower prefix
+
+# box and steady may use tcp/443 to 198.51.100.0/24, and each opens a
+# connection to 198.51.100.200, whose far end sends a byte every 20 ms.
+# Then box's prefix alone becomes /25: .200 is outside it.  The delta's
+# only change to box is that destination (a shared destination chain and
+# box's element that jumps to it), and steady does not change at all.
+T4=198.51.100.200
+ct443()
+{
+	ct_ids -p tcp -s "$1" -d $T4 --dport 443
+}
+for j in box steady; do
+	ip netns exec $j nft -f - <<'EOF' || lib_bail "counter of tcp/443 in $j"
+table inet seen {
+	counter talk {
+	}
+	chain talk_in {
+		type filter hook input priority filter; policy accept;
+		tcp sport 443 counter name "talk"
+	}
+}
+EOF
+done
+policy B 198.51.100.0/24 >"$P"
+out=$("$JAILFW" -v apply "$P" 2>&1)
+check_match "4b: box and steady may use tcp/443 to 198.51.100.0/24 (a delta)" "$out" \
+	"delta: [0-9]+ objects"
+rm -f "$STOP"
+lib_bg box_443 ip netns exec box "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $T4 443
+lib_bg steady_443 ip netns exec steady "$LIB_PY" -I "$LIB_TMP/flow.py" "$STOP" tcp $T4 443
+for f in box_443 steady_443; do
+	lib_wait_for 10 grep -qx up "$LIB_TMP/$f.out" ||
+		lib_bail "flow $f did not come up" "$(cat "$LIB_TMP/$f.err")"
+done
+sleep 0.5
+bt0=$(seen box talk)
+st0=$(seen steady talk)
+sleep 1
+moved "4b: baseline: the far end's tcp/443 segments reach box" "$bt0" "$(seen box talk)"
+moved "4b: baseline: ... and steady" "$st0" "$(seen steady talk)"
+box443_ids=$(ct443 $J4)
+steady443_ids=$(ct443 10.97.51.2)
+check_match "4b: baseline: box's and steady's connections have an entry each" \
+	"$box443_ids/$steady443_ids" '^[0-9]+ /[0-9]+ $'
+
+policy B 198.51.100.0/25 >"$P"
+out=$("$JAILFW" -v apply "$P" 2>&1)
+check_match "4b: box's tcp/443 narrowed to 198.51.100.0/25: a delta" "$out" \
+	"delta: [0-9]+ objects"
+sleep 0.3
+bt1=$(seen box talk)
+st1=$(seen steady talk)
+sleep 1.5
+check_eq "4b: box: its connection to $T4 lost its entry" "$(ct443 $J4)" ""
+check_eq "4b: box: the far end's segments on it no longer reach box (1.5 s)" \
+	"$(($(seen box talk) - bt1))" 0
+check_eq "4b: steady (unchanged): its connection keeps its entry" "$(ct443 10.97.51.2)" \
+	"$steady443_ids"
+moved "4b: steady (unchanged): the far end's segments still reach it" "$st1" "$(seen steady talk)"
+touch "$STOP"
 
 # ---------------------------------------------------------------- 5a: another user's entry
 
