@@ -66,7 +66,7 @@ void delta_prepare(const struct policy *p, const char *text, struct counters_las
  * no longer admits, so the sweep judges them alone (ctsweep_run_some).
  *
  * The source of truth is the policy model against the record, not the
- * script.  A jail's signature (counters_jail_sig) covers all of it that the
+ * script.  A jail's signature (jail_sig in counters.c) covers all of it that the
  * ruleset renders and the sweep's judgement reads: backend, uid, interface
  * names, its own prefixes, each rule's protocol, ports and destinations
  * (those of the templates it uses included, copied into its rules by

@@ -102,12 +102,17 @@ static bool policy_of(struct policy *p, const struct variant *v)
 /* The record counters_save writes of policy old: its jails' signatures. */
 static void record_of(const struct policy *old, bool with_jails, struct counters_last *l)
 {
+	struct counters_last then;
+	const uint64_t *sigs;
 	size_t i;
 
 	memset(l, 0, sizeof(*l));
+	memset(&then, 0, sizeof(then));
+	sigs = counters_last_sigs(&then, old);
 	for (i = 0; with_jails && i < old->njails; i++)
-		*VEC_PUSH(l->rec.jails, l->rec.njails) = (struct counters_obj){
-		    xstrdup(old->jails[i].name), 0, counters_jail_sig(old, &old->jails[i])};
+		*VEC_PUSH(l->rec.jails, l->rec.njails) =
+		    (struct counters_obj){xstrdup(old->jails[i].name), 0, sigs[i]};
+	counters_last_free(&then);
 }
 
 /* The names delta_jails selects, in policy order: "box,web". */
