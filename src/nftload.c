@@ -42,15 +42,41 @@
 #include "testhook.h"
 #include "util.h"
 
-/* What a forked child of nftload does (run_in_child). */
+/*
+ * What a forked child of nftload does (run_in_child): one of two jobs,
+ * each with fields that mean one thing.
+ *
+ * A load here, in jailfw's own network namespace (nftload_run): commit
+ * the text, or only validate it.
+ */
+struct load_job {
+	bool dry_run; /* the kernel checks the transaction, then aborts it */
+};
+
+/*
+ * A load in a throwaway user+network namespace (nftload_run_isolated*):
+ * what it is for decides whether the text is committed there.
+ */
+enum sandbox_want {
+	SANDBOX_VALIDATE, /* a dry run; nothing comes back */
+	SANDBOX_LISTING,  /* commit, then the table listed as .how says */
+	SANDBOX_READBACK, /* commit, then what .readback returns */
+};
+
+struct sandbox_job {
+	enum sandbox_want want;
+	enum nftload_listing how;   /* SANDBOX_LISTING */
+	nftload_readback *readback; /* SANDBOX_READBACK */
+};
+
 struct child_job {
 	const struct policy *p;
 	const char *text;
-	bool isolate;		    /* in a throwaway user+network namespace */
-	bool dry_run;		    /* ignored when isolate: dry run unless want_listing */
-	bool want_listing;	    /* isolate only: list the table after a real load */
-	enum nftload_listing how;   /* ... this way */
-	nftload_readback *readback; /* ... or send back what this returns */
+	bool sandbox; /* which of the two: */
+	union {
+		struct load_job load;
+		struct sandbox_job sb;
+	};
 };
 
 /* One error found in libnftables' error text. */
@@ -556,7 +582,7 @@ static bool is_handover(const char *table)
 }
 
 /*
- * leave: the process exits right after (load_child), so libnftables' context
+ * leave: the process exits right after (run_child), so libnftables' context
  * is left for the kernel to reclaim with the process instead of freed.
  */
 /*
@@ -633,7 +659,7 @@ out:
 static int run_in_child(const struct child_job *j, char **listing, struct diag *d);
 
 /*
- * A whole ruleset is loaded in a forked child (load_child), not here: what
+ * A whole ruleset is loaded in a forked child (run_child), not here: what
  * libnftables builds from it (its cache of the table just committed, every
  * rule parsed and evaluated) is tens of thousands of small blocks, and
  * freeing them one by one cost more than a tenth of the load at 5000 jails
@@ -644,7 +670,7 @@ static int run_in_child(const struct child_job *j, char **listing, struct diag *
  */
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d)
 {
-	struct child_job j = {.p = p, .text = text, .dry_run = dry_run};
+	struct child_job j = {.p = p, .text = text, .load = {.dry_run = dry_run}};
 
 	return run_in_child(&j, NULL, d);
 }
@@ -880,6 +906,55 @@ static int nftload_enter_sandbox(void)
 	return -err;
 }
 
+/* The load of a load_job, in the child. */
+static int child_load(const struct child_job *j, struct diag *d)
+{
+	return run_ruleset(j->p, j->text, j->load.dry_run, false, true, d);
+}
+
+/* The work of a sandbox_job, in the child; *out: what goes back. */
+static int child_sandbox(const struct child_job *j, char **out, struct diag *d)
+{
+	const struct sandbox_job *sb = &j->sb;
+	const char *table = policy_table(j->p);
+	char *err = NULL;
+	int ret;
+
+	ret = nftload_enter_sandbox();
+	if (ret) {
+		diag_error(d, NULL, 0, "cannot create a throwaway user and network namespace: %s",
+			   strerror(-ret));
+		diag_note(d, NULL, 0,
+			  "without CAP_NET_ADMIN this needs unprivileged user namespaces "
+			  "(user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1)");
+		return -EPERM;
+	}
+	ret = run_ruleset(j->p, j->text, sb->want == SANDBOX_VALIDATE, false, true, d);
+	if (ret)
+		return ret;
+	switch (sb->want) {
+	case SANDBOX_VALIDATE:
+		break;
+	case SANDBOX_READBACK:
+		*out = sb->readback(table);
+		if (!*out) {
+			diag_error(d, NULL, 0, "cannot read table inet %s back", table);
+			ret = -EIO;
+		}
+		break;
+	case SANDBOX_LISTING:
+		if (sb->how != NFTLOAD_LIST_JSON)
+			return nftload_list_table(table, sb->how, out, d);
+		/* Here jailfw's tables are the whole ruleset: one document. */
+		ret = list_cmd("list ruleset", NFT_CTX_OUTPUT_JSON, out, &err);
+		if (ret)
+			diag_error(d, NULL, 0, "cannot list the ruleset: %s", err);
+		free(err);
+		break;
+	}
+	return ret;
+}
+
 /*
  * Child side: do the work, then send one message up the pipe and exit:
  *   "RET ERRORS DIAGLEN OUTLEN\n" DIAG-TEXT OUTPUT
@@ -888,55 +963,25 @@ static int nftload_enter_sandbox(void)
  *
  * A load in the parent's own namespace dies with the parent: a jailfw
  * killed during its load leaves no process behind to commit after it (or
- * to hold the lock, which the child inherited).
+ * to hold the lock, which the child inherited).  Should the parent die
+ * before prctl() the check of getppid() catches it.
  */
-static void load_child(const struct child_job *j, const struct diag *pd, pid_t parent, int fd)
+static void run_child(const struct child_job *j, const struct diag *pd, pid_t parent, int fd)
 {
-	const struct policy *p = j->p;
 	struct diag d = *pd;
 	char *dtext = NULL, *out = NULL, *hdr;
 	size_t dlen = 0;
 	FILE *mem;
 	int ret;
 
-	if (!j->isolate && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+	if (!j->sandbox && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
 		_exit(125);
 	mem = open_memstream(&dtext, &dlen);
 	if (!mem)
 		_exit(127);
 	d.out = mem;
 	d.errors = d.warnings = 0;
-	ret = j->isolate ? nftload_enter_sandbox() : 0;
-	if (!j->isolate) {
-		ret = run_ruleset(p, j->text, j->dry_run, false, true, &d);
-	} else if (ret) {
-		diag_error(&d, NULL, 0, "cannot create a throwaway user and network namespace: %s",
-			   strerror(-ret));
-		diag_note(&d, NULL, 0,
-			  "without CAP_NET_ADMIN this needs unprivileged user namespaces "
-			  "(user.max_user_namespaces > 0, kernel.unprivileged_userns_clone = 1)");
-		ret = -EPERM;
-	} else {
-		ret = run_ruleset(p, j->text, !j->want_listing, false, true, &d);
-		if (!ret && j->readback) {
-			out = j->readback(policy_table(p));
-			if (!out) {
-				diag_error(&d, NULL, 0, "cannot read table inet %s back",
-					   policy_table(p));
-				ret = -EIO;
-			}
-		} else if (!ret && j->want_listing && j->how == NFTLOAD_LIST_JSON) {
-			char *err = NULL;
-
-			/* Here jailfw's tables are the whole ruleset: one document. */
-			ret = list_cmd("list ruleset", NFT_CTX_OUTPUT_JSON, &out, &err);
-			if (ret)
-				diag_error(&d, NULL, 0, "cannot list the ruleset: %s", err);
-			free(err);
-		} else if (!ret && j->want_listing) {
-			ret = nftload_list_table(policy_table(p), j->how, &out, &d);
-		}
-	}
+	ret = j->sandbox ? child_sandbox(j, &out, &d) : child_load(j, &d);
 	fclose(mem);
 	hdr = xasprintf("%d %u %zu %zu\n", ret, d.errors, dlen, out ? strlen(out) : 0);
 	if (!nftload_write_all(fd, hdr, strlen(hdr)) || !nftload_write_all(fd, dtext, dlen) ||
@@ -946,7 +991,7 @@ static void load_child(const struct child_job *j, const struct diag *pd, pid_t p
 	_exit(0);
 }
 
-/* Run j in a forked child (load_child); *listing: its output, if wanted. */
+/* Run j in a forked child (run_child); *listing: its output, if wanted. */
 static int run_in_child(const struct child_job *j, char **listing, struct diag *d)
 {
 	pid_t parent = getpid();
@@ -976,7 +1021,7 @@ static int run_in_child(const struct child_job *j, char **listing, struct diag *
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		load_child(j, d, parent, pfd[1]);
+		run_child(j, d, parent, pfd[1]);
 	}
 	close(pfd[1]);
 	pfd[1] = -1;
@@ -994,11 +1039,11 @@ static int run_in_child(const struct child_job *j, char **listing, struct diag *
 	if (sscanf(buf.s, "%d %u %zu %zu\n%n", &cret, &cerrors, &dlen, &olen, &hdr_len) != 4 ||
 	    !hdr_len || (size_t)hdr_len + dlen + olen != buf.len) {
 		diag_error(d, NULL, 0, "the %s process failed (%s %d)",
-			   j->isolate ? "throwaway namespace" : "libnftables",
+			   j->sandbox ? "throwaway namespace" : "libnftables",
 			   WIFSIGNALED(status) ? "signal" : "exit status",
 			   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 		/* It may have died between the commit and its report. */
-		if (!j->isolate && !j->dry_run)
+		if (!j->sandbox && !j->load.dry_run)
 			diag_note(d, NULL, 0,
 				  "whether table inet %s was committed is not known: apply again",
 				  policy_table(j->p));
@@ -1022,8 +1067,10 @@ out:
 int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
 			 char **listing, struct diag *d)
 {
-	struct child_job j = {
-	    .p = p, .text = text, .isolate = true, .want_listing = listing != NULL, .how = how};
+	struct child_job j = {.p = p,
+			      .text = text,
+			      .sandbox = true,
+			      .sb = {.want = listing ? SANDBOX_LISTING : SANDBOX_VALIDATE, .how = how}};
 
 	return run_in_child(&j, listing, d);
 }
@@ -1033,10 +1080,8 @@ int nftload_run_isolated_readback(const struct policy *p, const char *text,
 {
 	struct child_job j = {.p = p,
 			      .text = text,
-			      .isolate = true,
-			      .want_listing = true,
-			      .how = NFTLOAD_LIST_TERSE,
-			      .readback = readback};
+			      .sandbox = true,
+			      .sb = {.want = SANDBOX_READBACK, .readback = readback}};
 
 	return run_in_child(&j, out, d);
 }
