@@ -510,6 +510,17 @@ int apply_policy(const struct policy *p, const struct apply_opts *o, struct appl
 		else if (handover_leftover(o, handover, d))
 			res->nchanges++;
 		diag_lap(o->timing, &clk, "handover removed");
+		/*
+		 * The child died and the new table may be in force: undoing
+		 * as if it were not would bring back up the links of jails
+		 * it no longer knows.  Left as a jailfw killed here leaves
+		 * it, which the next apply finishes (fault-load.sh).
+		 */
+		if (ret == NFTLOAD_COMMIT_UNKNOWN) {
+			res->unknown = true;
+			status = exitcode_kernel(ret);
+			goto out;
+		}
 		if (ret) {
 			status = exitcode_kernel(ret);
 			goto rollback;

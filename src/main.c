@@ -418,7 +418,7 @@ static int cmd_apply(struct cli *c)
 	c->signal = res.signal;
 	if (status) {
 		if (c->d.errors)
-			invalid(c, "policy not applied");
+			invalid(c, res.unknown ? "policy perhaps applied" : "policy not applied");
 		goto out;
 	}
 	/*

@@ -6,6 +6,7 @@
 #ifndef JAILFW_NFTLOAD_H
 #define JAILFW_NFTLOAD_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include "diag.h"
@@ -16,10 +17,14 @@
  * only validate it when dry_run.  On refusal the kernel's or libnftables'
  * message is mapped back to the policy line named in the failing rule's
  * comment and reported through d; the previous table is left untouched.
- * libnftables runs in a forked child (nftload.c says why); -ECHILD when
- * it ended without a result.
+ * libnftables runs in a forked child (nftload.c says why).  When it ends
+ * without a result: -ECHILD if the ruleset generation shows that nothing
+ * was committed, else NFTLOAD_COMMIT_UNKNOWN (said through d): the text
+ * may be in force or not, and the caller leaves everything as a jailfw
+ * killed at this point would, for the next apply to finish or undo.
  * Returns 0 or -errno (-EINVAL when the ruleset was refused).
  */
+#define NFTLOAD_COMMIT_UNKNOWN (-EINPROGRESS)
 int nftload_run(const struct policy *p, const char *text, bool dry_run, struct diag *d);
 
 /*

@@ -35,6 +35,10 @@
  *          left the policy), state-written
  *   down:  lock, links-down, table-deleted, netns-removed,
  *          sysctls-restored, state-removed
+ *   the forked load of a whole table (nftload.c, in the child; not a dry
+ *   run): load-started (before the commit), load-committed (after it,
+ *   before the child reports); handover-load-started and
+ *   handover-load-committed for the handover table's load
  *
  * A point is passed whether or not the step had anything to do this time
  * (sysctls-written with every value already right), so that a test that
