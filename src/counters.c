@@ -791,7 +791,7 @@ int counters_save(const struct policy *p, const char *text, struct counters_last
 	struct counters_chain_text *ct = NULL;
 	struct counters_record r;
 	const uint64_t *sigs;
-	size_t i, nct;
+	size_t i, nct, chains_cap = 0, jails_cap = 0;
 	uint32_t genid;
 	int err;
 
@@ -814,19 +814,19 @@ int counters_save(const struct policy *p, const char *text, struct counters_last
 	/* The signatures alone: the rules' counters matter to counters_carry only. */
 	sigs = counters_last_sigs(l, p);
 	nct = scan_text(p, text, false, false, sigs, &ct);
-	r.chains = vec_reserve(NULL, 0, nct, sizeof(*r.chains));
+	r.chains = vec_reserve(NULL, 0, &chains_cap, nct, sizeof(*r.chains));
 	for (i = 0; i < nct; i++) {
 		if (counters_plain_name(ct[i].name)) {
-			*VEC_PUSH(r.chains, r.nchains) =
+			*VEC_PUSH_CAP(r.chains, r.nchains, chains_cap) =
 			    (struct counters_obj){ct[i].name, 0, ct[i].sig};
 			ct[i].name = NULL;
 		}
 	}
 	counters_chain_text_free(ct, nct);
-	r.jails = vec_reserve(NULL, 0, p->njails, sizeof(*r.jails));
+	r.jails = vec_reserve(NULL, 0, &jails_cap, p->njails, sizeof(*r.jails));
 	for (i = 0; !l->forget_jails && i < p->njails; i++)
 		if (counters_plain_name(p->jails[i].name))
-			*VEC_PUSH(r.jails, r.njails) =
+			*VEC_PUSH_CAP(r.jails, r.njails, jails_cap) =
 			    (struct counters_obj){xstrdup(p->jails[i].name), 0, sigs[i]};
 	err = record_write(table, &r);
 	counters_record_free(&r);

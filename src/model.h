@@ -176,7 +176,7 @@ struct policy {
 	struct settings settings;
 	bool has_settings;
 	struct jail *jails;
-	size_t njails;
+	size_t njails, jails_cap; /* jails_cap: VEC_PUSH_CAP (util.h) */
 	struct tmpl *tmpls;
 	size_t ntmpls;
 	/*

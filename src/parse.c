@@ -1445,13 +1445,7 @@ static void parse_jail(struct parser *ps)
 		jail_discard(ps, &j);
 		return;
 	}
-	/*
-	 * Its rules to size (vec_grow goes by the allocation): most jails
-	 * have a rule or two in room for four, 400 bytes a jail.
-	 */
-	if (j.nrules)
-		j.rules = xrealloc(j.rules, j.nrules * sizeof(*j.rules));
-	*VEC_PUSH(ps->p->jails, ps->p->njails) = j;
+	*VEC_PUSH_CAP(ps->p->jails, ps->p->njails, ps->p->jails_cap) = j;
 }
 
 static void parse_template(struct parser *ps)
@@ -1618,7 +1612,8 @@ static void reserve_jails(struct policy *p, const char *buf, size_t len)
 		s += 4;
 	}
 	if (n > 64)
-		p->jails = vec_reserve(p->jails, p->njails, p->njails + n, sizeof(*p->jails));
+		p->jails = vec_reserve(p->jails, p->njails, &p->jails_cap, p->njails + n,
+				       sizeof(*p->jails));
 }
 
 /* file is already registered with p (stable) and its text with d. */

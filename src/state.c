@@ -50,7 +50,7 @@ void state_copy(struct state *dst, const struct state *src)
 	state_init(dst);
 	dst->phase = src->phase;
 	dst->table = src->table ? xstrdup(src->table) : NULL;
-	dst->jails = vec_reserve(dst->jails, 0, src->njails, sizeof(*dst->jails));
+	dst->jails = vec_reserve(dst->jails, 0, &dst->jails_cap, src->njails, sizeof(*dst->jails));
 	for (i = 0; i < src->njails; i++) {
 		struct state_jail *j = state_add_jail(dst, src->jails[i].name);
 		char *name = j->name;
@@ -117,7 +117,7 @@ struct state_jail *state_find_jail(struct state *s, const char *name)
 
 struct state_jail *state_add_jail(struct state *s, const char *name)
 {
-	struct state_jail *j = VEC_PUSH(s->jails, s->njails);
+	struct state_jail *j = VEC_PUSH_CAP(s->jails, s->njails, s->jails_cap);
 
 	j->name = xstrdup(name);
 	j->backend = BACKEND_NETNS;
@@ -786,7 +786,7 @@ int state_load(struct state *s, struct diag *d)
 	const struct state_jail *bad = NULL;
 	unsigned int have = 0, *lines = NULL;
 	const char *why = NULL;
-	size_t nlines = 0;
+	size_t nlines = 0, lines_cap = 0;
 	int err;
 
 	state_init(s);
@@ -796,8 +796,8 @@ int state_load(struct state *s, struct diag *d)
 	/* A line a jail at most: thousands of uid jails are read without regrowing. */
 	for (next = text; (next = strchr(next, '\n')); next++)
 		nlines++;
-	s->jails = vec_reserve(s->jails, 0, nlines, sizeof(*s->jails));
-	lines = vec_reserve(lines, 0, nlines, sizeof(*lines));
+	s->jails = vec_reserve(s->jails, 0, &s->jails_cap, nlines, sizeof(*s->jails));
+	lines = vec_reserve(lines, 0, &lines_cap, nlines, sizeof(*lines));
 	nlines = 0;
 	for (next = text; !why && (line = state_cut_line(&next));) {
 		loc.line++;
@@ -809,7 +809,7 @@ int state_load(struct state *s, struct diag *d)
 			why = parse_line(s, line, &have);
 		/* Each jail's line, for the message about a duplicate. */
 		while (nlines < s->njails)
-			*VEC_PUSH(lines, nlines) = loc.line;
+			*VEC_PUSH_CAP(lines, nlines, lines_cap) = loc.line;
 	}
 	if (!why && loc.line == 0)
 		why = "an empty file";

@@ -72,7 +72,7 @@ struct state {
 	enum state_phase phase;
 	char *table; /* the nftables table of the last apply, NULL if none */
 	struct state_jail *jails;
-	size_t njails;
+	size_t njails, jails_cap; /* jails_cap: VEC_PUSH_CAP (util.h) */
 	struct state_sysctl *sysctls;
 	size_t nsysctls;
 	/*

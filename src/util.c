@@ -73,13 +73,33 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
-void *vec_reserve(void *arr, size_t n, size_t want, size_t elem)
+/* The room of an array grown by VEC_PUSH alone to n elements. */
+static size_t vec_implicit_cap(size_t n)
 {
-	if (want <= n || want < 4 || (arr && want * elem <= malloc_usable_size(arr)))
-		return arr;
-	if (want > SIZE_MAX / elem)
+	size_t cap = 1;
+
+	if (!n)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+static void *vec_realloc(void *arr, size_t cap, size_t elem)
+{
+	if (cap > SIZE_MAX / elem)
 		oom();
-	return xrealloc(arr, want * elem);
+	return xrealloc(arr, cap * elem);
+}
+
+void *vec_reserve(void *arr, size_t n, size_t *cap, size_t want, size_t elem)
+{
+	size_t room = *cap ? *cap : vec_implicit_cap(n);
+
+	if (want <= room)
+		return arr;
+	*cap = want;
+	return vec_realloc(arr, want, elem);
 }
 
 void strv_free(char **v, size_t n)
@@ -97,18 +117,27 @@ void *vec_grow(void *arr, size_t n, size_t elem)
 
 	/*
 	 * The room is the allocation's (malloc_usable_size): doubled when
-	 * full, starting at 4; an array given more (vec_reserve) grows once
-	 * that is full.  Writing up to the usable size, past what was asked
-	 * for, is allowed by glibc (malloc_usable_size(3)) and by ASan, whose
-	 * usable size is the size asked for.  It stays sound only while no
-	 * allocator here carries __attribute__((alloc_size)): with it,
+	 * full, starting at 4.  Writing up to the usable size, past what was
+	 * asked for, is allowed by glibc (malloc_usable_size(3)) and by ASan,
+	 * whose usable size is the size asked for.  It stays sound only while
+	 * no allocator here carries __attribute__((alloc_size)): with it,
 	 * _FORTIFY_SOURCE=3 would bound the array by the size asked for.
 	 */
 	if (!arr || (n + 1) * elem > malloc_usable_size(arr)) {
 		cap = n < 4 ? 4 : n * 2;
-		if (cap > SIZE_MAX / elem)
-			oom();
-		arr = xrealloc(arr, cap * elem);
+		arr = vec_realloc(arr, cap, elem);
+	}
+	memset((char *)arr + n * elem, 0, elem);
+	return arr;
+}
+
+void *vec_grow_cap(void *arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t room = *cap ? *cap : vec_implicit_cap(n);
+
+	if (n >= room) {
+		*cap = room ? room * 2 : 1;
+		arr = vec_realloc(arr, *cap, elem);
 	}
 	memset((char *)arr + n * elem, 0, elem);
 	return arr;

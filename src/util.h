@@ -32,14 +32,21 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
  * Append one zeroed element to a dynamic array of structs and return a
  * pointer to it.  Pointers to earlier elements are invalidated, so model
  * code refers to siblings by index, never by pointer, until parsing ends.
+ * The room is the allocation's (util.c).
  */
 #define VEC_PUSH(arr, n) ((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 void *vec_grow(void *arr, size_t n, size_t elem);
 /*
- * Room for want elements in an array of n (VEC_PUSH then fills it without
- * moving it): for arrays of thousands whose size is known ahead.
+ * An array of thousands whose size is known ahead keeps its room in a
+ * variable next to it (cap, 0 until it is first reserved): vec_reserve
+ * makes room for want elements at once, VEC_PUSH_CAP fills it without
+ * moving it and doubles it when full.  Once reserved, the array grows by
+ * VEC_PUSH_CAP only.
  */
-void *vec_reserve(void *arr, size_t n, size_t want, size_t elem);
+#define VEC_PUSH_CAP(arr, n, cap)                                                                  \
+	((arr) = vec_grow_cap((arr), (n), &(cap), sizeof(*(arr))), &(arr)[(n)++])
+void *vec_grow_cap(void *arr, size_t n, size_t *cap, size_t elem);
+void *vec_reserve(void *arr, size_t n, size_t *cap, size_t want, size_t elem);
 /* Free n malloc'd strings and the array that holds them. */
 void strv_free(char **v, size_t n);
 
