@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "util.h"
 
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,20 +112,9 @@ void strv_free(char **v, size_t n)
 
 void *vec_grow(void *arr, size_t n, size_t elem)
 {
-	size_t cap;
-
-	/*
-	 * The room is the allocation's (malloc_usable_size): doubled when
-	 * full, starting at 4.  Writing up to the usable size, past what was
-	 * asked for, is allowed by glibc (malloc_usable_size(3)) and by ASan,
-	 * whose usable size is the size asked for.  It stays sound only while
-	 * no allocator here carries __attribute__((alloc_size)): with it,
-	 * _FORTIFY_SOURCE=3 would bound the array by the size asked for.
-	 */
-	if (!arr || (n + 1) * elem > malloc_usable_size(arr)) {
-		cap = n < 4 ? 4 : n * 2;
-		arr = vec_realloc(arr, cap, elem);
-	}
+	/* Full exactly when n is 0 or a power of two (util.h). */
+	if (!(n & (n - 1)))
+		arr = vec_realloc(arr, n ? n * 2 : 1, elem);
 	memset((char *)arr + n * elem, 0, elem);
 	return arr;
 }

@@ -32,7 +32,11 @@ char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
  * Append one zeroed element to a dynamic array of structs and return a
  * pointer to it.  Pointers to earlier elements are invalidated, so model
  * code refers to siblings by index, never by pointer, until parsing ends.
- * The room is the allocation's (util.c).
+ *
+ * The room is implicit, kept nowhere: an array filled by VEC_PUSH alone
+ * holds 1, 2, 4, 8... elements and grows when n is 0 or a power of two.
+ * So an array allocated some other way may be appended to only while its
+ * allocation is at least that (exactly n elements: n a power of two).
  */
 #define VEC_PUSH(arr, n) ((arr) = vec_grow((arr), (n), sizeof(*(arr))), &(arr)[(n)++])
 void *vec_grow(void *arr, size_t n, size_t elem);
