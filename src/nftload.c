@@ -582,10 +582,6 @@ static bool is_handover(const char *table)
 }
 
 /*
- * leave: the process exits right after (run_child), so libnftables' context
- * is left for the kernel to reclaim with the process instead of freed.
- */
-/*
  * The context of the last delta that committed, freed by
  * nftload_release(): closing its socket right after the commit would
  * wait for the kernel's clean-up of what the commit deleted (an RCU grace
@@ -600,6 +596,10 @@ void nftload_release(void)
 	delta_ctx = NULL;
 }
 
+/*
+ * leave: the process exits right after (run_child), so libnftables' context
+ * is left for the kernel to reclaim with the process instead of freed.
+ */
 static int run_ruleset(const struct policy *p, const char *text, bool dry_run, bool delta,
 		       bool leave, struct diag *d)
 {
