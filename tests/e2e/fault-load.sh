@@ -50,51 +50,26 @@ lib_serve net internet "udp:[::]:7777" || lib_bail "listener in net"
 
 A=$LIB_TMP/A.conf
 B=$LIB_TMP/B.conf
-cat >"$A" <<'EOF'
-# fault-load: policy A
-settings {
-	wan wan0
+# policy FILE JAIL...: a policy with the wan and these jails, one a line
+# (what differs between A and B is easier to see).
+policy()
+{
+	local f=$1
+
+	shift
+	{
+		echo "# fault-load: ${f##*/}"
+		echo "settings { wan wan0 }"
+		printf 'jail %s }\n' "$@"
+	} >"$f"
+	chmod 0644 "$f"
 }
-jail web {
-	backend uid
-	user 1099
-	allow udp/7777
-	allow tcp/443 to 192.0.2.0/24
-}
-jail mail {
-	backend uid
-	user 1100
-	allow tcp/25
-}
-jail beta {
-	backend netns
-	ipv4 10.97.41.0/24
-	allow udp/7777
-}
-EOF
-cat >"$B" <<'EOF'
-# fault-load: policy B
-settings {
-	wan wan0
-}
-jail web {
-	backend uid
-	user 1099
-	allow udp/7778
-	allow tcp/80 to 198.51.100.0/24
-}
-jail news {
-	backend uid
-	user 1101
-	allow tcp/119
-}
-jail gamma {
-	backend netns
-	ipv4 10.97.42.0/24
-	allow udp/7777
-}
-EOF
-chmod 0644 "$A" "$B"
+policy "$A" "web { backend uid; user 1099; allow udp/7777; allow tcp/443 to 192.0.2.0/24" \
+	"mail { backend uid; user 1100; allow tcp/25" \
+	"beta { backend netns; ipv4 10.97.41.0/24; allow udp/7777"
+policy "$B" "web { backend uid; user 1099; allow udp/7778; allow tcp/80 to 198.51.100.0/24" \
+	"news { backend uid; user 1101; allow tcp/119" \
+	"gamma { backend netns; ipv4 10.97.42.0/24; allow udp/7777"
 
 # The table in force as the kernel lists it, without counter values.
 listing()
@@ -167,21 +142,21 @@ check_reach_ns "control: under B gamma reaches udp/7777" gamma udp $N4 7777
 check_match "control: B's table has B's rule" "$LIST_B" "198\.51\.100\.0/24"
 [ "$LIST_A" != "$LIST_B" ] || lib_bail "A and B list the same"
 
-# The hooks are reached at all: a plain replace passes both points of each
-# load (paused and resumed at each in turn would take four runs; a kill at
-# a point that is never reached leaves the apply whole and exit 0).
-from_a
-check_exit "control: a replace loads the handover table and the table (exit 0)" 0 \
-	env JAILFW_TEST_KILL_AT=no-such-step "$JAILFW" apply "$B"
+# kill_child STEP WHAT: apply B over A with the load's child killed at STEP;
+# apply fails and says its child died (LIB_ERR: what it said).
+kill_child()
+{
+	from_a
+	check_exit "$2: apply fails (exit 3)" 3 env JAILFW_TEST_KILL_AT="$1" "$JAILFW" apply "$B"
+	check_match "$2: it says the libnftables process died" "$LIB_ERR" \
+		"error: the libnftables process failed \(signal 9\)"
+}
 
 # ---------------------------------------------------------------- a. killed between commit and report
 
 for step in load-committed handover-load-committed; do
 	w="child killed at $step"
-	from_a
-	check_exit "$w: apply fails (exit 3)" 3 env JAILFW_TEST_KILL_AT=$step "$JAILFW" apply "$B"
-	check_match "$w: it says the libnftables process died" "$LIB_ERR" \
-		"error: the libnftables process failed \(signal 9\)"
+	kill_child $step "$w"
 	check_match "$w: it says the commit is not known, and to apply again" "$LIB_ERR" \
 		"whether table inet jailfw(-handover)? was committed is not known: apply again"
 	if [ $step = load-committed ]; then
@@ -199,10 +174,7 @@ done
 
 for step in load-started handover-load-started; do
 	w="child killed at $step"
-	from_a
-	check_exit "$w: apply fails (exit 3)" 3 env JAILFW_TEST_KILL_AT=$step "$JAILFW" apply "$B"
-	check_match "$w: it says the libnftables process died" "$LIB_ERR" \
-		"error: the libnftables process failed \(signal 9\)"
+	kill_child $step "$w"
 	check_match "$w: it says nothing was committed" "$LIB_ERR" \
 		"nothing was committed"
 	check_match "$w: it says the previous ruleset is still in force" "$LIB_ERR" \
