@@ -25,7 +25,7 @@ struct apply_opts {
 };
 
 struct apply_result {
-	bool loaded; /* the ruleset was (re)loaded; false: already in force */
+	bool loaded;  /* the ruleset was (re)loaded; false: already in force */
 	bool unknown; /* whether it was loaded is not known (nftload_run) */
 	/*
 	 * What this apply changed in the kernel: the ruleset load counts

@@ -1069,12 +1069,13 @@ static int run_in_child(const struct child_job *j, char **listing, struct diag *
 		if (j->sandbox || j->load.dry_run)
 			goto out;
 		if (gen_known && nftinfo_genid(&gen_after) == 0 && gen_after == gen) {
-			diag_note(d, NULL, 0, "nothing was committed (the ruleset generation is "
-				  "unchanged)");
+			diag_note(d, NULL, 0,
+				  "nothing was committed (the ruleset generation is unchanged)");
 			goto out;
 		}
 		/* It may have died between the commit and its report. */
-		diag_note(d, NULL, 0, "whether table inet %s was committed is not known: apply again",
+		diag_note(d, NULL, 0,
+			  "whether table inet %s was committed is not known: apply again",
 			  policy_table(j->p));
 		ret = NFTLOAD_COMMIT_UNKNOWN;
 		goto out;
@@ -1096,10 +1097,11 @@ out:
 int nftload_run_isolated(const struct policy *p, const char *text, enum nftload_listing how,
 			 char **listing, struct diag *d)
 {
-	struct child_job j = {.p = p,
-			      .text = text,
-			      .sandbox = true,
-			      .sb = {.want = listing ? SANDBOX_LISTING : SANDBOX_VALIDATE, .how = how}};
+	struct child_job j = {
+	    .p = p,
+	    .text = text,
+	    .sandbox = true,
+	    .sb = {.want = listing ? SANDBOX_LISTING : SANDBOX_VALIDATE, .how = how}};
 
 	return run_in_child(&j, listing, d);
 }
