@@ -337,6 +337,8 @@ void compare_switched(const struct policy *p, struct policy *out)
 
 	*out = *p;
 	out->jails = xcalloc(p->njails ? p->njails : 1, sizeof(*out->jails));
+	/* Its own array, exactly this big: VEC_PUSH_CAP must not guess (util.h). */
+	out->jails_cap = p->njails ? p->njails : 1;
 	for (i = 0; i < p->njails; i++) {
 		struct jail *j = &out->jails[i];
 		unsigned int n = (unsigned int)i + 1;

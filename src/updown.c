@@ -74,6 +74,8 @@ static void updown_view(const struct policy *p, struct updown *u)
 	if (!u->nstopped)
 		return;
 	u->view.jails = u->view_jails = xcalloc(p->njails ? p->njails : 1, sizeof(*u->view.jails));
+	/* Its own array, exactly this big: VEC_PUSH_CAP must not guess (util.h). */
+	u->view.jails_cap = p->njails ? p->njails : 1;
 	u->view.njails = 0;
 	for (i = 0; i < p->njails; i++) {
 		const struct jail *j = &p->jails[i];

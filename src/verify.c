@@ -394,6 +394,8 @@ static void sandbox_policy(const struct policy *p, bool strip_dns, char **wan, s
 		(*jails)[i].ndns = 0;
 	}
 	sp->jails = *jails;
+	/* Its own array, exactly this big: VEC_PUSH_CAP must not guess (util.h). */
+	sp->jails_cap = p->njails ? p->njails : 1;
 }
 
 /* apply_policy()'s chatter (sysctl notes) is shown only if it fails. */
@@ -1182,6 +1184,7 @@ static int reapply_stricter(struct sbx *s)
 		jails[i].nrules = 0;
 	}
 	sp.jails = jails;
+	sp.jails_cap = sp.njails ? sp.njails : 1;
 	say(s, "re-applying the policy without its allow rules, flows open");
 	status = sandbox_apply(s, &sp);
 	if (!status)
