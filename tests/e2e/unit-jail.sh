@@ -151,7 +151,9 @@ check_allowed_ns "web stopped: box still reaches tcp/443" jailfw fwd_box box tcp
 check_exit "ExecStop of jailfw@box: exit 0" 0 unit_exec ExecStop box
 check "box stopped: its namespace is gone" test ! -e /run/netns/box
 check_fails "box stopped: ip netns lists no box" sh -c 'ip netns list | grep -qw box'
-check_fails "box stopped: its veth box-out is gone" ip link show box-out
+# The kernel frees the namespace, and the veth pair with it, after the
+# apply returns: wait for it (as delta-apply.sh does).
+check "box stopped: its veth box-out is gone" lib_wait_for 10 sh -c '! ip link show box-out'
 check_fails "box stopped: its chain is gone" nft list chain inet jailfw fwd_box
 check_eq "both recorded as stopped" "$(cat /run/jailfw/stopped 2>&1)" \
 	"$(printf 'jailfw-stopped 1\nbox\nweb')"
